@@ -1,0 +1,121 @@
+"""Exceptions raised by the engine-role harness.
+
+Tree::
+
+    HarnessError                      anything the harness reports
+    ├── ProviderStartError            the provider server did not print its port in time or died
+    ├── ProviderCallError             a provider RPC failed (the provider raised: gRPC UNKNOWN + traceback)
+    ├── CheckFailedError              Check returned failures; nothing was created or changed
+    ├── Interrupted                   the harness SIGKILLed the provider during Create/Update (rule 9)
+    └── HarnessTimeout                an operation exceeded the caller's safety ``timeout_s``
+
+Every exception names the resource (URN) and the RPC it concerns where there is one.
+These are results of the engine-role harness, not of the real Pulumi engine.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+
+class HarnessError(Exception):
+    """Base class of every error the engine-role harness raises."""
+
+
+class ProviderStartError(HarnessError):
+    """The provider server (``python -u -m pulumi.dynamic``) did not start.
+
+    Attributes:
+        stderr_lines: list[str], what the process wrote to stderr before it died or the
+            wait ran out (usually an import error traceback).
+    """
+
+    def __init__(self, message: str, stderr_lines: Sequence[str]) -> None:
+        self.stderr_lines = list(stderr_lines)
+        tail = "\n".join(self.stderr_lines[-30:])
+        super().__init__(f"{message}\n--- provider stderr ---\n{tail}" if tail else message)
+
+
+class ProviderCallError(HarnessError):
+    """A provider RPC failed.
+
+    The SDK server answers an exception raised by the provider with gRPC status UNKNOWN
+    and the formatted traceback as details (``_abort_with_traceback`` in
+    ``pulumi/dynamic/__main__.py``).
+
+    Attributes:
+        method: str, the RPC name ("Create", "Update", ...).
+        urn: str | None, the resource the call concerned.
+        provider_message: str, the last line of the traceback (the exception the provider raised).
+        details: str, the full details string the server sent (traceback).
+        code: str, the gRPC status code name.
+    """
+
+    def __init__(self, method: str, urn: Optional[str], code: str, details: str) -> None:
+        self.method = method
+        self.urn = urn
+        self.code = code
+        self.details = details
+        lines = [line for line in details.strip().splitlines() if line.strip()]
+        self.provider_message = lines[-1].strip() if lines else details
+        super().__init__(
+            f"engine-role harness: {method} failed for {urn or '(no resource)'}: "
+            f"{self.provider_message} (gRPC {code}; full traceback in .details)"
+        )
+
+
+class CheckFailedError(HarnessError):
+    """Check returned failures for a resource; the harness made no Create/Update for it.
+
+    Attributes:
+        urn: str, the resource.
+        failures: list[tuple[str, str]], (property, reason) pairs as the provider returned them.
+    """
+
+    def __init__(self, urn: str, failures: Sequence[tuple[str, str]]) -> None:
+        self.urn = urn
+        self.failures = list(failures)
+        listed = "; ".join(f"{prop}: {reason}" for prop, reason in self.failures)
+        super().__init__(
+            f"engine-role harness: Check failed for {urn}: {listed}. Fix these inputs and run again."
+        )
+
+
+class Interrupted(HarnessError):
+    """The harness SIGKILLed the provider process while an operation was in flight.
+
+    This simulates a killed ``pulumi up`` (design.md 2 rule 9): the pending operation stays in
+    the state file and the next ``up`` reports it.
+
+    Attributes:
+        operation: str, "creating" | "updating" | "deleting".
+        urn: str, the resource whose operation was in flight.
+    """
+
+    def __init__(self, operation: str, urn: str) -> None:
+        self.operation = operation
+        self.urn = urn
+        super().__init__(
+            f"engine-role harness: provider killed while {operation} {urn}; the pending "
+            f"'{operation}' operation is left in state, the next up reports it"
+        )
+
+
+class HarnessTimeout(HarnessError):
+    """An RPC exceeded the caller's safety ``timeout_s``.
+
+    The real engine sets no deadline on Create/Update (rule 10); this bound exists only so
+    tests cannot hang. The provider process is killed and the pending operation kept.
+
+    Attributes:
+        method: str, the RPC; urn: str | None; timeout_s: float.
+    """
+
+    def __init__(self, method: str, urn: Optional[str], timeout_s: float) -> None:
+        self.method = method
+        self.urn = urn
+        self.timeout_s = timeout_s
+        super().__init__(
+            f"engine-role harness: {method} for {urn or '(no resource)'} did not finish within "
+            f"timeout_s={timeout_s}; provider killed (the real engine has no such deadline)"
+        )
