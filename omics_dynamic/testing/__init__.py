@@ -22,7 +22,7 @@ from ._errors import (
     ProviderCallError,
     ProviderStartError,
 )
-# from ._program import ProgramResult, RegisteredResource, run_program
+from ._program import ProgramResult, RegisteredResource, run_program
 from ._server import ProviderServer
 from ._state import PendingOperation, ResourceState, State, load_state
 from ._wire import UNKNOWN

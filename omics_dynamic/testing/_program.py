@@ -1,1 +1,327 @@
-"""Program mode (placeholder, filled in below)."""
+"""Program mode: run a real Pulumi program under ``pulumi.runtime.set_mocks``.
+
+Dynamic resources (type ``pulumi-python:dynamic/...``, design.md 2 rule 14) are forwarded
+to the SDK's provider server through the same engine logic as ``EngineHarness.up`` /
+``preview`` (Check/Diff/Create/Update, state file, pending operations). Every other
+resource (pulumi-aws, components) is recorded, not created: its outputs are its inputs
+and its ID is ``<name>-id`` (empty in a preview). Other resources are not written to the
+state file. This is the engine-role harness, not the Pulumi engine.
+
+The program runs in this process, in a thread with a fresh ``contextvars`` context (so
+runs do not share Pulumi runtime settings), with the project directory and
+``extra_pythonpath`` on ``sys.path``. The working directory is NOT changed (the engine
+runs programs in the project directory; relative file reads in a program will differ).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import os
+import runpy
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+import pulumi
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor, Mocks
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+
+from ._engine import LABEL, EngineHarness, OperationResult, ResourceSpec, _Deployment
+from ._errors import HarnessError
+from ._wire import UNKNOWN
+
+DYNAMIC_PREFIX = "pulumi-python:dynamic"
+_STACK_TYPE = "pulumi:pulumi:Stack"
+_STACK_URN_PART = _STACK_TYPE + "$"
+
+
+@dataclass
+class RegisteredResource:
+    """One resource the program registered, in registration order.
+
+    ``urn`` is the engine's URN (no ``pulumi:pulumi:Stack$`` prefix for stack children);
+    ``dependencies`` are the URNs of ``depends_on`` plus those the SDK found in inputs;
+    ``property_dependencies`` {input key: [URN]}; ``registered_t_s`` / ``completed_t_s``
+    seconds since the program started, when the registration reached the harness and when
+    the harness answered it (after Create for a dynamic resource); ``op`` is the step op for
+    a dynamic resource ("create", "same", ...) or "recorded".
+    """
+
+    order: int
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    dynamic: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    registered_t_s: float = 0.0
+    completed_t_s: float = 0.0
+    op: str = "recorded"
+
+
+@dataclass
+class ProgramResult:
+    """Result of ``run_program``: registrations, exports, and the engine operation result.
+
+    ``resources`` in registration order; ``exports`` {name: value} from ``pulumi.export``
+    (unknown values as ``UNKNOWN``); ``secret_exports`` names exported as secrets;
+    ``engine`` the OperationResult of the dynamic resources (steps, calls, stderr lines,
+    interrupted operations).
+    """
+
+    operation: str
+    resources: list[RegisteredResource] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+    secret_exports: set[str] = field(default_factory=set)
+    engine: OperationResult = field(default_factory=lambda: OperationResult("up"))
+    label: str = LABEL
+
+    @property
+    def order(self) -> list[str]:
+        """Resource names in registration order."""
+        return [r.name for r in self.resources]
+
+    def resource(self, name: str) -> RegisteredResource:
+        """The registration of ``name``. Raises KeyError."""
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(f"{LABEL}: the program registered no resource named {name!r}")
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return self.engine.stderr_lines
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if rpc.is_rpc_secret(value):
+        return _plain(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _engine_urn(urn: str) -> str:
+    # The SDK's MockMonitor qualifies stack children's types with "pulumi:pulumi:Stack$";
+    # the engine does not (children of the root stack get unqualified types).
+    return urn.replace("::" + _STACK_URN_PART, "::")
+
+
+class _HarnessMonitor(MockMonitor):
+    """MockMonitor that hands the RegisterResource request to the mocks (dependencies are
+    in the request, not in ``MockResourceArgs``) and makes engine-style URNs."""
+
+    def __init__(self, mocks: "_HarnessMocks") -> None:
+        super().__init__(mocks)
+        self.local = threading.local()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        if parent and parent.split("::")[2].split("$")[-1] == _STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        self.local.request = request
+        try:
+            return super().RegisterResource(request)
+        finally:
+            self.local.request = None
+
+
+class _HarnessMocks(Mocks):
+    def __init__(self, dep: _Deployment, t0: float) -> None:
+        self.dep = dep
+        self.t0 = t0
+        self.monitor: Optional[_HarnessMonitor] = None
+        self.resources: list[RegisteredResource] = []
+        self.error: Optional[BaseException] = None
+        self.lock = threading.Lock()
+
+    def call(self, args):  # invokes are not forwarded anywhere
+        return {}, None
+
+    def new_resource(self, args):
+        req = getattr(self.monitor.local, "request", None) if self.monitor else None
+        registered_t_s = time.monotonic() - self.t0
+        raw_inputs = dict(args.inputs)
+        secret = {k for k, v in raw_inputs.items() if rpc.is_rpc_secret(v)}
+        inputs = {k: _plain(v) for k, v in raw_inputs.items()}
+        urn = self.monitor.make_urn(req.parent if req else "", args.typ, args.name) if self.monitor else ""
+        with self.lock:
+            rec = RegisteredResource(
+                order=len(self.resources), urn=urn, type=args.typ, name=args.name,
+                custom=bool(args.custom), dynamic=args.typ.startswith(DYNAMIC_PREFIX), inputs=inputs,
+                dependencies=[_engine_urn(u) for u in (req.dependencies if req else [])],
+                property_dependencies={k: [_engine_urn(u) for u in v.urns]
+                                       for k, v in (req.propertyDependencies.items() if req else [])},
+                registered_t_s=round(registered_t_s, 4),
+            )
+            self.resources.append(rec)
+        if not rec.dynamic:
+            rec.id = "" if self.dep.preview else f"{args.name}-id"
+            rec.outputs = inputs
+            rec.completed_t_s = round(time.monotonic() - self.t0, 4)
+            return rec.id, raw_inputs
+        if self.error is not None:
+            raise HarnessError(f"{LABEL}: not registering {args.name}: an earlier step failed ({self.error})")
+        # rule 14: a dynamic resource; forward it through the engine logic (rules 3-6, 9).
+        spec = ResourceSpec(name=args.name, type_=args.typ, provider=None, inputs=inputs,
+                            secret_keys=frozenset(secret),
+                            delete_before_replace=bool(req.deleteBeforeReplace) if req else False)
+        try:
+            step = self.dep.register(spec)
+        except BaseException as exc:
+            with self.lock:
+                if self.error is None:
+                    self.error = exc
+            raise
+        rec.op, rec.id, rec.outputs = step.op, step.id, dict(step.outputs)
+        rec.completed_t_s = round(time.monotonic() - self.t0, 4)
+        state = {k: (rpc.wrap_rpc_secret(v) if k in secret else v) for k, v in step.outputs.items()}
+        return step.id, state
+
+
+def _read_project_name(project_dir: str) -> Optional[str]:
+    path = os.path.join(project_dir, "Pulumi.yaml")
+    if not os.path.exists(path):
+        return None
+    import yaml  # PyYAML is a dependency of the pulumi SDK
+
+    with open(path, encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh) or {}
+    return doc.get("name")
+
+
+def run_program(
+    program: str,
+    *,
+    state_path: str,
+    operation: str = "up",
+    project_dir: Optional[str] = None,
+    stack: str = "dev",
+    project: Optional[str] = None,
+    config: Optional[Mapping[str, Any]] = None,
+    secret_config_keys: Sequence[str] = (),
+    env: Optional[Mapping[str, str]] = None,
+    extra_pythonpath: Sequence[str] = (),
+    python: str = sys.executable,
+    start_timeout_s: float = 30.0,
+    timeout_s: Optional[float] = None,
+    program_timeout_s: float = 600.0,
+    interrupt: Optional[Callable[[], bool]] = None,
+    interrupt_after_s: Optional[float] = None,
+) -> ProgramResult:
+    """Run a Pulumi program as ``pulumi up`` / ``preview`` / ``destroy`` would, in the harness.
+
+    Args:
+        program: a ``__main__.py`` path or a directory holding one.
+        state_path: the harness state file (JSON).
+        operation: "up" | "preview" | "destroy" (destroy does not run the program, like the
+            engine: it deletes what the state holds).
+        project_dir: working directory of the provider process; default the program's directory.
+        stack, project: names; ``project`` defaults to ``name`` in ``Pulumi.yaml``, else "project".
+        config: stack config, namespaced keys (``<project>:key``, ``aws:region``); set for
+            ``pulumi.Config()`` (``pulumi.runtime.set_all_config``) and sent in Configure (rule 2).
+        secret_config_keys, env, extra_pythonpath, python, start_timeout_s, timeout_s:
+            as for ``EngineHarness``.
+        program_timeout_s: bound on the whole program run, seconds.
+        interrupt, interrupt_after_s: as for ``EngineHarness.up``.
+
+    Returns:
+        ProgramResult.
+
+    Raises:
+        ValueError: unknown operation or no ``__main__.py``.
+        HarnessError (and subclasses): as ``EngineHarness.up``; ``.result`` is the partial
+            ProgramResult.
+        TimeoutError: the program did not finish within ``program_timeout_s``.
+        Any exception the program raises.
+    """
+    if operation not in ("up", "preview", "destroy"):
+        raise ValueError(f"operation must be 'up', 'preview' or 'destroy', got {operation!r}")
+    main = os.path.join(program, "__main__.py") if os.path.isdir(program) else program
+    if not os.path.isfile(main):
+        raise ValueError(f"{LABEL}: no Pulumi program at {main}")
+    project_dir = project_dir or os.path.dirname(os.path.abspath(main))
+    project = project or _read_project_name(project_dir) or "project"
+    config = dict(config or {})
+    harness = EngineHarness(
+        project_dir, state_path, stack=stack, project=project, config=config,
+        secret_config_keys=secret_config_keys, env=env, extra_pythonpath=extra_pythonpath,
+        python=python, start_timeout_s=start_timeout_s, timeout_s=timeout_s,
+    )
+    if operation == "destroy":
+        return ProgramResult("destroy", engine=harness.destroy())
+
+    dep = _Deployment(harness, operation, preview=operation == "preview",
+                      interrupt=interrupt, interrupt_after_s=interrupt_after_s)
+    dep.take_pending()  # rule 9
+    mocks = _HarnessMocks(dep, time.monotonic())
+    result = ProgramResult(operation, engine=dep.result)
+    outcome: dict[str, Any] = {}
+
+    def body() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            monitor = _HarnessMonitor(mocks)
+            mocks.monitor = monitor
+            pulumi.runtime.set_mocks(mocks, project=project, stack=stack,
+                                     preview=operation == "preview", monitor=monitor)
+            pulumi.runtime.set_all_config(
+                {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
+                list(secret_config_keys),
+            )
+            for p in [project_dir, *extra_pythonpath]:
+                if p not in sys.path:
+                    sys.path.insert(0, p)
+            loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(main, run_name="__main__")))
+            root = get_root_resource()
+            for name, value in (getattr(root, "outputs", None) or {}).items():
+                out = pulumi.Output.from_input(value)
+                known = loop.run_until_complete(out.is_known())
+                result.exports[name] = _plain(loop.run_until_complete(out.future())) if known else UNKNOWN
+                if loop.run_until_complete(out.is_secret()):
+                    result.secret_exports.add(name)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=lambda: contextvars.Context().run(body), name="pulumi-program", daemon=True)
+    try:
+        thread.start()
+        thread.join(program_timeout_s)
+        if thread.is_alive():
+            if dep.server is not None:
+                dep.server.kill()
+            raise TimeoutError(f"{LABEL}: program {main} did not finish within program_timeout_s={program_timeout_s}")
+        error = mocks.error or outcome.get("error")
+        if error is None and operation == "up":
+            # Dynamic resources in state the program no longer declares are deleted.
+            dep.delete_undesired({r.urn for r in mocks.resources if r.dynamic})
+        result.resources = sorted(mocks.resources, key=lambda r: r.order)
+        if error is not None:
+            try:
+                error.result = result  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+            raise error
+    finally:
+        dep.close()
+    return result

@@ -21,6 +21,7 @@ import sys
 import time
 from typing import Any
 
+import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -100,6 +101,9 @@ class RecorderProvider(ResourceProvider):
 
 
 class Recorder(Resource, module="harness", name="Recorder"):
+    status: "pulumi.Output[str]"
+    create_n: "pulumi.Output[float]"
+
     """The dynamic resource for program-mode tests: type ``pulumi-python:dynamic/harness:Recorder``."""
 
     def __init__(self, name: str, log_dir: str, props: dict[str, Any], opts=None) -> None:
