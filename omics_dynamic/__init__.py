@@ -1,0 +1,36 @@
+"""omics-dynamic: a Pulumi dynamic provider that keeps AWS HealthOmics read sets ACTIVE.
+
+Public API: :class:`ReadSetActivation` and :class:`ReadSetActivationArgs` (the resource),
+:func:`iam_policy` (the IAM policy it needs) and the errors of :mod:`omics_dynamic.errors`.
+The local emulator is :mod:`omics_dynamic.emulator`; the engine-role harness for testing
+stacks without a cloud or the Pulumi CLI is :mod:`omics_dynamic.testing`.
+"""
+
+from .errors import (
+    ActivationFailedError,
+    ActivationTimeoutError,
+    AwsCallError,
+    ConfigurationError,
+    InvalidInputError,
+    OmicsDynamicError,
+    ReadSetsUnusableError,
+    SourceFailure,
+)
+from .iam import iam_policy
+from .resource import ReadSetActivation, ReadSetActivationArgs
+
+__all__ = [
+    "ReadSetActivation",
+    "ReadSetActivationArgs",
+    "iam_policy",
+    "OmicsDynamicError",
+    "InvalidInputError",
+    "ConfigurationError",
+    "AwsCallError",
+    "ReadSetsUnusableError",
+    "ActivationFailedError",
+    "ActivationTimeoutError",
+    "SourceFailure",
+]
+
+__version__ = "0.1.0"

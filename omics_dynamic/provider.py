@@ -1,0 +1,262 @@
+"""ReadSetActivationProvider: the dynamic provider's lifecycle, as thin glue.
+
+Each method turns Pulumi property dicts into :class:`~omics_dynamic.planning.ActivationInputs`,
+calls the core (:mod:`.activation`), and turns results back into outputs. The engine rules
+it follows are in design.md section 2 and cited by number.
+
+The provider object holds no clients, credentials, sets or other state when it is
+pickled (rule 12): the SDK pickles it by reference (this class lives in an importable
+module), a few dozen bytes. ``configure`` gives the unpickled copy in the provider
+process its :class:`~omics_dynamic.aws.ProviderSettings`; clients are made inside each
+method.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+from typing import Any, Optional
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from .activation import ActivationResult, ActivationRun, read_statuses, stderr_reporter
+from .aws import OmicsApi, ProviderSettings, ScaledClock, make_client, shared_rate_budget
+from .errors import AwsCallError
+from .planning import (
+    INPUT_KEYS,
+    REPLACE_KEYS,
+    TUNING_KEYS,
+    ActivationInputs,
+    resource_id,
+    validate_inputs,
+)
+
+__all__ = ["ReadSetActivationProvider", "OUTPUT_KEYS", "UNKNOWN"]
+
+#: Pulumi's unknown-value sentinel (``pulumi.runtime.rpc.UNKNOWN``): preview-time values.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+#: Output-only properties, after the normalised inputs.
+OUTPUT_KEYS = (
+    "job_ids",
+    "activated_read_set_ids",
+    "already_active_read_set_ids",
+    "read_set_statuses",
+    "activated_at",
+    "activation_count",
+)
+
+#: How long diff's live observation "all ACTIVE" lets a following update skip AWS calls
+#: (seconds; the engine calls Diff then Update in one provider process, rule 1).
+LIVE_OBSERVATION_TTL_S = 600.0
+_live_all_active: dict[str, float] = {}
+_live_lock = threading.Lock()
+
+
+def _is_unknown(value: Any) -> bool:
+    return isinstance(value, str) and value == UNKNOWN
+
+
+def _say(name: str, text: str) -> None:
+    stderr_reporter(f"{name}: {text}")
+
+
+class ReadSetActivationProvider(ResourceProvider):
+    """Pulumi dynamic provider of ``ReadSetActivation`` (type
+    ``pulumi-python:dynamic/omics:ReadSetActivation``).
+
+    Lifecycle (issue 3): ``check`` validates; ``diff`` compares inputs (ignoring
+    ``__provider``, rule 5), refreshed statuses and, with ``check_live_status``, live
+    statuses; ``create``/``update`` activate and wait; ``read`` re-reads statuses;
+    ``delete`` changes nothing in AWS. Errors raised by these methods reach ``pulumi up``
+    as the resource's error.
+    """
+
+    # -- configuration (rule 2) ---------------------------------------------------------
+    def configure(self, req: ConfigureRequest) -> None:
+        """Read ``aws:region``, ``aws:profile`` and ``omics-dynamic:*`` from stack config.
+
+        :raises ConfigurationError: for unparsable settings (naming the key).
+        """
+        self._settings = ProviderSettings.from_config(req.config.get)
+
+    @property
+    def settings(self) -> ProviderSettings:
+        settings = getattr(self, "_settings", None)
+        if settings is None:
+            settings = ProviderSettings.from_config(lambda key: None)
+        return settings
+
+    def _api(self, region: Optional[str]) -> OmicsApi:
+        settings = self.settings
+        client = make_client(settings, region)
+        clock = ScaledClock(settings.time_scale)
+        budget = shared_rate_budget(
+            (client.meta.region_name, client.meta.endpoint_url, settings.time_scale),
+            settings.rate_limit_per_s,
+        )
+        return OmicsApi(client, clock, budget)
+
+    # -- check (rules 3, 4) -------------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate every input; one CheckFailure per bad field; unknowns pass through."""
+        normalised, failures = validate_inputs(news, is_unknown=_is_unknown)
+        inputs = dict(news)
+        inputs.update(normalised)
+        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
+
+    # -- diff (rules 3, 5, 7) -----------------------------------------------------------
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Compare old outputs with new inputs; a store or region change replaces.
+
+        Read sets that changed, or that are not ACTIVE in the refreshed outputs or (with
+        ``check_live_status``) live in HealthOmics, are an update; a change of only
+        ``timeout_seconds``/``max_concurrent_jobs``/``check_live_status`` is an update that
+        makes no AWS call. The reason is printed to stderr (the SDK's DiffResult has no
+        field for it).
+        """
+        name = news.get("resource_name") or olds.get("resource_name") or "read-set-activation"
+        replaces = [k for k in REPLACE_KEYS if _is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
+        if replaces:
+            _say(name, f"replace: {', '.join(replaces)} changed")
+            return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=False)
+        changed = [k for k in INPUT_KEYS if k not in REPLACE_KEYS and k != "resource_name"
+                   and (_is_unknown(news.get(k)) or news.get(k) != olds.get(k))]
+        reasons = []
+        if changed:
+            reasons.append(f"{', '.join(changed)} changed")
+        ids = news.get("read_set_ids")
+        if "read_set_ids" not in changed:
+            stored = olds.get("read_set_statuses") or {}
+            not_active = sorted(rid for rid in ids or [] if stored.get(rid) != "ACTIVE")
+            if not_active:
+                reasons.append(f"{len(not_active)} read set(s) not ACTIVE in state (e.g. {not_active[0]})")
+            elif news.get("check_live_status") is True and not _is_unknown(ids) and ids:
+                reason = self._live_reason(_id, name, news)
+                if reason:
+                    reasons.append(reason)
+        if not reasons:
+            return DiffResult(changes=False, replaces=[], stables=[], delete_before_replace=False)
+        _say(name, "update: " + "; ".join(reasons))
+        return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=False)
+
+    def _live_reason(self, id_: str, name: str, news: dict[str, Any]) -> Optional[str]:
+        """Ask HealthOmics for the read sets' statuses; a reason when some are not ACTIVE."""
+        store = news["sequence_store_id"]
+        try:
+            api = self._api(news.get("region"))
+            current = read_statuses(api, store, news["read_set_ids"])
+        except Exception as err:  # noqa: BLE001 - a live check never blocks a preview
+            _say(name, f"warning: live status check failed, using state only: {err}")
+            return None
+        not_active = {rid: s for rid, s in current.items() if s != "ACTIVE"}
+        if not not_active:
+            with _live_lock:
+                _live_all_active[id_] = time.monotonic()
+            return None
+        by_status: dict[str, int] = {}
+        for status in not_active.values():
+            by_status[status] = by_status.get(status, 0) + 1
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
+        return (f"{len(not_active)} of {len(current)} read sets are not ACTIVE in HealthOmics "
+                f"({counts}; e.g. {min(not_active)}); `pulumi up` re-activates them")
+
+    # -- create (rules 4, 9) ------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Activate every ARCHIVED read set and wait until all are ACTIVE.
+
+        Safe to run twice for the same inputs (rule 9): a rerun adopts the jobs an
+        interrupted run started. Raises the errors of
+        :meth:`omics_dynamic.activation.ActivationRun.run`.
+        """
+        inputs = ActivationInputs.from_props(props)
+        result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
+        outs = _outputs(inputs, result, activation_count=1 if result.activated_read_set_ids else 0)
+        return CreateResult(resource_id(inputs.resource_name, inputs.sequence_store_id, inputs.region), outs)
+
+    # -- update (rules 3, 6) ------------------------------------------------------------
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Re-activate what is not ACTIVE; return the complete outputs (rule 6).
+
+        A change of tuning inputs only, with every read set ACTIVE in state (and, with
+        ``check_live_status``, seen ACTIVE by this process's diff), makes no AWS call.
+        """
+        inputs = ActivationInputs.from_props(news)
+        count = int(olds.get("activation_count") or 0)
+        same_ids = list(olds.get("read_set_ids") or []) == list(inputs.read_set_ids)
+        stored = olds.get("read_set_statuses") or {}
+        all_active = same_ids and all(stored.get(rid) == "ACTIVE" for rid in inputs.read_set_ids)
+        with _live_lock:
+            seen_s = _live_all_active.get(_id)
+        live_ok = not inputs.check_live_status or (
+            seen_s is not None and time.monotonic() - seen_s < LIVE_OBSERVATION_TTL_S)
+        if all_active and live_ok:
+            outs = dict(olds)
+            outs.update({k: news[k] for k in TUNING_KEYS if k in news})
+            outs.pop("__provider", None)
+            return UpdateResult(outs)
+        result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}")
+        return UpdateResult(_outputs(inputs, result,
+                                     activation_count=count + (1 if result.activated_read_set_ids else 0)))
+
+    def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
+        api = self._api(inputs.region)
+        return ActivationRun(api, inputs, generation=generation).run()
+
+    # -- read (rule 7) ------------------------------------------------------------------
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Refresh: re-read statuses into ``read_set_statuses``; start no job.
+
+        A sequence store that no longer exists removes the resource from state (empty ID).
+        """
+        inputs = ActivationInputs.from_props(props)
+        api = self._api(inputs.region)
+        try:
+            current = read_statuses(api, inputs.sequence_store_id, inputs.read_set_ids)
+        except AwsCallError as err:
+            if err.code == "ResourceNotFoundException":
+                _say(inputs.resource_name, f"sequence store {inputs.sequence_store_id} no longer "
+                                           "exists; removing the resource from state")
+                return ReadResult("", {})
+            raise
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs["read_set_statuses"] = dict(sorted(current.items()))
+        return ReadResult(id_, outs)
+
+    # -- delete -------------------------------------------------------------------------
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """Make no AWS change: HealthOmics has no API to archive or deactivate read sets."""
+        name = props.get("resource_name") or "read-set-activation"
+        _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
+                   "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
+
+
+def _outputs(inputs: ActivationInputs, result: ActivationResult, activation_count: int) -> dict[str, Any]:
+    """Complete outputs: the normalised inputs plus what the run observed."""
+    timeout = inputs.timeout_seconds
+    return {
+        "sequence_store_id": inputs.sequence_store_id,
+        "read_set_ids": list(inputs.read_set_ids),
+        "region": inputs.region,
+        "timeout_seconds": int(timeout) if math.isfinite(timeout) and float(timeout).is_integer() else timeout,
+        "max_concurrent_jobs": inputs.max_concurrent_jobs,
+        "check_live_status": inputs.check_live_status,
+        "resource_name": inputs.resource_name,
+        "job_ids": list(result.job_ids),
+        "activated_read_set_ids": list(result.activated_read_set_ids),
+        "already_active_read_set_ids": list(result.already_active_read_set_ids),
+        "read_set_statuses": dict(result.read_set_statuses),
+        "activated_at": result.activated_at,
+        "activation_count": activation_count,
+    }

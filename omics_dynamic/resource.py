@@ -1,0 +1,176 @@
+"""ReadSetActivation: the resource users declare in their Pulumi programs."""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi.dynamic
+
+from .provider import ReadSetActivationProvider
+
+__all__ = ["ReadSetActivation", "ReadSetActivationArgs"]
+
+
+@pulumi.input_type
+class ReadSetActivationArgs:
+    """Inputs of :class:`ReadSetActivation`.
+
+    :param sequence_store_id: ID of the HealthOmics sequence store (10 to 36 digits).
+        A change replaces the resource.
+    :param read_set_ids: 1 to 100,000 read set IDs (10 to 36 digits each) of that store;
+        duplicates are removed and order is ignored. A change is an update that activates
+        only what is not ACTIVE.
+    :param region: AWS Region of the store; default ``aws:region``, then the AWS
+        environment and config chain. A change replaces the resource.
+    :param timeout_seconds: wait budget of one create or update, seconds (default
+        21,600 = 6 h; at most 604,800). When it runs out, ``pulumi up`` fails and the
+        next ``pulumi up`` resumes the jobs.
+    :param max_concurrent_jobs: activation jobs in flight at once (default 20, the usual
+        HealthOmics quota; lowered automatically on ServiceQuotaExceededException).
+    :param check_live_status: when true (default), ``diff`` (so ``pulumi preview`` and
+        ``pulumi up``) asks HealthOmics for the read sets' current status, so read sets
+        archived again since the last ``up`` show as an update that re-activates them.
+        False: only state and ``pulumi refresh`` count.
+    """
+
+    def __init__(
+        self,
+        *,
+        sequence_store_id: pulumi.Input[str],
+        read_set_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        region: Optional[pulumi.Input[str]] = None,
+        timeout_seconds: Optional[pulumi.Input[float]] = None,
+        max_concurrent_jobs: Optional[pulumi.Input[int]] = None,
+        check_live_status: Optional[pulumi.Input[bool]] = None,
+    ):
+        pulumi.set(self, "sequence_store_id", sequence_store_id)
+        pulumi.set(self, "read_set_ids", read_set_ids)
+        if region is not None:
+            pulumi.set(self, "region", region)
+        if timeout_seconds is not None:
+            pulumi.set(self, "timeout_seconds", timeout_seconds)
+        if max_concurrent_jobs is not None:
+            pulumi.set(self, "max_concurrent_jobs", max_concurrent_jobs)
+        if check_live_status is not None:
+            pulumi.set(self, "check_live_status", check_live_status)
+
+    @property
+    @pulumi.getter(name="sequence_store_id")
+    def sequence_store_id(self) -> pulumi.Input[str]:
+        """ID of the HealthOmics sequence store (10 to 36 digits); change: replace."""
+        return pulumi.get(self, "sequence_store_id")
+
+    @property
+    @pulumi.getter(name="read_set_ids")
+    def read_set_ids(self) -> pulumi.Input[Sequence[pulumi.Input[str]]]:
+        """Read set IDs to keep ACTIVE (1 to 100,000); change: update."""
+        return pulumi.get(self, "read_set_ids")
+
+    @property
+    @pulumi.getter(name="region")
+    def region(self) -> Optional[pulumi.Input[str]]:
+        """AWS Region; default ``aws:region``; change: replace."""
+        return pulumi.get(self, "region")
+
+    @property
+    @pulumi.getter(name="timeout_seconds")
+    def timeout_seconds(self) -> Optional[pulumi.Input[float]]:
+        """Wait budget of one create or update, seconds (default 21,600)."""
+        return pulumi.get(self, "timeout_seconds")
+
+    @property
+    @pulumi.getter(name="max_concurrent_jobs")
+    def max_concurrent_jobs(self) -> Optional[pulumi.Input[int]]:
+        """Activation jobs in flight at once (default 20)."""
+        return pulumi.get(self, "max_concurrent_jobs")
+
+    @property
+    @pulumi.getter(name="check_live_status")
+    def check_live_status(self) -> Optional[pulumi.Input[bool]]:
+        """Whether diff asks HealthOmics for live statuses (default true)."""
+        return pulumi.get(self, "check_live_status")
+
+
+class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetActivation"):
+    """Keeps a set of AWS HealthOmics read sets ACTIVE, activating the archived ones.
+
+    Creating it starts ``StartReadSetActivationJob`` jobs (at most 20 read sets each) for
+    the ARCHIVED read sets and returns only when every read set is ACTIVE, so compute
+    that ``depends_on`` it or consumes its outputs never starts on archived data. On
+    later ``pulumi up`` runs, read sets HealthOmics has archived again are re-activated
+    (see ``check_live_status``). Deleting it changes nothing in AWS.
+
+    Type token: ``pulumi-python:dynamic/omics:ReadSetActivation``.
+
+    Example::
+
+        activation = ReadSetActivation("cohort", ReadSetActivationArgs(
+            sequence_store_id="1234567890", read_set_ids=["1000000001", "1000000002"]))
+    """
+
+    sequence_store_id: pulumi.Output[str]
+    """Sequence store ID (as given)."""
+    read_set_ids: pulumi.Output[list[str]]
+    """Read set IDs, sorted and deduplicated."""
+    region: pulumi.Output[Optional[str]]
+    """The ``region`` input (absent when ``aws:region`` decides)."""
+    timeout_seconds: pulumi.Output[float]
+    """Wait budget of one create or update, seconds."""
+    max_concurrent_jobs: pulumi.Output[int]
+    """Activation jobs in flight at once."""
+    check_live_status: pulumi.Output[bool]
+    """Whether diff asks HealthOmics for live statuses."""
+    resource_name: pulumi.Output[str]
+    """The resource's name (prefix of its progress lines)."""
+    job_ids: pulumi.Output[list[str]]
+    """Activation jobs started (or adopted after an interruption) by the last create or update."""
+    activated_read_set_ids: pulumi.Output[list[str]]
+    """Read sets those jobs activated."""
+    already_active_read_set_ids: pulumi.Output[list[str]]
+    """Read sets that were ACTIVE when the last create or update began."""
+    read_set_statuses: pulumi.Output[dict[str, str]]
+    """Read set ID -> status, as last observed (create, update or refresh)."""
+    activated_at: pulumi.Output[str]
+    """ISO-8601 UTC instant when every read set was confirmed ACTIVE."""
+    activation_count: pulumi.Output[int]
+    """Starts at 1 when create activated something (else 0) and grows by one whenever an
+    update re-activates something: use it as a trigger for dependents that must re-run."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: Optional[ReadSetActivationArgs] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        **kwargs,
+    ):
+        """Declare a ReadSetActivation.
+
+        :param resource_name: the resource's name (also the prefix of its progress lines).
+        :param args: :class:`ReadSetActivationArgs`; or pass its fields as keyword arguments.
+        :param opts: resource options (``depends_on``, ``protect``...). ``import_`` is not
+            supported for dynamic resources (design.md section 2, rule 8).
+        :raises TypeError: when ``sequence_store_id`` or ``read_set_ids`` is missing.
+        """
+        if args is None:
+            args = ReadSetActivationArgs(**kwargs)
+        elif kwargs:
+            raise TypeError(f"pass either args or keyword arguments, not both: {sorted(kwargs)}")
+        if args.sequence_store_id is None:
+            raise TypeError("Missing required property 'sequence_store_id'")
+        if args.read_set_ids is None:
+            raise TypeError("Missing required property 'read_set_ids'")
+        props: dict = {
+            "sequence_store_id": args.sequence_store_id,
+            "read_set_ids": args.read_set_ids,
+            "region": args.region,
+            "timeout_seconds": args.timeout_seconds,
+            "max_concurrent_jobs": args.max_concurrent_jobs,
+            "check_live_status": args.check_live_status,
+            "resource_name": resource_name,
+        }
+        # Output-only properties are passed as None so that the SDK creates their outputs.
+        for key in ("job_ids", "activated_read_set_ids", "already_active_read_set_ids",
+                    "read_set_statuses", "activated_at", "activation_count"):
+            props[key] = None
+        super().__init__(ReadSetActivationProvider(), resource_name, props, opts)

@@ -1,0 +1,204 @@
+"""Pure scheduling decisions: pacing, the concurrency window, poll timing, progress cadence.
+
+Every class here takes the current time as an argument (seconds on whatever clock the
+caller uses) and returns decisions; none sleeps or does IO, so unit tests drive them with
+plain numbers. The IO loop that uses them is :mod:`omics_dynamic.activation`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Optional
+
+__all__ = [
+    "TokenBucket",
+    "ConcurrencyWindow",
+    "PollSchedule",
+    "ProgressThrottle",
+    "keep_listing",
+    "format_duration",
+]
+
+
+class TokenBucket:
+    """A token bucket: ``rate_per_s`` tokens a second, at most ``burst`` saved up.
+
+    Used to pace our own calls per operation family within the service's request rates
+    (design.md section 3: about 5 requests/s each). Thread-safe: one bucket is shared by
+    every activation in a provider process. ``rate_per_s <= 0`` means unlimited.
+    """
+
+    def __init__(self, rate_per_s: float, burst: Optional[float] = None):
+        self.rate_per_s = float(rate_per_s)
+        self.burst = float(burst if burst is not None else max(1.0, rate_per_s))
+        self._tokens = self.burst
+        self._stamp: Optional[float] = None
+        self._lock = threading.Lock()
+
+    def reserve(self, now_s: float) -> float:
+        """Take one token; return how many seconds the caller must wait before calling.
+
+        The token is taken at once (it may go negative), so concurrent callers queue up
+        fairly instead of all waking together.
+        """
+        if self.rate_per_s <= 0:
+            return 0.0
+        with self._lock:
+            if self._stamp is None:
+                self._stamp = now_s
+            elapsed = max(0.0, now_s - self._stamp)
+            self._tokens = min(self.burst, self._tokens + elapsed * self.rate_per_s)
+            self._stamp = now_s
+            self._tokens -= 1.0
+            if self._tokens >= 0:
+                return 0.0
+            return -self._tokens / self.rate_per_s
+
+
+class ConcurrencyWindow:
+    """How many activation jobs may be in flight: additive increase, multiplicative decrease.
+
+    Starts at ``max_limit`` (the input ``max_concurrent_jobs``). When HealthOmics answers
+    ServiceQuotaExceededException the window drops to what was actually in flight (at
+    least 1): that is the quota this run can use now (multiplicative when other users
+    hold part of it). After each ``limit`` completed jobs without a quota error it grows
+    by one (one probe per "round", as TCP congestion avoidance does), up to ``max_limit``.
+    """
+
+    def __init__(self, max_limit: int):
+        if max_limit < 1:
+            raise ValueError(f"max_limit must be at least 1, got {max_limit}")
+        self.max_limit = int(max_limit)
+        self.limit = int(max_limit)
+        self._completions_since_change = 0
+        self.quota_errors = 0
+
+    def can_start(self, in_flight: int) -> bool:
+        """True when another job may be started with ``in_flight`` jobs running."""
+        return in_flight < self.limit
+
+    def on_quota_exceeded(self, in_flight: int) -> None:
+        """The service refused a start for the concurrent-job quota."""
+        self.quota_errors += 1
+        self.limit = max(1, min(self.limit - 1, in_flight))
+        self._completions_since_change = 0
+
+    def on_job_finished(self) -> None:
+        """A job of ours left the in-flight set (any terminal status)."""
+        if self.limit >= self.max_limit:
+            return
+        self._completions_since_change += 1
+        if self._completions_since_change >= self.limit:
+            self.limit += 1
+            self._completions_since_change = 0
+
+
+@dataclass
+class PollSchedule:
+    """When to ask HealthOmics again how the in-flight jobs are doing.
+
+    Activation has no published duration (design.md section 3), so the schedule learns it:
+    until a job has finished, polls follow a backoff from ``min_interval_s`` growing by
+    ``growth`` up to ``max_interval_s``. Once jobs have finished, the shortest observed
+    duration predicts when each running job can finish at the earliest; before that
+    moment polls are sparse (``max_interval_s``), from it on dense (``min_interval_s``),
+    so completion is noticed within about ``min_interval_s`` for short and long jobs
+    alike without spending requests while nothing can happen.
+
+    All values are seconds on the caller's clock.
+    """
+
+    min_interval_s: float = 0.5
+    max_interval_s: float = 15.0
+    growth: float = 1.5
+    #: Poll from this fraction of the shortest observed duration on.
+    early_fraction: float = 0.9
+
+    def __post_init__(self) -> None:
+        self._interval_s = self.min_interval_s
+        self.shortest_duration_s: Optional[float] = None
+
+    def observe_duration(self, duration_s: float) -> None:
+        """Record how long a finished job took from its start (submission) to its end."""
+        if duration_s >= 0 and (self.shortest_duration_s is None or duration_s < self.shortest_duration_s):
+            self.shortest_duration_s = duration_s
+
+    def reset_backoff(self) -> None:
+        """Something changed (a job started or finished): poll soon again."""
+        self._interval_s = self.min_interval_s
+
+    def next_poll_at(self, now_s: float, job_start_times_s: list[float]) -> Optional[float]:
+        """The time of the next poll, or None when no job is in flight."""
+        if not job_start_times_s:
+            return None
+        backoff_at = now_s + self._interval_s
+        self._interval_s = min(self.max_interval_s, self._interval_s * self.growth)
+        if self.shortest_duration_s is None:
+            return backoff_at
+        earliest_finish = min(job_start_times_s) + self.early_fraction * self.shortest_duration_s
+        if earliest_finish <= now_s:
+            return now_s + self.min_interval_s
+        return min(earliest_finish, now_s + self.max_interval_s)
+
+
+class ProgressThrottle:
+    """Decides when to print a progress line (issue: at the start, on each change, at least
+    every ``heartbeat_s`` and never more often than every ``min_interval_s``)."""
+
+    def __init__(self, min_interval_s: float = 5.0, heartbeat_s: float = 30.0):
+        self.min_interval_s = min_interval_s
+        self.heartbeat_s = heartbeat_s
+        self._last_at: Optional[float] = None
+        self._last_text: Optional[str] = None
+        self._pending_change = False
+
+    def should_emit(self, now_s: float, text: str, force: bool = False) -> bool:
+        """True when ``text`` (the summary now) should be printed at ``now_s``.
+
+        ``force`` prints regardless of cadence (start and final lines)."""
+        changed = text != self._last_text
+        if force or self._last_at is None:
+            emit = True
+        elif now_s - self._last_at < self.min_interval_s:
+            emit = False
+            self._pending_change = self._pending_change or changed
+        else:
+            emit = changed or self._pending_change or now_s - self._last_at >= self.heartbeat_s
+        if emit:
+            self._last_at = now_s
+            self._last_text = text
+            self._pending_change = False
+        return emit
+
+    def next_due_s(self) -> Optional[float]:
+        """When a line becomes due even without news (heartbeat or held-back change)."""
+        if self._last_at is None:
+            return None
+        if self._pending_change:
+            return self._last_at + self.min_interval_s
+        return self._last_at + self.heartbeat_s
+
+
+def keep_listing(pages_spent: int, unknown_remaining: int) -> bool:
+    """Whether to fetch another ListReadSets page instead of one GetReadSetMetadata per ID.
+
+    A page answers up to 100 read sets but the store's size is unknown until the listing
+    ends, so this is the ski-rental rule: keep listing while the pages already spent are
+    fewer than the IDs still unknown. Total calls stay within twice the cheaper of the two
+    ways, whatever the store's size.
+    """
+    return unknown_remaining > 0 and pages_spent < unknown_remaining
+
+
+def format_duration(seconds: float) -> str:
+    """``192.4`` -> ``"3m12s"``; ``3725`` -> ``"1h02m05s"``; ``4`` -> ``"4s"``."""
+    total = max(0, int(math.floor(seconds)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
