@@ -1,0 +1,250 @@
+"""Engine-role harness tests, written as lifecycles against the SDK's real provider server.
+
+Results here are the engine-role harness's, not the Pulumi engine's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = TESTS_DIR.parent
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+from harness_support.recorder import RecorderProvider  # noqa: E402
+
+from omics_dynamic.testing import (  # noqa: E402
+    UNKNOWN,
+    CheckFailedError,
+    EngineHarness,
+    Interrupted,
+    ProviderCallError,
+    ProviderStartError,
+    ResourceSpec,
+    load_state,
+    run_program,
+)
+
+TYPE = "pulumi-python:dynamic/harness:Recorder"
+SIG = "4dabf18193072939515e22adb298388d"
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "log"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> EngineHarness:
+    return EngineHarness(
+        str(PROJECT_DIR),
+        str(tmp_path / "state.json"),
+        stack="dev",
+        project="proj",
+        config={"aws:region": "eu-west-1", "omics-dynamic:endpoint": "http://127.0.0.1:1"},
+        extra_pythonpath=[str(TESTS_DIR)],
+        timeout_s=20,
+    )
+
+
+def spec(log_dir: Path, **inputs) -> ResourceSpec:
+    base = {"label": "a", "size": 3, "zone": "z1"}
+    base.update(inputs)
+    return ResourceSpec("a", TYPE, RecorderProvider(str(log_dir)), base)
+
+
+def creates(log_dir: Path) -> int:
+    path = log_dir / "creates"
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def state_doc(harness: EngineHarness) -> dict:
+    with open(harness.state_path, encoding="utf-8") as fh:
+        return json.load(fh)  # also proves the file is valid JSON
+
+
+def test_lifecycle_create_same_update_replace_refresh_destroy(harness, log_dir):
+    urn = "urn:pulumi:dev::proj::pulumi-python:dynamic/harness:Recorder::a"
+
+    # up: Check(olds={}) then Create (rule 4), after CheckConfig/Configure (rule 2).
+    r = harness.up([spec(log_dir)])
+    assert r.methods == ["CheckConfig", "Configure", "Check", "Create"]
+    assert r.ops == {"a": "create"}
+    assert r.step("a").id == "r-1"
+    assert r.outputs("a") == {"label": "a", "size": 3.0, "zone": "z1", "create_n": 1.0, "status": "created"}
+    assert "[a] creating (create #1)" in r.stderr_lines  # rule 13
+    assert r.summary() == "engine-role harness up: create=1"
+    doc = state_doc(harness)
+    assert doc["pending_operations"] == []
+    [res] = doc["resources"]
+    assert res["urn"] == urn and res["id"] == "r-1"
+    # rule 12: __provider is a secret, stored in plaintext inside the secret marker.
+    assert res["inputs"]["__provider"][SIG] == "1b47061264138c4ac30d75fd1eb44270"
+    assert "plaintext" in res["outputs"]["__provider"]
+    assert json.loads((log_dir / "config.json").read_text()) == {
+        "aws:region": "eu-west-1", "endpoint": "http://127.0.0.1:1", "greeting": None}
+
+    # second up, same inputs: Check + Diff, no Create/Update; old outputs kept (rule 5).
+    r = harness.up([spec(log_dir)])
+    assert r.methods == ["CheckConfig", "Configure", "Check", "Diff"]
+    assert r.ops == {"a": "same"} and r.step("a").diff == "none"
+    assert r.outputs("a")["create_n"] == 1.0
+
+    # changed input: Update(olds=old outputs); state holds exactly what update returned (rule 6).
+    r = harness.up([spec(log_dir, size=4)])
+    assert r.methods[-3:] == ["Check", "Diff", "Update"]
+    assert r.step("a").changed_keys == ["size"]
+    assert r.outputs("a") == {"size": 4.0, "status": "updated", "previous_status": "created"}
+    stored = harness.state().get(urn)
+    assert set(stored.outputs) == {"size", "status", "previous_status", "__provider"}
+    assert stored.inputs["size"] == 4.0
+
+    # zone change forces replacement: Check without olds, Create, then Delete old (rule 5).
+    r = harness.up([spec(log_dir, size=4, zone="z2")])
+    assert r.methods[-5:] == ["Check", "Diff", "Check", "Create", "Delete"]
+    step = r.step("a")
+    assert (step.op, step.replaces, step.id) == ("replace", ["zone"], "r-2")
+    assert (log_dir / "deletes").read_text().splitlines() == ["r-1"]
+    assert creates(log_dir) == 2
+
+    # refresh: Read(id, outputs), stored; drift via Diff(olds=refreshed outputs, news=inputs) (rule 7).
+    (log_dir / "drift-r-2.json").write_text(json.dumps({"size": 9}))
+    r = harness.refresh()
+    assert r.methods[-2:] == ["Read", "Diff"]
+    step = r.step("a")
+    assert step.drift is True and step.diff == "some" and step.changed_keys == ["size"]
+    assert harness.state().get(urn).outputs["size"] == 9.0
+
+    # destroy: Delete with stored outputs (rule 3), state empty.
+    r = harness.destroy()
+    assert r.methods[-1] == "Delete" and r.ops == {"a": "delete"}
+    assert (log_dir / "deletes").read_text().splitlines() == ["r-1", "r-2"]
+    assert state_doc(harness)["resources"] == []
+
+
+def test_preview_with_unknowns_never_creates(harness, log_dir):
+    r = harness.preview([spec(log_dir, size=UNKNOWN)])
+    assert r.ops == {"a": "create"}
+    assert "Create" not in r.methods and "Update" not in r.methods and "Delete" not in r.methods
+    assert r.step("a").outputs["size"] == UNKNOWN
+    assert creates(log_dir) == 0
+    assert not os.path.exists(harness.state_path) or state_doc(harness)["resources"] == []
+
+    harness.up([spec(log_dir)])
+    r = harness.preview([spec(log_dir, size=UNKNOWN)])
+    assert r.methods[-2:] == ["Check", "Diff"] and r.ops == {"a": "update"}
+    r = harness.preview([spec(log_dir, zone=UNKNOWN)])  # the provider replaces on zone
+    assert r.ops == {"a": "replace"} and r.step("a").replaces == ["zone"]
+    r = harness.preview([])
+    assert r.ops == {"a": "delete"} and "Delete" not in r.methods
+    assert creates(log_dir) == 1
+
+
+def test_check_failures_name_the_property(harness, log_dir):
+    with pytest.raises(CheckFailedError) as err:
+        harness.up([spec(log_dir, size=-1)])
+    assert err.value.failures == [("size", "must be >= 0, got -1.0")]
+    assert "size: must be >= 0" in str(err.value)
+    assert "Create" not in err.value.result.methods
+    assert creates(log_dir) == 0
+    preview = harness.preview([spec(log_dir, size=-2)])
+    assert preview.check_failures == {"a": [("size", "must be >= 0, got -2.0")]}
+
+
+def test_provider_error_carries_message_and_keeps_completed_state(harness, log_dir):
+    ok = ResourceSpec("ok", TYPE, RecorderProvider(str(log_dir)), {"label": "ok"})
+    bad = ResourceSpec("bad", TYPE, RecorderProvider(str(log_dir)), {"label": "bad", "fail": "quota exceeded"})
+    with pytest.raises(ProviderCallError) as err:
+        harness.up([ok, bad])
+    assert err.value.method == "Create" and err.value.code == "UNKNOWN"
+    assert err.value.provider_message == "ValueError: quota exceeded"
+    assert [r.name for r in harness.state().resources] == ["ok"]
+    assert harness.state().pending_operations[0].type == "creating"
+
+
+def test_interrupted_create_leaves_pending_and_next_up_creates_again(harness, log_dir):
+    started = log_dir / "create-started"
+    with pytest.raises(Interrupted) as err:
+        harness.up([spec(log_dir, sleep_s=5)], interrupt=started.exists)
+    assert err.value.operation == "creating"
+    doc = state_doc(harness)
+    assert doc["resources"] == []
+    [pending] = doc["pending_operations"]
+    assert pending["type"] == "creating" and pending["urn"].endswith("::a")
+    assert pending["inputs"]["label"] == "a"
+    assert creates(log_dir) == 1
+
+    # rule 9: the next up reports the interrupted create, clears it, and creates again.
+    r = harness.up([spec(log_dir, sleep_s=0)])
+    assert [(p.type, p.name) for p in r.interrupted] == [("creating", "a")]
+    assert r.step("a").op == "create" and r.step("a").resumed == "creating"
+    assert creates(log_dir) == 2
+    assert state_doc(harness)["pending_operations"] == []
+
+
+def test_interrupt_after_seconds_during_update(harness, log_dir):
+    harness.up([spec(log_dir)])
+
+    # The recorder's update is instant; interrupt_after_s=0 fires on the first poll.
+    with pytest.raises(Interrupted) as err:
+        harness.up([spec(log_dir, size=5)], interrupt_after_s=0.0)
+    assert err.value.operation == "updating"
+    [pending] = harness.state().pending_operations
+    assert pending.type == "updating" and pending.id == "r-1"
+    r = harness.up([spec(log_dir, size=5)])
+    assert [p.type for p in r.interrupted] == ["updating"]
+    assert r.ops == {"a": "update"}
+
+
+def test_provider_start_error_shows_stderr(tmp_path, log_dir):
+    # A project directory whose `pulumi/dynamic` package is broken: the server dies at import.
+    broken_dir = tmp_path / "broken"
+    (broken_dir / "pulumi" / "dynamic").mkdir(parents=True)
+    (broken_dir / "pulumi" / "__init__.py").write_text("")
+    (broken_dir / "pulumi" / "dynamic" / "__init__.py").write_text("")
+    (broken_dir / "pulumi" / "dynamic" / "__main__.py").write_text("raise SystemExit('no server here')\n")
+    h = EngineHarness(str(broken_dir), str(tmp_path / "s.json"), start_timeout_s=10)
+    with pytest.raises(ProviderStartError) as err:
+        h.up([spec(log_dir)])
+    assert "no server here" in err.value.stderr_lines
+    assert "no server here" in str(err.value)
+
+
+def test_program_mode_registers_in_order_with_dependencies(tmp_path, log_dir):
+    state_path = str(tmp_path / "program-state.json")
+    config = {"harness-demo:logDir": str(log_dir), "aws:region": "eu-west-1"}
+    program = str(TESTS_DIR / "harness_support" / "program")
+    r = run_program(program, state_path=state_path, config=config, extra_pythonpath=[str(TESTS_DIR)], timeout_s=20)
+    assert r.order == ["gate", "compute-role"]
+    gate, role = r.resource("gate"), r.resource("compute-role")
+    assert gate.op == "create" and gate.id == "r-1" and gate.outputs["status"] == "created"
+    assert role.op == "recorded" and role.id == "compute-role-id"
+    assert gate.urn in role.dependencies
+    assert role.property_dependencies["tags"] == [gate.urn]
+    assert role.inputs["tags"] == {"gateCreate": "1.0"}
+    assert role.registered_t_s >= gate.completed_t_s
+    assert r.exports["gate_status"] == "created" and "secret_thing" in r.secret_exports
+    assert r.engine.methods == ["CheckConfig", "Configure", "Check", "Create"]
+    assert "[gate] created r-1" in r.stderr_lines
+    assert [res.name for res in load_state(state_path, "dev", "harness-demo").resources] == ["gate"]
+
+    again = run_program(program, state_path=state_path, config=config, extra_pythonpath=[str(TESTS_DIR)], timeout_s=20)
+    assert again.resource("gate").op == "same" and creates(log_dir) == 1
+
+    preview = run_program(program, operation="preview", state_path=state_path,
+                          config={**config, "harness-demo:size": "7"}, extra_pythonpath=[str(TESTS_DIR)])
+    assert preview.resource("gate").op == "update"
+    assert "Update" not in preview.engine.methods and "Create" not in preview.engine.methods
+
+    gone = run_program(program, operation="destroy", state_path=state_path, config=config,
+                       extra_pythonpath=[str(TESTS_DIR)])
+    assert gone.engine.ops == {"gate": "delete"}
+    assert load_state(state_path, "dev", "harness-demo").resources == []
