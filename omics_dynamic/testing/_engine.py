@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import grpc
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
@@ -375,7 +375,8 @@ class _Deployment:
         """
         with self.lock:
             self.result.interrupted = list(self.state.pending_operations)
-            if not self.preview:
+            # Only `up` resolves them; preview/refresh/destroy report and keep them.
+            if self.result.operation == "up":
                 self.state.pending_operations = []
                 save_state(self.h.state_path, self.state)
 
