@@ -29,9 +29,7 @@ __all__ = ["Emulator"]
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """HTTP/1.1 keep-alive handler; werkzeug's own access log is off (the app logs)."""
-
-    protocol_version = "HTTP/1.1"
+    """werkzeug's handler with its own access log off (the app logs one line per request)."""
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         pass
@@ -120,7 +118,8 @@ class Emulator:
             self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler)
             self._server.daemon_threads = True
             self.port = self._server.server_port
-            self._thread = threading.Thread(target=self._server.serve_forever, name="omics-emulator", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="omics-emulator", daemon=True)
             self._thread.start()
         return self
 
