@@ -99,48 +99,55 @@ class ConcurrencyWindow:
 class PollSchedule:
     """When to ask HealthOmics again how the in-flight jobs are doing.
 
-    Activation has no published duration (design.md section 3), so the schedule learns it:
-    until a job has finished, polls follow a backoff from ``min_interval_s`` growing by
-    ``growth`` up to ``max_interval_s``. Once jobs have finished, the shortest observed
-    duration predicts when each running job can finish at the earliest; before that
-    moment polls are sparse (``max_interval_s``), from it on dense (``min_interval_s``),
-    so completion is noticed within about ``min_interval_s`` for short and long jobs
-    alike without spending requests while nothing can happen.
+    Activation has no published duration (design.md section 3), so the schedule learns it.
+    Until a job has finished, the interval grows with the age of the oldest running job,
+    ``age * age_fraction`` bounded by ``min_interval_s`` and ``max_interval_s``: a job is
+    noticed within about ``age_fraction`` of its own duration, short or long. Once a job
+    has finished, the shortest observed duration predicts when each running job can end at
+    the earliest: before ``early_fraction`` of it polls are sparse (every
+    ``max_interval_s``); from then on dense (``min_interval_s``), backing off again by
+    ``late_growth_per_s`` per second of lateness so a stuck job costs little.
 
     All values are seconds on the caller's clock.
     """
 
     min_interval_s: float = 0.5
     max_interval_s: float = 15.0
-    growth: float = 1.5
-    #: Poll from this fraction of the shortest observed duration on.
+    age_fraction: float = 1 / 15
     early_fraction: float = 0.9
+    late_growth_per_s: float = 0.1
 
     def __post_init__(self) -> None:
-        self._interval_s = self.min_interval_s
         self.shortest_duration_s: Optional[float] = None
+        self._floor_until_s: float = float("-inf")
 
     def observe_duration(self, duration_s: float) -> None:
         """Record how long a finished job took from its start (submission) to its end."""
         if duration_s >= 0 and (self.shortest_duration_s is None or duration_s < self.shortest_duration_s):
             self.shortest_duration_s = duration_s
 
-    def reset_backoff(self) -> None:
-        """Something changed (a job started or finished): poll soon again."""
-        self._interval_s = self.min_interval_s
+    def reset_backoff(self, now_s: Optional[float] = None) -> None:
+        """Something changed (a job started or ended): poll at the minimum interval once."""
+        self._floor_until_s = float("inf") if now_s is None else now_s
+
+    def _clamp(self, interval_s: float) -> float:
+        return max(self.min_interval_s, min(self.max_interval_s, interval_s))
 
     def next_poll_at(self, now_s: float, job_start_times_s: list[float]) -> Optional[float]:
         """The time of the next poll, or None when no job is in flight."""
         if not job_start_times_s:
             return None
-        backoff_at = now_s + self._interval_s
-        self._interval_s = min(self.max_interval_s, self._interval_s * self.growth)
-        if self.shortest_duration_s is None:
-            return backoff_at
-        earliest_finish = min(job_start_times_s) + self.early_fraction * self.shortest_duration_s
-        if earliest_finish <= now_s:
+        if self._floor_until_s == float("inf"):
+            self._floor_until_s = float("-inf")
             return now_s + self.min_interval_s
-        return min(earliest_finish, now_s + self.max_interval_s)
+        oldest_s = min(job_start_times_s)
+        if self.shortest_duration_s is None:
+            return now_s + self._clamp((now_s - oldest_s) * self.age_fraction)
+        earliest_finish_s = oldest_s + self.early_fraction * self.shortest_duration_s
+        if now_s < earliest_finish_s:
+            return min(earliest_finish_s, now_s + self.max_interval_s)
+        lateness_s = now_s - earliest_finish_s
+        return now_s + self._clamp(self.min_interval_s + lateness_s * self.late_growth_per_s)
 
 
 class ProgressThrottle:

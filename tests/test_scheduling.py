@@ -1,0 +1,102 @@
+"""Pure scheduling decisions, driven with plain numbers (a fake clock; nothing sleeps)."""
+
+from __future__ import annotations
+
+import pytest
+
+from omics_dynamic.scheduling import (
+    ConcurrencyWindow,
+    PollSchedule,
+    ProgressThrottle,
+    TokenBucket,
+    format_duration,
+    keep_listing,
+)
+
+
+def test_token_bucket_allows_a_burst_then_paces():
+    bucket = TokenBucket(rate_per_s=5)
+    delays = [bucket.reserve(100.0) for _ in range(7)]
+    assert delays[:5] == [0.0] * 5
+    assert delays[5] == pytest.approx(0.2)
+    assert delays[6] == pytest.approx(0.4)
+    # One second later the debt (-2) has been repaid by 5 new tokens: 3 left.
+    assert bucket.reserve(101.0) == 0.0
+
+
+def test_token_bucket_zero_rate_is_unlimited():
+    bucket = TokenBucket(rate_per_s=0)
+    assert all(bucket.reserve(0.0) == 0.0 for _ in range(1000))
+
+
+def test_concurrency_window_drops_to_observed_quota_and_probes_slowly():
+    window = ConcurrencyWindow(20)
+    assert window.can_start(19) and not window.can_start(20)
+    window.on_quota_exceeded(in_flight=5)
+    assert window.limit == 5 and not window.can_start(5)
+    for _ in range(4):
+        window.on_job_finished()
+    assert window.limit == 5
+    window.on_job_finished()  # one full round of 5 completions: probe one more
+    assert window.limit == 6
+    window.on_quota_exceeded(in_flight=6)
+    assert window.limit == 5
+    assert window.quota_errors == 2
+
+
+def test_concurrency_window_never_drops_below_one():
+    window = ConcurrencyWindow(3)
+    window.on_quota_exceeded(in_flight=0)
+    assert window.limit == 1
+
+
+def test_poll_schedule_before_learning_grows_with_age():
+    poll = PollSchedule(min_interval_s=0.5, max_interval_s=15, age_fraction=1 / 15)
+    assert poll.next_poll_at(0.0, [0.0]) == pytest.approx(0.5)
+    assert poll.next_poll_at(30.0, [0.0]) == pytest.approx(32.0)
+    assert poll.next_poll_at(600.0, [0.0]) == pytest.approx(615.0)
+    assert poll.next_poll_at(5.0, []) is None
+
+
+def test_poll_schedule_after_learning_waits_then_polls_densely():
+    poll = PollSchedule(min_interval_s=0.5, max_interval_s=15, early_fraction=0.9, late_growth_per_s=0.1)
+    poll.observe_duration(100.0)
+    poll.observe_duration(120.0)
+    assert poll.shortest_duration_s == 100.0
+    # A job started at t=200 can end from t=290 on: sparse before, dense after.
+    assert poll.next_poll_at(210.0, [200.0]) == pytest.approx(225.0)
+    assert poll.next_poll_at(280.0, [200.0]) == pytest.approx(290.0)
+    assert poll.next_poll_at(290.0, [200.0]) == pytest.approx(290.5)
+    # Twenty seconds late: back off to 0.5 + 2 s.
+    assert poll.next_poll_at(310.0, [200.0]) == pytest.approx(312.5)
+
+
+def test_poll_schedule_reset_polls_once_at_minimum():
+    poll = PollSchedule()
+    poll.observe_duration(60.0)
+    poll.reset_backoff()
+    assert poll.next_poll_at(10.0, [5.0]) == pytest.approx(10.5)
+    assert poll.next_poll_at(10.5, [5.0]) == pytest.approx(25.5)
+
+
+def test_progress_throttle_cadence():
+    throttle = ProgressThrottle(min_interval_s=5, heartbeat_s=30)
+    assert throttle.should_emit(0.0, "a", force=True)
+    assert not throttle.should_emit(1.0, "b")  # changed, but within 5 s
+    assert throttle.next_due_s() == 5.0
+    assert throttle.should_emit(5.0, "b")
+    assert not throttle.should_emit(20.0, "b")  # no change, no heartbeat yet
+    assert throttle.should_emit(35.0, "b")  # heartbeat
+    assert throttle.should_emit(36.0, "c", force=True)
+
+
+def test_keep_listing_is_ski_rental():
+    assert keep_listing(0, 5)
+    assert keep_listing(4, 5)
+    assert not keep_listing(5, 5)
+    assert not keep_listing(0, 0)
+
+
+@pytest.mark.parametrize("seconds,text", [(4, "4s"), (192.4, "3m12s"), (3725, "1h02m05s"), (-3, "0s")])
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
