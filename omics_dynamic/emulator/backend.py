@@ -489,7 +489,7 @@ class Backend:
         :raises KeyError: unknown store or read set. :raises ValueError: unknown status.
         """
         if status not in READ_SET_STATUSES:
-            raise ValueError(f"status {status!r} is not a read set status; use one of {list(READ_SET_STATUSES)}")
+            raise ValueError(f"status {status!r} is not a read set status; use one of {', '.join(READ_SET_STATUSES)}")
         with self.lock:
             now_s = self.tick()
             rs = self._read_set_or_key_error(self._store_or_value_error(store_id), read_set_id)
