@@ -133,3 +133,25 @@ def test_cli_bad_seed_is_a_clear_error(tmp_path):
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "sequenceStores[0].readSets[0].status" in done.stderr
+
+
+def test_concurrent_clients_are_counted_consistently(emulator, store, omics_client):
+    import threading
+
+    clients = [omics_client() for _ in range(8)]
+    errors = []
+
+    def work(client):
+        try:
+            for _ in range(20):
+                assert client.get_read_set_metadata(sequenceStoreId=store, id="1000000001")["status"] == "ARCHIVED"
+        except Exception as err:  # reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert emulator.outcomes[("GetReadSetMetadata", "OK")] == 160
