@@ -99,13 +99,14 @@ class ActivationInputs:
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> "ActivationInputs":
-        """Build from already-checked property values (state inputs or outputs).
+        """Build from already-checked property values (state inputs or outputs; output-only
+        keys are ignored).
 
         Raises :class:`~omics_dynamic.errors.InvalidInputError` when they do not validate.
         """
         from .errors import InvalidInputError
 
-        normalised, failures = validate_inputs(props)
+        normalised, failures = validate_inputs({k: v for k, v in props.items() if k in INPUT_KEYS})
         if failures:
             raise InvalidInputError(failures)
         return cls(

@@ -161,9 +161,12 @@ class ReadSetActivationProvider(ResourceProvider):
             _say(name, f"warning: live status check failed, using state only: {err}")
             return None
         not_active = {rid: s for rid, s in current.items() if s != "ACTIVE"}
-        if not not_active:
-            with _live_lock:
+        with _live_lock:
+            if not_active:
+                _live_all_active.pop(id_, None)
+            else:
                 _live_all_active[id_] = time.monotonic()
+        if not not_active:
             return None
         by_status: dict[str, int] = {}
         for status in not_active.values():

@@ -1,0 +1,290 @@
+"""ReadSetActivationProvider lifecycle against the emulator, in process.
+
+The provider's clock is swapped for the emulator's manual clock (sleeping advances
+emulated time), so minute-long activations run in milliseconds and nothing sleeps.
+The same lifecycle through the SDK's real provider server is in test_engine_lifecycle.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import pickle
+
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi.dynamic.dynamic import serialize_provider
+
+import omics_dynamic.provider as provider_module
+from omics_dynamic import (
+    ActivationFailedError,
+    ActivationTimeoutError,
+    AwsCallError,
+    ReadSetsUnusableError,
+)
+from omics_dynamic.provider import UNKNOWN, ReadSetActivationProvider
+
+from support import EmulatorClock
+
+
+@pytest.fixture
+def provider(emulator, monkeypatch):
+    """A configured provider whose clock is the emulator's and whose endpoint comes from
+    botocore's own AWS_ENDPOINT_URL_OMICS (host-prefix injection must then be off)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
+    clock = EmulatorClock(emulator)
+    monkeypatch.setattr(provider_module, "ScaledClock", lambda time_scale: clock)
+    provider_module._live_all_active.clear()
+    prov = ReadSetActivationProvider()
+    prov.configure(ConfigureRequest(Config({"aws:region": "us-east-1", "omics-dynamic:rateLimit": "0"}, "proj")))
+    return prov
+
+
+def _store(emulator, statuses):
+    store = emulator.create_store(read_sets=statuses)
+    return store, sorted(emulator.read_set_statuses(store))
+
+
+def _inputs(store, ids, **extra):
+    news = {"sequence_store_id": store, "read_set_ids": list(ids), "resource_name": "cohort", **extra}
+    checked = ReadSetActivationProvider().check({}, news)
+    assert checked.failures == []
+    return checked.inputs
+
+
+def test_create_with_mixed_statuses_activates_only_archived(provider, emulator, capfd):
+    store, ids = _store(emulator, ["ARCHIVED"] * 25 + ["ACTIVE"] * 3 + ["ACTIVATING"] * 2)
+    before = emulator.read_set_statuses(store)
+    result = provider.create(_inputs(store, ids + ids[:5]))  # duplicates are dropped
+    outs = result.outs
+    archived = sorted(r for r, s in before.items() if s == "ARCHIVED")
+    assert outs["read_set_ids"] == ids
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
+    assert outs["already_active_read_set_ids"] == sorted(r for r, s in before.items() if s == "ACTIVE")
+    # Jobs only for the ARCHIVED read sets: 25 -> 2 jobs of 20 + 5.
+    jobs = emulator.jobs()
+    assert sorted(len(j["sources"]) for j in jobs) == [5, 20]
+    assert sorted(s["readSetId"] for j in jobs for s in j["sources"]) == archived
+    assert outs["job_ids"] == sorted(j["id"] for j in jobs)
+    assert set(archived) <= set(outs["activated_read_set_ids"])
+    assert outs["activation_count"] == 1
+    assert outs["activated_at"].endswith("Z")
+    assert result.id == provider_module.resource_id("cohort", store, None)
+    err = capfd.readouterr().err
+    assert "cohort: 30 read sets in sequence store" in err
+    assert "cohort: all 30 read sets ACTIVE" in err
+
+
+def test_processing_upload_is_waited_for_without_a_job(provider, emulator):
+    store, ids = _store(emulator, ["PROCESSING_UPLOAD", "ACTIVE"])
+    original_advance = emulator.advance
+
+    def advance(seconds):  # the upload finishes 2 emulated minutes in
+        now = original_advance(seconds)
+        if emulator.calls["ListReadSets"] + emulator.calls["GetReadSetMetadata"] >= 3:
+            emulator.set_read_set_status(store, ids[0], "ACTIVE")
+        return now
+
+    emulator.advance = advance
+    outs = provider.create(_inputs(store, ids)).outs
+    assert emulator.jobs() == []
+    assert outs["read_set_statuses"] == {ids[0]: "ACTIVE", ids[1]: "ACTIVE"}
+    assert outs["activated_read_set_ids"] == [ids[0]]
+
+
+@pytest.mark.parametrize("n,jobs", [(1, 1), (20, 1), (21, 2), (1001, 51)])
+def test_chunking_at_1_20_21_and_1001(provider, emulator, n, jobs):
+    store, ids = _store(emulator, ["ARCHIVED"] * n)
+    outs = provider.create(_inputs(store, ids)).outs
+    assert len(emulator.jobs()) == jobs
+    assert max(len(j["sources"]) for j in emulator.jobs()) <= 20
+    assert len(outs["activated_read_set_ids"]) == n
+    assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
+
+
+def test_all_active_starts_no_job(provider, emulator):
+    store, ids = _store(emulator, ["ACTIVE"] * 30)
+    outs = provider.create(_inputs(store, ids)).outs
+    assert emulator.jobs() == []
+    assert outs["job_ids"] == [] and outs["activation_count"] == 0
+    assert emulator.calls["StartReadSetActivationJob"] == 0
+
+
+def test_unusable_read_sets_fail_before_any_job(provider, emulator):
+    store, ids = _store(emulator, ["ARCHIVED"] * 5 + ["DELETED", "UPLOAD_FAILED"])
+    with pytest.raises(ReadSetsUnusableError) as info:
+        provider.create(_inputs(store, ids + ["9999999999"]))
+    assert info.value.statuses["9999999999"] == "NOT_FOUND"
+    assert sorted(info.value.statuses.values()) == ["DELETED", "NOT_FOUND", "UPLOAD_FAILED"]
+    assert "No activation job was started" in str(info.value)
+    assert emulator.jobs() == []
+
+
+def test_missing_store_is_named_with_request_id(provider, emulator):
+    with pytest.raises(AwsCallError) as info:
+        provider.create(_inputs("5555555555", ["2000000001"]))
+    assert info.value.code == "ResourceNotFoundException"
+    assert info.value.request_id and info.value.request_id in str(info.value)
+    assert "5555555555" in str(info.value)
+
+
+def test_throttling_30_percent_is_retried_by_botocore(provider, emulator):
+    store, ids = _store(emulator, ["ARCHIVED"] * 60)
+    emulator.set_faults(throttle_rate=0.3)
+    outs = provider.create(_inputs(store, ids)).outs
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    throttled = sum(n for (op, outcome), n in emulator.outcomes.items() if outcome == "ThrottlingException")
+    assert throttled > 0
+    assert len(emulator.jobs()) == 3  # botocore's retries did not start duplicates
+
+
+def test_concurrency_quota_of_3_waits_for_slots(provider, emulator):
+    emulator.set_quota(max_concurrent_jobs=3)
+    store, ids = _store(emulator, ["ARCHIVED"] * 200)
+    outs = provider.create(_inputs(store, ids)).outs
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert len(emulator.jobs()) == 10
+    quota = emulator.outcomes[("StartReadSetActivationJob", "ServiceQuotaExceededException")]
+    assert 1 <= quota <= 6  # the window drops to 3 and probes rarely
+
+
+def test_failed_sources_name_read_set_job_and_message(provider, emulator):
+    store, ids = _store(emulator, ["ARCHIVED"] * 30)
+    emulator.set_faults(failing_read_sets={ids[3]: "Read set file is corrupt"})
+    with pytest.raises(ActivationFailedError) as info:
+        provider.create(_inputs(store, ids))
+    failure = info.value.failures[0]
+    assert [f.read_set_id for f in info.value.failures] == [ids[3]]
+    job_of = {s["readSetId"]: j["id"] for j in emulator.jobs() for s in j["sources"]}
+    assert failure.job_id == job_of[ids[3]]
+    assert "Read set file is corrupt" in str(info.value)
+    assert len(info.value.activated) == 29
+    # Fault cleared: the next up starts a job only for the failed read set.
+    emulator.clear_faults()
+    outs = provider.create(_inputs(store, ids)).outs
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert [s["readSetId"] for s in emulator.jobs()[-1]["sources"]] == [ids[3]]
+    assert len(emulator.jobs()) == 3
+
+
+def test_read_set_deleted_during_the_wait_fails_clearly(provider, emulator):
+    store, ids = _store(emulator, ["ARCHIVED"] * 5)
+    original_advance = emulator.advance
+    deleted = {}
+
+    def advance(seconds):
+        if not deleted and emulator.jobs():
+            emulator.set_read_set_status(store, ids[0], "DELETED")
+            deleted["done"] = True
+        return original_advance(seconds)
+
+    emulator.advance = advance
+    with pytest.raises(ActivationFailedError) as info:
+        provider.create(_inputs(store, ids))
+    assert [f.read_set_id for f in info.value.failures] == [ids[0]]
+    assert "DELETED" in str(info.value)
+
+
+def test_timeout_then_rerun_starts_no_duplicate(provider, emulator):
+    store, ids = _store(emulator, ["ARCHIVED"] * 50)
+    emulator.set_faults(delay_next_jobs=3, delay_seconds=600)
+    with pytest.raises(ActivationTimeoutError) as info:
+        provider.create(_inputs(store, ids, timeout_seconds=120))
+    assert len(info.value.running_job_ids) == 3
+    assert "next `pulumi up` resumes" in str(info.value)
+    jobs_before = len(emulator.jobs())
+    outs = provider.create(_inputs(store, ids, timeout_seconds=3600)).outs
+    assert len(emulator.jobs()) == jobs_before == 3
+    assert sorted(outs["job_ids"]) == sorted(info.value.running_job_ids)
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+
+
+def test_rearchive_live_diff_update_reactivates(provider, emulator, capfd):
+    store, ids = _store(emulator, ["ARCHIVED"] * 10)
+    news = _inputs(store, ids)
+    outs = provider.create(news).outs
+    rid = "rsa-id"
+    assert provider.diff(rid, outs, news).changes is False
+    emulator.archive(store, ids[:4])
+    diff = provider.diff(rid, outs, news)
+    assert diff.changes is True and diff.replaces == []
+    assert "4 of 10 read sets are not ACTIVE in HealthOmics (4 ARCHIVED" in capfd.readouterr().err
+    updated = provider.update(rid, outs, news).outs
+    assert updated["activation_count"] == 2
+    assert updated["activated_read_set_ids"] == ids[:4]
+    assert len(updated["job_ids"]) == 1 and updated["job_ids"][0] not in outs["job_ids"]
+    assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
+    # Without the live check the same re-archive is invisible to diff.
+    emulator.archive(store, ids[:2])
+    quiet = _inputs(store, ids, check_live_status=False)
+    calls = sum(emulator.calls.values())
+    assert provider.diff(rid, {**updated, "check_live_status": False}, quiet).changes is False
+    assert sum(emulator.calls.values()) == calls
+
+
+def test_refresh_shows_drift_and_diff_sees_it(provider, emulator):
+    store, ids = _store(emulator, ["ARCHIVED"] * 6)
+    news = _inputs(store, ids, check_live_status=False)
+    outs = provider.create(news).outs
+    emulator.archive(store, ids[:2])
+    jobs = len(emulator.jobs())
+    refreshed = provider.read("rsa-id", outs)
+    assert refreshed.id == "rsa-id"
+    assert refreshed.outs["read_set_statuses"][ids[0]] == "ARCHIVED"
+    assert refreshed.outs["read_set_statuses"][ids[5]] == "ACTIVE"
+    assert len(emulator.jobs()) == jobs  # refresh starts no job
+    assert provider.diff("rsa-id", refreshed.outs, news).changes is True
+
+
+def test_tuning_change_alone_is_an_update_without_aws_calls(provider, emulator):
+    store, ids = _store(emulator, ["ARCHIVED"] * 3)
+    news = _inputs(store, ids, check_live_status=False)
+    outs = provider.create(news).outs
+    calls = sum(emulator.calls.values())
+    tuned = _inputs(store, ids, check_live_status=False, timeout_seconds=60, max_concurrent_jobs=2)
+    assert provider.diff("rsa-id", outs, tuned).changes is True
+    updated = provider.update("rsa-id", outs, tuned).outs
+    assert sum(emulator.calls.values()) == calls
+    assert updated["timeout_seconds"] == 60 and updated["max_concurrent_jobs"] == 2
+    assert updated["job_ids"] == outs["job_ids"] and updated["activation_count"] == 1
+
+
+def test_store_or_region_change_is_a_replace(provider):
+    olds = _inputs("1234567890", ["2000000001"])
+    assert provider.diff("x", olds, _inputs("1234567899", ["2000000001"])).replaces == ["sequence_store_id"]
+    assert provider.diff("x", olds, _inputs("1234567890", ["2000000001"], region="eu-west-1")).replaces == ["region"]
+
+
+def test_preview_unknowns_pass_check_and_diff_without_aws(provider, emulator):
+    checked = provider.check({}, {"sequence_store_id": UNKNOWN, "read_set_ids": UNKNOWN, "resource_name": "cohort"})
+    assert checked.failures == []
+    assert checked.inputs["read_set_ids"] == UNKNOWN
+    olds = _inputs("1234567890", ["2000000001"])
+    diff = provider.diff("x", {**olds, "read_set_statuses": {"2000000001": "ACTIVE"}},
+                         {**olds, "read_set_ids": UNKNOWN})
+    assert diff.changes is True and diff.replaces == []
+    assert provider.diff("x", olds, {**olds, "sequence_store_id": UNKNOWN}).replaces == ["sequence_store_id"]
+    assert sum(emulator.calls.values()) == 0
+
+
+def test_delete_changes_nothing(provider, emulator, capfd):
+    provider.delete("x", {"resource_name": "cohort"})
+    assert sum(emulator.calls.values()) == 0
+    assert "cohort: delete changes nothing in AWS" in capfd.readouterr().err
+
+
+def test_provider_pickles_by_reference_small_and_stable():
+    first = serialize_provider(ReadSetActivationProvider())
+    raw = base64.b64decode(first)
+    assert len(raw) < 200
+    assert raw == base64.b64decode(serialize_provider(ReadSetActivationProvider()))
+    assert b"omics_dynamic.provider" in raw and b"/" not in raw  # no checkout path
+    assert isinstance(pickle.loads(raw), ReadSetActivationProvider)
+
+
+def test_outputs_hold_no_credentials(provider, emulator):
+    store, ids = _store(emulator, ["ARCHIVED"] * 2)
+    outs = provider.create(_inputs(store, ids)).outs
+    assert "test" not in repr({k: v for k, v in outs.items() if k != "resource_name"}).replace("'", " ").split()
+    assert "aws_secret_access_key" not in repr(vars(provider)).lower()
