@@ -1,0 +1,152 @@
+"""ReadSetActivation's lifecycle through the SDK's real provider server (``python -m
+pulumi.dynamic``), driven by the engine-role harness, against a time-scaled emulator.
+
+These are engine-role harness results (design.md section 2), not results of the real
+Pulumi engine.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from omics_dynamic.emulator import Emulator
+from omics_dynamic.provider import ReadSetActivationProvider
+from omics_dynamic.testing import UNKNOWN, EngineHarness, ProviderCallError, ResourceSpec
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
+#: Emulated seconds per real second, for the emulator and the provider alike.
+TIME_SCALE = 200.0
+
+
+@pytest.fixture
+def scaled_emulator(aws_test_env):
+    with Emulator(time_scale=TIME_SCALE, activation_seconds=60, queue_seconds=5,
+                  rate_limit=5, max_concurrent_jobs=20) as emu:
+        yield emu
+
+
+@pytest.fixture
+def harness(scaled_emulator, tmp_path):
+    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    return EngineHarness(
+        str(PROJECT_DIR),
+        str(tmp_path / "state.json"),
+        stack="dev",
+        project="omics-dynamic-test",
+        config={
+            "aws:region": "us-east-1",
+            "omics-dynamic:endpoint": scaled_emulator.endpoint_url,
+            "omics-dynamic:timeScale": str(TIME_SCALE),
+        },
+        env=env,
+        timeout_s=120,
+    )
+
+
+def activation(store, ids, **extra):
+    inputs = {"sequence_store_id": store, "read_set_ids": list(ids), "resource_name": "cohort", **extra}
+    return ResourceSpec("cohort", TYPE, ReadSetActivationProvider(), inputs)
+
+
+def test_story_create_same_rearchive_preview_update_refresh_destroy(harness, scaled_emulator):
+    emu = scaled_emulator
+    store = emu.create_store(read_sets=["ARCHIVED"] * 45 + ["ACTIVE"] * 5)
+    ids = sorted(emu.read_set_statuses(store))
+
+    # up #1: Check then Create; returns only when every read set is ACTIVE.
+    first = harness.up([activation(store, ids)])
+    assert first.ops == {"cohort": "create"}
+    outs = first.outputs("cohort")
+    assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert len(outs["job_ids"]) == 3 == len(emu.jobs())
+    assert outs["activation_count"] == 1
+    assert any(line.startswith("cohort: all 50 read sets ACTIVE") for line in first.stderr_lines)
+
+    # up #2 with the same inputs: no change, no Create/Update, no new job.
+    second = harness.up([activation(store, ids)])
+    assert second.ops == {"cohort": "same"}
+    assert "Create" not in second.methods and "Update" not in second.methods
+    assert len(emu.jobs()) == 3
+
+    # HealthOmics archives 7 again: preview (live check in Diff) shows an update.
+    emu.archive(store, ids[:7])
+    preview = harness.preview([activation(store, ids)])
+    assert preview.ops == {"cohort": "update"}
+    assert not {"Create", "Update", "Delete"} & set(preview.methods)
+    assert any("7 of 50 read sets are not ACTIVE in HealthOmics" in line for line in preview.stderr_lines)
+
+    # up #3 re-activates exactly those 7, the ID stays, activation_count grows.
+    third = harness.up([activation(store, ids)])
+    assert third.ops == {"cohort": "update"}
+    updated = third.outputs("cohort")
+    assert updated["activated_read_set_ids"] == ids[:7]
+    assert updated["activation_count"] == 2
+    assert third.step("cohort").id == first.step("cohort").id
+    assert [len(j["sources"]) for j in emu.jobs()[3:]] == [7]
+
+    # Refresh after another archive shows drift and starts no job.
+    emu.archive(store, ids[10:12])
+    refreshed = harness.refresh()
+    assert refreshed.step("cohort").outputs["read_set_statuses"][ids[10]] == "ARCHIVED"
+    assert refreshed.step("cohort").drift
+    assert len(emu.jobs()) == 4
+
+    # destroy: Delete makes no AWS change.
+    calls_before = sum(emu.calls.values())
+    gone = harness.destroy()
+    assert gone.ops == {"cohort": "delete"}
+    assert sum(emu.calls.values()) == calls_before
+    assert any("delete changes nothing in AWS" in line for line in gone.stderr_lines)
+
+
+def test_preview_with_unknown_read_sets_makes_no_aws_call(harness, scaled_emulator):
+    store = scaled_emulator.create_store(read_sets=["ARCHIVED"] * 3)
+    result = harness.preview([activation(store, UNKNOWN)])
+    assert result.ops == {"cohort": "create"}
+    assert sum(scaled_emulator.calls.values()) == 0
+
+
+def test_provider_errors_reach_the_engine_with_aws_code_and_request_id(harness, scaled_emulator):
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation("5555555555", ["2000000001"])])
+    message = info.value.provider_message
+    assert "ResourceNotFoundException" in message and "request ID " in message
+    assert "5555555555" in message
+    state = json.loads(Path(harness.state_path).read_text())
+    assert "ReadSetActivation::cohort" not in json.dumps(state.get("resources", []))
+
+
+def test_state_provider_is_a_small_by_reference_pickle(harness, scaled_emulator):
+    store = scaled_emulator.create_store(read_sets=["ACTIVE"] * 2)
+    harness.up([activation(store, sorted(scaled_emulator.read_set_statuses(store)))])
+    text = Path(harness.state_path).read_text()
+    provider_b64 = json.loads(text)  # decode every __provider value in the state
+    blobs = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "__provider":
+                    blobs.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(provider_b64)
+    assert blobs
+    for blob in blobs:
+        raw = blob if isinstance(blob, str) else json.dumps(blob)
+        if isinstance(blob, dict):  # secret marker: {"<sig>": ..., "plaintext"/"value": ...}
+            raw = next(v for v in blob.values() if isinstance(v, str) and len(v) > 40)
+        decoded = base64.b64decode(raw)
+        assert len(decoded) < 200
+        assert b"omics_dynamic.provider" in decoded
+        assert os.fsencode(str(PROJECT_DIR)) not in decoded
