@@ -217,6 +217,7 @@ class _Deployment:
                     env=self.h.env,
                     project=self.h.project,
                     start_timeout_s=self.h.start_timeout_s,
+                    on_stderr_line=self.h.on_stderr_line,
                 )
                 self.result.stderr_lines = self.server.stderr_lines
                 self._configure(self.server)
@@ -508,6 +509,8 @@ class EngineHarness:
         start_timeout_s: bound on waiting for the provider's port line, seconds.
         timeout_s: optional safety bound per RPC, seconds (the engine sets no deadline,
             rule 10; None = wait forever, as the engine does).
+        on_stderr_line: optional callable(str) called with each line the provider process
+            prints to stderr, as it comes (rule 13; from a drain thread).
     """
 
     def __init__(
@@ -524,7 +527,9 @@ class EngineHarness:
         python: str = sys.executable,
         start_timeout_s: float = 30.0,
         timeout_s: Optional[float] = None,
+        on_stderr_line: Optional[Callable[[str], None]] = None,
     ) -> None:
+        self.on_stderr_line = on_stderr_line
         self.project_dir = str(project_dir)
         self.state_path = str(state_path)
         self.stack = stack

@@ -225,6 +225,7 @@ def run_program(
     program_timeout_s: float = 600.0,
     interrupt: Optional[Callable[[], bool]] = None,
     interrupt_after_s: Optional[float] = None,
+    on_stderr_line: Optional[Callable[[str], None]] = None,
 ) -> ProgramResult:
     """Run a Pulumi program as ``pulumi up`` / ``preview`` / ``destroy`` would, in the harness.
 
@@ -241,6 +242,7 @@ def run_program(
             as for ``EngineHarness``.
         program_timeout_s: bound on the whole program run, seconds.
         interrupt, interrupt_after_s: as for ``EngineHarness.up``.
+        on_stderr_line: as for ``EngineHarness`` (each provider stderr line, as it comes).
 
     Returns:
         ProgramResult.
@@ -264,6 +266,7 @@ def run_program(
         project_dir, state_path, stack=stack, project=project, config=config,
         secret_config_keys=secret_config_keys, env=env, extra_pythonpath=extra_pythonpath,
         python=python, start_timeout_s=start_timeout_s, timeout_s=timeout_s,
+        on_stderr_line=on_stderr_line,
     )
     if operation == "destroy":
         return ProgramResult("destroy", engine=harness.destroy())
