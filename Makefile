@@ -1,0 +1,28 @@
+# Two commands: `make demo` and `make test`. Both create .venv (python3 -m venv) on first use
+# and reinstall into it whenever pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+$(VENV): $(STAMP)
+	@:
+
+demo: $(VENV)
+	$(VENV)/bin/python scripts/demo.py
+
+test: $(VENV)
+	$(VENV)/bin/python -m pytest -q
+
+bench: $(VENV)
+	$(VENV)/bin/python bench/run.py
+
+clean:
+	rm -rf .demo bench/out .pytest_cache
