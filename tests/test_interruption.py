@@ -1,0 +1,217 @@
+"""Interrupted `pulumi up` (design.md section 2, rule 9), through the engine-role harness.
+
+The provider process is SIGKILLed during Create (and Update) at points spread over its
+life, chosen with seeded randomness and recognised from the emulator's state: before the
+first job starts, between job starts, while waiting for the last jobs, and right after the
+last job finished. The next ``up`` must finish with every read set ACTIVE, leave no
+pending operation, store complete outputs, and start no duplicate job: each read set is a
+source of at most one activation job over the interrupted run and its rerun.
+
+The emulator and the provider run on the same time scale (``omics-dynamic:timeScale``),
+so a 60-second activation lasts a fraction of a real second. Results are the engine-role
+harness's, not the Pulumi engine's.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from omics_dynamic.emulator import Emulator
+from omics_dynamic.provider import OUTPUT_KEYS, ReadSetActivationProvider
+from omics_dynamic.testing import EngineHarness, Interrupted, ResourceSpec
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
+TIME_SCALE = 200.0
+N_READ_SETS = 100  # 5 jobs of 20
+MAX_CONCURRENT_JOBS = 2  # the resource input: spreads job starts over three waves
+CLEAN_JOBS = math.ceil(N_READ_SETS / 20)
+CREATE_RUNS = 16
+UPDATE_RUNS = 8
+
+#: Kill points over a create's life; each is a predicate on the emulator's state.
+PHASES = ("before-first-job", "between-job-starts", "waiting", "after-last-job")
+
+#: Figures for the report (printed at the end of the module with -s, kept in a file).
+FIGURES: Counter = Counter()
+
+
+def _snapshot(emu: Emulator) -> dict:
+    jobs = emu.jobs()
+    return {
+        "starts": emu.calls["StartReadSetActivationJob"],
+        "jobs": len(jobs),
+        "running": sum(j["status"] in ("SUBMITTED", "IN_PROGRESS") for j in jobs),
+        "done": sum(j["status"] == "COMPLETED" for j in jobs),
+    }
+
+
+def _observed_phase(snap: dict, total_jobs: int) -> str:
+    if snap["jobs"] == 0:
+        return "before-first-job"
+    if snap["jobs"] < total_jobs:
+        return "between-job-starts"
+    if snap["running"]:
+        return "waiting"
+    return "after-last-job"
+
+
+def _kill_predicate(emu: Emulator, phase: str, rng: random.Random, total_jobs: int, seen: dict):
+    """A predicate for ``EngineHarness.up(interrupt=...)`` that fires in ``phase``."""
+    base_starts = emu.calls["StartReadSetActivationJob"]
+    base_jobs = len(emu.jobs())
+    if phase == "before-first-job":
+        # Kill once the provider has begun reading statuses (or at once), before any start.
+        wait_reads = rng.choice([0, 1])
+
+        def fire() -> bool:
+            return emu.calls["ListReadSets"] + emu.calls["GetReadSetMetadata"] >= wait_reads
+    elif phase == "between-job-starts":
+        k = rng.randint(1, total_jobs - 1)
+
+        def fire() -> bool:
+            return emu.calls["StartReadSetActivationJob"] - base_starts >= k
+    elif phase == "waiting":
+        def fire() -> bool:
+            snap = _snapshot(emu)
+            return snap["jobs"] - base_jobs >= total_jobs and snap["running"] >= 1
+    else:
+        def fire() -> bool:
+            jobs = emu.jobs()[base_jobs:]
+            return len(jobs) >= total_jobs and all(j["status"] == "COMPLETED" for j in jobs)
+
+    def predicate() -> bool:
+        if fire():
+            seen.update(_snapshot(emu))
+            seen["jobs"] -= base_jobs
+            return True
+        return False
+
+    return predicate
+
+
+@pytest.fixture
+def emu(aws_test_env):
+    with Emulator(time_scale=TIME_SCALE, activation_seconds=60, queue_seconds=5, rate_limit=0,
+                  max_concurrent_jobs=20, random_seed=7) as emulator:
+        yield emulator
+
+
+def _harness(emu: Emulator, tmp_path: Path, tag: str) -> EngineHarness:
+    return EngineHarness(
+        str(PROJECT_DIR),
+        str(tmp_path / f"state-{tag}.json"),
+        project="omics",
+        config={
+            "aws:region": "us-east-1",
+            "omics-dynamic:endpoint": emu.endpoint_url,
+            "omics-dynamic:timeScale": str(TIME_SCALE),
+            "omics-dynamic:rateLimit": "0",
+        },
+        env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+        timeout_s=120,
+    )
+
+
+def _spec(name: str, store: str, ids: list[str]) -> ResourceSpec:
+    return ResourceSpec(name, TYPE, ReadSetActivationProvider(), {
+        "resource_name": name,
+        "sequence_store_id": store,
+        "read_set_ids": ids,
+        "max_concurrent_jobs": MAX_CONCURRENT_JOBS,
+        "timeout_seconds": 3600,
+        "check_live_status": True,
+    })
+
+
+def _jobs_per_read_set(emu: Emulator, store: str, since: int = 0) -> Counter:
+    return Counter(s["readSetId"] for j in emu.jobs()[since:] if j["sequenceStoreId"] == store
+                   for s in j["sources"])
+
+
+def _assert_consistent(harness: EngineHarness, emu: Emulator, name: str, store: str, ids: list[str]) -> dict:
+    state = harness.state()
+    assert state.pending_operations == []
+    [res] = state.resources
+    assert res.name == name
+    assert set(OUTPUT_KEYS) <= set(res.outputs)
+    assert res.outputs["read_set_ids"] == sorted(ids)
+    assert res.outputs["read_set_statuses"] == {rid: "ACTIVE" for rid in sorted(ids)}
+    assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
+    return res.outputs
+
+
+def _run_case(emu, harness, spec, store, ids, phase, rng, since_jobs, expected_op):
+    seen: dict = {}
+    interrupted = False
+    try:
+        harness.up([spec], interrupt=_kill_predicate(emu, phase, rng, CLEAN_JOBS, seen))
+    except Interrupted as err:
+        interrupted = True
+        assert err.operation == expected_op
+        [pending] = harness.state().pending_operations
+        assert pending.type == expected_op
+    observed = _observed_phase(seen, CLEAN_JOBS) if interrupted else "not-interrupted"
+    resumed = harness.up([spec])
+    if interrupted:
+        assert [p.type for p in resumed.interrupted] == [expected_op]
+    outs = _assert_consistent(harness, emu, spec.name, store, ids)
+    per_read_set = _jobs_per_read_set(emu, store, since_jobs)
+    duplicates = sorted(rid for rid, n in per_read_set.items() if n > 1)
+    FIGURES["runs"] += 1
+    FIGURES[f"{expected_op}:{observed}"] += 1
+    FIGURES["interrupted"] += interrupted
+    FIGURES["duplicates"] += len(duplicates)
+    assert duplicates == [], f"{phase} (observed {observed}, {seen}): read sets in two jobs: {duplicates}"
+    assert sum(per_read_set.values()) == len(ids)
+    assert len(emu.jobs()) - since_jobs == CLEAN_JOBS
+    return observed, outs
+
+
+@pytest.mark.slow
+def test_interrupted_create_resumes_without_duplicates(emu, tmp_path):
+    rng = random.Random(20240606)
+    observed = Counter()
+    for run in range(CREATE_RUNS):
+        phase = PHASES[run % len(PHASES)]
+        store = emu.create_store(name=f"create-{run}", read_sets=["ARCHIVED"] * N_READ_SETS)
+        ids = sorted(emu.read_set_statuses(store))
+        harness = _harness(emu, tmp_path, f"c{run}")
+        since = len(emu.jobs())
+        seen, outs = _run_case(emu, harness, _spec(f"cohort{run}", store, ids), store, ids,
+                               phase, rng, since, "creating")
+        observed[seen] += 1
+        # job_ids lists the jobs the finishing run started or adopted (still in flight);
+        # jobs that had already completed before the kill are not repeated there.
+        assert set(outs["job_ids"]) <= {j["id"] for j in emu.jobs()[since:]}
+    print(f"\ninterrupted creates: {dict(observed)}", file=sys.stderr)
+    assert sum(n for k, n in observed.items() if k != "not-interrupted") >= CREATE_RUNS - 2
+    # The kill points really are spread over the create's life.
+    assert {"before-first-job", "between-job-starts", "waiting"} <= set(observed)
+
+
+@pytest.mark.slow
+def test_interrupted_update_after_rearchive_resumes_without_duplicates(emu, tmp_path):
+    rng = random.Random(6)
+    store = emu.create_store(name="update", read_sets=["ARCHIVED"] * N_READ_SETS)
+    ids = sorted(emu.read_set_statuses(store))
+    harness = _harness(emu, tmp_path, "update")
+    spec = _spec("cohort", store, ids)
+    harness.up([spec])
+    _assert_consistent(harness, emu, "cohort", store, ids)
+    observed = Counter()
+    for run in range(UPDATE_RUNS):
+        phase = PHASES[run % len(PHASES)]
+        emu.archive(store, ids)
+        since = len(emu.jobs())
+        seen, outs = _run_case(emu, harness, spec, store, ids, phase, rng, since, "updating")
+        observed[seen] += 1
+    print(f"\ninterrupted updates: {dict(observed)}", file=sys.stderr)
+    assert sum(n for k, n in observed.items() if k != "not-interrupted") >= UPDATE_RUNS - 2
