@@ -45,6 +45,7 @@ DEFAULT_TIMEOUT_SECONDS = 21_600
 MAX_TIMEOUT_SECONDS = 604_800
 DEFAULT_MAX_CONCURRENT_JOBS = 20
 MAX_CONCURRENT_JOBS_LIMIT = 1_000
+MAX_RESOURCE_NAME_CHARS = 200
 
 _ID_RE = re.compile(r"[0-9]{10,36}")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
@@ -128,6 +129,15 @@ def _describe(value: Any) -> str:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> bool:
+    """True for a finite number; False for NaN, infinities and ints too large for a float
+    (``math.isfinite(10**400)`` raises OverflowError: check must never raise)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _id_problem(value: Any) -> Optional[str]:
@@ -232,7 +242,7 @@ def validate_inputs(
         failures.append(("timeout_seconds", f"must be a number of seconds, got "
                                             f"{type(timeout).__name__} {_describe(timeout)}; e.g. "
                                             "21600 (read config with config.get_int)"))
-    elif not math.isfinite(timeout) or timeout <= 0 or timeout > MAX_TIMEOUT_SECONDS:
+    elif not _finite(timeout) or timeout <= 0 or timeout > MAX_TIMEOUT_SECONDS:
         failures.append(("timeout_seconds", f"must be more than 0 and at most {MAX_TIMEOUT_SECONDS} "
                                             f"seconds (7 days), got {_describe(timeout)}"))
     else:
@@ -244,7 +254,7 @@ def validate_inputs(
         out["max_concurrent_jobs"] = conc
     elif conc is None:
         out["max_concurrent_jobs"] = DEFAULT_MAX_CONCURRENT_JOBS
-    elif not _is_number(conc) or not math.isfinite(conc) or not float(conc).is_integer():
+    elif not _is_number(conc) or not _finite(conc) or not float(conc).is_integer():
         failures.append(("max_concurrent_jobs", f"must be a whole number of jobs, got "
                                                 f"{type(conc).__name__} {_describe(conc)}; e.g. 20"))
     elif not 1 <= conc <= MAX_CONCURRENT_JOBS_LIMIT:
@@ -272,8 +282,13 @@ def validate_inputs(
         out["resource_name"] = name
     elif name is None:
         out["resource_name"] = "read-set-activation"
-    elif not isinstance(name, str) or not name or len(name) > 200:
-        failures.append(("resource_name", f"must be a non-empty string, got {_describe(name)}"))
+    elif not isinstance(name, str) or not name or len(name) > MAX_RESOURCE_NAME_CHARS:
+        failures.append(("resource_name", f"must be a non-empty string of at most "
+                                          f"{MAX_RESOURCE_NAME_CHARS} characters, got "
+                                          f"{type(name).__name__} {_describe(name)}"
+                                          + (f" ({len(name)} characters)" if isinstance(name, str) else "")
+                                          + "; the ReadSetActivation class sets it from the "
+                                          "resource's name"))
     else:
         out["resource_name"] = name
 
