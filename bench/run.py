@@ -1,0 +1,259 @@
+"""`make bench`: ReadSetActivation against the naive client on the time-scaled emulator.
+
+Real-world model (design.md section 5, issue 5): activation D = 60 s (+-10 % jitter per
+read set), queue delay 5 s, Q = 20 concurrent jobs, R = 5 requests/s per operation family.
+The emulator runs all of that k times faster (``Emulator(time_scale=k)``: its rate limits
+are per emulated second, so they scale too) and the provider runs on the same scale
+through its documented setting ``omics-dynamic:timeScale`` (plus
+``omics-dynamic:rateLimit`` = 5 per scaled second). Every time below is real-world
+seconds = real seconds * k.
+
+Each client runs in its own child process (bench/_child.py): the provider through
+``ReadSetActivationProvider.configure/check/create`` (the real code path), the naive client
+(start one job of 20, botocore's ``ReadSetActivationJobCompleted`` waiter with Delay = 30/k,
+next job) for N <= 1,000. The emulator serves from this process. The child's
+``getrusage`` gives the provider process's peak memory; its CPU time and the emulator's
+are printed so one can see whether CPU, not the schedule, limited a run.
+
+Floor (design.md 5): max(ceil(C/Q) * D_eff, C/R) with C = ceil(N/20) and
+D_eff = queue 5 s + activation 60 s = 65 s. A job of n sources ends with its slowest
+source, so with +-10 % jitter a full job lasts 5 + 60 * (1 + 0.1 * (n-1)/(n+1)) = 70.4 s
+on average; ``floor_jitter_s`` uses that (the floor no client can beat on this emulator).
+Ratios are to ``floor_s`` (the stricter one).
+
+Detection lag: from the moment the last read set became ACTIVE (the latest job
+completionTime on the emulator's clock) to create returning.
+
+Then, through the SDK's real provider server (EngineHarness.preview = Check + Diff),
+check and diff latency for 1,000 and 100,000 read sets, with and without the live
+status check, and the live check's API calls; and the quota scenario (emulator quota 5,
+max_concurrent_jobs 20). Writes bench/results.json.
+
+``python bench/run.py [--quick] [--k-ours 20] [--k-naive 100] [--out bench/results.json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from typing import Any, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+from omics_dynamic.emulator import Emulator  # noqa: E402
+
+ACTIVATION_S = 60.0
+QUEUE_S = 5.0
+JITTER = 0.1
+Q = 20
+R_PER_S = 5.0
+CHILD_TIMEOUT_S = 900.0  # bound on one scenario, real seconds
+
+
+def floor_s(n: int, q: int = Q) -> dict:
+    c = math.ceil(n / 20)
+    waves = math.ceil(c / q)
+    sizes = [min(20, n - 20 * i) for i in range(c)]
+    mean_job_s = sum(QUEUE_S + ACTIVATION_S * (1 + JITTER * (m - 1) / (m + 1)) for m in sizes) / c
+    return {"jobs": c, "floor_s": max(waves * (QUEUE_S + ACTIVATION_S), c / R_PER_S),
+            "floor_jitter_s": max(waves * mean_job_s, c / R_PER_S), "d_eff_s": QUEUE_S + ACTIVATION_S}
+
+
+def _cpu_self_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_client(mode: str, n: int, k: float, *, quota: Optional[int] = None, max_concurrent_jobs: int = Q) -> dict:
+    """One scenario: a fresh emulator, N archived read sets, one client in a child process."""
+    emu = Emulator(activation_seconds=ACTIVATION_S, queue_seconds=QUEUE_S, max_concurrent_jobs=quota or Q,
+                   rate_limit=R_PER_S, time_scale=k, jitter=JITTER, random_seed=n).start()
+    try:
+        store = emu.create_store(read_sets=["ARCHIVED"] * n)
+        ids = sorted(emu.read_set_statuses(store))
+        spec = {"endpoint": emu.endpoint_url, "store": store, "ids": ids, "time_scale": k,
+                "rate_limit": R_PER_S, "max_concurrent_jobs": max_concurrent_jobs}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+            json.dump(spec, fh)
+        emu.reset_counters()
+        cpu0, real0 = _cpu_self_s(), time.monotonic()
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "_child.py"), mode, fh.name],
+                              capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, cwd=ROOT)
+        real_s = time.monotonic() - real0
+        emu_cpu_s = _cpu_self_s() - cpu0
+        os.unlink(fh.name)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{mode} N={n} failed:\n{proc.stderr[-3000:]}")
+        child = json.loads(proc.stdout.strip().splitlines()[-1])
+        # Map the child's return moment onto the emulator's clock (CLOCK_MONOTONIC is system-wide).
+        returned_emu_s = emu.now() - (time.monotonic() - child["ended_mono_s"]) * k
+        jobs = emu.jobs()
+        last_active_s = max(j["completionTime"] for j in jobs)
+        statuses = emu.read_set_statuses(store)
+        outcomes = Counter({f"{op} {outcome}": c for (op, outcome), c in emu.outcomes.items()})
+        throttled = sum(c for (op, o), c in emu.outcomes.items() if o == "ThrottlingException")
+        quota_exceeded = sum(c for (op, o), c in emu.outcomes.items() if o == "ServiceQuotaExceededException")
+        failed = sum(c for (op, o), c in emu.outcomes.items() if o not in ("OK", "ThrottlingException", "ServiceQuotaExceededException"))
+        wall_real_s = child["ended_mono_s"] - child["started_mono_s"]
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        return {
+            "client": mode, "n": n, "k": k, "quota": quota or Q, "max_concurrent_jobs": max_concurrent_jobs,
+            "wall_s": round(wall_real_s * k, 2), "wall_real_s": round(wall_real_s, 3),
+            "detection_lag_s": round((returned_emu_s - last_active_s), 3),
+            "calls": dict(sorted(emu.calls.items())), "calls_total": sum(emu.calls.values()),
+            "throttled": throttled, "quota_exceeded": quota_exceeded, "failed": failed,
+            "outcomes": dict(sorted(outcomes.items())),
+            "jobs": len(jobs), "all_active": child["all_active"] and set(statuses.values()) == {"ACTIVE"},
+            "peak_rss_mb": round(child["maxrss_kb"] / 1024, 1),
+            "client_cpu_s": round(child["cpu_s"], 2), "emulator_cpu_s": round(emu_cpu_s, 2),
+            "client_cpu_util": round(child["cpu_s"] / max(real_s, 1e-9), 2),
+            "emulator_cpu_util": round(emu_cpu_s / max(real_s, 1e-9), 2),
+            "stderr_tail": lines[-2:],
+        }
+    finally:
+        emu.stop()
+
+
+# -- check and diff through the real provider server ---------------------------------------
+def preview_latency(n: int, live: bool, k: float) -> dict:
+    """Check + Diff of an all-ACTIVE resource of N read sets, through EngineHarness.preview."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from omics_dynamic.planning import validate_inputs
+    from omics_dynamic.provider import ReadSetActivationProvider
+    from omics_dynamic.testing import EngineHarness, ResourceSpec
+    from omics_dynamic.testing._state import ResourceState, State, save_state
+
+    type_ = "pulumi-python:dynamic/omics:ReadSetActivation"
+    emu = Emulator(rate_limit=R_PER_S, time_scale=k, activation_seconds=ACTIVATION_S, queue_seconds=QUEUE_S).start()
+    try:
+        store = emu.create_store(read_sets=["ACTIVE"] * n)
+        ids = sorted(emu.read_set_statuses(store))
+        with tempfile.TemporaryDirectory() as tmp:
+            harness = EngineHarness(tmp, os.path.join(tmp, "state.json"), config={
+                "aws:region": "us-east-1", "omics-dynamic:endpoint": emu.endpoint_url,
+                "omics-dynamic:timeScale": str(k), "omics-dynamic:rateLimit": str(R_PER_S)},
+                env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+                extra_pythonpath=[ROOT], timeout_s=600)
+            provider = serialize_provider(ReadSetActivationProvider())
+            user = {"sequence_store_id": store, "read_set_ids": ids, "resource_name": "cohort",
+                    "check_live_status": live}
+            normalised, failures = validate_inputs(user)
+            assert not failures
+            inputs = {**normalised, "__provider": provider}
+            outputs = {**inputs, "job_ids": [], "activated_read_set_ids": [], "already_active_read_set_ids": ids,
+                       "read_set_statuses": {rid: "ACTIVE" for rid in ids}, "activated_at": "2024-01-01T00:00:00Z",
+                       "activation_count": 0}
+            state = State(stack=harness.stack, project=harness.project)
+            state.put(ResourceState(urn=harness.urn(type_, "cohort"), type=type_, name="cohort", id="rsa-bench",
+                                    inputs=inputs, outputs=outputs, secret_inputs={"__provider"},
+                                    secret_outputs={"__provider"}))
+            save_state(harness.state_path, state)
+            emu.reset_counters()
+            t0 = time.monotonic()
+            result = harness.preview([ResourceSpec("cohort", type_=type_, provider=provider, inputs=user)])
+            total_s = time.monotonic() - t0
+            calls = {c.method: c.t_s for c in result.calls}
+            check_s = calls["Diff"] - calls["Check"]
+            diff_s = total_s - calls["Diff"]
+            return {"n": n, "live": live, "op": result.step("cohort").op, "check_s": round(check_s, 3),
+                    "diff_s": round(diff_s, 3), "diff_real_world_s": round(diff_s * k, 2) if live else None,
+                    "api_calls": dict(emu.calls), "api_calls_total": sum(emu.calls.values())}
+    finally:
+        emu.stop()
+
+
+def _fmt_calls(calls: dict) -> str:
+    short = {"StartReadSetActivationJob": "start", "GetReadSetActivationJob": "getJob",
+             "ListReadSetActivationJobs": "listJobs", "ListReadSets": "listRS", "GetReadSetMetadata": "getRS"}
+    return " ".join(f"{short.get(op, op)}={c}" for op, c in sorted(calls.items()))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--k-ours", type=float, default=20.0, help="time scale of the provider scenarios")
+    ap.add_argument("--k-naive", type=float, default=100.0, help="time scale of the naive client")
+    ap.add_argument("--sizes", default="1,20,100,1000,10000")
+    ap.add_argument("--naive-max", type=int, default=1000)
+    ap.add_argument("--quick", action="store_true", help="N <= 1,000 only, no preview latencies")
+    ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.quick:
+        sizes = [n for n in sizes if n <= 1000]
+    t_start = time.monotonic()
+    results: dict[str, Any] = {"model": {"activation_s": ACTIVATION_S, "queue_s": QUEUE_S, "jitter": JITTER, "Q": Q,
+                                         "R_per_s": R_PER_S, "k_ours": args.k_ours, "k_naive": args.k_naive,
+                                         "cpus": os.cpu_count()},
+                               "scenarios": [], "preview": [], "quota": None}
+    rows = []
+    for n in sizes:
+        ours = run_client("provider", n, args.k_ours)
+        naive = run_client("naive", n, args.k_naive) if n <= args.naive_max else None
+        fl = floor_s(n)
+        row = {"n": n, **fl, "ours": ours, "naive": naive,
+               "ratio_to_floor": round(ours["wall_s"] / fl["floor_s"], 3),
+               "ratio_to_floor_jitter": round(ours["wall_s"] / fl["floor_jitter_s"], 3),
+               "naive_over_ours": round(naive["wall_s"] / ours["wall_s"], 2) if naive else None}
+        rows.append(row)
+        results["scenarios"].append(row)
+        print(f"  N={n}: ours {ours['wall_s']:.1f} s ({row['ratio_to_floor']}x floor), lag {ours['detection_lag_s']} s, "
+              f"calls {ours['calls_total']}" + (f"; naive {naive['wall_s']:.0f} s, calls {naive['calls_total']}" if naive else ""),
+              flush=True)
+
+    quota_n = 400 if args.quick else 1000
+    quota = run_client("provider", quota_n, args.k_ours, quota=5, max_concurrent_jobs=Q)
+    fl5 = floor_s(quota_n, q=5)
+    results["quota"] = {"n": quota_n, **fl5, "ours": quota, "ratio_to_floor": round(quota["wall_s"] / fl5["floor_s"], 3),
+                        "ratio_to_floor_jitter": round(quota["wall_s"] / fl5["floor_jitter_s"], 3)}
+
+    if not args.quick:
+        for n, live in ((1000, False), (1000, True), (100_000, False)):
+            results["preview"].append(preview_latency(n, live, args.k_ours))
+            print(f"  preview N={n} live={live}: {results['preview'][-1]}", flush=True)
+    results["bench_real_s"] = round(time.monotonic() - t_start, 1)
+
+    with open(args.out, "w", encoding="utf-8") as fh:
+        json.dump(results, fh, indent=1, sort_keys=False)
+        fh.write("\n")
+
+    print()
+    print(f"ReadSetActivation vs naive client (emulator, time scale k={args.k_ours:g} ours / "
+          f"{args.k_naive:g} naive; real-world seconds; D_eff = 65 s, Q = {Q}, R = {R_PER_S:g}/s per family)")
+    hdr = (f"{'N':>6} {'jobs':>4} {'floor':>6} {'ours':>7} {'/floor':>6} {'/fl.jit':>7} {'naive':>7} {'naive/ours':>10} "
+           f"{'calls':>6} {'naive':>6} {'thr':>4} {'fail':>4} {'lag':>6} {'RSS MB':>6} {'cpu%':>9}")
+    print(hdr)
+    for r in rows:
+        o, nv = r["ours"], r["naive"]
+        print(f"{r['n']:>6} {r['jobs']:>4} {r['floor_s']:>6.0f} {o['wall_s']:>7.1f} {r['ratio_to_floor']:>6.3f} "
+              f"{r['ratio_to_floor_jitter']:>7.3f} {(nv['wall_s'] if nv else float('nan')):>7.0f} "
+              f"{(r['naive_over_ours'] or float('nan')):>10.1f} {o['calls_total']:>6} "
+              f"{(nv['calls_total'] if nv else 0):>6} {o['throttled']:>4} {o['failed']:>4} {o['detection_lag_s']:>6.2f} "
+              f"{o['peak_rss_mb']:>6.1f} {int(o['client_cpu_util']*100):>4}/{int(o['emulator_cpu_util']*100):<4}")
+    for r in rows:
+        print(f"  N={r['n']}: ours {_fmt_calls(r['ours']['calls'])}" +
+              (f" | naive {_fmt_calls(r['naive']['calls'])} lag {r['naive']['detection_lag_s']:.1f} s" if r["naive"] else ""))
+    qr = results["quota"]
+    print(f"quota 5, max_concurrent_jobs 20, N={qr['n']}: {qr['ours']['wall_s']:.1f} s vs floor(Q=5) {qr['floor_s']:.0f} s "
+          f"= {qr['ratio_to_floor']}x ({qr['ratio_to_floor_jitter']}x jitter-aware); quota errors "
+          f"{qr['ours']['quota_exceeded']}, failed {qr['ours']['failed']}, all ACTIVE {qr['ours']['all_active']}")
+    for p in results["preview"]:
+        print(f"preview (Check+Diff via provider server) N={p['n']:>6} live={str(p['live']):5}: check {p['check_s']*1000:.0f} ms, "
+              f"diff {p['diff_s']*1000:.0f} ms real, API calls {p['api_calls_total']} {_fmt_calls(p['api_calls'])}")
+    print("cpu% = client / emulator CPU time over the scenario's real time (one core = 100); "
+          "well below 100 means the schedule, not CPU, set the pace.")
+    print(f"wrote {os.path.relpath(args.out)}; bench took {results['bench_real_s']} s real")
+
+
+if __name__ == "__main__":
+    main()
