@@ -139,18 +139,28 @@ class ActivationFailedError(OmicsDynamicError):
 
     ``failures`` lists :class:`SourceFailure` (read set, job, status, message);
     ``activated`` the read set IDs that did become ACTIVE in this run.
+
+    The message groups failures by (job, status, message), so every distinct message
+    and every job appears even when hundreds of read sets failed the same way (a FAILED
+    job repeats its message for each of its 20 sources).
     """
 
     def __init__(self, resource_name: str, failures: Sequence[SourceFailure], activated: Sequence[str]):
         self.failures = list(failures)
         self.activated = sorted(activated)
+        groups: dict[tuple[str, str, str], list[str]] = {}
+        for f in self.failures:
+            groups.setdefault((f.job_id, f.status, f.message or "no message"), []).append(f.read_set_id)
         items = [
-            f"{f.read_set_id} (job {f.job_id}, {f.status}: {f.message or 'no message'})"
-            for f in self.failures
+            f"job {job_id} {status}: {message}: {len(rids)} read set(s): {_listing(sorted(rids))}"
+            for (job_id, status, message), rids in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         ]
+        jobs = {f.job_id for f in self.failures}
         super().__init__(
-            f"{resource_name}: activation failed for {len(items)} read set(s): {_listing(items)}. "
-            f"{len(self.activated)} read set(s) did activate"
+            f"{resource_name}: activation failed for {len(self.failures)} read set(s) in "
+            f"{len(jobs)} job(s): " + "; ".join(items[:MESSAGE_LIST_LIMIT])
+            + (f"; and {len(items) - MESSAGE_LIST_LIMIT} more group(s)" if len(items) > MESSAGE_LIST_LIMIT else "")
+            + f". {len(self.activated)} read set(s) did activate"
             + (f": {_listing(self.activated)}" if self.activated else "")
             + ". Fix the cause (see the messages), then run `pulumi up` again: it starts "
             "jobs only for the read sets that are still not ACTIVE."

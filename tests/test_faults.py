@@ -1,0 +1,166 @@
+"""Faults: ReadSetActivation under throttling, server errors, timeouts, a small quota and
+a stuck job; failed jobs and sources; AccessDenied and an unknown store.
+
+In process, on the emulator's manual clock (the provider's sleeps advance emulated time)
+and with botocore's retry backoff set to 0 (it sleeps real time), so nothing here sleeps.
+Each scenario prints one figure line (emulated seconds, jobs, calls, faults) to stderr.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections import Counter
+
+import botocore.retries.standard
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+
+import omics_dynamic.provider as provider_module
+from omics_dynamic import ActivationFailedError, AwsCallError
+from omics_dynamic.provider import ReadSetActivationProvider
+
+from support import EmulatorClock
+
+
+@pytest.fixture
+def provider(emulator, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
+    clock = EmulatorClock(emulator)
+    monkeypatch.setattr(provider_module, "ScaledClock", lambda time_scale: clock)
+    provider_module._live_all_active.clear()
+    prov = ReadSetActivationProvider()
+    prov.configure(ConfigureRequest(Config({"aws:region": "us-east-1", "omics-dynamic:rateLimit": "0"}, "proj")))
+    prov.clock = clock
+    return prov
+
+
+def _inputs(store, ids, **extra):
+    news = {"sequence_store_id": store, "read_set_ids": list(ids), "resource_name": "cohort", **extra}
+    checked = ReadSetActivationProvider().check({}, news)
+    assert checked.failures == []
+    return checked.inputs
+
+
+def _store(emulator, n, status="ARCHIVED"):
+    store = emulator.create_store(read_sets=[status] * n)
+    return store, sorted(emulator.read_set_statuses(store))
+
+
+def _per_read_set(emulator, since=0) -> Counter:
+    return Counter(s["readSetId"] for j in emulator.jobs()[since:] for s in j["sources"])
+
+
+def _faults_seen(emulator) -> dict:
+    seen: Counter = Counter()
+    for (_op, outcome), n in emulator.outcomes.items():
+        if outcome != "OK":
+            seen[outcome] += n
+    return dict(seen)
+
+
+def _figure(name: str, emulator, t0_emulated: float, t0_real: float) -> None:
+    print(f"\nfault scenario {name}: {emulator.now() - t0_emulated:.0f} emulated s, "
+          f"{time.monotonic() - t0_real:.2f} real s, {len(emulator.jobs())} jobs, "
+          f"{sum(emulator.calls.values())} calls, faults {_faults_seen(emulator)}", file=sys.stderr)
+
+
+def test_throttling_server_errors_timeouts_quota_and_a_stuck_job_together(provider, emulator):
+    store, ids = _store(emulator, 100)
+    emulator.set_quota(max_concurrent_jobs=2)
+    emulator.set_faults(throttle_rate=0.3, internal_error_rate=0.1, timeout_rate=0.05,
+                        delay_next_jobs=1, delay_seconds=1800)
+    t0, r0 = emulator.now(), time.monotonic()
+    outs = provider.create(_inputs(store, ids)).outs
+    _figure("mixed", emulator, t0, r0)
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
+    seen = _faults_seen(emulator)
+    for code in ("ThrottlingException", "InternalServerException", "RequestTimeoutException",
+                 "ServiceQuotaExceededException"):
+        assert seen.get(code, 0) > 0, (code, seen)
+    # Every retried start was answered once: each read set is in exactly one job.
+    assert set(_per_read_set(emulator).values()) == {1}
+    assert len(emulator.jobs()) == math.ceil(100 / 20)
+    assert sorted(outs["job_ids"]) == sorted(j["id"] for j in emulator.jobs())
+    # The stuck job held a quota slot for 1800 s: the run outlasted it, it did not time out.
+    assert emulator.now() - t0 >= 1800
+
+
+def test_a_job_stuck_in_submitted_is_waited_for_with_sparse_polls(provider, emulator):
+    store, ids = _store(emulator, 40)
+    emulator.set_faults(delay_next_jobs=1, delay_seconds=4 * 3600)
+    t0, r0 = emulator.now(), time.monotonic()
+    outs = provider.create(_inputs(store, ids)).outs
+    _figure("stuck-submitted-4h", emulator, t0, r0)
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert len(emulator.jobs()) == 2
+    waited_s = emulator.now() - t0
+    assert waited_s >= 4 * 3600
+    # Polls back off while the job is late: far fewer than one per second of waiting.
+    polls = emulator.calls["GetReadSetActivationJob"] + emulator.calls["ListReadSetActivationJobs"]
+    assert polls < waited_s / 10, (polls, waited_s)
+
+
+def test_failed_job_and_failed_sources_give_one_error_then_rerun_starts_only_what_is_left(provider, emulator):
+    store, ids = _store(emulator, 60)
+    # Job 2 (ids[20:40]) ends FAILED; ids[3] and ids[45] fail as sources of their jobs.
+    emulator.set_faults(fail_jobs_containing={ids[25]: "Storage backend unavailable"},
+                        failing_read_sets={ids[3]: "Read set file is corrupt",
+                                           ids[45]: "Checksum mismatch"})
+    with pytest.raises(ActivationFailedError) as info:
+        provider.create(_inputs(store, ids))
+    err = info.value
+    message = str(err)
+    job_of = {s["readSetId"]: j["id"] for j in emulator.jobs() for s in j["sources"]}
+    failed_ids = sorted([ids[3], ids[45]] + ids[20:40])
+    assert sorted(f.read_set_id for f in err.failures) == failed_ids
+    for failure in err.failures:
+        assert failure.job_id == job_of[failure.read_set_id]
+    statuses = {j["id"]: j["status"] for j in emulator.jobs()}
+    assert statuses[job_of[ids[25]]] == "FAILED"
+    assert statuses[job_of[ids[3]]] == "COMPLETED_WITH_FAILURES"
+    for text in ("Read set file is corrupt", "Checksum mismatch", "Storage backend unavailable",
+                 ids[3], ids[45], job_of[ids[3]], job_of[ids[45]], job_of[ids[25]],
+                 "22 read set(s)", "38 read set(s) did activate", "run `pulumi up` again"):
+        assert text in message, text
+    assert message.count("activation failed") == 1  # one error, not one per job
+    assert len(err.activated) == 38
+
+    # Fault cleared: the next up starts jobs only for what is still not ACTIVE.
+    emulator.clear_faults()
+    not_active = sorted(r for r, s in emulator.read_set_statuses(store).items() if s != "ACTIVE")
+    assert not_active == failed_ids
+    since = len(emulator.jobs())
+    outs = provider.create(_inputs(store, ids)).outs
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert sorted(_per_read_set(emulator, since)) == not_active
+    assert len(emulator.jobs()) - since == math.ceil(len(not_active) / 20)
+    assert sorted(outs["activated_read_set_ids"]) == not_active
+
+
+def test_access_denied_names_the_permission_the_store_and_the_request_id(provider, emulator):
+    store, ids = _store(emulator, 5)
+    emulator.set_faults(access_denied_stores=[store])
+    with pytest.raises(AwsCallError) as info:
+        provider.create(_inputs(store, ids))
+    err = info.value
+    assert err.code == "AccessDeniedException" and err.http_status == 403
+    assert err.request_id and err.request_id in str(err)
+    assert f"omics:{err.operation}" in str(err) and err.operation in ("ListReadSets", "GetReadSetMetadata")
+    assert store in str(err) and "iam_policy" in str(err)
+    assert emulator.calls["StartReadSetActivationJob"] == 0
+
+
+def test_unknown_store_is_named_with_the_request_id(provider, emulator):
+    missing = "5555555555"
+    with pytest.raises(AwsCallError) as info:
+        provider.create(_inputs(missing, [f"{2000000000 + i}" for i in range(10)]))
+    err = info.value
+    assert err.code == "ResourceNotFoundException"
+    assert err.request_id and err.request_id in str(err)
+    assert f"sequence_store_id ({missing})" in str(err)
+    assert emulator.calls["StartReadSetActivationJob"] == 0
