@@ -13,6 +13,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.errors import InvalidInputError
@@ -138,3 +140,22 @@ def test_preview_through_the_provider_server_fails_each_case_before_any_aws_call
         assert sum(emu.calls.values()) == 0
         assert emu.jobs() == []
         assert len(wire_cases) >= 25
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(list(GOOD) + ["region", "timeout_seconds", "max_concurrent_jobs",
+                                                     "check_live_status", "extra"]), json_values))
+def test_check_never_raises_and_every_failure_names_a_field(news):
+    result = ReadSetActivationProvider().check({}, news)
+    for failure in result.failures:
+        assert failure.property and failure.reason
+        assert failure.property in news or "required" in failure.reason
+    if not result.failures:
+        ActivationInputs.from_props(result.inputs)  # what check accepts, the lifecycle accepts
