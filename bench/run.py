@@ -105,6 +105,17 @@ def run_client(mode: str, n: int, k: float, *, quota: Optional[int] = None, max_
         quota_exceeded = sum(c for (op, o), c in emu.outcomes.items() if o == "ServiceQuotaExceededException")
         failed = sum(c for (op, o), c in emu.outcomes.items() if o not in ("OK", "ThrottlingException", "ServiceQuotaExceededException"))
         wall_real_s = child["ended_mono_s"] - child["started_mono_s"]
+        started_emu_s = emu.now() - (time.monotonic() - child["started_mono_s"]) * k
+        # Where the time went: before the first start, first-wave start stagger, and the
+        # gap between the i-th job completion and the (Q+i)-th start (slot refill).
+        creations = sorted(j["creationTime"] for j in jobs)
+        completions = sorted(j["completionTime"] for j in jobs)
+        slots = quota or Q
+        gaps = [c - d for c, d in zip(creations[slots:], completions)]
+        timeline = {"first_start_s": round(creations[0] - started_emu_s, 2),
+                    "wave1_stagger_s": round(creations[min(slots, len(creations)) - 1] - creations[0], 2),
+                    "mean_refill_gap_s": round(sum(gaps) / len(gaps), 2) if gaps else None,
+                    "mean_job_s": round(sum(j["completionTime"] - j["creationTime"] for j in jobs) / len(jobs), 2)}
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         return {
             "client": mode, "n": n, "k": k, "quota": quota or Q, "max_concurrent_jobs": max_concurrent_jobs,
@@ -118,7 +129,7 @@ def run_client(mode: str, n: int, k: float, *, quota: Optional[int] = None, max_
             "client_cpu_s": round(child["cpu_s"], 2), "emulator_cpu_s": round(emu_cpu_s, 2),
             "client_cpu_util": round(child["cpu_s"] / max(real_s, 1e-9), 2),
             "emulator_cpu_util": round(emu_cpu_s / max(real_s, 1e-9), 2),
-            "stderr_tail": lines[-2:],
+            "timeline": timeline, "stderr_tail": lines[-2:],
         }
     finally:
         emu.stop()

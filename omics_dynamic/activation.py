@@ -41,8 +41,18 @@ from .errors import (
     ReadSetsUnusableError,
     SourceFailure,
 )
+from .errors import AwsCallError
 from .planning import ActivationInputs, chunk, classify, client_token
-from .scheduling import ConcurrencyWindow, PollSchedule, ProgressThrottle, format_duration, keep_listing
+from .scheduling import (
+    ConcurrencyWindow,
+    ListingCursor,
+    PollSchedule,
+    ProgressThrottle,
+    chunk_in_order,
+    format_duration,
+    keep_listing,
+    order_by_listing,
+)
 
 __all__ = [
     "JOB_STATUS_CLASS",
@@ -73,7 +83,8 @@ MAX_ROUNDS = 3
 SMALL_LOOKUP = 3
 
 
-def read_statuses(api: OmicsApi, store: str, ids: Iterable[str]) -> dict[str, str]:
+def read_statuses(api: OmicsApi, store: str, ids: Iterable[str],
+                  page_of: Optional[dict[str, int]] = None) -> dict[str, str]:
     """Current status of each read set, with the fewest calls.
 
     Lists the store (ListReadSets, 100 per page) while that is cheaper than one
@@ -81,6 +92,8 @@ def read_statuses(api: OmicsApi, store: str, ids: Iterable[str]) -> dict[str, st
     then gets the rest one by one. IDs the store does not hold get ``"NOT_FOUND"`` (after
     one check that the store itself exists, so a missing store is reported as such).
 
+    :param page_of: if given, receives read set ID -> 0-based page of the listing it was
+        seen on (for :class:`~omics_dynamic.scheduling.ListingCursor`).
     :returns: read set ID -> status for every requested ID.
     :raises AwsCallError: on AWS errors (e.g. AccessDeniedException, a missing store).
     """
@@ -97,6 +110,8 @@ def read_statuses(api: OmicsApi, store: str, ids: Iterable[str]) -> dict[str, st
                 if rid in unknown:
                     found[rid] = item["status"]
                     unknown.discard(rid)
+                    if page_of is not None:
+                        page_of[rid] = pages - 1
             token = page.next_token
             if not token:
                 break
@@ -191,6 +206,8 @@ class ActivationRun:
         self._quota_blocked_until_s: Optional[float] = None
         self._confirm_due = False
         self._requeue: list[str] = []
+        self.cursor = ListingCursor({})
+        self._cursor_token: Optional[str] = None
 
     # -- public -----------------------------------------------------------------------
     def run(self) -> ActivationResult:
@@ -207,16 +224,19 @@ class ActivationRun:
         deadline_s = self.started_at_s + self.inputs.timeout_seconds
         ids = list(self.inputs.read_set_ids)
 
-        self.statuses = read_statuses(self.api, self.store, ids)
+        page_of: dict[str, int] = {}
+        self.statuses = read_statuses(self.api, self.store, ids, page_of=page_of)
         plan = classify(self.statuses)
         if plan.unusable:
             raise ReadSetsUnusableError(self.store, plan.unusable)
         initially_active = set(plan.active)
         self.unconfirmed = set(plan.wait)
         to_activate = list(plan.activate)
+        # Confirm ACTIVE page by page in listing order (jobs are started in that order).
+        self.cursor = ListingCursor(page_of, busy=to_activate, ready=plan.wait)
         if to_activate:
             to_activate = self._adopt_in_flight(to_activate)
-        self.pending = chunk(to_activate)
+        self.pending = chunk_in_order(order_by_listing(to_activate, page_of))
         self._emit(
             f"{self.name}: {len(ids)} read sets in sequence store {self.store}: "
             f"{len(plan.active)} ACTIVE, {len(plan.activate)} ARCHIVED, {len(plan.wait)} "
@@ -243,6 +263,7 @@ class ActivationRun:
                     self._timeout()
                 continue
             self._poll_jobs()
+            self._start_jobs()  # refill freed slots before spending time on confirmation
             self._confirm()
             self._emit(self._summary())
 
@@ -355,12 +376,16 @@ class ActivationRun:
             kind = JOB_STATUS_CLASS[item["status"]]
             if kind == "done":
                 self.unconfirmed.update(job.read_set_ids)
+                for rid in job.read_set_ids:
+                    self.cursor.mark_ready(rid, was_busy=True)
                 continue
             detail = item if "sources" in item else self.api.get_job(self.store, job_id)
             sources = {s["readSetId"]: s for s in detail.get("sources", [])}
             for rid in job.read_set_ids:
                 src = sources.get(rid)
-                if src is not None and src.get("status") == "FINISHED":
+                finished = src is not None and src.get("status") == "FINISHED"
+                self.cursor.mark_ready(rid, was_busy=True, to_confirm=finished)
+                if finished:
                     self.unconfirmed.add(rid)
                 else:
                     message = (src or {}).get("statusMessage") or detail.get("statusMessage") or ""
@@ -370,38 +395,61 @@ class ActivationRun:
             self._confirm_due = True
 
     def _confirm(self) -> None:
-        """Confirm ACTIVE with the read sets' own statuses."""
+        """Confirm ACTIVE with the read sets' own statuses, with as few calls as possible.
+
+        Read sets still covered by the listing cursor are confirmed when it reads their
+        page (once every job with read sets on that page has ended). The others (not seen
+        by the discovery listing, passed by the cursor while not yet ACTIVE, or waiting from
+        the start) are re-read with :func:`read_statuses` when a poll ended some job or
+        nothing else is in flight, to save requests.
+        """
         if not self.unconfirmed:
             return
-        if not self._confirm_due and self.in_flight:
-            # Waiting read sets (ACTIVATING from the start) are re-read only when a poll
-            # also ended some job or nothing else is in flight, to save requests.
-            return
-        self._confirm_due = False
-        current = read_statuses(self.api, self.store, sorted(self.unconfirmed))
-        for rid, status in current.items():
-            self.statuses[rid] = status
-            kind = classify({rid: status})
-            if status == "ACTIVE":
-                self.unconfirmed.discard(rid)
-            elif kind.unusable:
-                self.unconfirmed.discard(rid)
-                self.failures.append(SourceFailure(
-                    rid, self._job_of.get(rid, "-"), status,
-                    f"read set became {status} while waiting for it to become ACTIVE"))
-            elif status == "ARCHIVED" and rid in self._job_of and self._job_of[rid] not in self.in_flight:
-                # Its job reported success but the read set is still ARCHIVED.
-                self.unconfirmed.discard(rid)
-                if self._round < MAX_ROUNDS:
-                    self._requeue.append(rid)
-                else:
-                    self.failures.append(SourceFailure(
-                        rid, self._job_of[rid], "ARCHIVED",
-                        f"still ARCHIVED after {MAX_ROUNDS} activation jobs reported success"))
+        while self.cursor.wants_page():
+            try:
+                page = self.api.list_read_sets(self.store, next_token=self._cursor_token)
+            except AwsCallError as err:
+                if err.code != "ValidationException" or self._cursor_token is None:
+                    raise
+                self.cursor.reset()  # the nextToken was refused (expired?): confirm otherwise
+                break
+            for item in page.items:
+                if item.get("id") in self.unconfirmed:
+                    self._settle(item["id"], item["status"])
+            self._cursor_token = page.next_token
+            self.cursor.page_read(last=not page.next_token)
+        left = sorted(rid for rid in self.unconfirmed if not self.cursor.covers(rid))
+        if left and (self._confirm_due or not self.in_flight):
+            self._confirm_due = False
+            for rid, status in read_statuses(self.api, self.store, left).items():
+                self._settle(rid, status)
         if self._requeue:
             self._round += 1
+            for rid in self._requeue:
+                self.cursor.mark_busy(rid)
             self.pending.extend(chunk(self._requeue))
             self._requeue = []
+
+    def _settle(self, rid: str, status: str) -> None:
+        """Record one unconfirmed read set's current status and decide what it means."""
+        self.statuses[rid] = status
+        kind = classify({rid: status})
+        if status == "ACTIVE":
+            self.unconfirmed.discard(rid)
+        elif kind.unusable:
+            self.unconfirmed.discard(rid)
+            self.failures.append(SourceFailure(
+                rid, self._job_of.get(rid, "-"), status,
+                f"read set became {status} while waiting for it to become ACTIVE"))
+        elif status == "ARCHIVED" and rid in self._job_of and self._job_of[rid] not in self.in_flight:
+            # Its job reported success but the read set is still ARCHIVED.
+            self.unconfirmed.discard(rid)
+            if self._round < MAX_ROUNDS:
+                self._requeue.append(rid)
+            else:
+                self.failures.append(SourceFailure(
+                    rid, self._job_of[rid], "ARCHIVED",
+                    f"still ARCHIVED after {MAX_ROUNDS} activation jobs reported success"))
 
     def _timeout(self) -> None:
         counts = Counter(self.statuses.get(rid, "UNKNOWN") for rid in self.inputs.read_set_ids)

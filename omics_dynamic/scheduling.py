@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Mapping, Optional
 
 __all__ = [
     "TokenBucket",
@@ -18,6 +19,9 @@ __all__ = [
     "PollSchedule",
     "ProgressThrottle",
     "keep_listing",
+    "ListingCursor",
+    "order_by_listing",
+    "chunk_in_order",
     "format_duration",
 ]
 
@@ -105,26 +109,32 @@ class PollSchedule:
     noticed within about ``age_fraction`` of its own duration, short or long. Once a job
     has finished, the shortest observed duration predicts when each running job can end at
     the earliest: before ``early_fraction`` of it polls are sparse (every
-    ``max_interval_s``); from then on dense (``min_interval_s``), backing off again by
-    ``late_growth_per_s`` per second of lateness so a stuck job costs little.
+    ``max_interval_s``); from then on dense (``min_interval_s``) until the longest observed
+    duration has passed, then backing off by ``late_growth_per_s`` per second of lateness
+    beyond it, so a stuck job costs little.
 
     All values are seconds on the caller's clock.
     """
 
     min_interval_s: float = 0.5
     max_interval_s: float = 15.0
-    age_fraction: float = 1 / 15
+    age_fraction: float = 1 / 30
     early_fraction: float = 0.9
     late_growth_per_s: float = 0.1
 
     def __post_init__(self) -> None:
         self.shortest_duration_s: Optional[float] = None
+        self.longest_duration_s: Optional[float] = None
         self._floor_until_s: float = float("-inf")
 
     def observe_duration(self, duration_s: float) -> None:
         """Record how long a finished job took from its start (submission) to its end."""
-        if duration_s >= 0 and (self.shortest_duration_s is None or duration_s < self.shortest_duration_s):
+        if duration_s < 0:
+            return
+        if self.shortest_duration_s is None or duration_s < self.shortest_duration_s:
             self.shortest_duration_s = duration_s
+        if self.longest_duration_s is None or duration_s > self.longest_duration_s:
+            self.longest_duration_s = duration_s
 
     def reset_backoff(self, now_s: Optional[float] = None) -> None:
         """Something changed (a job started or ended): poll at the minimum interval once."""
@@ -146,7 +156,9 @@ class PollSchedule:
         earliest_finish_s = oldest_s + self.early_fraction * self.shortest_duration_s
         if now_s < earliest_finish_s:
             return min(earliest_finish_s, now_s + self.max_interval_s)
-        lateness_s = now_s - earliest_finish_s
+        # Dense while within the durations seen so far; later than any job seen: back off.
+        latest_finish_s = oldest_s + (self.longest_duration_s or self.shortest_duration_s)
+        lateness_s = max(0.0, now_s - latest_finish_s)
         return now_s + self._clamp(self.min_interval_s + lateness_s * self.late_growth_per_s)
 
 
@@ -197,6 +209,87 @@ def keep_listing(pages_spent: int, unknown_remaining: int) -> bool:
     ways, whatever the store's size.
     """
     return unknown_remaining > 0 and pages_spent < unknown_remaining
+
+
+def order_by_listing(ids: Iterable[str], page_of: Mapping[str, int]) -> list[str]:
+    """IDs in the order the store's listing showed them (page, then ID); IDs the listing
+    did not show (found one by one) come first, so their jobs end first."""
+    return sorted(set(ids), key=lambda rid: (page_of.get(rid, -1), rid))
+
+
+def chunk_in_order(ids: list[str], size: int = 20) -> list[list[str]]:
+    """Consecutive chunks of at most ``size`` IDs, keeping the given order."""
+    if not 1 <= size <= 20:
+        raise ValueError(f"chunk size must be 1 to 20, got {size}")
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+class ListingCursor:
+    """Which ListReadSets page to read next when confirming ACTIVE: each page once, in order.
+
+    ``page_of`` maps read sets of ours to the 0-based page the status discovery saw them
+    on; jobs are started in that order (:func:`order_by_listing`), so the pages fill with
+    finished read sets one after the other and the last page holds the last job's read sets.
+    Read sets start *busy* (their job has not ended) or *ready* (to be confirmed). The next
+    page is worth reading when none of ours predicted on it is busy and some ready read set
+    is predicted on it or on a later page (a listing cannot skip pages). A run that confirms
+    this way reads the store's listing about once in all, and after the last job ends
+    typically one page.
+
+    Read sets with no page, or whose page the cursor has passed, are not covered
+    (:meth:`covers`): the caller confirms them another way (GetReadSetMetadata or a new
+    listing, whichever is cheaper).
+    """
+
+    def __init__(self, page_of: Mapping[str, int], busy: Iterable[str] = (), ready: Iterable[str] = ()):
+        self.page_of = dict(page_of)
+        self.next_page = 0
+        self.exhausted = not self.page_of
+        self._busy_on: Counter = Counter()
+        self._ready_on: Counter = Counter()
+        self._ready_ahead = 0
+        for rid in busy:
+            self.mark_busy(rid)
+        for rid in ready:
+            self.mark_ready(rid)
+
+    def covers(self, rid: str) -> bool:
+        """True while a page still to be read is predicted to hold ``rid``."""
+        page = self.page_of.get(rid)
+        return page is not None and not self.exhausted and page >= self.next_page
+
+    def mark_busy(self, rid: str) -> None:
+        """``rid``'s job has not ended (or it was queued again)."""
+        if self.covers(rid):
+            self._busy_on[self.page_of[rid]] += 1
+
+    def mark_ready(self, rid: str, *, was_busy: bool = False, to_confirm: bool = True) -> None:
+        """``rid`` left its job (``was_busy``) and, with ``to_confirm``, awaits confirmation."""
+        if not self.covers(rid):
+            return
+        page = self.page_of[rid]
+        if was_busy and self._busy_on[page] > 0:
+            self._busy_on[page] -= 1
+        if to_confirm:
+            self._ready_on[page] += 1
+            self._ready_ahead += 1
+
+    def wants_page(self) -> bool:
+        """True when reading the next page now confirms something and wastes nothing."""
+        return (not self.exhausted and self._ready_ahead > 0
+                and self._busy_on.get(self.next_page, 0) <= 0)
+
+    def page_read(self, last: bool) -> None:
+        """The next page was read; ``last`` when the listing has no further page."""
+        self._ready_ahead -= self._ready_on.pop(self.next_page, 0)
+        self._busy_on.pop(self.next_page, None)
+        self.next_page += 1
+        if last:
+            self.exhausted = True
+
+    def reset(self) -> None:
+        """Stop covering anything (e.g. the listing's nextToken was refused)."""
+        self.exhausted = True
 
 
 def format_duration(seconds: float) -> str:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from omics_dynamic.aws import RateBudget
 from omics_dynamic.scheduling import (
     ConcurrencyWindow,
+    ListingCursor,
+    chunk_in_order,
+    order_by_listing,
     PollSchedule,
     ProgressThrottle,
     TokenBucket,
@@ -67,8 +71,10 @@ def test_poll_schedule_after_learning_waits_then_polls_densely():
     assert poll.next_poll_at(210.0, [200.0]) == pytest.approx(225.0)
     assert poll.next_poll_at(280.0, [200.0]) == pytest.approx(290.0)
     assert poll.next_poll_at(290.0, [200.0]) == pytest.approx(290.5)
-    # Twenty seconds late: back off to 0.5 + 2 s.
-    assert poll.next_poll_at(310.0, [200.0]) == pytest.approx(312.5)
+    # Dense up to the longest duration seen (120 s: t=320), even 10 s past the shortest.
+    assert poll.next_poll_at(310.0, [200.0]) == pytest.approx(310.5)
+    # Twenty seconds later than any job seen: back off to 0.5 + 2 s.
+    assert poll.next_poll_at(340.0, [200.0]) == pytest.approx(342.5)
 
 
 def test_poll_schedule_reset_polls_once_at_minimum():
@@ -100,3 +106,81 @@ def test_keep_listing_is_ski_rental():
 @pytest.mark.parametrize("seconds,text", [(4, "4s"), (192.4, "3m12s"), (3725, "1h02m05s"), (-3, "0s")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_rate_budget_paces_below_the_limit_with_half_a_second_of_burst():
+    class Clock:
+        t = 0.0
+        slept = []
+
+        def now(self):
+            return self.t
+
+        def sleep(self, s):
+            self.slept.append(round(s, 4))
+            self.t += s
+
+    clock = Clock()
+    budget = RateBudget(5.0)
+    for _ in range(5):
+        budget.wait("StartReadSetActivationJob", clock)
+    # Burst 2.5: two calls at once, then 4.5/s (90 % of 5/s): 0.5/4.5 s, then 1/4.5 s each.
+    assert clock.slept == [pytest.approx(0.5 / 4.5, abs=1e-3), pytest.approx(1 / 4.5, abs=1e-3),
+                           pytest.approx(1 / 4.5, abs=1e-3)]
+    # Other families have their own budget.
+    before = clock.t
+    budget.wait("ListReadSets", clock)
+    assert clock.t == before
+
+
+def test_order_by_listing_and_chunk_in_order():
+    page_of = {"b": 0, "a": 1, "c": 0}
+    assert order_by_listing(["a", "b", "c", "z"], page_of) == ["z", "b", "c", "a"]
+    assert chunk_in_order(list("abcde"), size=2) == [["a", "b"], ["c", "d"], ["e"]]
+    with pytest.raises(ValueError):
+        chunk_in_order(["a"], size=21)
+
+
+def test_listing_cursor_reads_each_page_once_when_its_jobs_ended():
+    # Pages: 0 = {a, b}, 1 = {c, d}, 2 = {e}; all busy in jobs.
+    cursor = ListingCursor({"a": 0, "b": 0, "c": 1, "d": 1, "e": 2}, busy="abcde")
+    assert not cursor.wants_page()
+    cursor.mark_ready("a", was_busy=True)
+    assert not cursor.wants_page()  # b is still in a job: reading page 0 now would waste it
+    cursor.mark_ready("c", was_busy=True)
+    cursor.mark_ready("d", was_busy=True)
+    assert not cursor.wants_page()  # page 0 blocks the way to page 1
+    cursor.mark_ready("b", was_busy=True, to_confirm=False)  # b failed: nothing to confirm
+    assert cursor.wants_page()
+    cursor.page_read(last=False)
+    assert not cursor.covers("a") and cursor.covers("c")
+    assert cursor.wants_page()  # page 1: c and d ready
+    cursor.page_read(last=False)
+    assert not cursor.wants_page()  # e still busy
+    cursor.mark_ready("e", was_busy=True)
+    assert cursor.wants_page()
+    cursor.page_read(last=True)
+    assert cursor.exhausted and not cursor.covers("e") and not cursor.wants_page()
+
+
+def test_listing_cursor_skips_nothing_and_covers_only_listed_ids():
+    cursor = ListingCursor({"a": 0, "e": 3}, busy=["a"], ready=["e"])
+    # e waits on page 3; page 0 holds busy a: no read until a's job ends.
+    assert not cursor.wants_page()
+    cursor.mark_ready("a", was_busy=True)
+    reads = 0
+    while cursor.wants_page():
+        cursor.page_read(last=False)
+        reads += 1
+    assert reads == 4  # pages 0..3: a listing cannot skip
+    assert not cursor.covers("never-listed")
+    cursor.mark_busy("never-listed")  # ignored
+    empty = ListingCursor({})
+    assert empty.exhausted and not empty.wants_page()
+
+
+def test_listing_cursor_reset_gives_everything_back():
+    cursor = ListingCursor({"a": 0}, ready=["a"])
+    assert cursor.wants_page()
+    cursor.reset()
+    assert not cursor.wants_page() and not cursor.covers("a")
