@@ -340,11 +340,12 @@ def chunk(ids: Iterable[str], size: int = MAX_SOURCES_PER_JOB) -> list[list[str]
 def client_token(sequence_store_id: str, read_set_ids: Sequence[str], generation: str) -> str:
     """Derive the clientToken of one activation job (64 hex characters plus a prefix).
 
-    The same store, sources and ``generation`` (e.g. resource name + activation count +
-    round) give the same token, so a create rerun after an interrupted ``pulumi up``
-    sends the same request; different inputs give different tokens. What HealthOmics does
-    with a reused token is not documented; the provider does not depend on it (it also
-    looks for in-flight jobs before starting any).
+    The same store, sources and ``generation`` give the same token (botocore's retries of
+    one start within a run repeat it); different inputs give different tokens. The
+    provider salts ``generation`` per run (``provider._generation``): HealthOmics may answer
+    a reused token with the old job, even a FAILED one, so a rerun must not reuse tokens;
+    a rerun after an interrupted ``pulumi up`` starts no duplicate because it adopts the
+    in-flight jobs before starting any.
     """
     digest = hashlib.sha256()
     for part in (sequence_store_id, generation, *sorted(read_set_ids)):

@@ -164,3 +164,68 @@ def test_unknown_store_is_named_with_the_request_id(provider, emulator):
     assert err.request_id and err.request_id in str(err)
     assert f"sequence_store_id ({missing})" in str(err)
     assert emulator.calls["StartReadSetActivationJob"] == 0
+
+
+@pytest.mark.slow
+def test_errors_reach_the_user_through_the_provider_server_and_the_next_up_recovers(aws_test_env, tmp_path):
+    """Through the engine-role harness: what `pulumi up` would print, then a clean rerun."""
+    from pathlib import Path
+
+    from omics_dynamic.emulator import Emulator
+    from omics_dynamic.testing import EngineHarness, ProviderCallError, ResourceSpec
+
+    scale = 200.0
+    with Emulator(time_scale=scale, rate_limit=0, random_seed=3) as emu:
+        harness = EngineHarness(
+            str(Path(__file__).resolve().parent.parent), str(tmp_path / "state.json"), project="omics",
+            config={"aws:region": "us-east-1", "omics-dynamic:endpoint": emu.endpoint_url,
+                    "omics-dynamic:timeScale": str(scale), "omics-dynamic:rateLimit": "0"},
+            timeout_s=60)
+        store = emu.create_store(read_sets=["ARCHIVED"] * 30)
+        ids = sorted(emu.read_set_statuses(store))
+        spec = ResourceSpec("cohort", "pulumi-python:dynamic/omics:ReadSetActivation",
+                            ReadSetActivationProvider(),
+                            {"resource_name": "cohort", "sequence_store_id": store, "read_set_ids": ids})
+
+        emu.set_faults(access_denied_stores=[store])
+        with pytest.raises(ProviderCallError) as info:
+            harness.up([spec])
+        text = info.value.provider_message
+        assert "AccessDeniedException" in text and store in text and "omics:ListReadSets" in text
+        request_ids = [line for line in text.split("(request ID ")[1:]]
+        assert request_ids and not request_ids[0].startswith("none")
+
+        emu.clear_faults()
+        emu.set_faults(fail_next_jobs=1, job_failure_message="Activation capacity exhausted")
+        with pytest.raises(ProviderCallError) as info:
+            harness.up([spec])
+        failed_job = emu.jobs()[0]
+        assert failed_job["status"] == "FAILED"
+        text = info.value.provider_message
+        assert f"job {failed_job['id']}" in text and "Activation capacity exhausted" in text
+        assert "20 read set(s)" in text and ids[0] in text
+        assert harness.state().resources == []
+
+        emu.clear_faults()
+        since = len(emu.jobs())
+        r = harness.up([spec])
+        assert r.ops == {"cohort": "create"} and harness.state().pending_operations == []
+        assert r.outputs("cohort")["read_set_statuses"] == {rid: "ACTIVE" for rid in ids}
+        assert sorted(s["readSetId"] for j in emu.jobs()[since:] for s in j["sources"]) == ids[:20]
+
+
+def test_rerun_after_a_failed_job_of_one_whole_chunk_starts_a_new_job(provider, emulator):
+    """Regression: the rerun sent the same clientToken for the same 20 read sets and got the
+    old FAILED job back (tokens were salted only by resource name), failing again."""
+    store, ids = _store(emulator, 20)
+    emulator.set_faults(fail_next_jobs=1, job_failure_message="Activation capacity exhausted")
+    with pytest.raises(ActivationFailedError):
+        provider.create(_inputs(store, ids))
+    [failed] = emulator.jobs()
+    assert failed["status"] == "FAILED"
+    emulator.clear_faults()
+    outs = provider.create(_inputs(store, ids)).outs
+    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    [_, retried] = emulator.jobs()
+    assert retried["clientToken"] != failed["clientToken"]
+    assert outs["job_ids"] == [retried["id"]]
