@@ -130,6 +130,7 @@ def run_client(mode: str, n: int, k: float, *, quota: Optional[int] = None, max_
             "client_cpu_util": round(child["cpu_s"] / max(real_s, 1e-9), 2),
             "emulator_cpu_util": round(emu_cpu_s / max(real_s, 1e-9), 2),
             "timeline": timeline, "stderr_tail": lines[-2:],
+            "client_warmup_real_s": child.get("warmup_real_s"),
         }
     finally:
         emu.stop()

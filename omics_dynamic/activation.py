@@ -337,7 +337,10 @@ class ActivationRun:
 
     def _next_wake(self, now_s: float, deadline_s: float) -> float:
         starts = [j.started_s for j in self.in_flight.values()]
-        if self.unconfirmed or self.pending:
+        if not starts and (self.unconfirmed or self.pending):
+            # Only read sets waiting without a job of ours: time the checks from the run's
+            # start. (With jobs in flight, the run's start must not count as the "oldest
+            # job": the schedule would think a job is long overdue and back off.)
             starts.append(self.started_at_s)
         wake = self.poll.next_poll_at(now_s, starts) or now_s + self.poll.max_interval_s
         if self._quota_blocked_until_s is not None and self._quota_blocked_until_s != float("inf"):
