@@ -203,6 +203,7 @@ class ActivationRun:
         self.started_at_s = 0.0
         self._job_of: dict[str, str] = {}
         self._round = 1
+        self._stale_answers: dict[tuple, int] = {}  # chunk -> ended jobs its token returned
         self._quota_blocked_until_s: Optional[float] = None
         self._confirm_due = False
         self._requeue: list[str] = []
@@ -314,7 +315,9 @@ class ActivationRun:
         self._quota_blocked_until_s = None
         while self.pending and self.window.can_start(len(self.in_flight)):
             ids = self.pending[0]
-            token = client_token(self.store, ids, f"{self.generation}/round-{self._round}")
+            resubmits = self._stale_answers.get(tuple(ids), 0)
+            salt = f"{self.generation}/round-{self._round}" + (f"/resubmit-{resubmits}" if resubmits else "")
+            token = client_token(self.store, ids, salt)
             try:
                 resp = self.api.start_job(self.store, ids, token)
             except Exception as err:  # noqa: BLE001 - only the quota error is handled
@@ -327,6 +330,20 @@ class ActivationRun:
                 else:
                     self._quota_blocked_until_s = float("inf")  # until one of ours ends
                 return
+            if JOB_STATUS_CLASS.get(resp.get("status", ""), "running") != "running":
+                # A new job is never born ended: HealthOmics answered the clientToken with an
+                # older job that has already ended (what it does with reused tokens is not
+                # documented). Its read sets are still ARCHIVED, so resubmit the chunk under
+                # another token, a bounded number of times.
+                self._stale_answers[tuple(ids)] = resubmits + 1
+                if resubmits + 1 >= MAX_ROUNDS:
+                    self.pending.pop(0)
+                    for rid in ids:
+                        self.failures.append(SourceFailure(
+                            rid, resp["id"], f"job {resp.get('status')}",
+                            f"StartReadSetActivationJob answered {MAX_ROUNDS} times with an "
+                            "already ended job; run `pulumi up` again later"))
+                continue
             self.pending.pop(0)
             job = _Job(resp["id"], ids, self.clock.now(), resp.get("creationTime"))
             self.in_flight[job.job_id] = job

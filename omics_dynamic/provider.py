@@ -17,7 +17,6 @@ import math
 import sys
 import threading
 import time
-import uuid
 from typing import Any, Optional
 
 from pulumi.dynamic import (
@@ -185,7 +184,7 @@ class ReadSetActivationProvider(ResourceProvider):
         :meth:`omics_dynamic.activation.ActivationRun.run`.
         """
         inputs = ActivationInputs.from_props(props)
-        result = self._activate(inputs, generation=_generation(f"{inputs.resource_name}/create"))
+        result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
         outs = _outputs(inputs, result, activation_count=1 if result.activated_read_set_ids else 0)
         return CreateResult(resource_id(inputs.resource_name, inputs.sequence_store_id, inputs.region), outs)
 
@@ -210,7 +209,7 @@ class ReadSetActivationProvider(ResourceProvider):
             outs.update({k: news[k] for k in TUNING_KEYS if k in news})
             outs.pop("__provider", None)
             return UpdateResult(outs)
-        result = self._activate(inputs, generation=_generation(f"{inputs.resource_name}/update-{count + 1}"))
+        result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}")
         return UpdateResult(_outputs(inputs, result,
                                      activation_count=count + (1 if result.activated_read_set_ids else 0)))
 
@@ -244,19 +243,6 @@ class ReadSetActivationProvider(ResourceProvider):
         name = props.get("resource_name") or "read-set-activation"
         _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
-
-
-def _generation(prefix: str) -> str:
-    """The clientToken salt of one activation run: unique per run.
-
-    A token reused within HealthOmics' idempotency window may be answered with the old job,
-    whatever its status (the emulator does so for 24 hours; AWS does not document it). A
-    salt stable across runs therefore made the ``pulumi up`` after a FAILED job get the same
-    FAILED job back and fail again. Reruns after an interrupted ``pulumi up`` do not need
-    equal tokens: :class:`~omics_dynamic.activation.ActivationRun` adopts in-flight jobs
-    before starting any (rule 9). Within one run, botocore's retries reuse the token.
-    """
-    return f"{prefix}/{uuid.uuid4().hex}"
 
 
 def _outputs(inputs: ActivationInputs, result: ActivationResult, activation_count: int) -> dict[str, Any]:
