@@ -482,8 +482,8 @@ class ActivationRun:
         total = len(self.inputs.read_set_ids)
         active = sum(1 for s in self.statuses.values() if s == "ACTIVE")
         elapsed = format_duration(self.clock.now() - self.started_at_s)
-        return (f"{self.name}: {active}/{total} read sets active, {len(self.in_flight)} jobs "
-                f"running, {len(self.pending)} queued, {elapsed} elapsed")
+        return (f"{self.name}: {active}/{total} read sets active, {len(self.in_flight)} "
+                f"job{'' if len(self.in_flight) == 1 else 's'} running, {len(self.pending)} queued, {elapsed} elapsed")
 
     def _emit(self, text: str, force: bool = False) -> None:
         # The cadence ignores the elapsed time at the end of the line.

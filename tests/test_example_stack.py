@@ -111,6 +111,9 @@ def test_lifecycle_activation_gates_compute(tmp_path, scaled_emulator, cohort):
     assert "activation #1" in definition["Comment"]
     assert machine.inputs["tags"]["omics-dynamic:activation-count"] == "1"
     assert set(machine.property_dependencies["definition"]) >= {ACTIVATION_URN}
+    # The role's (placeholder) ARN reaches the state machine, with its dependency.
+    assert machine.inputs["roleArn"] == "arn:aws:mock:::Role/start-run-role"
+    assert any(u.endswith("::start-run-role") for u in machine.property_dependencies["roleArn"])
 
     # up again: same, no new job, same exports.
     second = run("up", tmp_path, config)

@@ -174,9 +174,14 @@ class _HarnessMocks(Mocks):
             self.resources.append(rec)
         if not rec.dynamic:
             rec.id = "" if self.dep.preview else f"{args.name}-id"
-            rec.outputs = inputs
+            outputs = dict(raw_inputs)
+            if not self.dep.preview and rec.custom and "arn" not in outputs:
+                # Most AWS resources output an ARN that others consume; a placeholder keeps
+                # those consumers' values (and property dependencies) from being None.
+                outputs["arn"] = f"arn:aws:mock:::{args.typ.split(':')[-1]}/{args.name}"
+            rec.outputs = {k: _plain(v) for k, v in outputs.items()}
             rec.completed_t_s = round(time.monotonic() - self.t0, 4)
-            return rec.id, raw_inputs
+            return rec.id, outputs
         if self.error is not None:
             raise HarnessError(f"{LABEL}: not registering {args.name}: an earlier step failed ({self.error})")
         # rule 14: a dynamic resource; forward it through the engine logic (rules 3-6, 9).
