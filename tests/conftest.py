@@ -6,6 +6,8 @@ tests may call ``emulator.set_quota``), no stores (use ``emulator.create_store``
 ``emulator.seed("cohort")``); stopped after the test. boto3's environment points at test
 credentials (AWS_ACCESS_KEY_ID=test, AWS_SECRET_ACCESS_KEY=test, AWS_DEFAULT_REGION=us-east-1).
 
+``provider``: a configured ReadSetActivationProvider on the emulator's clock and endpoint.
+
 ``omics_client``: a factory ``omics_client(**boto3_client_kwargs)`` returning a boto3
 omics client for the emulator (host prefix injection off, as design.md 3 requires).
 """
@@ -17,8 +19,14 @@ from typing import Any, Callable, Iterator
 import boto3
 import botocore.config
 import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
 
+import omics_dynamic.provider as provider_module
 from omics_dynamic.emulator import Emulator
+from omics_dynamic.provider import ReadSetActivationProvider
+
+from support import EmulatorClock
 
 
 @pytest.fixture
@@ -51,3 +59,22 @@ def omics_client(emulator: Emulator) -> Callable[..., Any]:
         return boto3.client("omics", config=config, **params)
 
     return make
+
+
+@pytest.fixture
+def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> ReadSetActivationProvider:
+    """A configured ReadSetActivationProvider for in-process tests against ``emulator``.
+
+    Its clock is the emulator's manual clock (sleeping advances emulated time; also
+    exposed as ``provider.clock``), its endpoint comes from botocore's own
+    AWS_ENDPOINT_URL_OMICS (so host-prefix injection must be off), its own pacing is off,
+    and diff's live-observation cache starts empty.
+    """
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
+    clock = EmulatorClock(emulator)
+    monkeypatch.setattr(provider_module, "ScaledClock", lambda time_scale: clock)
+    provider_module._live_all_active.clear()
+    prov = ReadSetActivationProvider()
+    prov.configure(ConfigureRequest(Config({"aws:region": "us-east-1", "omics-dynamic:rateLimit": "0"}, "proj")))
+    prov.clock = clock
+    return prov

@@ -15,27 +15,10 @@ from collections import Counter
 
 import botocore.retries.standard
 import pytest
-from pulumi.dynamic import ConfigureRequest
-from pulumi.dynamic.config import Config
 
-import omics_dynamic.provider as provider_module
 from omics_dynamic import ActivationFailedError, AwsCallError
 from omics_dynamic.provider import ReadSetActivationProvider
 
-from support import EmulatorClock
-
-
-@pytest.fixture
-def provider(emulator, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
-    clock = EmulatorClock(emulator)
-    monkeypatch.setattr(provider_module, "ScaledClock", lambda time_scale: clock)
-    provider_module._live_all_active.clear()
-    prov = ReadSetActivationProvider()
-    prov.configure(ConfigureRequest(Config({"aws:region": "us-east-1", "omics-dynamic:rateLimit": "0"}, "proj")))
-    prov.clock = clock
-    return prov
 
 
 def _inputs(store, ids, **extra):

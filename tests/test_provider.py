@@ -11,8 +11,6 @@ import base64
 import pickle
 
 import pytest
-from pulumi.dynamic import ConfigureRequest
-from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 
 import omics_dynamic.provider as provider_module
@@ -24,20 +22,6 @@ from omics_dynamic import (
 )
 from omics_dynamic.provider import UNKNOWN, ReadSetActivationProvider
 
-from support import EmulatorClock
-
-
-@pytest.fixture
-def provider(emulator, monkeypatch):
-    """A configured provider whose clock is the emulator's and whose endpoint comes from
-    botocore's own AWS_ENDPOINT_URL_OMICS (host-prefix injection must then be off)."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
-    clock = EmulatorClock(emulator)
-    monkeypatch.setattr(provider_module, "ScaledClock", lambda time_scale: clock)
-    provider_module._live_all_active.clear()
-    prov = ReadSetActivationProvider()
-    prov.configure(ConfigureRequest(Config({"aws:region": "us-east-1", "omics-dynamic:rateLimit": "0"}, "proj")))
-    return prov
 
 
 def _store(emulator, statuses):

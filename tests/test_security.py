@@ -28,17 +28,13 @@ import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
 import pytest
-from pulumi.dynamic import ConfigureRequest
-from pulumi.dynamic.config import Config
 
 import omics_dynamic
-import omics_dynamic.provider as provider_module
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.iam import REQUIRED_ACTIONS, iam_policy
 from omics_dynamic.provider import ReadSetActivationProvider
 from omics_dynamic.testing import EngineHarness, ProviderServer, ResourceSpec
 
-from support import EmulatorClock
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
@@ -155,17 +151,6 @@ def test_a_signed_request_changed_after_signing_is_rejected(emulator):
     with urllib.request.urlopen(ok, timeout=10) as resp:
         assert resp.status == 200
     assert [s["readSetId"] for s in emulator.jobs()[0]["sources"]] == [good]
-
-
-@pytest.fixture
-def provider(emulator, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
-    clock = EmulatorClock(emulator)
-    monkeypatch.setattr(provider_module, "ScaledClock", lambda time_scale: clock)
-    provider_module._live_all_active.clear()
-    prov = ReadSetActivationProvider()
-    prov.configure(ConfigureRequest(Config({"aws:region": "us-east-1", "omics-dynamic:rateLimit": "0"}, "proj")))
-    return prov
 
 
 def test_iam_policy_allows_exactly_what_a_full_lifecycle_calls(provider, emulator):

@@ -35,7 +35,7 @@ from pulumi.runtime.stack import run_pulumi_func
 
 from ._engine import LABEL, EngineHarness, OperationResult, ResourceSpec, _Deployment
 from ._errors import HarnessError
-from ._wire import UNKNOWN
+from ._wire import UNKNOWN, _plain
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 _STACK_TYPE = "pulumi:pulumi:Stack"
@@ -102,18 +102,6 @@ class ProgramResult:
     @property
     def stderr_lines(self) -> list[str]:
         return self.engine.stderr_lines
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Unknown):
-        return UNKNOWN
-    if rpc.is_rpc_secret(value):
-        return _plain(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _engine_urn(urn: str) -> str:
