@@ -231,12 +231,15 @@ class ActivationRun:
         if plan.unusable:
             raise ReadSetsUnusableError(self.store, plan.unusable)
         initially_active = set(plan.active)
-        self.unconfirmed = set(plan.wait)
         to_activate = list(plan.activate)
+        waiting = set(plan.wait)
+        if to_activate or waiting:
+            to_activate, adopted = self._adopt_in_flight(to_activate, waiting)
+            waiting -= adopted
+        self.unconfirmed = set(waiting)
         # Confirm ACTIVE page by page in listing order (jobs are started in that order).
-        self.cursor = ListingCursor(page_of, busy=to_activate, ready=plan.wait)
-        if to_activate:
-            to_activate = self._adopt_in_flight(to_activate)
+        busy = list(to_activate) + [rid for job in self.in_flight.values() for rid in job.read_set_ids]
+        self.cursor = ListingCursor(page_of, busy=busy, ready=waiting)
         self.pending = chunk_in_order(order_by_listing(to_activate, page_of))
         self._emit(
             f"{self.name}: {len(ids)} read sets in sequence store {self.store}: "
@@ -286,14 +289,18 @@ class ActivationRun:
         )
 
     # -- steps ------------------------------------------------------------------------
-    def _adopt_in_flight(self, archived: list[str]) -> list[str]:
-        """Track jobs already running for our ARCHIVED read sets; return the rest.
+    def _adopt_in_flight(self, archived: list[str], activating: set[str]) -> tuple[list[str], set[str]]:
+        """Track jobs already running for our ARCHIVED or ACTIVATING read sets.
 
         Lists the store's SUBMITTED and IN_PROGRESS jobs and reads their sources, so a
         rerun after an interrupted ``pulumi up`` starts no duplicate (design.md section 2,
-        rule 9) without relying on what HealthOmics does with a reused clientToken.
+        rule 9) without relying on what HealthOmics does with a reused clientToken, and
+        watches those jobs as its own: their failures are reported with job ID and message,
+        and they count in ``job_ids`` and in the progress lines.
+
+        :returns: ``(archived read sets no job covers, activating read sets adopted)``.
         """
-        wanted = set(archived)
+        wanted = set(archived) | set(activating)
         now_s = self.clock.now()
         for status in ("SUBMITTED", "IN_PROGRESS"):
             for item in self.api.list_jobs(self.store, status=status):
@@ -306,7 +313,7 @@ class ActivationRun:
                     for rid in ours:
                         self._job_of[rid] = item["id"]
                     wanted.difference_update(ours)
-        return sorted(wanted)
+        return sorted(wanted & set(archived)), set(activating) - wanted
 
     def _start_jobs(self) -> None:
         now_s = self.clock.now()
@@ -461,15 +468,16 @@ class ActivationRun:
             self.failures.append(SourceFailure(
                 rid, self._job_of.get(rid, "-"), status,
                 f"read set became {status} while waiting for it to become ACTIVE"))
-        elif status == "ARCHIVED" and rid in self._job_of and self._job_of[rid] not in self.in_flight:
-            # Its job reported success but the read set is still ARCHIVED.
+        elif status == "ARCHIVED" and self._job_of.get(rid) not in self.in_flight:
+            # No job of ours is running for it: its job reported success but it is still
+            # ARCHIVED, or it was ACTIVATING under a job we did not see and fell back.
             self.unconfirmed.discard(rid)
             if self._round < MAX_ROUNDS:
                 self._requeue.append(rid)
             else:
                 self.failures.append(SourceFailure(
-                    rid, self._job_of[rid], "ARCHIVED",
-                    f"still ARCHIVED after {MAX_ROUNDS} activation jobs reported success"))
+                    rid, self._job_of.get(rid, "-"), "ARCHIVED",
+                    f"still ARCHIVED after {MAX_ROUNDS} rounds of activation"))
 
     def _timeout(self) -> None:
         counts = Counter(self.statuses.get(rid, "UNKNOWN") for rid in self.inputs.read_set_ids)

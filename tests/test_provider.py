@@ -325,3 +325,52 @@ def test_client_tokens_are_derived_from_the_inputs(provider, emulator):
     tokens = sorted(j["clientToken"] for j in emulator.jobs())
     assert tokens == sorted([client_token(store, ids[:20], "cohort/create/round-1"),
                              client_token(store, ids[20:], "cohort/create/round-1")])
+
+
+def test_rerun_adopts_jobs_whose_read_sets_are_already_activating(provider, emulator, capfd):
+    """After an interrupted or timed-out up, the rerun watches the jobs still running even
+    when their read sets are ACTIVATING (not only ARCHIVED): they are its job_ids and its
+    progress counts them."""
+    store, ids = _store(emulator, ["ARCHIVED"] * 20)
+    with pytest.raises(ActivationTimeoutError) as info:
+        provider.create(_inputs(store, ids, timeout_seconds=20))  # job starts at 5 s, runs 60 s
+    [job_id] = info.value.running_job_ids
+    assert set(emulator.read_set_statuses(store).values()) == {"ACTIVATING"}
+    capfd.readouterr()
+    outs = provider.create(_inputs(store, ids)).outs
+    assert outs["job_ids"] == [job_id]
+    assert len(emulator.jobs()) == 1
+    assert "1 job(s) already in flight, 0 to start" in capfd.readouterr().err
+
+
+def test_failing_source_of_an_adopted_job_is_reported_not_waited_out(provider, emulator):
+    store, ids = _store(emulator, ["ARCHIVED"] * 20)
+    emulator.set_faults(failing_read_sets={ids[3]: "Read set file is corrupt"})
+    with pytest.raises(ActivationTimeoutError) as info:
+        provider.create(_inputs(store, ids, timeout_seconds=20))
+    [job_id] = info.value.running_job_ids
+    started = emulator.now()
+    with pytest.raises(ActivationFailedError) as failed:
+        provider.create(_inputs(store, ids, timeout_seconds=3600))
+    assert emulator.now() - started < 200  # reported when the job ends, not at the timeout
+    assert [(f.read_set_id, f.job_id) for f in failed.value.failures] == [(ids[3], job_id)]
+    assert "Read set file is corrupt" in str(failed.value)
+    assert len(emulator.jobs()) == 1
+
+
+def test_read_set_falling_back_to_archived_without_a_job_gets_one(provider, emulator):
+    store, ids = _store(emulator, ["ACTIVATING", "ACTIVE"])
+    original_advance = emulator.advance
+    fell_back = {}
+
+    def advance(seconds):  # somebody else's activation of ids[0] fails: ARCHIVED again
+        now = original_advance(seconds)
+        if not fell_back:
+            emulator.set_read_set_status(store, ids[0], "ARCHIVED")
+            fell_back["done"] = True
+        return now
+
+    emulator.advance = advance
+    outs = provider.create(_inputs(store, ids)).outs
+    assert [[s["readSetId"] for s in j["sources"]] for j in emulator.jobs()] == [[ids[0]]]
+    assert outs["read_set_statuses"] == {ids[0]: "ACTIVE", ids[1]: "ACTIVE"}
