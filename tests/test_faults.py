@@ -21,6 +21,13 @@ from omics_dynamic.provider import ReadSetActivationProvider
 
 
 
+@pytest.fixture(autouse=True)
+def no_retry_sleep(monkeypatch):
+    """botocore's retry logic still runs (and is counted); only its real-time backoff
+    sleeps are removed, so hundreds of retried faults take seconds, not minutes."""
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
+
+
 def _inputs(store, ids, **extra):
     news = {"sequence_store_id": store, "read_set_ids": list(ids), "resource_name": "cohort", **extra}
     checked = ReadSetActivationProvider().check({}, news)
