@@ -96,7 +96,8 @@ class AwsCallError(OmicsDynamicError):
         self.request_id = request_id
         self.http_status = http_status
         self.aws_message = message
-        text = f"{operation} failed: {code}: {message} (request ID {request_id or 'none'})"
+        rid = f"request ID {request_id}" if request_id else "no AWS request ID: no answer was received"
+        text = f"{operation} failed: {code}: {message} ({rid})"
         if hint:
             text += f". {hint}"
         super().__init__(text)

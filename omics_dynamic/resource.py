@@ -103,6 +103,12 @@ class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetAc
 
     Type token: ``pulumi-python:dynamic/omics:ReadSetActivation``.
 
+    Outputs: the normalised inputs (``sequence_store_id``, ``read_set_ids`` sorted and
+    deduplicated, ``region``, ``timeout_seconds``, ``max_concurrent_jobs``,
+    ``check_live_status``, ``resource_name``) and ``job_ids``, ``activated_read_set_ids``,
+    ``already_active_read_set_ids``, ``read_set_statuses`` (ID -> status),
+    ``activated_at`` (ISO-8601 UTC) and ``activation_count`` (see the attributes below).
+
     Example::
 
         activation = ReadSetActivation("cohort", ReadSetActivationArgs(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -303,6 +304,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--harness", action="store_true", help="use the engine-role harness even if pulumi is on PATH")
     parser.add_argument("--demo-dir", default=str(REPO / ".demo"), help="state directory (default .demo/)")
     args = parser.parse_args(argv)
+    if not (args.time_scale > 0 and math.isfinite(args.time_scale)):
+        parser.error(f"--time-scale must be a positive number of emulated seconds per real second, got {args.time_scale:g}")
+    if not (args.activation_seconds > 0 and math.isfinite(args.activation_seconds)):
+        parser.error(f"--activation-seconds must be a positive number of seconds, got {args.activation_seconds:g}")
+    if args.archive < 1:
+        parser.error(f"--archive must be at least 1 read set, got {args.archive}")
 
     demo_dir = Path(args.demo_dir).resolve()
     shutil.rmtree(demo_dir, ignore_errors=True)
