@@ -365,7 +365,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 job_ids = ex.get("jobIds") or []
                 say(f"    => exports: activationCount={ex.get('activationCount')}, "
                     f"statusSummary={json.dumps(ex.get('statusSummary'))}, "
-                    f"jobIds=[{len(job_ids)} IDs{': ' + ', '.join(job_ids[:3]) + ', ...' if job_ids else ''}], "
+                    f"jobIds=[{len(job_ids)} IDs{': ' + ', '.join(job_ids[:3]) + (', ...' if len(job_ids) > 3 else '') if job_ids else ''}], "
                     f"activatedAt={ex.get('activatedAt')}")
             return jobs_now
 
@@ -446,7 +446,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         except Exception as err:  # noqa: BLE001 - the failure is the point of this step
             first = str(err).strip().splitlines()
             message = next((line for line in first if bad[0] in line), first[-1] if first else repr(err))
-            say(f"    => failed as expected: {message.strip()[:400]}")
+            # Keep the provider's sentence, not the gRPC wrapping around it.
+            start = message.find("ReadSetsUnusableError")
+            message = message[start:] if start >= 0 else message
+            end = message.find("(gRPC")
+            message = message[:end] if end > 0 else message
+            say(f"    => failed as expected: {message.strip()}")
         else:
             raise DemoFailure("step 6: up with a DELETED read set succeeded")
         expect(len(emu.job_ids()) == jobs_before, "step 6 started an activation job")

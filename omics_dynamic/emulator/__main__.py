@@ -6,7 +6,9 @@ line per request to stderr, exits 0 on SIGINT/SIGTERM.
 ``--seed``: a seed JSON file, ``cohort`` (the shipped cohort, store 1234567890; the
 default when the flag is absent) or ``none`` (start with no stores).
 Credentials: access key ID ``test``, secret ``test`` unless ``--access-key-id`` /
-``--secret-access-key`` say otherwise.
+``--secret-access-key`` say otherwise. Clients must turn botocore's host-prefix injection
+off (it would send ``control-storage-127.0.0.1``): ``AWS_DISABLE_HOST_PREFIX_INJECTION=true``
+for the AWS CLI, ``Config(inject_host_prefix=False)`` for boto3.
 """
 
 from __future__ import annotations
