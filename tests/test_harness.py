@@ -248,3 +248,31 @@ def test_program_mode_registers_in_order_with_dependencies(tmp_path, log_dir):
                        extra_pythonpath=[str(TESTS_DIR)])
     assert gone.engine.ops == {"gate": "delete"}
     assert load_state(state_path, "dev", "harness-demo").resources == []
+
+
+def test_program_mode_failing_run_then_successful_run_in_one_process(tmp_path, log_dir, caplog):
+    # A failed run used to leave its SDK output tasks in a process-wide set (SETTINGS.outputs)
+    # that the next run's wait_for_rpcs then waited on ("RuntimeError: Event loop is closed",
+    # here already in the second failing run), and each failed run left about twenty futures
+    # holding the Check failure to be reported as "Future exception was never retrieved".
+    import gc
+    import logging
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    program = str(TESTS_DIR / "harness_support" / "program")
+    config = {"harness-demo:logDir": str(log_dir)}
+    for attempt in range(2):
+        with pytest.raises(CheckFailedError) as err:
+            run_program(program, state_path=str(tmp_path / "bad.json"),
+                        config={**config, "harness-demo:size": "-5"},
+                        extra_pythonpath=[str(TESTS_DIR)], timeout_s=20)
+        assert err.value.result.order == ["gate"], attempt
+    r = run_program(program, state_path=str(tmp_path / "good.json"), config=config,
+                    extra_pythonpath=[str(TESTS_DIR)], timeout_s=20)
+    assert r.order == ["gate", "compute-role"]
+    assert r.engine.ops == {"gate": "create"} and creates(log_dir) == 1
+    assert r.exports["gate_status"] == "created" and r.exports["secret_thing"] == "s3cr3t"
+    assert r.resource("compute-role").inputs["tags"] == {"gateCreate": "1.0"}
+    gc.collect()  # unretrieved futures are reported when collected
+    reports = [rec.getMessage() for rec in caplog.records if rec.name == "asyncio"]
+    assert reports == []

@@ -30,7 +30,7 @@ import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, Mocks
-from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.settings import SETTINGS, get_root_resource, reset_options
 from pulumi.runtime.stack import run_pulumi_func
 
 from ._engine import LABEL, EngineHarness, OperationResult, ResourceSpec, _Deployment
@@ -189,6 +189,21 @@ class _HarnessMocks(Mocks):
         return step.id, state
 
 
+def _drain(loop: asyncio.AbstractEventLoop) -> None:
+    """Finish the run's loop before it is closed. After a failure wait_for_rpcs returns at
+    the first failed RPC, so other registrations and Output/apply tasks may still be pending
+    (e.g. an Output waiting on a resource still being created): cancel them and wait for them,
+    and gather every task (retrieving finished tasks' exceptions), so nothing is reported as
+    "Task was destroyed but it is pending" or "Task exception was never retrieved" later."""
+    tasks = asyncio.all_tasks(loop) | set(SETTINGS.outputs)
+    SETTINGS.outputs.clear()
+    tasks = {t for t in tasks if t.get_loop() is loop}
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
 def _read_project_name(project_dir: str) -> Optional[str]:
     path = os.path.join(project_dir, "Pulumi.yaml")
     if not os.path.exists(path):
@@ -271,10 +286,35 @@ def run_program(
     result = ProgramResult(operation, engine=dep.result)
     outcome: dict[str, Any] = {}
 
+    def failure_of_run(exc: Optional[BaseException]) -> bool:
+        return exc is not None and (exc is mocks.error or exc is outcome.get("error"))
+
+    def exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # When a registration fails, the SDK sets that exception on the URN/ID/property
+        # futures of the resource (and of the Outputs that depend on it); nothing awaits most
+        # of them, so each would be logged as "Future exception was never retrieved" when
+        # collected (often after this loop is closed). The run raises that same exception
+        # to the caller, so those reports are dropped; anything else goes to the default handler.
+        if context.get("message", "").startswith("Future exception was never retrieved") \
+                and failure_of_run(context.get("exception")):
+            return
+        loop.default_exception_handler(context)
+
     def body() -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        loop.set_exception_handler(exception_handler)
         try:
+            # Fresh SDK per-run state in this context. set_mocks' MockSettings does not call
+            # Settings.__init__, so it sets a new rpc_manager but not SETTINGS.outputs or
+            # SETTINGS.lock; those contextproperties then fall back to their process-wide
+            # defaults (the set and lock of the module-level SETTINGS), shared by all runs.
+            # A failed run's output tasks stay in that set (wait_for_rpcs raises at the
+            # failed RPC, before it drains SETTINGS.outputs), and the next run's wait_for_rpcs
+            # asyncio.wait()s on them, which schedules callbacks on the first run's closed
+            # loop: "RuntimeError: Event loop is closed". reset_options builds a full Settings
+            # in this context (new outputs set, lock, rpc_manager) and clears ROOT.
+            reset_options(project=project, stack=stack, preview=operation == "preview")
             monitor = _HarnessMonitor(mocks)
             mocks.monitor = monitor
             pulumi.runtime.set_mocks(mocks, project=project, stack=stack,
@@ -297,6 +337,7 @@ def run_program(
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             outcome["error"] = exc
         finally:
+            _drain(loop)
             loop.close()
 
     thread = threading.Thread(target=lambda: contextvars.Context().run(body), name="pulumi-program", daemon=True)
