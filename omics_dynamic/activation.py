@@ -38,10 +38,10 @@ from .aws import Clock, OmicsApi
 from .errors import (
     ActivationFailedError,
     ActivationTimeoutError,
+    AwsCallError,
     ReadSetsUnusableError,
     SourceFailure,
 )
-from .errors import AwsCallError
 from .planning import ActivationInputs, chunk, classify, client_token
 from .scheduling import (
     ConcurrencyWindow,
@@ -147,6 +147,9 @@ class _Job:
     read_set_ids: list[str]
     started_s: float
     creation_time: Optional[_dt.datetime] = None
+    #: Started before this run (found in flight): its start time is unknown, so its
+    #: duration teaches the poll schedule nothing.
+    adopted: bool = False
 
 
 def stderr_reporter(line: str) -> None:
@@ -308,7 +311,8 @@ class ActivationRun:
                 ours = [s["readSetId"] for s in job.get("sources", [])
                         if s["readSetId"] in wanted and s.get("status") in ("NOT_STARTED", "IN_PROGRESS")]
                 if ours and item["id"] not in self.in_flight:
-                    self.in_flight[item["id"]] = _Job(item["id"], ours, now_s, item.get("creationTime"))
+                    self.in_flight[item["id"]] = _Job(item["id"], ours, now_s, item.get("creationTime"),
+                                                      adopted=True)
                     self.job_ids.add(item["id"])
                     for rid in ours:
                         self._job_of[rid] = item["id"]
@@ -327,8 +331,8 @@ class ActivationRun:
             token = client_token(self.store, ids, salt)
             try:
                 resp = self.api.start_job(self.store, ids, token)
-            except Exception as err:  # noqa: BLE001 - only the quota error is handled
-                if getattr(err, "code", None) != "ServiceQuotaExceededException":
+            except AwsCallError as err:
+                if err.code != "ServiceQuotaExceededException":
                     raise
                 self.window.on_quota_exceeded(len(self.in_flight))
                 if not self.in_flight:
@@ -387,16 +391,15 @@ class ActivationRun:
         else:
             created = [j.creation_time for j in self.in_flight.values() if j.creation_time]
             after = (min(created) - _dt.timedelta(seconds=1)) if len(created) == len(self.in_flight) else None
-            seen = set()
             for item in self.api.list_jobs(self.store, created_after=after):
-                seen.add(item["id"])
                 if item["id"] in self.in_flight and JOB_STATUS_CLASS.get(item["status"], "running") != "running":
                     ended[item["id"]] = item
         now_s = self.clock.now()
         for job_id, item in ended.items():
             job = self.in_flight.pop(job_id)
             self.window.on_job_finished()
-            self.poll.observe_duration(now_s - job.started_s)
+            if not job.adopted:
+                self.poll.observe_duration(now_s - job.started_s)
             self.poll.reset_backoff()
             if self._quota_blocked_until_s == float("inf"):
                 self._quota_blocked_until_s = None
