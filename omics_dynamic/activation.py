@@ -483,8 +483,15 @@ class ActivationRun:
                     f"still ARCHIVED after {MAX_ROUNDS} rounds of activation"))
 
     def _timeout(self) -> None:
+        # The statuses seen so far are stale (a job start does not change them here): read
+        # the not-yet-ACTIVE ones once more so the error counts ACTIVATING correctly.
+        stale = sorted(rid for rid in self.inputs.read_set_ids if self.statuses.get(rid) != "ACTIVE")
+        try:
+            self.statuses.update(read_statuses(self.api, self.store, stale))
+        except AwsCallError:
+            pass  # keep the last known statuses; the timeout is the error to report
         counts = Counter(self.statuses.get(rid, "UNKNOWN") for rid in self.inputs.read_set_ids)
-        self._emit(f"{self.name}: timed out: {self._summary()}", force=True)
+        self._emit(f"{self.name}: timed out: {self._summary().split(': ', 1)[1]}", force=True)
         raise ActivationTimeoutError(self.name, self.inputs.timeout_seconds,
                                      sorted(self.in_flight), counts)
 

@@ -336,7 +336,8 @@ def test_rerun_adopts_jobs_whose_read_sets_are_already_activating(provider, emul
         provider.create(_inputs(store, ids, timeout_seconds=20))  # job starts at 5 s, runs 60 s
     [job_id] = info.value.running_job_ids
     assert set(emulator.read_set_statuses(store).values()) == {"ACTIVATING"}
-    capfd.readouterr()
+    assert info.value.counts == {"ACTIVATING": 20}  # counted when the budget ran out
+    assert "cohort: timed out: 0/20 read sets active" in capfd.readouterr().err
     outs = provider.create(_inputs(store, ids)).outs
     assert outs["job_ids"] == [job_id]
     assert len(emulator.jobs()) == 1
