@@ -34,3 +34,38 @@ def test_jobs_are_started_in_listing_order(emulator):
     listed = [rs["id"] for rs in emulator.client().list_read_sets(sequenceStoreId=store, maxResults=100)["readSets"]]
     started = [s["readSetId"] for j in jobs for s in j["sources"]]
     assert started == listed
+
+
+def test_a_refused_stored_next_token_falls_back_to_a_fresh_lookup(emulator):
+    """The cursor reuses the discovery's nextTokens minutes later; if HealthOmics refuses
+    one (ValidationException), confirmation falls back and the run still ends ACTIVE."""
+    from omics_dynamic.activation import ActivationRun
+    from omics_dynamic.errors import AwsCallError
+    from omics_dynamic.planning import ActivationInputs
+
+    from support import make_api
+
+    store = emulator.create_store(read_sets=["ARCHIVED"] * 250)
+    ids = sorted(emulator.read_set_statuses(store))
+    api = make_api(emulator)
+    real_list = api.list_read_sets
+    issued_before_jobs, refused = set(), []
+
+    def list_read_sets(store_id, next_token=None, **kwargs):
+        started = emulator.calls["StartReadSetActivationJob"] > 0
+        if started and next_token in issued_before_jobs and not refused:
+            # The first reuse of a discovery token "expired". (The emulator's tokens are
+            # deterministic, so the fresh listing's tokens may be equal strings: allowed.)
+            refused.append(next_token)
+            raise AwsCallError("ListReadSets", "ValidationException", "Invalid nextToken", "req-1", 400)
+        page = real_list(store_id, next_token=next_token, **kwargs)
+        if not started and page.next_token:
+            issued_before_jobs.add(page.next_token)
+        return page
+
+    api.list_read_sets = list_read_sets
+    result = ActivationRun(api, ActivationInputs(store, tuple(ids), resource_name="cohort"),
+                           generation="g", report=lambda line: None).run()
+    assert refused  # the stored token was tried once and refused
+    assert len(result.activated_read_set_ids) == 250
+    assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
