@@ -50,7 +50,6 @@ FAMILIES = {
     "ListReadSetActivationJobs": "jobs",
     "GetReadSetMetadata": "readsets",
     "ListReadSets": "readsets",
-    "GetSequenceStore": "stores",
 }
 
 

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
+from .errors import InvalidInputError
+
 __all__ = [
     "MAX_SOURCES_PER_JOB",
     "MAX_READ_SETS",
@@ -105,8 +107,6 @@ class ActivationInputs:
 
         Raises :class:`~omics_dynamic.errors.InvalidInputError` when they do not validate.
         """
-        from .errors import InvalidInputError
-
         normalised, failures = validate_inputs({k: v for k, v in props.items() if k in INPUT_KEYS})
         if failures:
             raise InvalidInputError(failures)

@@ -13,6 +13,7 @@ method.
 
 from __future__ import annotations
 
+from collections import Counter
 import math
 import sys
 import threading
@@ -168,10 +169,7 @@ class ReadSetActivationProvider(ResourceProvider):
                 _live_all_active[id_] = time.monotonic()
         if not not_active:
             return None
-        by_status: dict[str, int] = {}
-        for status in not_active.values():
-            by_status[status] = by_status.get(status, 0) + 1
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(not_active.values()).items()))
         return (f"{len(not_active)} of {len(current)} read sets are not ACTIVE in HealthOmics "
                 f"({counts}; e.g. {min(not_active)}); `pulumi up` re-activates them")
 
