@@ -2,6 +2,8 @@
 
 Public API: :class:`ReadSetActivation` and :class:`ReadSetActivationArgs` (the resource),
 :func:`iam_policy` (the IAM policy it needs) and the errors of :mod:`omics_dynamic.errors`.
+Selecting read sets: :func:`get_read_sets` / :func:`get_read_sets_output` (a data source)
+and :func:`read_sample_sheet` (:mod:`omics_dynamic.selection`).
 The local emulator is :mod:`omics_dynamic.emulator`; the engine-role harness for testing
 stacks without a cloud or the Pulumi CLI is :mod:`omics_dynamic.testing`.
 """
@@ -18,6 +20,17 @@ from .errors import (
 )
 from .iam import iam_policy
 from .resource import ReadSetActivation, ReadSetActivationArgs
+from .selection import (
+    EmptySelectionError,
+    GetReadSetsResult,
+    ReadSet,
+    SampleSheet,
+    SampleSheetError,
+    SelectionError,
+    get_read_sets,
+    get_read_sets_output,
+    read_sample_sheet,
+)
 
 __all__ = [
     "ReadSetActivation",
@@ -31,6 +44,15 @@ __all__ = [
     "ActivationFailedError",
     "ActivationTimeoutError",
     "SourceFailure",
+    "get_read_sets",
+    "get_read_sets_output",
+    "GetReadSetsResult",
+    "ReadSet",
+    "read_sample_sheet",
+    "SampleSheet",
+    "SelectionError",
+    "EmptySelectionError",
+    "SampleSheetError",
 ]
 
 __version__ = "0.1.0"

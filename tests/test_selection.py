@@ -1,0 +1,514 @@
+"""Selecting read sets (omics_dynamic.selection) against the emulator.
+
+``get_read_sets`` talks HTTP to the emulator through the client the provider would make
+(endpoint from AWS_ENDPOINT_URL_OMICS or ``omics-dynamic:endpoint``); the ``sent`` fixture
+records the parameters of every ListReadSets request with botocore's own
+``before-parameter-build`` event, so the tests see which filter went to the service and
+which was applied on the listing. Emulator results, not AWS results.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import omics_dynamic
+from omics_dynamic import selection
+from omics_dynamic.errors import AwsCallError, ConfigurationError
+from omics_dynamic.selection import (
+    EmptySelectionError,
+    ListingPlan,
+    SampleSheetError,
+    SelectionError,
+    get_read_sets,
+    plan_listing,
+    read_sample_sheet,
+    validate_selection,
+)
+from omics_dynamic.testing import UNKNOWN, run_program
+
+UTC = dt.timezone.utc
+STORE = "5550000001"
+ARN = f"arn:aws:omics:us-east-1:123456789012:sequenceStore/{STORE}/readSet/"
+
+# id, name, sampleId, subjectId, fileType, status, creationTime
+ROWS = [
+    ("1000000001", "S1_fastq", "S1", "P1", "FASTQ", "ARCHIVED", "2024-03-01T10:00:00Z"),
+    ("1000000002", "S1_cram", "S1", "P1", "CRAM", "ACTIVE", "2024-03-02T10:00:00Z"),
+    ("1000000003", "S2_fastq", "S2", "P1", "FASTQ", "ARCHIVED", "2024-03-03T10:00:00Z"),
+    ("1000000004", "S3_bam", "S3", "P2", "BAM", "DELETED", "2024-03-04T10:00:00Z"),
+    ("1000000005", "S4_ubam", "S4", "P2", "UBAM", "UPLOAD_FAILED", "2024-03-05T10:00:00Z"),
+    ("1000000006", "loose", None, None, "FASTQ", "ARCHIVED", "2024-03-06T10:00:00Z"),
+]
+
+
+def seed(emulator, rows=ROWS, store_id=STORE):
+    entries = []
+    for rid, name, sample, subject, ftype, status, created in rows:
+        entry = {"id": rid, "name": name, "fileType": ftype, "status": status, "creationTime": created}
+        if sample:
+            entry["sampleId"] = sample
+        if subject:
+            entry["subjectId"] = subject
+        entries.append(entry)
+    return emulator.create_store("cohort", entries, store_id=store_id)
+
+
+@pytest.fixture
+def store(emulator, monkeypatch):
+    """The six read sets of ROWS in store STORE; get_read_sets reaches the emulator through
+    botocore's AWS_ENDPOINT_URL_OMICS, unpaced."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0")
+    seed(emulator)
+    emulator.reset_counters()
+    return STORE
+
+
+BIG = "5550000002"
+
+
+@pytest.fixture
+def big_store(emulator, store):
+    """250 ARCHIVED read sets (3 pages of 100): sample X000..X249, subject P0/P1 alternating."""
+    rows = [(str(2000000000 + i), f"x{i}", f"X{i:03d}", f"P{i % 2}", "FASTQ", "ARCHIVED",
+             f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z") for i in range(250)]
+    seed(emulator, rows, BIG)
+    emulator.reset_counters()
+    return BIG
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Parameters of every ListReadSets request, in order (filter, maxResults, nextToken)."""
+    requests = []
+    real_client = selection._client
+
+    def client(region):
+        c = real_client(region)
+        c.meta.events.register("before-parameter-build.omics.ListReadSets",
+                               lambda params, **_: requests.append(copy.deepcopy(params)))
+        return c
+
+    monkeypatch.setattr(selection, "_client", client)
+    return requests
+
+
+def filters(requests):
+    return [r.get("filter") for r in requests]
+
+
+# --------------------------------------------------------------------------- get_read_sets
+
+def test_whole_store_one_call_with_every_field(store, emulator, sent):
+    result = get_read_sets(store)
+    assert result.ids == [r[0] for r in ROWS]
+    assert result.sequence_store_id == STORE and result.region == "us-east-1"
+    assert result.list_calls == 1 and emulator.calls["ListReadSets"] == 1
+    assert sent == [{"sequenceStoreId": STORE, "maxResults": 100}]
+    first = result.read_sets[0]
+    assert first == omics_dynamic.ReadSet(
+        id="1000000001", arn=ARN + "1000000001", name="S1_fastq", sample_id="S1", subject_id="P1",
+        file_type="FASTQ", status="ARCHIVED", total_base_count=None, reference_arn=None,
+        creation_time=dt.datetime(2024, 3, 1, 10, tzinfo=UTC))
+    assert first.account_id == "123456789012"
+    assert first.as_dict() == {
+        "id": "1000000001", "arn": ARN + "1000000001", "name": "S1_fastq", "sample_id": "S1",
+        "subject_id": "P1", "file_type": "FASTQ", "status": "ARCHIVED", "total_base_count": None,
+        "reference_arn": None, "creation_time": "2024-03-01T10:00:00Z"}
+    loose = result.read_sets[-1]
+    assert (loose.sample_id, loose.subject_id) == (None, None)
+    # The emulator's listing has no sequenceInformation yet: no base count, none invented.
+    assert result.total_base_count == 0
+    assert result.ids_without_base_count == result.ids
+
+
+@pytest.mark.parametrize("kwargs, server_filter, ids", [
+    ({"name": "S2_fastq"}, {"name": "S2_fastq"}, ["1000000003"]),
+    ({"sample_ids": ["S1"]}, {"sampleId": "S1"}, ["1000000001", "1000000002"]),
+    ({"subject_ids": ["P2"]}, {"subjectId": "P2"}, ["1000000004", "1000000005"]),
+    ({"status": "ARCHIVED"}, {"status": "ARCHIVED"}, ["1000000001", "1000000003", "1000000006"]),
+    ({"status": ["DELETED"]}, {"status": "DELETED"}, ["1000000004"]),
+    ({"sample_ids": ["S1"], "subject_ids": ["P1"], "status": "ACTIVE"},
+     {"sampleId": "S1", "subjectId": "P1", "status": "ACTIVE"}, ["1000000002"]),
+    # Inclusive bounds: the read sets created exactly at 03-02 10:00 and 03-04 10:00 are in.
+    ({"created_after": "2024-03-02T10:00:00Z", "created_before": dt.datetime(2024, 3, 4, 10)},
+     {"createdAfter": dt.datetime(2024, 3, 2, 10, tzinfo=UTC),
+      "createdBefore": dt.datetime(2024, 3, 4, 10, tzinfo=UTC)},
+     ["1000000002", "1000000003", "1000000004"]),
+    # A date is midnight UTC at its start; an offset is converted to UTC.
+    ({"created_after": dt.date(2024, 3, 5)}, {"createdAfter": dt.datetime(2024, 3, 5, tzinfo=UTC)},
+     ["1000000005", "1000000006"]),
+    ({"created_before": "2024-03-01T12:30:00+02:00"},
+     {"createdBefore": dt.datetime(2024, 3, 1, 10, 30, tzinfo=UTC)}, ["1000000001"]),
+])
+def test_server_side_filters(store, emulator, sent, kwargs, server_filter, ids):
+    result = get_read_sets(store, **kwargs)
+    assert result.ids == ids
+    assert filters(sent) == [server_filter]
+    assert result.list_calls == 1 and emulator.calls["ListReadSets"] == 1
+
+
+def test_reference_arn_is_sent_to_the_service(store, sent):
+    ref = "arn:aws:omics:us-east-1:123456789012:referenceStore/1234567890/reference/1234567890"
+    # The emulator's read sets have no referenceArn yet: nothing matches (checked again here).
+    result = get_read_sets(store, reference_arn=ref, allow_empty=True)
+    assert filters(sent) == [{"referenceArn": ref}]
+    assert result.ids == []
+
+
+def test_file_type_is_filtered_on_the_listing(store, emulator, sent):
+    result = get_read_sets(store, file_type="FASTQ")
+    assert result.ids == ["1000000001", "1000000003", "1000000006"]
+    assert filters(sent) == [None]  # ReadSetFilter has no file type
+    both = get_read_sets(store, file_type=["CRAM", "BAM"], status="ACTIVE")
+    assert both.ids == ["1000000002"]
+    assert filters(sent)[1] == {"status": "ACTIVE"}
+    assert emulator.calls["ListReadSets"] == 2
+
+
+def test_several_statuses_are_one_listing_filtered_here(store, emulator, sent):
+    result = get_read_sets(store, status=["ARCHIVED", "ACTIVE", "ACTIVATING"])
+    assert result.ids == ["1000000001", "1000000002", "1000000003", "1000000006"]
+    assert filters(sent) == [None]
+    assert emulator.calls["ListReadSets"] == 1
+
+
+def test_pages_of_100(big_store, emulator, sent):
+    result = get_read_sets(big_store)
+    assert result.ids == [str(2000000000 + i) for i in range(250)]
+    assert result.list_calls == 3 and emulator.calls["ListReadSets"] == 3
+    assert [r["maxResults"] for r in sent] == [100, 100, 100]
+    assert "nextToken" not in sent[0] and sent[1]["nextToken"] and sent[2]["nextToken"] != sent[1]["nextToken"]
+
+
+def test_several_samples_in_a_small_store_cost_one_listing(store, emulator, sent):
+    result = get_read_sets(store, sample_ids=["S1", "S2", "S3"])
+    assert result.ids == ["1000000001", "1000000002", "1000000003", "1000000004"]
+    assert filters(sent) == [None]  # one listing of the store, filtered here
+    assert emulator.calls["ListReadSets"] == 1
+
+
+def test_several_samples_in_a_large_store_cost_a_probe_and_one_listing_each(big_store, emulator, sent):
+    # Two samples, three pages: the store listing is dropped after 2 pages, then one
+    # listing per sample: 2 + 2 calls instead of 3 + ... for a store of any size.
+    result = get_read_sets(big_store, sample_ids=["X007", "X200"])
+    assert result.ids == ["2000000007", "2000000200"]
+    assert filters(sent) == [None, None, {"sampleId": "X007"}, {"sampleId": "X200"}]
+    assert result.list_calls == 4 and emulator.calls["ListReadSets"] == 4
+
+
+def test_as_many_samples_as_pages_finish_the_store_listing(big_store, emulator, sent):
+    result = get_read_sets(big_store, sample_ids=["X000", "X150", "X249"])
+    assert result.ids == ["2000000000", "2000000150", "2000000249"]
+    assert filters(sent) == [None, None, None]
+    assert emulator.calls["ListReadSets"] == 3
+
+
+def test_with_samples_and_subjects_the_shorter_list_fans_out(big_store, emulator, sent):
+    result = get_read_sets(big_store, sample_ids=["X001", "X002", "X004"], subject_ids=["P0", "P1"],
+                           status="ARCHIVED")
+    assert result.ids == ["2000000001", "2000000002", "2000000004"]
+    # Probe: 2 pages of the store (status filtered by the service); then each subject's
+    # 125 read sets in 2 pages.
+    assert filters(sent) == [{"status": "ARCHIVED"}] * 2 + [{"status": "ARCHIVED", "subjectId": "P0"}] * 2 \
+        + [{"status": "ARCHIVED", "subjectId": "P1"}] * 2
+    assert emulator.calls["ListReadSets"] == 6
+
+
+def test_empty_selection_is_an_error_unless_allowed(store, emulator):
+    with pytest.raises(EmptySelectionError) as info:
+        get_read_sets(store, sample_ids=["S9", "s1"], status="ARCHIVED")
+    assert str(info.value) == (
+        f"no read set in sequence store {STORE} (us-east-1) matches sample_ids=['S9', 's1'], "
+        "status=['ARCHIVED'] (1 ListReadSets call(s)). Check the values (IDs, names and ARNs "
+        "are matched exactly, case included) and the store and region, or pass "
+        "allow_empty=True to accept an empty selection.")
+    assert info.value.list_calls == 1
+    empty = get_read_sets(store, name="nope", allow_empty=True)
+    assert empty.ids == [] and empty.read_sets == () and empty.total_base_count == 0
+
+
+@pytest.mark.parametrize("kwargs, field, text", [
+    ({"sequence_store_id": "12345"}, "sequence_store_id", "must be 10 to 36 digits, got 5 digits ('12345')"),
+    ({"sequence_store_id": None}, "sequence_store_id", "must be a string of 10 to 36 digits, got NoneType None"),
+    ({"sample_ids": "S1"}, "sample_ids",
+     "must be a list of sample IDs, got the string 'S1'; wrap a single sample ID in a list: sample_ids=['S1']"),
+    ({"subject_ids": "P1"}, "subject_ids", "wrap a single subject ID in a list: subject_ids=['P1']"),
+    ({"sample_ids": []}, "sample_ids",
+     "is an empty list, which would select nothing; pass None to not filter by sample ID"),
+    ({"sample_ids": ["S1", "", "x" * 128, "a\tb", 7]}, "sample_ids",
+     "4 invalid value(s): [1] a sample ID must not be empty; [2] a sample ID must be at most 127 "
+     f"characters, got 128 ('{'x' * 56}...); [3] a "
+     "sample ID 'a\\tb' holds the control character '\\t', which HealthOmics does not allow; "
+     "[4] a sample ID must be a string, got int 7"),
+    ({"sample_ids": {"S1": 1}}, "sample_ids", "must be a list of sample IDs, got dict {'S1': 1}"),
+    ({"name": ""}, "name", "the read set name must not be empty; pass the exact read set name, or None"),
+    ({"file_type": "fastq"}, "file_type",
+     "'fastq' is not a read set file type (did you mean 'FASTQ'?); use one of FASTQ, BAM, CRAM, UBAM"),
+    ({"file_type": ["FASTQ", "VCF"]}, "file_type",
+     "1 invalid value(s): [1] 'VCF' is not a read set file type; use one of FASTQ, BAM, CRAM, UBAM"),
+    ({"status": "archived"}, "status",
+     "'archived' is not a read set status (did you mean 'ARCHIVED'?); use one of ARCHIVED, "
+     "ACTIVATING, ACTIVE, DELETING, DELETED, PROCESSING_UPLOAD, UPLOAD_FAILED"),
+    ({"reference_arn": "1234567890"}, "reference_arn", "got '1234567890'"),
+    ({"created_after": "last tuesday"}, "created_after",
+     "'last tuesday' is not an ISO-8601 date or time; pass a datetime, a date or an ISO-8601 "
+     "string such as '2024-03-01' or '2024-03-01T12:00:00Z' (no offset means UTC)"),
+    ({"created_before": 1700000000}, "created_before", "must be a date or time, got int 1700000000"),
+    ({"created_after": "2024-03-05", "created_before": "2024-03-01"}, "created_before",
+     "2024-03-01T00:00:00+00:00 is earlier than created_after 2024-03-05T00:00:00+00:00; swap them"),
+    ({"region": "US East"}, "region",
+     "must be an AWS Region name such as 'us-east-1', got 'US East'; or leave it out to use aws:region"),
+    ({"allow_empty": "yes"}, "allow_empty", "must be True or False, got str 'yes'"),
+])
+def test_bad_selection_names_field_value_and_fix_before_any_call(store, emulator, kwargs, field, text):
+    args = {"sequence_store_id": store, **kwargs}
+    with pytest.raises(SelectionError) as info:
+        get_read_sets(args.pop("sequence_store_id"), **args)
+    assert [f for f, _ in info.value.failures] == [field]
+    assert text in info.value.failures[0][1]
+    assert str(info.value).startswith(f"invalid read set selection: {field}: ")
+    assert isinstance(info.value, ValueError)
+    assert emulator.calls["ListReadSets"] == 0
+
+
+def test_every_bad_argument_is_reported_at_once(store):
+    with pytest.raises(SelectionError) as info:
+        get_read_sets("abc", sample_ids="S1", status="NOPE", file_type="VCF")
+    assert [f for f, _ in info.value.failures] == ["sample_ids", "file_type", "status"]
+
+
+def test_missing_store_keeps_aws_code_and_request_id(store):
+    with pytest.raises(AwsCallError) as info:
+        get_read_sets("9999999999")
+    err = info.value
+    assert (err.operation, err.code, err.http_status) == ("ListReadSets", "ResourceNotFoundException", 404)
+    assert err.request_id and err.request_id in str(err)
+    assert "check sequence_store_id (9999999999) and the region (us-east-1)" in str(err)
+
+
+def test_access_denied_names_the_permission(store, emulator):
+    emulator.set_faults(access_denied_stores=[store])
+    with pytest.raises(AwsCallError) as info:
+        get_read_sets(store)
+    assert info.value.code == "AccessDeniedException"
+    assert "not allowed omics:ListReadSets on sequence store 5550000001 in us-east-1" in str(info.value)
+
+
+def test_no_region_anywhere_is_a_configuration_error(store, monkeypatch, tmp_path):
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    with pytest.raises(ConfigurationError, match="no AWS Region"):
+        get_read_sets(store)
+    assert get_read_sets(store, region="us-east-1", name="loose").ids == ["1000000006"]
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 0.0
+        self.slept = []
+
+    def now(self):
+        return self.t
+
+    def sleep(self, s):
+        self.slept.append(s)
+        self.t += s
+
+
+def test_listing_is_paced_by_the_rate_limit_setting(big_store, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(selection, "ScaledClock", lambda time_scale: clock)
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "1")
+    get_read_sets(big_store)
+    # 1 request/s paced at 0.9/s with a burst of 1: the 2nd and 3rd pages wait ~1.1 s each.
+    assert len(clock.slept) == 2 and clock.t == pytest.approx(2 / 0.9)
+
+
+# --------------------------------------------------------------------------- pure parts
+
+def test_plan_puts_single_values_in_the_filter_and_fans_out_the_shorter_list():
+    sel = validate_selection(sample_ids=["S2", "S1", "S3"], subject_ids=["P1", "P2"],
+                             status=["ARCHIVED", "ACTIVE"], name="n", file_type="CRAM")
+    assert plan_listing(sel) == ListingPlan({"name": "n"}, "subjectId", ("P1", "P2"))
+    one = validate_selection(sample_ids=["S1"], subject_ids=("P1", "P2"), status="ACTIVE")
+    assert plan_listing(one) == ListingPlan({"status": "ACTIVE", "sampleId": "S1"}, "subjectId", ("P1", "P2"))
+    assert plan_listing(validate_selection()) == ListingPlan({})
+
+
+def test_matches_is_exact_whatever_the_service_matched():
+    sel = validate_selection(name="S1", sample_ids=["S1"])
+    item = {"id": "1000000001", "name": "S1", "sampleId": "S1"}
+    assert sel.matches(item)
+    # A prefix or case-insensitive match by the service would not widen the selection.
+    assert not sel.matches({**item, "name": "S1_extra"})
+    assert not sel.matches({**item, "sampleId": "s1"})
+
+
+# --------------------------------------------------------------------------- Pulumi program
+
+PROGRAM = '''
+import pulumi
+from omics_dynamic import ReadSetActivation, get_read_sets_output
+
+config = pulumi.Config()
+cohort = get_read_sets_output(config.require("store"), sample_ids=config.require_object("samples"),
+                              status=["ARCHIVED", "ACTIVE", "ACTIVATING"])
+pulumi.export("ids", cohort.ids)
+pulumi.export("region", cohort.region)
+activation = ReadSetActivation("cohort", sequence_store_id=cohort.sequence_store_id,
+                               read_set_ids=cohort.ids)
+pulumi.export("statuses", activation.read_set_statuses)
+'''
+
+
+def test_get_read_sets_output_in_a_program_feeds_read_set_activation(tmp_path, aws_test_env):
+    """Program mode of the engine-role harness: the selection runs in the program during
+    preview and up (region and endpoint from stack config) and its IDs reach the provider."""
+    from omics_dynamic.emulator import Emulator
+
+    (tmp_path / "__main__.py").write_text(PROGRAM)
+    with Emulator(time_scale=200.0, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        seed(emu)
+        config = {"aws:region": "us-east-1", "omics-dynamic:endpoint": emu.endpoint_url,
+                  "omics-dynamic:rateLimit": "0", "omics-dynamic:timeScale": "200",
+                  "project:store": STORE, "project:samples": ["S1", "S2", "S3"]}
+
+        def run(operation, cfg=config):
+            return run_program(str(tmp_path), state_path=str(tmp_path / "state.json"), operation=operation,
+                               config=cfg, env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+                               timeout_s=120, program_timeout_s=300)
+
+        expected = ["1000000001", "1000000002", "1000000003"]  # S3's read set is DELETED
+        preview = run("preview")
+        assert preview.exports["ids"] == expected and preview.exports["region"] == "us-east-1"
+        assert preview.exports["statuses"] == UNKNOWN
+        assert emu.jobs() == []
+
+        up = run("up")
+        assert up.engine.ops == {"cohort": "create"}
+        assert up.exports["ids"] == expected
+        assert up.exports["statuses"] == {rid: "ACTIVE" for rid in expected}
+        assert sorted(s["readSetId"] for job in emu.jobs() for s in job["sources"]) == ["1000000001", "1000000003"]
+
+        with pytest.raises(EmptySelectionError, match=r"matches sample_ids=\['S9'\]"):
+            run("preview", {**config, "project:samples": ["S9"]})
+
+
+# --------------------------------------------------------------------------- sample sheets
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def test_csv_of_read_set_ids_needs_no_call(tmp_path, emulator):
+    path = write(tmp_path, "cohort.csv",
+                 "\ufeffpatient,Read Set ID,notes\n"
+                 "P1,1000000003,first\n"
+                 "\n"
+                 "P1, 1000000001 ,\"quoted, with comma\"\n"
+                 "P2,1000000003,duplicate is fine\n")
+    sheet = read_sample_sheet(path)
+    assert (sheet.column, sheet.kind, sheet.delimiter) == ("Read Set ID", "read_set_id", ",")
+    assert sheet.read_set_ids == ("1000000003", "1000000001")
+    assert sheet.samples == {} and sheet.read_sets == () and sheet.list_calls == 0
+    assert emulator.calls["ListReadSets"] == 0
+
+
+def test_tsv_of_sample_ids_resolves_through_the_store(tmp_path, store, emulator, sent):
+    path = write(tmp_path, "samples.tsv", "sampleId\tcondition\nS2\tcase\nS1\tcontrol\nS2\tcase\n")
+    sheet = read_sample_sheet(path, sequence_store_id=store)
+    assert (sheet.column, sheet.kind, sheet.delimiter) == ("sampleId", "sample_id", "\t")
+    assert sheet.samples == {"S2": ("1000000003",), "S1": ("1000000001", "1000000002")}
+    assert sheet.read_set_ids == ("1000000003", "1000000001", "1000000002")
+    assert [rs.id for rs in sheet.read_sets] == list(sheet.read_set_ids)
+    assert sheet.read_sets[0].name == "S2_fastq"
+    assert sheet.list_calls == 1 and filters(sent) == [None]  # one listing beats one per sample here
+
+
+def test_sample_sheet_with_status_and_file_type(tmp_path, store, sent):
+    path = write(tmp_path, "samples.csv", "sample\nS1\n")
+    sheet = read_sample_sheet(path, sequence_store_id=store, status="ARCHIVED", file_type="FASTQ")
+    assert sheet.samples == {"S1": ("1000000001",)}
+    assert filters(sent) == [{"sampleId": "S1", "status": "ARCHIVED"}]
+
+
+def test_named_column_and_sniffed_delimiter(tmp_path, emulator):
+    path = write(tmp_path, "cohort.txt", "lane\tmy ids\tsample_id\n1\t1000000002\tS1\n")
+    sheet = read_sample_sheet(path, read_set_id_column="my ids")
+    assert (sheet.delimiter, sheet.column, sheet.read_set_ids) == ("\t", "my ids", ("1000000002",))
+    semicolons = write(tmp_path, "semi.csv", "read_set_id;x\n1000000002;y\n")
+    assert read_sample_sheet(semicolons, delimiter=";").read_set_ids == ("1000000002",)
+
+
+def test_bad_rows_are_all_named_by_line_and_column(tmp_path, emulator):
+    path = write(tmp_path, "bad.csv",
+                 "read_set_id,sample\n1000000001,S1\n,S2\n123456789,S3\n\n10000000x4,S4\n1000000005\n")
+    with pytest.raises(SampleSheetError) as info:
+        read_sample_sheet(path)
+    assert str(info.value) == (
+        f"sample sheet {path}: line 3, column 'read_set_id': empty read set id; "
+        "line 4, column 'read_set_id': read set ID must be 10 to 36 digits, got 9 digits ('123456789'); "
+        "line 6, column 'read_set_id': read set ID must contain only the ASCII digits 0-9, got '10000000x4'")
+    assert info.value.problems[0] == (3, "read_set_id", "empty read set id")
+    assert isinstance(info.value, ValueError)
+
+
+def test_sample_without_read_set_names_its_line(tmp_path, store):
+    path = write(tmp_path, "samples.csv", "sample_id\nS1\nS9\nS3\n")
+    with pytest.raises(SampleSheetError) as info:
+        read_sample_sheet(path, sequence_store_id=store, status=["ARCHIVED", "ACTIVE"])
+    assert str(info.value) == (
+        f"sample sheet {path}: line 3, column 'sample_id': sample 'S9' has no read set with status "
+        f"ACTIVE or ARCHIVED in sequence store {STORE} (us-east-1); line 4, column 'sample_id': "
+        f"sample 'S3' has no read set with status ACTIVE or ARCHIVED in sequence store {STORE} (us-east-1)")
+
+
+@pytest.mark.parametrize("text, kwargs, message", [
+    ("patient,lane\nP1,1\n", {},
+     "line 1: no read set ID or sample ID column: the header has 'patient', 'lane'; name a column "
+     "`read_set_id` or `sample_id` (or readSetId, sampleId, sample), or pass read_set_id_column=... "
+     "or sample_id_column=..."),
+    ("sample,Sample_ID\nS1,S1\n", {},
+     "line 1: columns 'sample', 'Sample_ID' all look like sample id columns; name one with sample_id_column=..."),
+    ("read_set_id\n1000000001\n", {"sample_id_column": "sample"},
+     "line 1: no column 'sample' (sample_id_column); the header has 'read_set_id'"),
+    ("read_set_id;lane\n1000000001;1\n", {}, "if the file separates fields with ';', pass delimiter=';'"),
+    ("read_set_id\n", {}, "line 1, column 'read_set_id': the sheet has a header but no rows; pass allow_empty=True"),
+    ("\n\n", {}, "is empty: it needs a header row and one row per read set or sample"),
+    ("read_set_id\n\"1000000001\n", {}, "line 2: not valid CSV/TSV (unexpected end of data); check the quotes"),
+])
+def test_unusable_sheets(tmp_path, emulator, text, kwargs, message):
+    path = write(tmp_path, "sheet.csv", text)
+    with pytest.raises(SampleSheetError) as info:
+        read_sample_sheet(path, **kwargs)
+    assert str(info.value).startswith(f"sample sheet {path}: ")
+    assert message in str(info.value)
+
+
+def test_unreadable_sheets(tmp_path):
+    with pytest.raises(SampleSheetError, match=r"cannot be read \(No such file or directory\); check the path"):
+        read_sample_sheet(tmp_path / "missing.csv")
+    latin = write(tmp_path, "latin.csv", "sample\nS\u00e9\n", encoding="latin-1")
+    with pytest.raises(SampleSheetError, match="is not UTF-8 text .*save it as UTF-8 CSV or TSV"):
+        read_sample_sheet(latin)
+
+
+def test_sheet_arguments_that_do_not_fit(tmp_path, emulator):
+    samples = write(tmp_path, "s.csv", "sample\nS1\n")
+    with pytest.raises(SelectionError, match=r"sequence_store_id: is required to resolve the sample IDs"):
+        read_sample_sheet(samples)
+    ids = write(tmp_path, "i.csv", "read_set_id\n1000000001\n")
+    with pytest.raises(SelectionError, match=r"status: applies only to sheets of sample IDs"):
+        read_sample_sheet(ids, status="ARCHIVED")
+    with pytest.raises(SelectionError, match="not both"):
+        read_sample_sheet(ids, read_set_id_column="a", sample_id_column="b")
+    assert read_sample_sheet(write(tmp_path, "e.csv", "read_set_id\n"), allow_empty=True).read_set_ids == ()
+    assert emulator.calls["ListReadSets"] == 0
