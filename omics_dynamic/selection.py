@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import datetime as _dt
 import functools
 import os
@@ -356,12 +357,15 @@ def validate_selection(
     created_after: Any = None,
     created_before: Any = None,
     status: Any = None,
+    prior_failures: Sequence[tuple[str, str]] = (),
 ) -> Selection:
     """Check and normalise selection arguments (pure; see :func:`get_read_sets`).
 
+    :param prior_failures: ``(field, reason)`` pairs found by the caller (store, region),
+        reported in the same error.
     :raises SelectionError: listing every bad argument with its value and the fix.
     """
-    failures: list[tuple[str, str]] = []
+    failures: list[tuple[str, str]] = list(prior_failures)
     samples = _values("sample_ids", sample_ids, "sample ID", lambda v: _text_problem(v, "a sample ID"),
                       failures, "wrap a single sample ID in a list: sample_ids=['S1']")
     subjects = _values("subject_ids", subject_ids, "subject ID", lambda v: _text_problem(v, "a subject ID"),
@@ -549,20 +553,26 @@ def _to_read_set(item: Mapping[str, Any]) -> ReadSet:
     )
 
 
-def _select(sequence_store_id: Any, sel: Selection, region: Any, allow_empty: bool) -> GetReadSetsResult:
+def _target_failures(sequence_store_id: Any, region: Any, allow_empty: Any,
+                     store_required: bool = True) -> list[tuple[str, str]]:
+    """Problems of the arguments that say where to list (store, region) and ``allow_empty``."""
     failures = []
-    problem = _id_problem(sequence_store_id)
-    if problem:
-        failures.append(("sequence_store_id", f"{problem}; use the numeric sequence store ID "
-                                              "(e.g. from `aws omics list-sequence-stores`)"))
+    if sequence_store_id is not None or store_required:
+        problem = _id_problem(sequence_store_id)
+        if problem:
+            failures.append(("sequence_store_id", f"{problem}; use the numeric sequence store ID "
+                                                  "(e.g. from `aws omics list-sequence-stores`)"))
     if region is not None and (not isinstance(region, str) or not _REGION_RE.fullmatch(region)):
         failures.append(("region", f"must be an AWS Region name such as 'us-east-1', got "
                                    f"{_describe(region)}; or leave it out to use aws:region"))
     if not isinstance(allow_empty, bool):
         failures.append(("allow_empty", f"must be True or False, got {type(allow_empty).__name__} "
                                         f"{_describe(allow_empty)}"))
-    if failures:
-        raise SelectionError(failures)
+    return failures
+
+
+def _select(sequence_store_id: str, sel: Selection, region: Optional[str], allow_empty: bool) -> GetReadSetsResult:
+    """List and filter (arguments already validated)."""
     client = _client(region)
     resolved_region = client.meta.region_name
     try:
@@ -634,7 +644,8 @@ def get_read_sets(
     sel = validate_selection(sample_ids=sample_ids, subject_ids=subject_ids, name=name,
                              file_type=file_type, reference_arn=reference_arn,
                              created_after=created_after, created_before=created_before,
-                             status=status)
+                             status=status,
+                             prior_failures=_target_failures(sequence_store_id, region, allow_empty))
     return _select(sequence_store_id, sel, region, allow_empty)
 
 
@@ -806,8 +817,10 @@ def read_sample_sheet(
     :raises AwsCallError, ConfigurationError: as :func:`get_read_sets`.
     """
     path = os.fspath(path)
+    prior = _target_failures(sequence_store_id, region, allow_empty, store_required=False)
     if read_set_id_column is not None and sample_id_column is not None:
-        raise SelectionError([("read_set_id_column", "give read_set_id_column or sample_id_column, not both")])
+        prior.append(("read_set_id_column", "give read_set_id_column or sample_id_column, not both"))
+    base = validate_selection(status=status, file_type=file_type, prior_failures=prior)
     used, rows = _read_rows(path, delimiter)
     if not rows:
         raise SampleSheetError(path, [(None, None, "is empty: it needs a header row and one row per read set or sample")])
@@ -844,7 +857,7 @@ def read_sample_sheet(
                                                     f"(column {column!r}) to read sets")])
     if not values:
         return SampleSheet(path, column, kind, used, (), {})
-    sel = validate_selection(sample_ids=values, status=status, file_type=file_type)
+    sel = dataclasses.replace(base, sample_ids=frozenset(values))
     result = _select(sequence_store_id, sel, region, allow_empty=True)
     by_sample: dict[str, list[ReadSet]] = {}
     for rs in result.read_sets:

@@ -279,7 +279,7 @@ def test_bad_selection_names_field_value_and_fix_before_any_call(store, emulator
 def test_every_bad_argument_is_reported_at_once(store):
     with pytest.raises(SelectionError) as info:
         get_read_sets("abc", sample_ids="S1", status="NOPE", file_type="VCF")
-    assert [f for f, _ in info.value.failures] == ["sample_ids", "file_type", "status"]
+    assert [f for f, _ in info.value.failures] == ["sequence_store_id", "sample_ids", "file_type", "status"]
 
 
 def test_missing_store_keeps_aws_code_and_request_id(store):
