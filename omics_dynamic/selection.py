@@ -44,7 +44,7 @@ import functools
 import os
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import botocore.exceptions
 import botocore.session
@@ -66,6 +66,7 @@ __all__ = [
     "SampleSheetError",
     "FILE_TYPES",
     "READ_SET_STATUSES",
+    "CREATION_TYPES",
     "PAGE_SIZE",
 ]
 
@@ -74,6 +75,8 @@ _MODEL = botocore.session.get_session().get_service_model("omics")
 FILE_TYPES: tuple[str, ...] = tuple(_MODEL.shape_for("FileType").enum)
 #: Read set statuses (botocore's ``ReadSetStatus`` enum).
 READ_SET_STATUSES: tuple[str, ...] = tuple(_MODEL.shape_for("ReadSetStatus").enum)
+#: How read sets were created (botocore's ``CreationType`` enum).
+CREATION_TYPES: tuple[str, ...] = tuple(_MODEL.shape_for("CreationType").enum)
 #: Read sets per ListReadSets page we ask for (the API's maximum).
 PAGE_SIZE = 100
 _TEXT_MAX = 127
@@ -223,6 +226,8 @@ class Selection:
     created_after: Optional[_dt.datetime] = None
     created_before: Optional[_dt.datetime] = None
     statuses: Optional[frozenset] = None
+    creation_type: Optional[str] = None
+    generated_from: Optional[str] = None
 
     def matches(self, item: Mapping[str, Any]) -> bool:
         """Whether a ListReadSets item (boto3 dict) satisfies every criterion, exactly."""
@@ -233,6 +238,13 @@ class Selection:
         if self.name is not None and item.get("name") != self.name:
             return False
         if self.reference_arn is not None and item.get("referenceArn") != self.reference_arn:
+            return False
+        if self.creation_type is not None and item.get("creationType") != self.creation_type:
+            return False
+        # The filter's generatedFrom is "Where the source originated"; the listing shows
+        # sequenceInformation.generatedFrom, presumably the same value: checked when present.
+        shown = (item.get("sequenceInformation") or {}).get("generatedFrom")
+        if self.generated_from is not None and shown is not None and shown != self.generated_from:
             return False
         if self.created_after is not None or self.created_before is not None:
             created = item.get("creationTime")
@@ -251,7 +263,9 @@ class Selection:
                              ("name", self.name), ("file_type", self.file_types),
                              ("reference_arn", self.reference_arn),
                              ("created_after", self.created_after),
-                             ("created_before", self.created_before), ("status", self.statuses)):
+                             ("created_before", self.created_before), ("status", self.statuses),
+                             ("creation_type", self.creation_type),
+                             ("generated_from", self.generated_from)):
             if value is None:
                 continue
             if isinstance(value, frozenset):
@@ -357,6 +371,8 @@ def validate_selection(
     created_after: Any = None,
     created_before: Any = None,
     status: Any = None,
+    creation_type: Any = None,
+    generated_from: Any = None,
     prior_failures: Sequence[tuple[str, str]] = (),
 ) -> Selection:
     """Check and normalise selection arguments (pure; see :func:`get_read_sets`).
@@ -386,6 +402,14 @@ def validate_selection(
                                           "characters, such as 'arn:aws:omics:us-east-1:111122223333:"
                                           f"referenceStore/1234567890/reference/1234567890', got "
                                           f"{_describe(reference_arn)}"))
+    if creation_type is not None:
+        problem = _enum_problem(CREATION_TYPES, "read set creation type")(creation_type)
+        if problem:
+            failures.append(("creation_type", problem))
+    if generated_from is not None:
+        problem = _text_problem(generated_from, "generated_from")
+        if problem:
+            failures.append(("generated_from", problem))
     after = _parse_instant("created_after", created_after, failures)
     before = _parse_instant("created_before", created_before, failures)
     if after is not None and before is not None and after > before:
@@ -395,7 +419,7 @@ def validate_selection(
         raise SelectionError(failures)
     return Selection(sample_ids=samples, subject_ids=subjects, name=name, file_types=file_types,
                      reference_arn=reference_arn, created_after=after, created_before=before,
-                     statuses=statuses)
+                     statuses=statuses, creation_type=creation_type, generated_from=generated_from)
 
 
 # --------------------------------------------------------------------------- listing plan (pure)
@@ -419,8 +443,8 @@ class ListingPlan:
 def plan_listing(sel: Selection) -> ListingPlan:
     """Split a selection into server-side filters and a fan-out (pure).
 
-    - name, referenceArn, createdAfter/Before, and status, sampleId, subjectId when they
-      have one value, go into the filter.
+    - name, referenceArn, createdAfter/Before, creationType, generatedFrom, and status,
+      sampleId, subjectId when they have one value, go into the filter.
     - Several statuses or file types: filtered on the listing (several statuses are at most
       7 listings; one listing costs the same when few read sets are excluded, and never
       lists a read set twice).
@@ -438,6 +462,10 @@ def plan_listing(sel: Selection) -> ListingPlan:
         base["createdBefore"] = sel.created_before
     if sel.statuses is not None and len(sel.statuses) == 1:
         base["status"] = next(iter(sel.statuses))
+    if sel.creation_type is not None:
+        base["creationType"] = sel.creation_type
+    if sel.generated_from is not None:
+        base["generatedFrom"] = sel.generated_from
     multi = []
     for key, values in (("sampleId", sel.sample_ids), ("subjectId", sel.subject_ids)):
         if values is None:
@@ -603,6 +631,8 @@ def get_read_sets(
     status: Optional[StrOrStrs] = None,
     region: Optional[str] = None,
     allow_empty: bool = False,
+    creation_type: Optional[str] = None,
+    generated_from: Optional[str] = None,
 ) -> GetReadSetsResult:
     """The read sets of a sequence store that match every given criterion.
 
@@ -623,6 +653,10 @@ def get_read_sets(
         ``["ARCHIVED", "ACTIVE", "ACTIVATING"]`` for the read sets an activation can use.
     :param region: AWS Region; default ``aws:region``, then the AWS environment chain.
     :param allow_empty: return an empty result instead of raising EmptySelectionError.
+    :param creation_type: ``"IMPORT"`` or ``"UPLOAD"`` (exact match).
+    :param generated_from: "where the source originated", as given at import (sent to
+        HealthOmics; checked again against ``sequenceInformation.generatedFrom`` when the
+        listing shows one).
     :returns: :class:`GetReadSetsResult`: ``read_sets`` (tuple of :class:`ReadSet`,
         sorted by ID), ``ids``, ``total_base_count`` (bases), ``region``, ``list_calls``.
     :raises SelectionError: a bad argument (before any AWS call), naming it, its value
@@ -633,8 +667,8 @@ def get_read_sets(
 
     Cost, in ListReadSets calls of up to 100 read sets each (``list_calls``):
 
-    - name, reference_arn, created_after/before, one status, one sample ID and one subject
-      ID are filtered by HealthOmics: one listing, ceil(matches / 100) calls (at least 1).
+    - name, reference_arn, created_after/before, creation_type, generated_from, one
+      status, one sample ID and one subject ID are filtered by HealthOmics: one listing, ceil(matches / 100) calls (at least 1).
     - file_type, and several statuses, are filtered here on that listing: its cost is
       that of the listing without them.
     - N >= 2 sample IDs (or subject IDs; with both, the shorter list): the store listing
@@ -644,7 +678,8 @@ def get_read_sets(
     sel = validate_selection(sample_ids=sample_ids, subject_ids=subject_ids, name=name,
                              file_type=file_type, reference_arn=reference_arn,
                              created_after=created_after, created_before=created_before,
-                             status=status,
+                             status=status, creation_type=creation_type,
+                             generated_from=generated_from,
                              prior_failures=_target_failures(sequence_store_id, region, allow_empty))
     return _select(sequence_store_id, sel, region, allow_empty)
 
@@ -662,6 +697,8 @@ def get_read_sets_output(
     status: Optional[pulumi.Input[Any]] = None,
     region: Optional[pulumi.Input[str]] = None,
     allow_empty: pulumi.Input[bool] = False,
+    creation_type: Optional[pulumi.Input[str]] = None,
+    generated_from: Optional[pulumi.Input[str]] = None,
 ) -> "pulumi.Output[GetReadSetsResult]":
     """:func:`get_read_sets` over ``pulumi.Input`` arguments: an ``Output[GetReadSetsResult]``.
 
@@ -675,6 +712,7 @@ def get_read_sets_output(
         sequence_store_id=sequence_store_id, sample_ids=sample_ids, subject_ids=subject_ids,
         name=name, file_type=file_type, reference_arn=reference_arn, created_after=created_after,
         created_before=created_before, status=status, region=region, allow_empty=allow_empty,
+        creation_type=creation_type, generated_from=generated_from,
     )
 
     def run(values: dict) -> Any:

@@ -132,6 +132,7 @@ def test_whole_store_one_call_with_every_field(store, emulator, sent):
     ({"subject_ids": ["P2"]}, {"subjectId": "P2"}, ["1000000004", "1000000005"]),
     ({"status": "ARCHIVED"}, {"status": "ARCHIVED"}, ["1000000001", "1000000003", "1000000006"]),
     ({"status": ["DELETED"]}, {"status": "DELETED"}, ["1000000004"]),
+    ({"creation_type": "IMPORT"}, {"creationType": "IMPORT"}, [r[0] for r in ROWS]),
     ({"sample_ids": ["S1"], "subject_ids": ["P1"], "status": "ACTIVE"},
      {"sampleId": "S1", "subjectId": "P1", "status": "ACTIVE"}, ["1000000002"]),
     # Inclusive bounds: the read sets created exactly at 03-02 10:00 and 03-04 10:00 are in.
@@ -158,6 +159,17 @@ def test_reference_arn_is_sent_to_the_service(store, sent):
     result = get_read_sets(store, reference_arn=ref, allow_empty=True)
     assert filters(sent) == [{"referenceArn": ref}]
     assert result.ids == []
+
+
+def test_generated_from_is_sent_and_checked_where_the_listing_shows_it(store, sent):
+    get_read_sets(store, generated_from="1000 Genomes", allow_empty=True)
+    assert filters(sent) == [{"generatedFrom": "1000 Genomes"}]
+    sel = validate_selection(generated_from="1000 Genomes")
+    item = {"id": "1000000001", "sequenceInformation": {"generatedFrom": "1000 Genomes"}}
+    assert sel.matches(item)
+    assert not sel.matches({**item, "sequenceInformation": {"generatedFrom": "other"}})
+    # Not shown in the listing (the field is optional): the service's filter decides.
+    assert sel.matches({"id": "1000000001"})
 
 
 def test_file_type_is_filtered_on_the_listing(store, emulator, sent):
@@ -255,6 +267,9 @@ def test_empty_selection_is_an_error_unless_allowed(store, emulator):
      "'archived' is not a read set status (did you mean 'ARCHIVED'?); use one of ARCHIVED, "
      "ACTIVATING, ACTIVE, DELETING, DELETED, PROCESSING_UPLOAD, UPLOAD_FAILED"),
     ({"reference_arn": "1234567890"}, "reference_arn", "got '1234567890'"),
+    ({"creation_type": "import"}, "creation_type",
+     "'import' is not a read set creation type (did you mean 'IMPORT'?); use one of IMPORT, UPLOAD"),
+    ({"generated_from": ""}, "generated_from", "generated_from must not be empty"),
     ({"created_after": "last tuesday"}, "created_after",
      "'last tuesday' is not an ISO-8601 date or time; pass a datetime, a date or an ISO-8601 "
      "string such as '2024-03-01' or '2024-03-01T12:00:00Z' (no offset means UTC)"),
@@ -505,6 +520,9 @@ def test_sheet_arguments_that_do_not_fit(tmp_path, emulator):
     samples = write(tmp_path, "s.csv", "sample\nS1\n")
     with pytest.raises(SelectionError, match=r"sequence_store_id: is required to resolve the sample IDs"):
         read_sample_sheet(samples)
+    with pytest.raises(SelectionError) as info:
+        read_sample_sheet(samples, sequence_store_id="12", status="NOPE")
+    assert [f for f, _ in info.value.failures] == ["sequence_store_id", "status"]
     ids = write(tmp_path, "i.csv", "read_set_id\n1000000001\n")
     with pytest.raises(SelectionError, match=r"status: applies only to sheets of sample IDs"):
         read_sample_sheet(ids, status="ARCHIVED")
