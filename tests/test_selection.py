@@ -379,6 +379,9 @@ pulumi.export("region", cohort.region)
 activation = ReadSetActivation("cohort", sequence_store_id=cohort.sequence_store_id,
                                read_set_ids=cohort.ids)
 pulumi.export("statuses", activation.read_set_statuses)
+# An argument unknown in preview (it depends on the activation) makes the result unknown.
+after = get_read_sets_output(config.require("store"), name=activation.activated_at.apply(lambda _: "S1_cram"))
+pulumi.export("after", after.ids)
 '''
 
 
@@ -402,13 +405,14 @@ def test_get_read_sets_output_in_a_program_feeds_read_set_activation(tmp_path, a
         expected = ["1000000001", "1000000002", "1000000003"]  # S3's read set is DELETED
         preview = run("preview")
         assert preview.exports["ids"] == expected and preview.exports["region"] == "us-east-1"
-        assert preview.exports["statuses"] == UNKNOWN
+        assert preview.exports["statuses"] == UNKNOWN and preview.exports["after"] == UNKNOWN
         assert emu.jobs() == []
 
         up = run("up")
         assert up.engine.ops == {"cohort": "create"}
         assert up.exports["ids"] == expected
         assert up.exports["statuses"] == {rid: "ACTIVE" for rid in expected}
+        assert up.exports["after"] == ["1000000002"]
         assert sorted(s["readSetId"] for job in emu.jobs() for s in job["sources"]) == ["1000000001", "1000000003"]
 
         with pytest.raises(EmptySelectionError, match=r"matches sample_ids=\['S9'\]"):
