@@ -534,3 +534,32 @@ def test_sheet_arguments_that_do_not_fit(tmp_path, emulator):
         read_sample_sheet(ids, read_set_id_column="a", sample_id_column="b")
     assert read_sample_sheet(write(tmp_path, "e.csv", "read_set_id\n"), allow_empty=True).read_set_ids == ()
     assert emulator.calls["ListReadSets"] == 0
+
+
+# --------------------------------------------------------------------------- listing behaviours
+
+def test_short_shuffled_pages_with_empty_ones(big_store, emulator, sent):
+    """Emulator profile "paging" (7 items a page whatever maxResults says, shuffled order,
+    2 empty pages before each page of items): the same read sets, sorted; the cost counts
+    every page, empty ones included."""
+    emulator.set_profile("paging")
+    result = get_read_sets(big_store, status="ARCHIVED")
+    assert result.ids == [str(2000000000 + i) for i in range(250)]
+    assert result.list_calls == emulator.calls["ListReadSets"] == 3 * 36  # 2 empty + 1 of items, 36 times
+    # Two sample IDs: the store listing would take 108 calls; it is dropped after 2 (both
+    # empty) and each sample's listing takes 3 (2 empty pages, then its read set).
+    emulator.reset_counters()
+    del sent[:]
+    pair = get_read_sets(big_store, sample_ids=["X007", "X200"])
+    assert pair.ids == ["2000000007", "2000000200"]
+    assert filters(sent) == [None, None] + [{"sampleId": "X007"}] * 3 + [{"sampleId": "X200"}] * 3
+    assert pair.list_calls == emulator.calls["ListReadSets"] == 8
+
+
+def test_a_repeated_next_token_is_an_aws_call_error(big_store, emulator):
+    emulator.set_faults(stuck_next_token={"ListReadSets": True})
+    with pytest.raises(AwsCallError) as info:
+        get_read_sets(big_store)
+    assert info.value.code == "PaginationError"
+    assert "same next token" in str(info.value)
+    assert emulator.calls["ListReadSets"] == 2
