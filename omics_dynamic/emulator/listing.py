@@ -1,0 +1,117 @@
+"""Pages of list operations: nextToken encoding, the profile's page size, order and
+empty pages, and the ``stuck_next_token`` fault.
+
+A nextToken is base64 JSON ``{"after": sort key of the last item served (null: the
+start), "f": fingerprint of the listing's scope, filter and order, "e": empty pages
+served at this position}``. A token is refused (ValidationException) when it does not
+decode or was issued for another scope, filter or order; it has no expiry.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import json
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple
+
+from . import exceptions as exc
+from .profiles import Behaviour
+
+__all__ = ["paginate", "sorted_after", "in_window", "epoch_s"]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, _dt.datetime):
+        return value.timestamp()
+    return str(value)
+
+
+def epoch_s(value: Any) -> float:
+    """A parsed timestamp (datetime) or a number as epoch seconds."""
+    if isinstance(value, _dt.datetime):
+        return value.timestamp()
+    return float(value)
+
+
+def in_window(t_s: float, flt: Mapping[str, Any]) -> bool:
+    """Whether ``t_s`` is within the filter's ``createdAfter``/``createdBefore`` (both
+    inclusive; either may be absent)."""
+    after = flt.get("createdAfter")
+    before = flt.get("createdBefore")
+    if after is not None and t_s < epoch_s(after):
+        return False
+    if before is not None and t_s > epoch_s(before):
+        return False
+    return True
+
+
+def _decode(token: str, fingerprint: str) -> Tuple[Optional[tuple], int]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+        after = tuple(data["after"]) if data["after"] is not None else None
+        token_fp, served = data["f"], int(data.get("e", 0))
+    except (ValueError, KeyError, TypeError):
+        raise exc.ValidationException(
+            f"Invalid nextToken {token[:40]!r}; pass the nextToken of the previous response unchanged") from None
+    if token_fp != fingerprint:
+        raise exc.ValidationException(
+            "nextToken was issued for a different filter or resource; repeat the first request without nextToken")
+    return after, served
+
+
+def _encode(after: Optional[tuple], fingerprint: str, empties: int) -> str:
+    payload = json.dumps({"after": list(after) if after is not None else None, "f": fingerprint, "e": empties})
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def paginate(
+    items_after: Callable[[Optional[tuple]], Iterable[Tuple[tuple, Any]]],
+    params: Mapping[str, Any],
+    scope: str,
+    behaviour: Behaviour,
+    stuck: bool = False,
+) -> Tuple[List[Any], Optional[str]]:
+    """One page of a listing.
+
+    :param items_after: ``after -> iterable of (sort key, item)`` in ascending key order,
+        only items matching the request's filter and with key > ``after`` (all when
+        None). It is consumed lazily: at most one item past the page is read, so a
+        page costs what the iterable costs for that many items.
+    :param params: the request (``maxResults``, ``nextToken``, ``filter``).
+    :param scope: what is listed (e.g. ``"readsets:<store id>"``); part of the fingerprint.
+    :param behaviour: page size, order (fingerprint) and empty pages.
+    :param stuck: the ``stuck_next_token`` fault: answer the request's own nextToken
+        (or, for a first request, a token even when nothing follows).
+    :returns: ``(items of the page, nextToken or None)``.
+    :raises ValidationException: a malformed token, or one of another listing.
+    """
+    limit = behaviour.page_limit(params.get("maxResults"))
+    fingerprint = hashlib.sha256(
+        json.dumps([scope, params.get("filter"), behaviour.list_order], sort_keys=True, default=_json_default).encode()
+    ).hexdigest()[:16]
+    token = params.get("nextToken")
+    after, served = _decode(token, fingerprint) if token else (None, 0)
+    if served < behaviour.empty_pages:
+        return [], (token if stuck and token else _encode(after, fingerprint, served + 1))
+    page: List[Tuple[tuple, Any]] = []
+    more = False
+    for entry in items_after(after):
+        if len(page) == limit:
+            more = True
+            break
+        page.append(entry)
+    next_token = _encode(page[-1][0], fingerprint, 0) if more else None
+    if stuck:
+        next_token = token or next_token or _encode(page[-1][0] if page else after, fingerprint, 0)
+    return [item for _, item in page], next_token
+
+
+def sorted_after(items: Iterable[Any], key: Callable[[Any], tuple]) -> Callable[[Optional[tuple]], Iterable[Tuple[tuple, Any]]]:
+    """``items_after`` for :func:`paginate` over a small collection: sort on each call."""
+    keyed = sorted(((key(it), it) for it in items), key=lambda pair: pair[0])
+
+    def items_after(after: Optional[tuple]) -> Iterable[Tuple[tuple, Any]]:
+        return keyed if after is None else (pair for pair in keyed if pair[0] > after)
+
+    return items_after

@@ -1,0 +1,132 @@
+"""The emulator's records: sequence stores, read sets, activation jobs and their sources.
+
+Plain mutable objects; the rules that change them live in :mod:`.backend`. Each record
+renders its own wire shape (as moto's models do with ``describe()``): a dict with the
+member names of botocore's output shape and times as epoch seconds (the server's
+serialiser writes them in the model's timestamp format and drops None values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+__all__ = ["ACCOUNT_ID", "store_arn", "ReadSet", "SequenceStore", "Source", "Job", "ACTIVE_JOB_STATUSES"]
+
+#: The account ID in every ARN the emulator makes.
+ACCOUNT_ID = "123456789012"
+
+#: Job statuses that count toward the concurrent-job quota and may still change sources.
+ACTIVE_JOB_STATUSES = frozenset({"SUBMITTED", "IN_PROGRESS"})
+
+
+def store_arn(region: str, store_id: str) -> str:
+    """``arn:aws:omics:<region>:<account>:sequenceStore/<id>`` (Service Authorization Reference format)."""
+    return f"arn:aws:omics:{region}:{ACCOUNT_ID}:sequenceStore/{store_id}"
+
+
+@dataclass
+class ReadSet:
+    """One read set. ``activating_job``: the job whose source is activating it (None when
+    none, e.g. a read set seeded as ACTIVATING)."""
+
+    id: str
+    store_id: str
+    name: Optional[str]
+    sample_id: Optional[str]
+    subject_id: Optional[str]
+    file_type: str
+    status: str
+    creation_time_s: float
+    last_access_s: float
+    description: Optional[str] = None
+    activating_job: Optional[str] = None
+
+    def describe(self, store_arn: str) -> Dict[str, Any]:
+        """The ``ReadSetListItem`` shape (ListReadSets) and the members of
+        ``GetReadSetMetadataResponse`` it shares."""
+        return {
+            "id": self.id, "arn": f"{store_arn}/readSet/{self.id}", "sequenceStoreId": self.store_id,
+            "subjectId": self.subject_id, "sampleId": self.sample_id, "status": self.status, "name": self.name,
+            "description": self.description, "fileType": self.file_type, "creationTime": self.creation_time_s,
+            "creationType": "IMPORT",
+        }
+
+
+@dataclass
+class SequenceStore:
+    """A sequence store and its read sets (by ID)."""
+
+    id: str
+    name: Optional[str]
+    description: Optional[str]
+    creation_time_s: float
+    arn: str
+    read_sets: Dict[str, ReadSet] = field(default_factory=dict)
+
+    def describe(self) -> Dict[str, Any]:
+        """The ``SequenceStoreDetail`` / ``GetSequenceStoreResponse`` shape."""
+        return {
+            "id": self.id, "arn": self.arn, "name": self.name, "description": self.description,
+            "creationTime": self.creation_time_s, "status": "ACTIVE", "eTagAlgorithmFamily": "MD5up",
+        }
+
+
+@dataclass
+class Source:
+    """One source of an activation job. ``fail_message``: an injected fault (the source
+    FAILS with it when it would finish)."""
+
+    read_set_id: str
+    status: str = "NOT_STARTED"
+    status_message: Optional[str] = None
+    fail_message: Optional[str] = None
+
+    def describe(self) -> Dict[str, Any]:
+        """The ``ActivateReadSetSourceItem`` shape."""
+        return {"readSetId": self.read_set_id, "status": self.status, "statusMessage": self.status_message}
+
+
+@dataclass
+class Job:
+    """A read set activation job. ``forced_failure``: an injected fault (the job ends
+    FAILED with this message); ``started``: the job has left SUBMITTED for IN_PROGRESS."""
+
+    id: str
+    store_id: str
+    client_token: Optional[str]
+    creation_time_s: float
+    start_time_s: float
+    sources: List[Source]
+    status: str = "SUBMITTED"
+    status_message: Optional[str] = None
+    completion_time_s: Optional[float] = None
+    forced_failure: Optional[str] = None
+    started: bool = False
+
+    def describe(self, list_sources: bool = True) -> Dict[str, Any]:
+        """The ``GetReadSetActivationJobResponse`` shape; ``sources: []`` unless
+        ``list_sources`` (the profile decides, :meth:`.profiles.Behaviour.lists_sources`)."""
+        return {
+            "id": self.id, "sequenceStoreId": self.store_id, "status": self.status,
+            "statusMessage": self.status_message, "creationTime": self.creation_time_s,
+            "completionTime": self.completion_time_s,
+            "sources": [s.describe() for s in self.sources] if list_sources else [],
+        }
+
+    def summary(self) -> Dict[str, Any]:
+        """The ``ActivateReadSetJobItem`` shape (ListReadSetActivationJobs)."""
+        return {"id": self.id, "sequenceStoreId": self.store_id, "status": self.status,
+                "creationTime": self.creation_time_s, "completionTime": self.completion_time_s}
+
+    def start_answer(self) -> Dict[str, Any]:
+        """The ``StartReadSetActivationJobResponse`` shape."""
+        return {"id": self.id, "sequenceStoreId": self.store_id, "status": self.status, "creationTime": self.creation_time_s}
+
+    def as_dict(self) -> Dict[str, Any]:
+        """Plain-data view for tests and the admin API (times in epoch seconds): the wire
+        shape plus ``clientToken`` and ``startTime`` (when it leaves or left SUBMITTED)."""
+        out = self.describe()
+        out.update(clientToken=self.client_token, startTime=self.start_time_s)
+        return {k: out[k] for k in ("id", "sequenceStoreId", "status", "statusMessage", "clientToken",
+                                    "creationTime", "startTime", "completionTime", "sources")}
