@@ -60,7 +60,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, 
 from . import exceptions as exc
 from .clock import EmulatedClock
 from .faults import FAMILIES, Faults, RateLimits, TokenBucket
-from .listing import in_window, paginate, sorted_after
+from .listing import in_window, paginate, read_set_matcher, sorted_after
 from .model import service_model
 from .profiles import resolve_profile
 from .records import ACCOUNT_ID, ACTIVE_JOB_STATUSES, Job, ReadSet, SequenceStore, Source, store_arn
@@ -262,6 +262,11 @@ class Backend:
             status=r.get("status") or "ARCHIVED",
             creation_time_s=float(r.get("creationTime", now_s)),
             last_access_s=now_s,
+            activating_job=None,
+            reference_arn=r.get("referenceArn"),
+            creation_type=r.get("creationType") or "IMPORT",
+            sequence_information=r.get("sequenceInformation"),
+            files=r.get("files"),
         )
         store.read_sets[rid] = rs
         if rs.status == "ACTIVE":
@@ -550,16 +555,12 @@ class Backend:
             raise exc.ResourceNotFoundException(
                 f"Read set {p['id']} not found in sequence store {store.id}; check the ID (ListReadSets lists them)")
         self._touch(rs, now_s)
-        return rs.describe(store.arn)
+        return rs.describe_metadata(store.arn)
 
     def op_ListReadSets(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
         store = self._store(p["sequenceStoreId"])
-        flt = p.get("filter") or {}
-        checks = [(attr, flt[key]) for key, attr in (("status", "status"), ("name", "name"), ("sampleId", "sample_id"), ("subjectId", "subject_id")) if flt.get(key) is not None]
-        items = [
-            rs for rs in store.read_sets.values()
-            if all(getattr(rs, attr) == want for attr, want in checks) and in_window(rs.creation_time_s, flt)
-        ]
+        matches = read_set_matcher(p.get("filter") or {})
+        items = [rs for rs in store.read_sets.values() if matches(rs)]
         page, token = self._page(items, p, "readsets:" + store.id, "ListReadSets")
         return {"readSets": [r.describe(store.arn) for r in page], "nextToken": token}
 

@@ -18,7 +18,18 @@ from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple
 from . import exceptions as exc
 from .profiles import Behaviour
 
-__all__ = ["paginate", "sorted_after", "in_window", "epoch_s"]
+__all__ = ["paginate", "sorted_after", "in_window", "epoch_s", "read_set_matcher", "READ_SET_FILTERS"]
+
+#: ListReadSets filter member -> the read set attribute it is compared with (exact match).
+READ_SET_FILTERS = {
+    "name": "name",
+    "status": "status",
+    "sampleId": "sample_id",
+    "subjectId": "subject_id",
+    "creationType": "creation_type",
+    "generatedFrom": "generated_from",
+    "referenceArn": "reference_arn",
+}
 
 
 def _json_default(value: Any) -> Any:
@@ -44,6 +55,40 @@ def in_window(t_s: float, flt: Mapping[str, Any]) -> bool:
     if before is not None and t_s > epoch_s(before):
         return False
     return True
+
+
+def read_set_matcher(flt: Mapping[str, Any], skip: Tuple[str, ...] = ()) -> Callable[[Any], bool]:
+    """A predicate ``read set -> bool`` for a ListReadSets ``filter`` (``ReadSetFilter``).
+
+    Every member given must match; members in ``skip`` are left out (an index already
+    applied them). The API reference (API_ReadSetFilter) gives only "A name to filter
+    on", "A status to filter on", "A genome reference ARN to filter on", "The filter's
+    start/end date", "The read set source's sample/subject ID", "Where the source
+    originated", "The creation type of the read set"; it does not say whether matches
+    are exact, prefix or case-insensitive. The emulator's choices:
+
+    * ``name``, ``sampleId``, ``subjectId``, ``status``, ``creationType``,
+      ``generatedFrom`` (``sequenceInformation.generatedFrom``), ``referenceArn``:
+      exact, case-sensitive equality. Read sets without the member never match, except
+      ``referenceArn: ""`` (the model's pattern ``$|^arn:.+`` allows the empty string),
+      which matches read sets that have no reference (unaligned ones).
+    * ``createdAfter`` / ``createdBefore``: ``creationTime`` within them, both inclusive.
+    """
+    checks = []
+    for member, attr in READ_SET_FILTERS.items():
+        want = flt.get(member)
+        if want is None or member in skip:
+            continue
+        checks.append((attr, None if member == "referenceArn" and want == "" else want))
+    windowed = flt.get("createdAfter") is not None or flt.get("createdBefore") is not None
+
+    def matches(rs: Any) -> bool:
+        for attr, want in checks:
+            if getattr(rs, attr) != want:
+                return False
+        return not windowed or in_window(rs.creation_time_s, flt)
+
+    return matches
 
 
 def _decode(token: str, fingerprint: str) -> Tuple[Optional[tuple], int]:

@@ -25,10 +25,17 @@ def store_arn(region: str, store_id: str) -> str:
     return f"arn:aws:omics:{region}:{ACCOUNT_ID}:sequenceStore/{store_id}"
 
 
-@dataclass
+@dataclass(eq=False)
 class ReadSet:
     """One read set. ``activating_job``: the job whose source is activating it (None when
-    none, e.g. a read set seeded as ACTIVATING)."""
+    none, e.g. a read set seeded as ACTIVATING). ``sequence_information`` and ``files``
+    hold the model's ``SequenceInformation`` and ``ReadSetFiles`` shapes as given by the
+    seed (None when absent). Slotted and compared by identity: a store may hold a
+    million of them."""
+
+    __slots__ = ("id", "store_id", "name", "sample_id", "subject_id", "file_type", "status", "creation_time_s",
+                 "last_access_s", "description", "activating_job", "reference_arn", "creation_type",
+                 "sequence_information", "files")
 
     id: str
     store_id: str
@@ -39,18 +46,34 @@ class ReadSet:
     status: str
     creation_time_s: float
     last_access_s: float
-    description: Optional[str] = None
-    activating_job: Optional[str] = None
+    description: Optional[str]
+    activating_job: Optional[str]
+    reference_arn: Optional[str]
+    creation_type: str
+    sequence_information: Optional[Dict[str, Any]]
+    files: Optional[Dict[str, Any]]
+
+    @property
+    def generated_from(self) -> Optional[str]:
+        """``sequenceInformation.generatedFrom`` (None when absent)."""
+        info = self.sequence_information
+        return info.get("generatedFrom") if info else None
 
     def describe(self, store_arn: str) -> Dict[str, Any]:
-        """The ``ReadSetListItem`` shape (ListReadSets) and the members of
-        ``GetReadSetMetadataResponse`` it shares."""
+        """The ``ReadSetListItem`` shape (ListReadSets)."""
         return {
             "id": self.id, "arn": f"{store_arn}/readSet/{self.id}", "sequenceStoreId": self.store_id,
             "subjectId": self.subject_id, "sampleId": self.sample_id, "status": self.status, "name": self.name,
-            "description": self.description, "fileType": self.file_type, "creationTime": self.creation_time_s,
-            "creationType": "IMPORT",
+            "description": self.description, "referenceArn": self.reference_arn, "fileType": self.file_type,
+            "sequenceInformation": self.sequence_information, "creationTime": self.creation_time_s,
+            "creationType": self.creation_type,
         }
+
+    def describe_metadata(self, store_arn: str) -> Dict[str, Any]:
+        """The ``GetReadSetMetadataResponse`` shape: the list item plus ``files``."""
+        out = self.describe(store_arn)
+        out["files"] = self.files
+        return out
 
 
 @dataclass
