@@ -55,16 +55,18 @@ import itertools
 import math
 import random
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 from . import exceptions as exc
 from .clock import EmulatedClock
 from .faults import FAMILIES, Faults, RateLimits, TokenBucket
-from .listing import in_window, paginate, read_set_matcher, sorted_after
-from .model import service_model
+from .listing import creation_window, in_window, paginate, read_set_matcher, sorted_after
+from .exceptions import SeedError
+from .model import ModelValidationError, service_model, validate
 from .profiles import resolve_profile
 from .records import ACCOUNT_ID, ACTIVE_JOB_STATUSES, Job, ReadSet, SequenceStore, Source, store_arn
 from .seed import load_seed
+from .synthetic import SEQUENCE_INFORMATION, check_counts, status_layout
 
 __all__ = ["Backend", "Faults", "TokenBucket", "ReadSet", "SequenceStore", "Job", "Source", "FAMILIES",
            "ARCHIVE_AFTER_S", "ACCOUNT_ID"]
@@ -129,6 +131,8 @@ class Backend:
         self._events: List[Tuple[float, int, Callable[..., None], tuple]] = []
         self._seq = itertools.count()
         self._used_ids: Set[str] = set()
+        self._id_ranges: List[Tuple[int, int]] = []  # [lo, hi) reserved by synthetic stores
+        self._range_rng = random.Random(random_seed + 3)
         self._next_archive_due_s = math.inf
         self.max_concurrent_jobs = 0
         self._limits = RateLimits()
@@ -138,8 +142,9 @@ class Backend:
 
     def _new_id(self) -> str:
         while True:
-            candidate = str(self._id_rng.randrange(10**9, 10**10))
-            if candidate not in self._used_ids:
+            number = self._id_rng.randrange(10**9, 10**10)
+            candidate = str(number)
+            if candidate not in self._used_ids and not any(lo <= number < hi for lo, hi in self._id_ranges):
                 self._used_ids.add(candidate)
                 return candidate
 
@@ -169,22 +174,23 @@ class Backend:
 
     def _touch(self, rs: ReadSet, at_s: float) -> None:
         rs.last_access_s = max(rs.last_access_s, at_s)
-        due = rs.last_access_s + ARCHIVE_AFTER_S
-        if due < self._next_archive_due_s:
-            self._next_archive_due_s = due
+        self._touch_due(rs.last_access_s)
 
     def _archive_scan(self, now_s: float) -> None:
         next_due = math.inf
         for store in self.stores.values():
-            for rs in store.read_sets.values():
-                if rs.status != "ACTIVE":
-                    continue
+            index = store.index("readsets", self.behaviour)
+            for rs in [store.read_sets[k[-1]] for k in index.keys(status="ACTIVE")]:
                 due = rs.last_access_s + ARCHIVE_AFTER_S
                 if due <= now_s:
-                    rs.status = "ARCHIVED"
+                    store.set_status(rs, "ARCHIVED")
                 elif due < next_due:
                     next_due = due
         self._next_archive_due_s = next_due
+
+    def _set_status(self, item: Any, status: str) -> None:
+        """Set a read set's or job's status through its store (keeps the indexes in step)."""
+        self.stores[item.store_id].set_status(item, status)
 
     # ------------------------------------------------------------ settings
 
@@ -268,24 +274,86 @@ class Backend:
             sequence_information=r.get("sequenceInformation"),
             files=r.get("files"),
         )
-        store.read_sets[rid] = rs
+        store.add_read_set(rs)
         if rs.status == "ACTIVE":
             self._touch(rs, now_s)
         elif rs.status == "ACTIVATING":
             self._push(now_s + self._duration_s(), self._seeded_activation_done, store.id, rid)
         return rs
 
-    def create_store(self, name: str = "emulated-store", read_sets: Iterable[Any] = (), store_id: Optional[str] = None) -> str:
-        """Create a store holding ``read_sets`` (dicts in seed format, or plain status strings
-        such as ``"ARCHIVED"``); returns the store ID.
+    def create_store(self, name: str = "emulated-store", read_sets: Iterable[Any] = (), store_id: Optional[str] = None,
+                     generate: Optional[Mapping[str, int]] = None) -> str:
+        """Create a store (or add to the store with ``store_id``); returns its ID.
 
-        :raises SeedError: on a malformed read set entry.
+        :param read_sets: dicts in seed format, or plain status strings such as
+            ``"ARCHIVED"`` (each gets a random ID, the default name and now as creation
+            time; checked once per distinct status, not through the seed loader).
+        :param generate: ``{status: count}``: that many synthetic read sets per status
+            on top of ``read_sets``, made fast (see :mod:`.synthetic`): a store of
+            1,000,000 takes seconds.
+        :raises SeedError: a malformed read set entry or store field.
+        :raises ValueError: a bad ``generate`` (unknown status, negative count).
         """
-        entries = [{"status": r} if isinstance(r, str) else dict(r) for r in read_sets]
-        store: Dict[str, Any] = {"name": name, "readSets": entries}
+        entries = list(read_sets)
+        plain = all(isinstance(r, str) for r in entries)
+        counts = check_counts(generate, READ_SET_STATUSES) if generate is not None else {}
+        store_entry: Dict[str, Any] = {"name": name, "readSets": [] if plain else [dict(r) for r in entries]}
         if store_id is not None:
-            store["id"] = store_id
-        return self.seed({"sequenceStores": [store]})[0]
+            store_entry["id"] = store_id
+        if plain:
+            self._check_plain_statuses(entries)
+        with self.lock:
+            sid = self.seed({"sequenceStores": [store_entry]})[0]
+            now_s = self.tick()
+            store = self.stores[sid]
+            for status in entries if plain else ():
+                self._add_read_set(store, {"status": status}, now_s)
+            if counts:
+                self._generate(store, counts, now_s)
+            return sid
+
+    @staticmethod
+    def _check_plain_statuses(statuses: List[str]) -> None:
+        seen: Set[str] = set()
+        for i, status in enumerate(statuses):
+            if status not in seen:
+                try:
+                    validate(service_model().shape_for("ReadSetStatus"), status, f"sequenceStores[0].readSets[{i}].status")
+                except ModelValidationError as err:
+                    raise SeedError(f"seed: {err}; fix the value or remove the field for the default") from None
+                seen.add(status)
+
+    def _generate(self, store: SequenceStore, counts: Mapping[str, int], now_s: float) -> None:
+        layout = status_layout(counts, store.id)
+        n = len(layout)
+        base = self._reserve_ids(n)
+        first_s = now_s - n
+        for i, status in enumerate(layout):
+            rs = ReadSet(str(base + i), store.id, None, None, None, "FASTQ", status, first_s + i, now_s, None, None,
+                         None, "IMPORT", SEQUENCE_INFORMATION, None)
+            store.add_read_set(rs)
+            if status == "ACTIVATING":
+                self._push(now_s + self._duration_s(), self._seeded_activation_done, store.id, rs.id)
+        if counts.get("ACTIVE"):
+            self._touch_due(now_s)
+
+    def _touch_due(self, last_access_s: float) -> None:
+        due = last_access_s + ARCHIVE_AFTER_S
+        if due < self._next_archive_due_s:
+            self._next_archive_due_s = due
+
+    def _reserve_ids(self, n: int) -> int:
+        """Reserve ``n`` consecutive free 10-digit IDs; returns the first."""
+        for _ in range(1000):
+            base = self._range_rng.randrange(10**9, 10**10 - n)
+            end = base + n
+            if any(lo < end and base < hi for lo, hi in self._id_ranges):
+                continue
+            if any(base <= int(i) < end for i in self._used_ids):
+                continue
+            self._id_ranges.append((base, end))
+            return base
+        raise ValueError(f"no free range of {n} read set IDs left; generate fewer read sets")
 
     def _admin_store(self, store_id: str) -> SequenceStore:
         store = self.stores.get(store_id)
@@ -310,7 +378,7 @@ class Backend:
             store = self._admin_store(store_id)
             targets = [self._admin_read_set(store, rid) for rid in read_set_ids]
             for rs in targets:
-                rs.status = "ARCHIVED"
+                store.set_status(rs, "ARCHIVED")
 
     def set_read_set_status(self, store_id: str, read_set_id: str, status: str) -> None:
         """Force a read set's status (e.g. DELETED during an activation).
@@ -321,8 +389,9 @@ class Backend:
             raise ValueError(f"status {status!r} is not a read set status; use one of {', '.join(READ_SET_STATUSES)}")
         with self.lock:
             now_s = self.tick()
-            rs = self._admin_read_set(self._admin_store(store_id), read_set_id)
-            rs.status = status
+            store = self._admin_store(store_id)
+            rs = self._admin_read_set(store, read_set_id)
+            store.set_status(rs, status)
             if status == "ACTIVE":
                 self._touch(rs, now_s)
 
@@ -368,7 +437,8 @@ class Backend:
                 raise KeyError(f"activation job {job_id!r} does not exist; Emulator.jobs() lists the jobs")
             if job.status not in ACTIVE_JOB_STATUSES:
                 raise ValueError(f"activation job {job_id} is {job.status}; only SUBMITTED or IN_PROGRESS jobs can be cancelled")
-            job.status, job.status_message = "CANCELLING", "Cancellation requested"
+            self._set_status(job, "CANCELLING")
+            job.status_message = "Cancellation requested"
             self._push(now_s + delay_s, self._job_cancelled, job.id)
             self.tick()
             return job.as_dict()
@@ -386,14 +456,15 @@ class Backend:
     def _seeded_activation_done(self, at_s: float, store_id: str, rid: str) -> None:
         rs = self._read_set(store_id, rid)
         if rs is not None and rs.status == "ACTIVATING" and rs.activating_job is None:
-            rs.status = "ACTIVE"
+            self._set_status(rs, "ACTIVE")
             self._touch(rs, at_s)
 
     def _job_start(self, at_s: float, job_id: str) -> None:
         job = self.jobs[job_id]
         if job.status != "SUBMITTED":  # cancelled while queued
             return
-        job.status, job.started = "IN_PROGRESS", True
+        self._set_status(job, "IN_PROGRESS")
+        job.started = True
         for idx, src in enumerate(job.sources):
             rs = self._read_set(job.store_id, src.read_set_id)
             if rs is None:
@@ -405,7 +476,8 @@ class Backend:
                 src.status, src.status_message = "FAILED", f"Read set is {rs.status}; only ARCHIVED read sets can be activated"
             else:
                 src.status = "IN_PROGRESS"
-                rs.status, rs.activating_job = "ACTIVATING", job.id
+                self._set_status(rs, "ACTIVATING")
+                rs.activating_job = job.id
                 self._touch(rs, at_s)
                 if job.forced_failure is None:
                     self._push(at_s + self._duration_s(), self._source_finish, job.id, idx)
@@ -413,11 +485,11 @@ class Backend:
             self._push(at_s + self.activation_seconds, self._job_fail, job.id)
         self._maybe_complete(job, at_s)
 
-    @staticmethod
-    def _release(job: Job, rs: Optional[ReadSet]) -> None:
+    def _release(self, job: Job, rs: Optional[ReadSet]) -> None:
         """A source of ``job`` ended without activating: its read set is ARCHIVED again."""
         if rs is not None and rs.status == "ACTIVATING" and rs.activating_job == job.id:
-            rs.status, rs.activating_job = "ARCHIVED", None
+            self._set_status(rs, "ARCHIVED")
+            rs.activating_job = None
 
     def _source_finish(self, at_s: float, job_id: str, idx: int) -> None:
         job = self.jobs[job_id]
@@ -437,7 +509,8 @@ class Backend:
             if lag_s > 0:
                 self._push(at_s + lag_s, self._activated_after_lag, job.id, job.store_id, rs.id)
             else:
-                rs.status, rs.activating_job = "ACTIVE", None
+                self._set_status(rs, "ACTIVE")
+                rs.activating_job = None
                 self._touch(rs, at_s)
         self._maybe_complete(job, at_s)
 
@@ -446,7 +519,8 @@ class Backend:
         it changed meanwhile (archived, deleted, or taken over by another job)."""
         rs = self._read_set(store_id, rid)
         if rs is not None and rs.status == "ACTIVATING" and rs.activating_job == job_id:
-            rs.status, rs.activating_job = "ACTIVE", None
+            self._set_status(rs, "ACTIVE")
+            rs.activating_job = None
             self._touch(rs, at_s)
 
     def _job_cancelled(self, at_s: float, job_id: str) -> None:
@@ -454,7 +528,8 @@ class Backend:
         for src in job.sources:
             if src.status in _UNFINISHED:
                 self._release(job, self._read_set(job.store_id, src.read_set_id))
-        job.status, job.status_message = "CANCELLED", "Job cancelled before all read sets were activated"
+        self._set_status(job, "CANCELLED")
+        job.status_message = "Job cancelled before all read sets were activated"
         self._end(job, at_s)
 
     def _job_fail(self, at_s: float, job_id: str) -> None:
@@ -465,7 +540,8 @@ class Backend:
             if src.status in _UNFINISHED:
                 src.status, src.status_message = "FAILED", job.forced_failure
                 self._release(job, self._read_set(job.store_id, src.read_set_id))
-        job.status, job.status_message = "FAILED", job.forced_failure
+        self._set_status(job, "FAILED")
+        job.status_message = job.forced_failure
         self._end(job, at_s)
 
     def _maybe_complete(self, job: Job, at_s: float) -> None:
@@ -473,11 +549,12 @@ class Backend:
             return
         failed = sum(1 for s in job.sources if s.status == "FAILED")
         if failed == 0:
-            job.status = "COMPLETED"
+            self._set_status(job, "COMPLETED")
         elif failed == len(job.sources):
-            job.status, job.status_message = "FAILED", f"All {failed} read sets failed to activate"
+            self._set_status(job, "FAILED")
+            job.status_message = f"All {failed} read sets failed to activate"
         else:
-            job.status = "COMPLETED_WITH_FAILURES"
+            self._set_status(job, "COMPLETED_WITH_FAILURES")
             job.status_message = f"{failed} of {len(job.sources)} read sets failed to activate"
         self._end(job, at_s)
 
@@ -559,10 +636,27 @@ class Backend:
 
     def op_ListReadSets(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
         store = self._store(p["sequenceStoreId"])
-        matches = read_set_matcher(p.get("filter") or {})
-        items = [rs for rs in store.read_sets.values() if matches(rs)]
-        page, token = self._page(items, p, "readsets:" + store.id, "ListReadSets")
+        flt = p.get("filter") or {}
+        page, token = self._indexed_page(store, "readsets", store.read_sets, read_set_matcher(flt, skip=("status",)), p,
+                                         "ListReadSets")
         return {"readSets": [r.describe(store.arn) for r in page], "nextToken": token}
+
+    def _indexed_page(self, store: SequenceStore, kind: str, items: Mapping[str, Any], matches: Callable[[Any], bool],
+                      p: Mapping[str, Any], operation: str) -> Tuple[List[Any], Optional[str]]:
+        """One page of the store's read sets or jobs from its index: the filter's status
+        picks the status index, a creation window (in creation order) bounds the keys,
+        ``matches`` checks the rest item by item."""
+        flt = p.get("filter") or {}
+        index = store.index(kind, self.behaviour)
+        start, stop = creation_window(index.order, flt)
+
+        def items_after(after: Optional[tuple]) -> Iterator[Tuple[tuple, Any]]:
+            for k in index.keys(after, flt.get("status"), start, stop):
+                item = items[k[-1]]
+                if matches(item):
+                    yield k, item
+
+        return paginate(items_after, p, f"{kind}:{store.id}", self.behaviour, stuck=self.faults.stuck(operation))
 
     def op_StartReadSetActivationJob(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
         store = self._store(p["sequenceStoreId"])
@@ -586,6 +680,7 @@ class Backend:
             forced_failure=forced,
         )
         self.jobs[job.id] = job
+        store.add_job(job)
         self._active_jobs.add(job.id)
         if token is not None:
             self._tokens[(store.id, token)] = job.id
@@ -623,12 +718,8 @@ class Backend:
     def op_ListReadSetActivationJobs(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
         store = self._store(p["sequenceStoreId"])
         flt = p.get("filter") or {}
-        items = [
-            j for j in self.jobs.values()
-            if j.store_id == store.id and (flt.get("status") is None or j.status == flt["status"])
-            and in_window(j.creation_time_s, flt)
-        ]
-        page, token = self._page(items, p, "jobs:" + store.id, "ListReadSetActivationJobs")
+        page, token = self._indexed_page(store, "jobs", store.jobs, lambda j: in_window(j.creation_time_s, flt), p,
+                                         "ListReadSetActivationJobs")
         return {"activationJobs": [j.summary() for j in page], "nextToken": token}
 
     def op_BatchDeleteReadSet(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
@@ -639,5 +730,6 @@ class Backend:
             if rs is None:
                 errors.append({"id": rid, "code": "NotFound", "message": f"Read set {rid} not found in sequence store {store.id}"})
             else:
-                rs.status, rs.activating_job = "DELETED", None
+                store.set_status(rs, "DELETED")
+                rs.activating_job = None
         return {"errors": errors}

@@ -187,9 +187,15 @@ class Emulator:
         self.store_ids.extend(i for i in ids if i not in self.store_ids)
         return ids
 
-    def create_store(self, name: str = "emulated-store", read_sets: Iterable[Any] = (), store_id: Optional[str] = None) -> str:
-        """Create a store with read sets (seed-format dicts or status strings); returns its ID."""
-        sid = self.backend.create_store(name=name, read_sets=read_sets, store_id=store_id)
+    def create_store(self, name: str = "emulated-store", read_sets: Iterable[Any] = (), store_id: Optional[str] = None,
+                     generate: Optional[Mapping[str, int]] = None) -> str:
+        """Create a store with read sets (seed-format dicts or status strings) and/or
+        ``generate={status: count}`` synthetic ones, made fast (a million in seconds; see
+        :mod:`.synthetic`); returns its ID.
+
+        :raises SeedError: malformed read set entry. :raises ValueError: bad ``generate``.
+        """
+        sid = self.backend.create_store(name=name, read_sets=read_sets, store_id=store_id, generate=generate)
         if sid not in self.store_ids:
             self.store_ids.append(sid)
         return sid

@@ -13,12 +13,16 @@ import base64
 import datetime as _dt
 import hashlib
 import json
-from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple
+from collections import defaultdict
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+
+from sortedcontainers import SortedList
 
 from . import exceptions as exc
 from .profiles import Behaviour
 
-__all__ = ["paginate", "sorted_after", "in_window", "epoch_s", "read_set_matcher", "READ_SET_FILTERS"]
+__all__ = ["paginate", "sorted_after", "in_window", "epoch_s", "read_set_matcher", "READ_SET_FILTERS", "OrderedIndex",
+           "creation_window"]
 
 #: ListReadSets filter member -> the read set attribute it is compared with (exact match).
 READ_SET_FILTERS = {
@@ -89,6 +93,91 @@ def read_set_matcher(flt: Mapping[str, Any], skip: Tuple[str, ...] = ()) -> Call
         return not windowed or in_window(rs.creation_time_s, flt)
 
     return matches
+
+
+class OrderedIndex:
+    """Items (read sets or jobs: objects with ``id`` and ``status``) in listing order,
+    all of them and per status, as sorted keys (``sortedcontainers.SortedList``).
+
+    A key is the profile's sort key, whose last element is the item's ID (see
+    :meth:`.profiles.Behaviour.order_key`), so a key leads back to its item. Adding an
+    item or moving it to another status costs O(log n); reading k keys from any
+    position costs O(log n + k). Built in O(n log n) (O(n) when the items come in key
+    order); the owner rebuilds it when the profile's order changes.
+
+    :param order: the ``list_order`` the keys follow.
+    :param key: item -> sort key.
+    :param items: the items to index.
+    """
+
+    def __init__(self, order: str, key: Callable[[Any], tuple], items: Iterable[Any]) -> None:
+        self.order = order
+        self.key = key
+        groups: Dict[str, List[tuple]] = defaultdict(list)
+        keys = []
+        for item in items:
+            k = key(item)
+            keys.append(k)
+            groups[item.status].append(k)
+        self.all = SortedList(keys)
+        self.by_status: Dict[str, SortedList] = {status: SortedList(ks) for status, ks in groups.items()}
+
+    def __len__(self) -> int:
+        return len(self.all)
+
+    def add(self, item: Any) -> None:
+        """Index a new item."""
+        k = self.key(item)
+        self.all.add(k)
+        self._status_list(item.status).add(k)
+
+    def remove(self, item: Any) -> None:
+        """Forget an item (it is being replaced)."""
+        k = self.key(item)
+        self.all.remove(k)
+        self.by_status[item.status].remove(k)
+
+    def move(self, item: Any, old_status: str, new_status: str) -> None:
+        """The item's status changed from ``old_status`` to ``new_status``."""
+        if old_status != new_status:
+            k = self.key(item)
+            self.by_status[old_status].remove(k)
+            self._status_list(new_status).add(k)
+
+    def count(self, status: str) -> int:
+        """Items in ``status``."""
+        found = self.by_status.get(status)
+        return len(found) if found is not None else 0
+
+    def keys(self, after: Optional[tuple] = None, status: Optional[str] = None,
+             start: Optional[tuple] = None, stop: Optional[tuple] = None) -> Iterator[tuple]:
+        """Keys in order, lazily: those of ``status`` (all when None), greater than
+        ``after`` and at least ``start`` (either may be None), up to ``stop`` inclusive."""
+        keys = self.all if status is None else self.by_status.get(status)
+        if not keys:
+            return iter(())
+        lower, inclusive = after, False
+        if start is not None and (lower is None or start > lower):
+            lower, inclusive = start, True
+        return keys.irange(minimum=lower, maximum=stop, inclusive=(inclusive, True))
+
+    def _status_list(self, status: str) -> SortedList:
+        found = self.by_status.get(status)
+        if found is None:
+            found = self.by_status[status] = SortedList()
+        return found
+
+
+def creation_window(order: str, flt: Mapping[str, Any]) -> Tuple[Optional[tuple], Optional[tuple]]:
+    """``(start, stop)`` keys of :meth:`OrderedIndex.keys` for the filter's
+    createdAfter/createdBefore when the order is by creation time (``(None, None)``
+    otherwise: the filter is then checked item by item)."""
+    if order != "creation":
+        return None, None
+    after, before = flt.get("createdAfter"), flt.get("createdBefore")
+    start = (epoch_s(after),) if after is not None else None
+    stop = (epoch_s(before), "\U0010ffff") if before is not None else None
+    return start, stop
 
 
 def _decode(token: str, fingerprint: str) -> Tuple[Optional[tuple], int]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from .listing import OrderedIndex
+
 __all__ = ["ACCOUNT_ID", "store_arn", "ReadSet", "SequenceStore", "Source", "Job", "ACTIVE_JOB_STATUSES"]
 
 #: The account ID in every ARN the emulator makes.
@@ -78,7 +80,14 @@ class ReadSet:
 
 @dataclass
 class SequenceStore:
-    """A sequence store and its read sets (by ID)."""
+    """A sequence store: its read sets and activation jobs (by ID), and their listing
+    indexes (:class:`~.listing.OrderedIndex`, built on first use for the profile's
+    order and kept up to date from then on).
+
+    Every status change of a read set or job of the store goes through
+    :meth:`set_status` (so the indexes follow); new ones through :meth:`add_read_set`
+    and :meth:`add_job`.
+    """
 
     id: str
     name: Optional[str]
@@ -86,6 +95,8 @@ class SequenceStore:
     creation_time_s: float
     arn: str
     read_sets: Dict[str, ReadSet] = field(default_factory=dict)
+    jobs: Dict[str, "Job"] = field(default_factory=dict)
+    _indexes: Dict[str, OrderedIndex] = field(default_factory=dict, repr=False)
 
     def describe(self) -> Dict[str, Any]:
         """The ``SequenceStoreDetail`` / ``GetSequenceStoreResponse`` shape."""
@@ -93,6 +104,40 @@ class SequenceStore:
             "id": self.id, "arn": self.arn, "name": self.name, "description": self.description,
             "creationTime": self.creation_time_s, "status": "ACTIVE", "eTagAlgorithmFamily": "MD5up",
         }
+
+    def add_read_set(self, rs: ReadSet) -> None:
+        """Add (or replace, same ID) a read set."""
+        index = self._indexes.get("readsets")
+        old = self.read_sets.get(rs.id)
+        if index is not None and old is not None:
+            index.remove(old)
+        self.read_sets[rs.id] = rs
+        if index is not None:
+            index.add(rs)
+
+    def add_job(self, job: "Job") -> None:
+        """Add a new activation job of this store."""
+        self.jobs[job.id] = job
+        index = self._indexes.get("jobs")
+        if index is not None:
+            index.add(job)
+
+    def set_status(self, item: Any, status: str) -> None:
+        """Set a read set's or job's ``status``, keeping the indexes in step."""
+        old = item.status
+        item.status = status
+        index = self._indexes.get("readsets" if isinstance(item, ReadSet) else "jobs")
+        if index is not None:
+            index.move(item, old, status)
+
+    def index(self, kind: str, behaviour: Any) -> OrderedIndex:
+        """The ``"readsets"`` or ``"jobs"`` index in ``behaviour``'s order (built or
+        rebuilt when the order differs)."""
+        index = self._indexes.get(kind)
+        if index is None or index.order != behaviour.list_order:
+            items = self.read_sets.values() if kind == "readsets" else self.jobs.values()
+            index = self._indexes[kind] = OrderedIndex(behaviour.list_order, behaviour.order_key(f"{kind}:{self.id}"), items)
+        return index
 
 
 @dataclass
