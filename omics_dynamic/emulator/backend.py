@@ -61,12 +61,10 @@ from . import exceptions as exc
 from .clock import EmulatedClock
 from .faults import FAMILIES, Faults, RateLimits, TokenBucket
 from .listing import creation_window, in_window, paginate, read_set_matcher, sorted_after
-from .exceptions import SeedError
-from .model import ModelValidationError, service_model, validate
+from .lifecycle import JobLifecycle
 from .profiles import resolve_profile
-from .records import ACCOUNT_ID, ACTIVE_JOB_STATUSES, Job, ReadSet, SequenceStore, Source, store_arn
-from .seed import load_seed
-from .synthetic import SEQUENCE_INFORMATION, check_counts, status_layout
+from .records import ACCOUNT_ID, Job, ReadSet, SequenceStore, Source, store_arn
+from .population import READ_SET_STATUSES, StorePopulation
 
 __all__ = ["Backend", "Faults", "TokenBucket", "ReadSet", "SequenceStore", "Job", "Source", "FAMILIES",
            "ARCHIVE_AFTER_S", "ACCOUNT_ID"]
@@ -74,11 +72,8 @@ __all__ = ["Backend", "Faults", "TokenBucket", "ReadSet", "SequenceStore", "Job"
 ARCHIVE_AFTER_S = 30 * 86400.0
 CLIENT_TOKEN_TTL_S = 86400.0
 
-READ_SET_STATUSES: Tuple[str, ...] = tuple(service_model().shape_for("ReadSetStatus").enum)
-_UNFINISHED = ("NOT_STARTED", "IN_PROGRESS")
 
-
-class Backend:
+class Backend(JobLifecycle, StorePopulation):
     """HealthOmics sequence-store control plane state and rules.
 
     :param clock: the emulated clock.
@@ -176,6 +171,11 @@ class Backend:
         rs.last_access_s = max(rs.last_access_s, at_s)
         self._touch_due(rs.last_access_s)
 
+    def _touch_due(self, last_access_s: float) -> None:
+        due = last_access_s + ARCHIVE_AFTER_S
+        if due < self._next_archive_due_s:
+            self._next_archive_due_s = due
+
     def _archive_scan(self, now_s: float) -> None:
         next_due = math.inf
         for store in self.stores.values():
@@ -228,132 +228,7 @@ class Backend:
             self.profile_name, self.behaviour = name, behaviour
         return name
 
-    # ------------------------------------------------------------ seeding and admin
-
-    def seed(self, source: Any) -> List[str]:
-        """Load stores and read sets from a seed (see :mod:`.seed`); returns the store IDs.
-
-        Existing stores with the same ID get the read sets added (or replaced).
-
-        :raises SeedError: on a malformed seed (names the entry).
-        """
-        with self.lock:
-            now_s = self.tick()
-            data = load_seed(source, now_s=now_s)
-            ids = []
-            for st in data:
-                store_id = st["id"] or self._new_id()
-                self._used_ids.add(store_id)
-                store = self.stores.get(store_id)
-                if store is None:
-                    store = SequenceStore(store_id, st["name"] or f"store-{store_id}", st["description"],
-                                          st["creationTime"], store_arn(self.region, store_id))
-                    self.stores[store_id] = store
-                for r in st["readSets"]:
-                    self._add_read_set(store, r, now_s)
-                ids.append(store_id)
-            return ids
-
-    def _add_read_set(self, store: SequenceStore, r: Mapping[str, Any], now_s: float) -> ReadSet:
-        rid = r.get("id") or self._new_id()
-        self._used_ids.add(rid)
-        rs = ReadSet(
-            id=rid,
-            store_id=store.id,
-            name=r.get("name") or f"readset-{rid}",
-            sample_id=r.get("sampleId"),
-            subject_id=r.get("subjectId"),
-            description=r.get("description"),
-            file_type=r.get("fileType") or "FASTQ",
-            status=r.get("status") or "ARCHIVED",
-            creation_time_s=float(r.get("creationTime", now_s)),
-            last_access_s=now_s,
-            activating_job=None,
-            reference_arn=r.get("referenceArn"),
-            creation_type=r.get("creationType") or "IMPORT",
-            sequence_information=r.get("sequenceInformation"),
-            files=r.get("files"),
-        )
-        store.add_read_set(rs)
-        if rs.status == "ACTIVE":
-            self._touch(rs, now_s)
-        elif rs.status == "ACTIVATING":
-            self._push(now_s + self._duration_s(), self._seeded_activation_done, store.id, rid)
-        return rs
-
-    def create_store(self, name: str = "emulated-store", read_sets: Iterable[Any] = (), store_id: Optional[str] = None,
-                     generate: Optional[Mapping[str, int]] = None) -> str:
-        """Create a store (or add to the store with ``store_id``); returns its ID.
-
-        :param read_sets: dicts in seed format, or plain status strings such as
-            ``"ARCHIVED"`` (each gets a random ID, the default name and now as creation
-            time; checked once per distinct status, not through the seed loader).
-        :param generate: ``{status: count}``: that many synthetic read sets per status
-            on top of ``read_sets``, made fast (see :mod:`.synthetic`): a store of
-            1,000,000 takes seconds.
-        :raises SeedError: a malformed read set entry or store field.
-        :raises ValueError: a bad ``generate`` (unknown status, negative count).
-        """
-        entries = list(read_sets)
-        plain = all(isinstance(r, str) for r in entries)
-        counts = check_counts(generate, READ_SET_STATUSES) if generate is not None else {}
-        store_entry: Dict[str, Any] = {"name": name, "readSets": [] if plain else [dict(r) for r in entries]}
-        if store_id is not None:
-            store_entry["id"] = store_id
-        if plain:
-            self._check_plain_statuses(entries)
-        with self.lock:
-            sid = self.seed({"sequenceStores": [store_entry]})[0]
-            now_s = self.tick()
-            store = self.stores[sid]
-            for status in entries if plain else ():
-                self._add_read_set(store, {"status": status}, now_s)
-            if counts:
-                self._generate(store, counts, now_s)
-            return sid
-
-    @staticmethod
-    def _check_plain_statuses(statuses: List[str]) -> None:
-        seen: Set[str] = set()
-        for i, status in enumerate(statuses):
-            if status not in seen:
-                try:
-                    validate(service_model().shape_for("ReadSetStatus"), status, f"sequenceStores[0].readSets[{i}].status")
-                except ModelValidationError as err:
-                    raise SeedError(f"seed: {err}; fix the value or remove the field for the default") from None
-                seen.add(status)
-
-    def _generate(self, store: SequenceStore, counts: Mapping[str, int], now_s: float) -> None:
-        layout = status_layout(counts, store.id)
-        n = len(layout)
-        base = self._reserve_ids(n)
-        first_s = now_s - n
-        for i, status in enumerate(layout):
-            rs = ReadSet(str(base + i), store.id, None, None, None, "FASTQ", status, first_s + i, now_s, None, None,
-                         None, "IMPORT", SEQUENCE_INFORMATION, None)
-            store.add_read_set(rs)
-            if status == "ACTIVATING":
-                self._push(now_s + self._duration_s(), self._seeded_activation_done, store.id, rs.id)
-        if counts.get("ACTIVE"):
-            self._touch_due(now_s)
-
-    def _touch_due(self, last_access_s: float) -> None:
-        due = last_access_s + ARCHIVE_AFTER_S
-        if due < self._next_archive_due_s:
-            self._next_archive_due_s = due
-
-    def _reserve_ids(self, n: int) -> int:
-        """Reserve ``n`` consecutive free 10-digit IDs; returns the first."""
-        for _ in range(1000):
-            base = self._range_rng.randrange(10**9, 10**10 - n)
-            end = base + n
-            if any(lo < end and base < hi for lo, hi in self._id_ranges):
-                continue
-            if any(base <= int(i) < end for i in self._used_ids):
-                continue
-            self._id_ranges.append((base, end))
-            return base
-        raise ValueError(f"no free range of {n} read set IDs left; generate fewer read sets")
+    # ------------------------------------------------------------ admin
 
     def _admin_store(self, store_id: str) -> SequenceStore:
         store = self.stores.get(store_id)
@@ -409,158 +284,6 @@ class Backend:
         with self.lock:
             self.tick()
             return [job.as_dict() for job in self.jobs.values()]
-
-    def cancel_job(self, job_id: str, cancelling_s: float = 5.0) -> Dict[str, Any]:
-        """Cancel an activation job as a console user would (there is no cancel API).
-
-        The job is CANCELLING at once, with statusMessage "Cancellation requested" (its
-        sources stop progressing; it still counts toward the concurrent-job quota), then
-        CANCELLED ``cancelling_s`` emulated seconds later, with ``completionTime`` and
-        statusMessage "Job cancelled before all read sets were activated"; sources not
-        FINISHED or FAILED keep their status (NOT_STARTED or IN_PROGRESS) with no
-        message, and their read sets that this job was activating become ARCHIVED again.
-
-        :returns: the job as a plain dict (see :meth:`job_dicts`).
-        :raises KeyError: unknown job ID. :raises ValueError: the job already ended or is
-            cancelling, or ``cancelling_s`` is negative.
-        """
-        try:
-            delay_s = float(cancelling_s)
-        except (TypeError, ValueError):
-            delay_s = -1.0
-        if isinstance(cancelling_s, bool) or not 0 <= delay_s < math.inf:
-            raise ValueError(f"cancelling_s must be a finite number of emulated seconds >= 0, got {cancelling_s!r}")
-        with self.lock:
-            now_s = self.tick()
-            job = self.jobs.get(job_id)
-            if job is None:
-                raise KeyError(f"activation job {job_id!r} does not exist; Emulator.jobs() lists the jobs")
-            if job.status not in ACTIVE_JOB_STATUSES:
-                raise ValueError(f"activation job {job_id} is {job.status}; only SUBMITTED or IN_PROGRESS jobs can be cancelled")
-            self._set_status(job, "CANCELLING")
-            job.status_message = "Cancellation requested"
-            self._push(now_s + delay_s, self._job_cancelled, job.id)
-            self.tick()
-            return job.as_dict()
-
-    # ------------------------------------------------------------ job lifecycle (events)
-
-    def _duration_s(self) -> float:
-        j = self.jitter
-        return self.activation_seconds * (1.0 + (self._jitter_rng.uniform(-j, j) if j else 0.0))
-
-    def _read_set(self, store_id: str, rid: str) -> Optional[ReadSet]:
-        store = self.stores.get(store_id)
-        return store.read_sets.get(rid) if store else None
-
-    def _seeded_activation_done(self, at_s: float, store_id: str, rid: str) -> None:
-        rs = self._read_set(store_id, rid)
-        if rs is not None and rs.status == "ACTIVATING" and rs.activating_job is None:
-            self._set_status(rs, "ACTIVE")
-            self._touch(rs, at_s)
-
-    def _job_start(self, at_s: float, job_id: str) -> None:
-        job = self.jobs[job_id]
-        if job.status != "SUBMITTED":  # cancelled while queued
-            return
-        self._set_status(job, "IN_PROGRESS")
-        job.started = True
-        for idx, src in enumerate(job.sources):
-            rs = self._read_set(job.store_id, src.read_set_id)
-            if rs is None:
-                src.status, src.status_message = "FAILED", f"Read set {src.read_set_id} was not found in sequence store {job.store_id}"
-            elif rs.status in ("ACTIVE", "ACTIVATING"):
-                src.status, src.status_message = self.behaviour.source_outcome_not_archived(rs.status)
-                self._touch(rs, at_s)
-            elif rs.status != "ARCHIVED":
-                src.status, src.status_message = "FAILED", f"Read set is {rs.status}; only ARCHIVED read sets can be activated"
-            else:
-                src.status = "IN_PROGRESS"
-                self._set_status(rs, "ACTIVATING")
-                rs.activating_job = job.id
-                self._touch(rs, at_s)
-                if job.forced_failure is None:
-                    self._push(at_s + self._duration_s(), self._source_finish, job.id, idx)
-        if job.forced_failure is not None:
-            self._push(at_s + self.activation_seconds, self._job_fail, job.id)
-        self._maybe_complete(job, at_s)
-
-    def _release(self, job: Job, rs: Optional[ReadSet]) -> None:
-        """A source of ``job`` ended without activating: its read set is ARCHIVED again."""
-        if rs is not None and rs.status == "ACTIVATING" and rs.activating_job == job.id:
-            self._set_status(rs, "ARCHIVED")
-            rs.activating_job = None
-
-    def _source_finish(self, at_s: float, job_id: str, idx: int) -> None:
-        job = self.jobs[job_id]
-        src = job.sources[idx]
-        if src.status != "IN_PROGRESS" or job.status != "IN_PROGRESS":
-            return
-        rs = self._read_set(job.store_id, src.read_set_id)
-        if src.fail_message is not None:
-            src.status, src.status_message = "FAILED", src.fail_message
-            self._release(job, rs)
-        elif rs is None or rs.status != "ACTIVATING":
-            state = rs.status if rs is not None else "gone"
-            src.status, src.status_message = "FAILED", f"Read set is {state}; activation was interrupted"
-        else:
-            src.status, src.status_message = "FINISHED", "Read set activated"
-            lag_s = self.behaviour.activating_lag_s
-            if lag_s > 0:
-                self._push(at_s + lag_s, self._activated_after_lag, job.id, job.store_id, rs.id)
-            else:
-                self._set_status(rs, "ACTIVE")
-                rs.activating_job = None
-                self._touch(rs, at_s)
-        self._maybe_complete(job, at_s)
-
-    def _activated_after_lag(self, at_s: float, job_id: str, store_id: str, rid: str) -> None:
-        """A read set whose source FINISHED ``activating_lag_s`` ago becomes ACTIVE, unless
-        it changed meanwhile (archived, deleted, or taken over by another job)."""
-        rs = self._read_set(store_id, rid)
-        if rs is not None and rs.status == "ACTIVATING" and rs.activating_job == job_id:
-            self._set_status(rs, "ACTIVE")
-            rs.activating_job = None
-            self._touch(rs, at_s)
-
-    def _job_cancelled(self, at_s: float, job_id: str) -> None:
-        job = self.jobs[job_id]
-        for src in job.sources:
-            if src.status in _UNFINISHED:
-                self._release(job, self._read_set(job.store_id, src.read_set_id))
-        self._set_status(job, "CANCELLED")
-        job.status_message = "Job cancelled before all read sets were activated"
-        self._end(job, at_s)
-
-    def _job_fail(self, at_s: float, job_id: str) -> None:
-        job = self.jobs[job_id]
-        if job.status not in ACTIVE_JOB_STATUSES:
-            return
-        for src in job.sources:
-            if src.status in _UNFINISHED:
-                src.status, src.status_message = "FAILED", job.forced_failure
-                self._release(job, self._read_set(job.store_id, src.read_set_id))
-        self._set_status(job, "FAILED")
-        job.status_message = job.forced_failure
-        self._end(job, at_s)
-
-    def _maybe_complete(self, job: Job, at_s: float) -> None:
-        if any(s.status in _UNFINISHED for s in job.sources):
-            return
-        failed = sum(1 for s in job.sources if s.status == "FAILED")
-        if failed == 0:
-            self._set_status(job, "COMPLETED")
-        elif failed == len(job.sources):
-            self._set_status(job, "FAILED")
-            job.status_message = f"All {failed} read sets failed to activate"
-        else:
-            self._set_status(job, "COMPLETED_WITH_FAILURES")
-            job.status_message = f"{failed} of {len(job.sources)} read sets failed to activate"
-        self._end(job, at_s)
-
-    def _end(self, job: Job, at_s: float) -> None:
-        job.completion_time_s = at_s
-        self._active_jobs.discard(job.id)
 
     # ------------------------------------------------------------ requests
 

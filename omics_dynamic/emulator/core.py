@@ -372,6 +372,10 @@ class Emulator:
             raise KeyError('job_id is required, e.g. {"job_id": "1234567890", "cancelling_s": 5}')
         return self.cancel_job(str(body["job_id"]), body.get("cancelling_s", 5.0))
 
+    def _reset(self) -> None:
+        self.reset_counters()
+        self.clear_faults()
+
     @property
     def _admin_actions(self) -> Dict[Tuple[str, str], Callable[[Request, Mapping[str, Any]], Dict[str, Any]]]:
         def ok(action: Callable[[Request, Mapping[str, Any]], Any]) -> Callable[[Request, Mapping[str, Any]], Dict[str, Any]]:
@@ -390,6 +394,6 @@ class Emulator:
             ("POST", "quota"): ok(lambda r, b: self.set_quota(**{k: b[k] for k in ("max_concurrent_jobs", "rate_limit") if k in b})),
             ("POST", "profile"): self._admin_profile,
             ("POST", "cancel-job"): self._admin_cancel_job,
-            ("POST", "reset"): ok(lambda r, b: (self.reset_counters(), self.clear_faults())),
+            ("POST", "reset"): ok(lambda r, b: self._reset()),
             ("POST", "read-set-status"): ok(lambda r, b: self.set_read_set_status(b["storeId"], b["readSetId"], b["status"])),
         }
