@@ -3,9 +3,10 @@
 :class:`Backend` implements the operations on parsed, model-validated parameters over
 the records of :mod:`.records`, raising the typed errors of :mod:`.exceptions`. Where
 the public documentation is silent the behaviour profile decides (:mod:`.profiles`);
-rate limits and injected faults are :mod:`.faults`; pages are :mod:`.listing`. Time
-comes from an injected :class:`~.clock.EmulatedClock`, randomness from seeded
-:class:`random.Random` sources.
+rate limits and injected faults are :mod:`.faults`; pages and indexes are
+:mod:`.listing`; the job lifecycle below is :mod:`.lifecycle`; seeds and
+``create_store`` are :mod:`.population`. Time comes from an injected
+:class:`~.clock.EmulatedClock`, randomness from seeded :class:`random.Random` sources.
 
 State is advanced lazily: every operation, admin call and ``advance`` first applies all
 events due up to the clock's now (job starts, source completions, 30-day archiving), in
