@@ -121,6 +121,7 @@ class Emulator:
         :raises OSError: if the address cannot be bound.
         """
         if self._server is None:
+            self.app.hold_again()
             self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler)
             self._server.daemon_threads = True
             self.port = self._server.server_port

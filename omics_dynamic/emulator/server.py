@@ -78,8 +78,12 @@ class EmulatorApp:
         self._release = threading.Event()
 
     def release_held(self) -> None:
-        """End every held answer now and hold none from here on (the server is stopping)."""
+        """End every held answer now and hold none until :meth:`hold_again` (the server is stopping)."""
         self._release.set()
+
+    def hold_again(self) -> None:
+        """Apply ``hold_response_s`` again (the server is starting)."""
+        self._release.clear()
 
     def reset_counters(self) -> None:
         """Zero :attr:`calls` and :attr:`outcomes`."""
