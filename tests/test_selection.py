@@ -43,12 +43,24 @@ ROWS = [
     ("1000000005", "S4_ubam", "S4", "P2", "UBAM", "UPLOAD_FAILED", "2024-03-05T10:00:00Z"),
     ("1000000006", "loose", None, None, "FASTQ", "ARCHIVED", "2024-03-06T10:00:00Z"),
 ]
+REF = "arn:aws:omics:us-east-1:123456789012:referenceStore/1234567890/reference/1234567891"
+# Members the listing may or may not show, by read set (seed format = wire names).
+EXTRA = {
+    "1000000001": {"sequenceInformation": {"totalReadCount": 1000, "totalBaseCount": 151000,
+                                           "generatedFrom": "NovaSeq 6000", "alignment": "UNALIGNED"}},
+    "1000000002": {"referenceArn": REF,
+                   "sequenceInformation": {"totalBaseCount": 300000, "generatedFrom": "NovaSeq 6000"}},
+    "1000000003": {"creationType": "UPLOAD",
+                   "sequenceInformation": {"totalBaseCount": 151000, "generatedFrom": "HiSeq X"}},
+    "1000000004": {"referenceArn": REF},
+}
 
 
 def seed(emulator, rows=ROWS, store_id=STORE):
     entries = []
     for rid, name, sample, subject, ftype, status, created in rows:
-        entry = {"id": rid, "name": name, "fileType": ftype, "status": status, "creationTime": created}
+        entry = {"id": rid, "name": name, "fileType": ftype, "status": status, "creationTime": created,
+                 **EXTRA.get(rid, {})}
         if sample:
             entry["sampleId"] = sample
         if subject:
@@ -112,18 +124,20 @@ def test_whole_store_one_call_with_every_field(store, emulator, sent):
     first = result.read_sets[0]
     assert first == omics_dynamic.ReadSet(
         id="1000000001", arn=ARN + "1000000001", name="S1_fastq", sample_id="S1", subject_id="P1",
-        file_type="FASTQ", status="ARCHIVED", total_base_count=None, reference_arn=None,
+        file_type="FASTQ", status="ARCHIVED", total_base_count=151000, reference_arn=None,
         creation_time=dt.datetime(2024, 3, 1, 10, tzinfo=UTC))
     assert first.account_id == "123456789012"
     assert first.as_dict() == {
         "id": "1000000001", "arn": ARN + "1000000001", "name": "S1_fastq", "sample_id": "S1",
-        "subject_id": "P1", "file_type": "FASTQ", "status": "ARCHIVED", "total_base_count": None,
+        "subject_id": "P1", "file_type": "FASTQ", "status": "ARCHIVED", "total_base_count": 151000,
         "reference_arn": None, "creation_time": "2024-03-01T10:00:00Z"}
     loose = result.read_sets[-1]
     assert (loose.sample_id, loose.subject_id) == (None, None)
-    # The emulator's listing has no sequenceInformation yet: no base count, none invented.
-    assert result.total_base_count == 0
-    assert result.ids_without_base_count == result.ids
+    assert result.read_sets[1].reference_arn == REF
+    # Bases from sequenceInformation.totalBaseCount (optional: None where the listing has none).
+    assert [rs.total_base_count for rs in result.read_sets] == [151000, 300000, 151000, None, None, None]
+    assert result.total_base_count == 602000
+    assert result.ids_without_base_count == ["1000000004", "1000000005", "1000000006"]
 
 
 @pytest.mark.parametrize("kwargs, server_filter, ids", [
@@ -132,7 +146,13 @@ def test_whole_store_one_call_with_every_field(store, emulator, sent):
     ({"subject_ids": ["P2"]}, {"subjectId": "P2"}, ["1000000004", "1000000005"]),
     ({"status": "ARCHIVED"}, {"status": "ARCHIVED"}, ["1000000001", "1000000003", "1000000006"]),
     ({"status": ["DELETED"]}, {"status": "DELETED"}, ["1000000004"]),
-    ({"creation_type": "IMPORT"}, {"creationType": "IMPORT"}, [r[0] for r in ROWS]),
+    ({"creation_type": "IMPORT"}, {"creationType": "IMPORT"},
+     ["1000000001", "1000000002", "1000000004", "1000000005", "1000000006"]),
+    ({"creation_type": "UPLOAD"}, {"creationType": "UPLOAD"}, ["1000000003"]),
+    ({"reference_arn": REF}, {"referenceArn": REF}, ["1000000002", "1000000004"]),
+    ({"generated_from": "NovaSeq 6000"}, {"generatedFrom": "NovaSeq 6000"}, ["1000000001", "1000000002"]),
+    ({"generated_from": "NovaSeq 6000", "file_type": "CRAM", "sample_ids": ["S1"]},
+     {"generatedFrom": "NovaSeq 6000", "sampleId": "S1"}, ["1000000002"]),
     ({"sample_ids": ["S1"], "subject_ids": ["P1"], "status": "ACTIVE"},
      {"sampleId": "S1", "subjectId": "P1", "status": "ACTIVE"}, ["1000000002"]),
     # Inclusive bounds: the read sets created exactly at 03-02 10:00 and 03-04 10:00 are in.
@@ -153,17 +173,7 @@ def test_server_side_filters(store, emulator, sent, kwargs, server_filter, ids):
     assert result.list_calls == 1 and emulator.calls["ListReadSets"] == 1
 
 
-def test_reference_arn_is_sent_to_the_service(store, sent):
-    ref = "arn:aws:omics:us-east-1:123456789012:referenceStore/1234567890/reference/1234567890"
-    # The emulator's read sets have no referenceArn yet: nothing matches (checked again here).
-    result = get_read_sets(store, reference_arn=ref, allow_empty=True)
-    assert filters(sent) == [{"referenceArn": ref}]
-    assert result.ids == []
-
-
-def test_generated_from_is_sent_and_checked_where_the_listing_shows_it(store, sent):
-    get_read_sets(store, generated_from="1000 Genomes", allow_empty=True)
-    assert filters(sent) == [{"generatedFrom": "1000 Genomes"}]
+def test_generated_from_is_checked_where_the_listing_shows_it():
     sel = validate_selection(generated_from="1000 Genomes")
     item = {"id": "1000000001", "sequenceInformation": {"generatedFrom": "1000 Genomes"}}
     assert sel.matches(item)
@@ -563,3 +573,38 @@ def test_a_repeated_next_token_is_an_aws_call_error(big_store, emulator):
     assert info.value.code == "PaginationError"
     assert "same next token" in str(info.value)
     assert emulator.calls["ListReadSets"] == 2
+
+
+# --------------------------------------------------------------------------- the shipped cohort
+
+def test_shipped_cohort_sample_sheet_with_realistic_metadata(tmp_path, emulator, monkeypatch, sent):
+    """The emulator's cohort (1,000 read sets, TCGA-style IDs, sequenceInformation): a TSV of
+    three samples resolves to their activatable read sets, with the bases the seed holds."""
+    import json
+
+    from omics_dynamic.emulator.seed import COHORT_PATH, COHORT_STORE_ID
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0")
+    emulator.seed("cohort")
+    seeded = json.loads(COHORT_PATH.read_text())["sequenceStores"][0]["readSets"]
+    samples = ["CHRT-0002-10A", "CHRT-0001-10A", "CHRT-0001-01A"]
+    usable = ("ARCHIVED", "ACTIVE", "ACTIVATING")
+    expected = {s: tuple(sorted(r["id"] for r in seeded if r.get("sampleId") == s and r["status"] in usable))
+                for s in samples}
+    assert all(expected.values())
+    path = write(tmp_path, "cohort.tsv", "sample_id\tnotes\n" + "".join(f"{s}\tx\n" for s in samples))
+
+    sheet = read_sample_sheet(path, sequence_store_id=COHORT_STORE_ID, status=list(usable))
+
+    assert sheet.samples == expected
+    assert sheet.read_set_ids == tuple(rid for s in samples for rid in expected[s])
+    bases = {r["id"]: r["sequenceInformation"]["totalBaseCount"] for r in seeded if "sequenceInformation" in r}
+    assert [rs.total_base_count for rs in sheet.read_sets] == [bases.get(rid) for rid in sheet.read_set_ids]
+    # 1,000 read sets are 10 pages: the store listing is dropped after 3, then one per sample.
+    assert filters(sent) == [None] * 3 + [{"sampleId": s} for s in sorted(samples)]
+    assert sheet.list_calls == 6
+
+    fastq = get_read_sets(COHORT_STORE_ID, subject_ids=["CHRT-0001"], file_type="FASTQ")
+    assert fastq.ids == sorted(r["id"] for r in seeded if r.get("subjectId") == "CHRT-0001" and r["fileType"] == "FASTQ")
+    assert fastq.list_calls == 1
