@@ -30,6 +30,8 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
 from .activation import ActivationResult, ActivationRun, read_statuses, stderr_reporter
 from .aws import OmicsApi, ProviderSettings, ScaledClock, make_client, shared_rate_budget
@@ -45,8 +47,8 @@ from .planning import (
 
 __all__ = ["ReadSetActivationProvider", "OUTPUT_KEYS", "UNKNOWN"]
 
-#: Pulumi's unknown-value sentinel (``pulumi.runtime.rpc.UNKNOWN``): preview-time values.
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+#: ``UNKNOWN`` (re-exported) is the SDK's own unknown-value sentinel string,
+#: ``pulumi.runtime.rpc.UNKNOWN`` (the engine's ``plugin.UnknownStringValue``).
 
 #: Output-only properties, after the normalised inputs.
 OUTPUT_KEYS = (
@@ -66,7 +68,38 @@ _live_lock = threading.Lock()
 
 
 def _is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value == UNKNOWN
+    """True when ``value`` is a preview-time unknown, in every form the SDK's provider
+    server can hand to a provider method (design.md section 2, rule 4).
+
+    - ``pulumi.output.Unknown``: the SDK server deserialises Check/Diff arguments with
+      ``rpc.deserialize_properties(..., keep_unknowns=True)`` (``pulumi/dynamic/__main__.py``),
+      which turns the engine's sentinel string into ``Unknown()`` at any depth: a whole
+      value, one list element, a nested map value.
+    - the sentinel string ``pulumi.runtime.rpc.UNKNOWN`` itself, for callers that hand
+      raw values to the provider in process.
+    - either of those inside the SDK's secret wrapper (``{<sig>: <secret sig>, "value": v}``,
+      ``rpc.is_rpc_secret``). The engine sends no secrets to the Python dynamic provider
+      (its Configure answers ``acceptSecrets=False``), but a wrapped unknown is unknown.
+
+    Create/Update/Delete/Read are deserialised without ``keep_unknowns``; the engine never
+    sends those in a preview (rule 4).
+    """
+    if is_rpc_secret(value):
+        value = unwrap_rpc_secret(value)
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
+
+
+def _has_unknown(value: Any) -> bool:
+    """True when ``value`` is unknown or holds an unknown anywhere (list element, map value)."""
+    if _is_unknown(value):
+        return True
+    if is_rpc_secret(value):
+        value = unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_unknown(v) for v in value)
+    return False
 
 
 def _say(name: str, text: str) -> None:
@@ -128,12 +161,14 @@ class ReadSetActivationProvider(ResourceProvider):
         field for it).
         """
         name = news.get("resource_name") or olds.get("resource_name") or "read-set-activation"
-        replaces = [k for k in REPLACE_KEYS if _is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
+        # An unknown input may turn out to differ: a store or region is a replace, the rest
+        # an update (the engine previews exactly what Diff answers).
+        replaces = [k for k in REPLACE_KEYS if _has_unknown(news.get(k)) or news.get(k) != olds.get(k)]
         if replaces:
             _say(name, f"replace: {', '.join(replaces)} changed")
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=False)
         changed = [k for k in INPUT_KEYS if k not in REPLACE_KEYS and k != "resource_name"
-                   and (_is_unknown(news.get(k)) or news.get(k) != olds.get(k))]
+                   and (_has_unknown(news.get(k)) or news.get(k) != olds.get(k))]
         reasons = []
         if changed:
             reasons.append(f"{', '.join(changed)} changed")
@@ -143,7 +178,7 @@ class ReadSetActivationProvider(ResourceProvider):
             not_active = sorted(rid for rid in ids or [] if stored.get(rid) != "ACTIVE")
             if not_active:
                 reasons.append(f"{len(not_active)} read set(s) not ACTIVE in state (e.g. {not_active[0]})")
-            elif news.get("check_live_status") is True and not _is_unknown(ids) and ids:
+            elif news.get("check_live_status") is True and not _has_unknown(ids) and ids:
                 reason = self._live_reason(_id, name, news)
                 if reason:
                     reasons.append(reason)
