@@ -106,11 +106,60 @@ def test_story_create_same_rearchive_preview_update_refresh_destroy(harness, sca
     assert any("delete changes nothing in AWS" in line for line in gone.stderr_lines)
 
 
-def test_preview_with_unknown_read_sets_makes_no_aws_call(harness, scaled_emulator):
-    store = scaled_emulator.create_store(read_sets=["ARCHIVED"] * 3)
-    result = harness.preview([activation(store, UNKNOWN)])
-    assert result.ops == {"cohort": "create"}
-    assert sum(scaled_emulator.calls.values()) == 0
+def test_preview_with_unknown_inputs_passes_check_and_plans_without_aws_calls(harness, scaled_emulator):
+    """Unknown inputs as the SDK's server hands them over: it deserialises Check/Diff with
+    keep_unknowns=True, so the provider gets pulumi.output.Unknown objects (a whole value,
+    one list element), never the sentinel string. The harness fails a preview on any
+    Check failure, as the engine does, so every op below also proves Check passed."""
+    emu = scaled_emulator
+    store = emu.create_store(read_sets=["ACTIVE"] * 3)
+    ids = sorted(emu.read_set_statuses(store))
+
+    def res(name, **inputs):
+        base = {"sequence_store_id": store, "read_set_ids": ids, "resource_name": name,
+                "check_live_status": False}
+        base.update(inputs)
+        return ResourceSpec(name, TYPE, ReadSetActivationProvider(), base)
+
+    names = ["ids", "element", "timeout", "store", "region"]
+    first = harness.up([res(n) for n in names])
+    assert set(first.ops.values()) == {"create"}
+    calls_before = sum(emu.calls.values())
+
+    preview = harness.preview([
+        res("ids", read_set_ids=UNKNOWN),
+        res("element", read_set_ids=[ids[0], UNKNOWN]),
+        res("timeout", timeout_seconds=UNKNOWN),
+        res("store", sequence_store_id=UNKNOWN),
+        res("region", region=UNKNOWN),
+        res("new", sequence_store_id=UNKNOWN, read_set_ids=UNKNOWN, region=UNKNOWN),
+        res("new-element", read_set_ids=[UNKNOWN, ids[1]]),
+    ])
+    assert preview.check_failures == {}
+    assert preview.ops == {"ids": "update", "element": "update", "timeout": "update", "store": "replace",
+                           "region": "replace", "new": "create", "new-element": "create"}
+    assert preview.step("store").replaces == ["sequence_store_id"]
+    assert preview.step("region").replaces == ["region"]
+    assert preview.step("ids").outputs["read_set_ids"] == UNKNOWN  # planned outputs keep the unknown
+    assert preview.step("element").outputs["read_set_ids"] == [ids[0], UNKNOWN]
+    assert not {"Create", "Update", "Delete"} & set(preview.methods)
+    assert sum(emu.calls.values()) == calls_before  # no AWS call
+    assert "ids: update: read_set_ids changed" in preview.stderr_lines
+
+
+def test_unknown_predicate_sees_through_the_sdk_secret_wrapper():
+    """The engine sends no secrets to this provider (the SDK's Configure answers
+    acceptSecrets=False), so a secret-wrapped value cannot come through the server; the
+    predicate still treats a wrapped unknown as unknown and a wrapped value as known."""
+    from pulumi.output import Unknown
+    from pulumi.runtime import rpc
+
+    from omics_dynamic.provider import _has_unknown, _is_unknown
+
+    assert _is_unknown(rpc.wrap_rpc_secret(Unknown())) and _is_unknown(rpc.UNKNOWN)
+    assert not _is_unknown(rpc.wrap_rpc_secret("1234567890")) and not _is_unknown("1234567890")
+    assert _has_unknown(["1234567890", rpc.wrap_rpc_secret(Unknown())])
+    assert _has_unknown({"k": [Unknown()]}) and not _has_unknown({"k": ["x"]})
 
 
 def test_provider_errors_reach_the_engine_with_aws_code_and_request_id(harness, scaled_emulator):

@@ -3,9 +3,12 @@
 The provider process is SIGKILLed during Create (and Update) at points spread over its
 life, chosen with seeded randomness and recognised from the emulator's state: before the
 first job starts, between job starts, while waiting for the last jobs, and right after the
-last job finished. The next ``up`` must finish with every read set ACTIVE, leave no
-pending operation, store complete outputs, and start no duplicate job: each read set is a
-source of at most one activation job over the interrupted run and its rerun.
+last job finished. As after a killed ``pulumi up`` on a DIY backend, the stack's lock file
+stays and ``cancel()`` (``pulumi cancel``) removes it first. The next ``up`` must finish
+with every read set ACTIVE, store complete outputs, and start no duplicate job: each read
+set is a source of at most one activation job over the interrupted run and its rerun. The
+engine keeps an interrupted create's pending operation in every later checkpoint (it
+needs ``pulumi refresh --clear-pending-creates``); an interrupted update's is dropped.
 
 The emulator and the provider run on the same time scale (``omics-dynamic:timeScale``),
 so a 60-second activation lasts a fraction of a real second. Results are the engine-role
@@ -136,9 +139,10 @@ def _jobs_per_read_set(emu: Emulator, store: str, since: int = 0) -> Counter:
                    for s in j["sources"])
 
 
-def _assert_consistent(harness: EngineHarness, emu: Emulator, name: str, store: str, ids: list[str]) -> dict:
+def _assert_consistent(harness: EngineHarness, emu: Emulator, name: str, store: str, ids: list[str],
+                       stale_creates: int = 0) -> dict:
     state = harness.state()
-    assert state.pending_operations == []
+    assert [(p.type, p.name) for p in state.pending_operations] == [("creating", name)] * stale_creates
     [res] = state.resources
     assert res.name == name
     assert set(OUTPUT_KEYS) <= set(res.outputs)
@@ -158,11 +162,14 @@ def _run_case(emu, harness, spec, store, ids, phase, rng, since_jobs, expected_o
         assert err.operation == expected_op
         [pending] = harness.state().pending_operations
         assert pending.type == expected_op
+        assert len(harness.cancel()) == 1  # the killed run's lock file
     observed = _observed_phase(seen, CLEAN_JOBS) if interrupted else "not-interrupted"
     resumed = harness.up([spec])
     if interrupted:
         assert [p.type for p in resumed.interrupted] == [expected_op]
-    outs = _assert_consistent(harness, emu, spec.name, store, ids)
+        assert len(resumed.warnings) == 1
+    stale = 1 if interrupted and expected_op == "creating" else 0
+    outs = _assert_consistent(harness, emu, spec.name, store, ids, stale_creates=stale)
     per_read_set = _jobs_per_read_set(emu, store, since_jobs)
     duplicates = sorted(rid for rid, n in per_read_set.items() if n > 1)
     FIGURES["runs"] += 1

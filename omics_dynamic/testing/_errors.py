@@ -5,7 +5,8 @@ Tree::
     HarnessError                      anything the harness reports
     ├── ProviderStartError            the provider server did not print its port in time or died
     ├── ProviderCallError             a provider RPC failed (the provider raised: gRPC UNKNOWN + traceback)
-    ├── CheckFailedError              Check returned failures; nothing was created or changed
+    ├── CheckFailedError              Check returned failures: the preview or update fails (rule 3)
+    ├── StackLockedError              another (or a killed) operation holds the stack's lock file
     ├── Interrupted                   the harness SIGKILLed the provider during Create/Update (rule 9)
     └── HarnessTimeout                an operation exceeded the caller's safety ``timeout_s``
 
@@ -65,27 +66,57 @@ class ProviderCallError(HarnessError):
 
 
 class CheckFailedError(HarnessError):
-    """Check returned failures for a resource; the harness made no Create/Update for it.
+    """Check returned failures for a resource: the preview or update fails, as the engine's does.
+
+    The engine prints one error diagnostic per failure (``issueCheckFailures``) and then
+    stops step generation with the bail ``resource <urn> is invalid``
+    (``continueStepsFromImport`` in ``pkg/resource/deploy/step_generator.go``); the failing
+    resource gets no Create/Update, in a preview and in an update alike.
 
     Attributes:
         urn: str, the resource.
         failures: list[tuple[str, str]], (property, reason) pairs as the provider returned them.
+        diagnostics: list[str], each failure in the engine's wording
+            (``<type> resource '<name>': property <p> value {<v>} has a problem: <reason>``).
     """
 
-    def __init__(self, urn: str, failures: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, urn: str, failures: Sequence[tuple[str, str]],
+                 diagnostics: Optional[Sequence[str]] = None) -> None:
         self.urn = urn
         self.failures = list(failures)
-        listed = "; ".join(f"{prop}: {reason}" for prop, reason in self.failures)
+        self.diagnostics = list(diagnostics) if diagnostics is not None else [
+            f"{prop}: {reason}" for prop, reason in self.failures]
+        listed = "\n".join(f"error: {line}" for line in self.diagnostics)
         super().__init__(
-            f"engine-role harness: Check failed for {urn}: {listed}. Fix these inputs and run again."
+            f"engine-role harness: Check failed for {urn}; the engine stops here (resource {urn} "
+            f"is invalid) and prints:\n{listed}"
         )
+
+
+class StackLockedError(HarnessError):
+    """The stack is locked by another operation, or by one that was killed (DIY backends).
+
+    ``message`` is the text ``diyBackend.checkForLock`` returns (``pkg/backend/diy/lock.go``);
+    ``pulumi cancel`` (``EngineHarness.cancel()``) deletes the lock files.
+
+    Attributes:
+        stack: str; message: str, the engine's text; lock_paths: list of the lock files.
+    """
+
+    def __init__(self, stack: str, message: str, lock_paths: Sequence[object]) -> None:
+        self.stack = stack
+        self.message = message
+        self.lock_paths = list(lock_paths)
+        super().__init__(f"engine-role harness: {message}")
 
 
 class Interrupted(HarnessError):
     """The harness SIGKILLed the provider process while an operation was in flight.
 
     This simulates a killed ``pulumi up`` (design.md 2 rule 9): the pending operation stays in
-    the state file and the next ``up`` reports it.
+    the state file, and so does the operation's lock file (a killed CLI never runs its
+    deferred ``Unlock``), so the next up/refresh/destroy fails with
+    :class:`StackLockedError` until ``EngineHarness.cancel()``.
 
     Attributes:
         operation: str, "creating" | "updating" | "deleting".
@@ -96,8 +127,8 @@ class Interrupted(HarnessError):
         self.operation = operation
         self.urn = urn
         super().__init__(
-            f"engine-role harness: provider killed while {operation} {urn}; the pending "
-            f"'{operation}' operation is left in state, the next up reports it"
+            f"engine-role harness: provider killed while {operation} {urn} (a killed `pulumi up`); "
+            f"the pending '{operation}' operation and the stack's lock file are left behind"
         )
 
 

@@ -9,8 +9,8 @@ Files it writes under ``log_dir``:
 Files it reads: ``drift-<id>.json`` (outputs Read merges in), ``gone-<id>`` (Read answers "").
 
 Inputs it understands: ``size`` (number >= 0, Check fails otherwise), ``zone`` (changing it
-forces a replacement), ``sleep_s`` (Create sleeps that long, at most 5 s), ``fail`` (Create
-raises ValueError with that message).
+forces a replacement), ``dbr`` (Diff answers deleteBeforeReplace with it), ``sleep_s``
+(Create sleeps that long, at most 5 s), ``fail`` (Create raises ValueError with that message).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class RecorderProvider(ResourceProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         keys = sorted(k for k in news if k not in _IGNORED and olds.get(k) != news.get(k))
         replaces = [k for k in keys if k == "zone"]
-        return DiffResult(changes=bool(keys), replaces=replaces, delete_before_replace=False)
+        return DiffResult(changes=bool(keys), replaces=replaces, delete_before_replace=bool(news.get("dbr")))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         open(os.path.join(self.log_dir, "create-started"), "w", encoding="utf-8").close()
