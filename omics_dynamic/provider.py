@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Any, Optional
 
+import botocore.exceptions
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -35,7 +36,7 @@ from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
 from .activation import ActivationResult, ActivationRun, read_statuses, stderr_reporter
 from .aws import OmicsApi, ProviderSettings, ScaledClock, make_client, shared_rate_budget
-from .errors import AwsCallError
+from .errors import AwsCallError, OmicsDynamicError
 from .planning import (
     INPUT_KEYS,
     REPLACE_KEYS,
@@ -104,6 +105,29 @@ def _has_unknown(value: Any) -> bool:
 
 def _say(name: str, text: str) -> None:
     stderr_reporter(f"{name}: {text}")
+
+
+#: Failures the provider expects and explains in its message (unusable read sets, failed
+#: jobs, timeout, AWS and configuration errors, cancellation): the user needs the sentence,
+#: not the frames that led to it.
+EXPECTED_ERRORS = (OmicsDynamicError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+
+
+def _bare(err: BaseException) -> BaseException:
+    """``err`` without its traceback and chained exceptions, to be re-raised ``from None``.
+
+    The SDK's server reports an exception from a provider method as
+    ``traceback.format_exc()`` (``_abort_with_traceback`` in ``pulumi/dynamic/__main__.py``),
+    and the engine prints that text as the resource's error. Re-raised from the lifecycle
+    method, an expected failure then shows the server's two frames, the method's own frame
+    and the complete message last: no frames of our internals, no "During handling of the
+    above exception" or "direct cause" blocks.
+    """
+    err.__traceback__ = None
+    err.__cause__ = None
+    err.__context__ = None
+    err.__suppress_context__ = True
+    return err
 
 
 class ReadSetActivationProvider(ResourceProvider):
@@ -214,8 +238,14 @@ class ReadSetActivationProvider(ResourceProvider):
 
         Safe to run twice for the same inputs (rule 9): a rerun adopts the jobs an
         interrupted run started. Raises the errors of
-        :meth:`omics_dynamic.activation.ActivationRun.run`.
+        :meth:`omics_dynamic.activation.ActivationRun.run`, bare (:func:`_bare`).
         """
+        try:
+            return self._create(props)
+        except EXPECTED_ERRORS as err:
+            raise _bare(err) from None
+
+    def _create(self, props: dict[str, Any]) -> CreateResult:
         inputs = ActivationInputs.from_props(props)
         result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
         outs = _outputs(inputs, result, activation_count=1 if result.activated_read_set_ids else 0)
@@ -227,7 +257,14 @@ class ReadSetActivationProvider(ResourceProvider):
 
         A change of tuning inputs only, with every read set ACTIVE in state (and, with
         ``check_live_status``, seen ACTIVE by this process's diff), makes no AWS call.
+        Expected failures are raised bare (:func:`_bare`).
         """
+        try:
+            return self._update(_id, olds, news)
+        except EXPECTED_ERRORS as err:
+            raise _bare(err) from None
+
+    def _update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = ActivationInputs.from_props(news)
         count = int(olds.get("activation_count") or 0)
         same_ids = list(olds.get("read_set_ids") or []) == list(inputs.read_set_ids)
@@ -255,7 +292,14 @@ class ReadSetActivationProvider(ResourceProvider):
         """Refresh: re-read statuses into ``read_set_statuses``; start no job.
 
         A sequence store that no longer exists removes the resource from state (empty ID).
+        Expected failures are raised bare (:func:`_bare`).
         """
+        try:
+            return self._read(id_, props)
+        except EXPECTED_ERRORS as err:
+            raise _bare(err) from None
+
+    def _read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = ActivationInputs.from_props(props)
         api = self._api(inputs.region)
         try:

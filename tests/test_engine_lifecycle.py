@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,26 @@ def test_unknown_predicate_sees_through_the_sdk_secret_wrapper():
     assert _has_unknown({"k": [Unknown()]}) and not _has_unknown({"k": ["x"]})
 
 
+def test_up_with_its_preview_runs_the_live_check_twice(harness, scaled_emulator):
+    """`pulumi up` without --skip-preview previews first in its own provider process
+    (pkg/backend/apply.go PreviewThenPromptThenExecute), so diff's live status check (and
+    its ListReadSets calls) runs in the preview and again in the update; the module-level
+    observation cache cannot carry over between the two processes."""
+    emu = scaled_emulator
+    store = emu.create_store(read_sets=["ACTIVE"] * 250)
+    ids = sorted(emu.read_set_statuses(store))
+    harness.up([activation(store, ids)])
+    emu.reset_counters()
+    skipped = harness.up([activation(store, ids)])
+    skip_calls = dict(emu.calls)
+    emu.reset_counters()
+    both = harness.up([activation(store, ids)], skip_preview=False)
+    both_calls = dict(emu.calls)
+    assert skipped.ops == both.ops == both.preview.ops == {"cohort": "same"}
+    assert skip_calls == {"ListReadSets": 3}  # 250 read sets, 100 per page
+    assert both_calls == {"ListReadSets": 6}
+
+
 def test_provider_errors_reach_the_engine_with_aws_code_and_request_id(harness, scaled_emulator):
     with pytest.raises(ProviderCallError) as info:
         harness.up([activation("5555555555", ["2000000001"])])
@@ -170,6 +191,68 @@ def test_provider_errors_reach_the_engine_with_aws_code_and_request_id(harness, 
     assert "5555555555" in message
     state = json.loads(Path(harness.state_path).read_text())
     assert "ReadSetActivation::cohort" not in json.dumps(state.get("resources", []))
+
+
+_FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line \d+, in (?P<name>\S+)$', re.M)
+
+
+def _assert_plain_failure(details: str, method: str, error_type: str) -> str:
+    """What `pulumi up` prints for an expected failure (the gRPC details the SDK's server
+    sends, `_abort_with_traceback`): the server's own frames, the provider method's frame,
+    nothing of our internals, no chained exceptions, the whole message last."""
+    assert details.startswith("Traceback (most recent call last):\n"), details
+    frames = [(m["file"], m["name"]) for m in _FRAME.finditer(details)]
+    ours = [(f, n) for f, n in frames if "omics_dynamic" in f]
+    assert ours and ours == [(ours[0][0], method)], frames
+    assert ours[0][0].endswith("omics_dynamic/provider.py")
+    assert all(f.endswith("pulumi/dynamic/__main__.py") for f, _ in frames[:-1]), frames
+    assert "During handling of the above exception" not in details
+    assert "The above exception was the direct cause" not in details
+    last = details.rstrip("\n").split("\n")[-1]
+    assert last.startswith(f"omics_dynamic.errors.{error_type}: "), last
+    return last.split(": ", 1)[1]
+
+
+def test_expected_failures_reach_the_engine_as_one_frame_and_the_whole_message(harness, scaled_emulator):
+    emu = scaled_emulator
+    # Unusable read sets: failed before any job.
+    store = emu.create_store(read_sets=["ARCHIVED", "DELETED"])
+    ids = sorted(emu.read_set_statuses(store))
+    deleted = next(r for r, st in emu.read_set_statuses(store).items() if st == "DELETED")
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation(store, ids)])
+    message = _assert_plain_failure(info.value.details, "create", "ReadSetsUnusableError")
+    assert message == (f"1 read set(s) in sequence store {store} cannot be activated: {deleted} (DELETED). "
+                       "No activation job was started. Remove these IDs from read_set_ids (or re-import "
+                       "the data) and run `pulumi up` again.")
+    assert info.value.provider_message == f"omics_dynamic.errors.ReadSetsUnusableError: {message}"
+
+    # An AWS error: the store does not exist (its code and request ID stay in the message).
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation("5555555555", ["2000000001"])])
+    message = _assert_plain_failure(info.value.details, "create", "AwsCallError")
+    assert "ResourceNotFoundException" in message and "(request ID " in message
+
+    # A failed job.
+    store = emu.create_store(read_sets=["ARCHIVED"] * 3)
+    ids = sorted(emu.read_set_statuses(store))
+    emu.set_faults(fail_next_jobs=1, job_failure_message="Activation capacity exhausted")
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation(store, ids)])
+    message = _assert_plain_failure(info.value.details, "create", "ActivationFailedError")
+    assert "Activation capacity exhausted" in message and message.endswith("that are still not ACTIVE.")
+    emu.clear_faults()
+
+    # The wait budget runs out (60 s activations, a 20 s budget), here in an update.
+    store = emu.create_store(read_sets=["ACTIVE"] * 3)
+    ids = sorted(emu.read_set_statuses(store))
+    harness.up([activation(store, ids)])
+    emu.archive(store, ids)
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation(store, ids, timeout_seconds=20)])
+    message = _assert_plain_failure(info.value.details, "update", "ActivationTimeoutError")
+    assert message.startswith("cohort: timed out after 20s (timeout_seconds) with ")
+    assert "the next `pulumi up` resumes" in message
 
 
 def test_state_provider_is_a_small_by_reference_pickle(harness, scaled_emulator):
