@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Optional
 
 from .aws import Clock, OmicsApi
 from .errors import (
+    ActivationCancelledError,
     ActivationFailedError,
     ActivationTimeoutError,
     AwsCallError,
@@ -172,6 +174,11 @@ class ActivationRun:
     :param report: receives progress lines (default: stderr).
     :param poll: the polling schedule (default :class:`PollSchedule`; seconds on the clock).
     :param now_iso: returns the ISO-8601 UTC time stamp of ``activated_at``.
+    :param cancel: when set (by the provider's cancellation glue: the engine's Cancel RPC
+        or SIGINT), the run stops within seconds: its waits wait on this event (through
+        ``clock.wait``), and it raises
+        :class:`~omics_dynamic.errors.ActivationCancelledError` naming the jobs still
+        running, which the next ``pulumi up`` adopts.
     """
 
     def __init__(
@@ -184,6 +191,7 @@ class ActivationRun:
         poll: Optional[PollSchedule] = None,
         progress: Optional[ProgressThrottle] = None,
         now_iso: Callable[[], str] = _utc_now_iso,
+        cancel: Optional[threading.Event] = None,
     ):
         self.api = api
         self.clock: Clock = api.clock
@@ -195,6 +203,7 @@ class ActivationRun:
         self.poll = poll or PollSchedule()
         self.progress = progress or ProgressThrottle()
         self.now_iso = now_iso
+        self.cancel = cancel
         self.window = ConcurrencyWindow(inputs.max_concurrent_jobs)
         # Run state.
         self.statuses: dict[str, str] = {}
@@ -220,6 +229,7 @@ class ActivationRun:
         :raises ReadSetsUnusableError: before starting any job, for unusable read sets.
         :raises ActivationFailedError: after every job ended, if sources or jobs failed.
         :raises ActivationTimeoutError: when ``timeout_seconds`` is spent.
+        :raises ActivationCancelledError: when the ``cancel`` event is set.
         :raises AwsCallError: for AWS errors other than throttling/quota (kept code and
             request ID).
         """
@@ -228,6 +238,7 @@ class ActivationRun:
         deadline_s = self.started_at_s + self.inputs.timeout_seconds
         ids = list(self.inputs.read_set_ids)
 
+        self._check_cancel()
         page_of: dict[str, int] = {}
         self.statuses = read_statuses(self.api, self.store, ids, page_of=page_of)
         plan = classify(self.statuses)
@@ -253,6 +264,7 @@ class ActivationRun:
         )
 
         while True:
+            self._check_cancel()
             self._start_jobs()
             if not self.in_flight and not self.pending and not self.unconfirmed:
                 break
@@ -261,7 +273,8 @@ class ActivationRun:
                 self._timeout()
             wake_s = self._next_wake(now_s, deadline_s)
             if wake_s > now_s:
-                clock.sleep(wake_s - now_s)
+                self._sleep(wake_s - now_s)
+            self._check_cancel()
             if clock.now() >= deadline_s and (self.in_flight or self.pending or self.unconfirmed):
                 # One last look before giving up, so a run that just finished is not lost.
                 self._poll_jobs()
@@ -292,6 +305,19 @@ class ActivationRun:
         )
 
     # -- steps ------------------------------------------------------------------------
+    def _sleep(self, seconds: float) -> None:
+        """Wait on the clock; with a ``cancel`` event, wait on it (wakes when it is set)."""
+        if self.cancel is None:
+            self.clock.sleep(seconds)
+        else:
+            self.clock.wait(self.cancel, seconds)
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            self._emit(f"{self.name}: cancelled; {len(self.in_flight)} activation job(s) keep "
+                       "running in HealthOmics (the next `pulumi up` resumes them)", force=True)
+            raise ActivationCancelledError(self.name, sorted(self.in_flight))
+
     def _adopt_in_flight(self, archived: list[str], activating: set[str]) -> tuple[list[str], set[str]]:
         """Track jobs already running for our ARCHIVED or ACTIVATING read sets.
 

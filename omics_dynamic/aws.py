@@ -54,11 +54,16 @@ FAMILIES = {
 
 
 class Clock(Protocol):
-    """Time source of everything that waits: ``now()`` and ``sleep(seconds)`` in seconds."""
+    """Time source of everything that waits, in seconds: ``now()``, ``sleep(seconds)`` and
+    ``wait(event, seconds)`` (sleep until ``event`` is set or ``seconds`` have passed;
+    True when the event is set: the cancellation hook of
+    :class:`~omics_dynamic.activation.ActivationRun`)."""
 
     def now(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
+
+    def wait(self, event: threading.Event, seconds: float) -> bool: ...
 
 
 class ScaledClock:
@@ -77,6 +82,10 @@ class ScaledClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds / self.time_scale)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        """Wait on ``event`` (not ``time.sleep``) for ``seconds`` of this clock; True if set."""
+        return event.wait(max(0.0, seconds) / self.time_scale)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ Exception tree::
     ├── ReadSetsUnusableError            read sets missing, DELETED, DELETING or UPLOAD_FAILED;
     │                                    raised before any activation job starts
     ├── ActivationFailedError            activation jobs or sources FAILED
-    └── ActivationTimeoutError           the wait budget (timeout_seconds) ran out
+    ├── ActivationTimeoutError           the wait budget (timeout_seconds) ran out
+    └── ActivationCancelledError         the engine asked the provider to stop (Cancel, SIGINT)
 
 A failed or timed-out create leaves nothing in Pulumi state (dynamic providers have no
 "created but not ready" state), but the activation jobs it started keep running in
@@ -32,6 +33,7 @@ __all__ = [
     "ReadSetsUnusableError",
     "ActivationFailedError",
     "ActivationTimeoutError",
+    "ActivationCancelledError",
     "SourceFailure",
 ]
 
@@ -193,4 +195,27 @@ class ActivationTimeoutError(OmicsDynamicError):
             + ". The jobs keep running in HealthOmics; the next `pulumi up` resumes: it "
             "waits for them and starts jobs only for read sets still ARCHIVED. Raise "
             "timeout_seconds if activations in this account take longer."
+        )
+
+
+class ActivationCancelledError(OmicsDynamicError):
+    """The run was asked to stop (its ``cancel`` event was set) before every read set was ACTIVE.
+
+    ``engine``'s cancellation glue sets the event when the Pulumi engine sends the Cancel
+    RPC or the provider process gets SIGINT; the run then stops within seconds (its waits
+    wait on the event) instead of holding ``pulumi up`` for up to ``timeout_seconds``.
+    ``running_job_ids`` are the activation jobs still running: they keep running in
+    HealthOmics (there is no API to cancel them, design.md section 3) and the next
+    ``pulumi up`` adopts them instead of starting duplicates.
+    """
+
+    def __init__(self, resource_name: str, running_job_ids: Sequence[str]):
+        self.resource_name = resource_name
+        self.running_job_ids = sorted(running_job_ids)
+        super().__init__(
+            f"{resource_name}: cancelled before every read set was ACTIVE; "
+            f"{len(self.running_job_ids)} activation job(s) still running"
+            + (f": {_listing(self.running_job_ids)}" if self.running_job_ids else "")
+            + ". They keep running in HealthOmics; the next `pulumi up` resumes them: it "
+            "waits for them and starts jobs only for read sets still ARCHIVED."
         )

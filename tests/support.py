@@ -25,6 +25,13 @@ class EmulatorClock:
             self.slept_s += seconds
             self.emulator.advance(seconds)
 
+    def wait(self, event, seconds: float) -> bool:
+        """Advance emulated time unless ``event`` is already set; True if it is set."""
+        if event.is_set():
+            return True
+        self.sleep(seconds)
+        return event.is_set()
+
 
 def make_api(emulator, rate_per_s: float = 0.0, max_attempts: int = 12) -> OmicsApi:
     """An OmicsApi on the emulator's endpoint and clock (test credentials from the env)."""
