@@ -34,6 +34,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
+from . import cancellation
 from .activation import ActivationResult, ActivationRun, read_statuses, stderr_reporter
 from .aws import OmicsApi, ProviderSettings, ScaledClock, make_client, shared_rate_budget
 from .errors import AwsCallError, OmicsDynamicError
@@ -146,7 +147,11 @@ class ReadSetActivationProvider(ResourceProvider):
         """Read ``aws:region``, ``aws:profile`` and ``omics-dynamic:*`` from stack config.
 
         :raises ConfigurationError: for unparsable settings (naming the key).
+
+        Also hooks the engine's cancellation (Cancel RPC, SIGINT) in the provider process
+        (:mod:`omics_dynamic.cancellation`), before any create can start.
         """
+        cancellation.install()
         self._settings = ProviderSettings.from_config(req.config.get)
 
     @property
@@ -285,7 +290,8 @@ class ReadSetActivationProvider(ResourceProvider):
 
     def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
         api = self._api(inputs.region)
-        return ActivationRun(api, inputs, generation=generation).run()
+        # The run stops within seconds once the engine asks the process to stop (rule 9).
+        return ActivationRun(api, inputs, generation=generation, cancel=cancellation.event()).run()
 
     # -- read (rule 7) ------------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

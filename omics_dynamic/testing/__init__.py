@@ -14,12 +14,14 @@ from ._engine import (
     DEFAULT_DYNAMIC_TYPE,
     LABEL,
     CallRecord,
+    CtrlC,
     EngineHarness,
     OperationResult,
     ResourceSpec,
     Step,
 )
 from ._errors import (
+    Cancelled,
     CheckFailedError,
     HarnessError,
     HarnessTimeout,
@@ -27,6 +29,7 @@ from ._errors import (
     ProviderCallError,
     ProviderStartError,
     StackLockedError,
+    Terminated,
 )
 from ._lock import existing_locks, lock_dir
 from ._program import ProgramResult, RegisteredResource, run_program
@@ -36,7 +39,9 @@ from ._wire import UNKNOWN
 
 __all__ = [
     "CallRecord",
+    "Cancelled",
     "CheckFailedError",
+    "CtrlC",
     "DEFAULT_DYNAMIC_TYPE",
     "EngineHarness",
     "HarnessError",
@@ -55,6 +60,7 @@ __all__ = [
     "StackLockedError",
     "State",
     "Step",
+    "Terminated",
     "UNKNOWN",
     "existing_locks",
     "load_state",

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import grpc
 from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
@@ -28,7 +29,14 @@ from ._engine_text import (
     ignore_changes_invalid_paths,
     pending_operations_warning,
 )
-from ._errors import CheckFailedError, HarnessTimeout, Interrupted, ProviderCallError
+from ._errors import (
+    Cancelled,
+    CheckFailedError,
+    HarnessTimeout,
+    Interrupted,
+    ProviderCallError,
+    Terminated,
+)
 from ._lock import StackLock, cancel_locks
 from ._server import ProviderServer
 from ._state import PendingOperation, ResourceState, State, load_state, make_urn, save_state
@@ -41,6 +49,10 @@ DEFAULT_DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 LABEL = "engine-role harness"
 #: How often the harness polls an in-flight RPC for completion/interruption, seconds.
 POLL_INTERVAL_S = 0.015
+#: The engine's bound on the Cancel RPC it sends on a Ctrl-C (``defaultHost.SignalCancellation``).
+CANCEL_RPC_TIMEOUT_S = 30.0
+#: How long the engine's ``Plugin.Kill`` waits after SIGINT before SIGKILL.
+KILL_GRACE_S = 5.0
 
 _DIFF_NAMES = {
     provider_pb2.DiffResponse.DIFF_UNKNOWN: "unknown",
@@ -93,6 +105,34 @@ class ResourceSpec:
             raise ValueError(f"{self.name}: give a provider or a serialised {PROVIDER_KEY} input")
         # rule 12: the serialised provider is a secret by default.
         return news, set(self.secret_keys) | {PROVIDER_KEY}
+
+
+@dataclass(frozen=True)
+class CtrlC:
+    """Ctrl-C pressed (SIGINT sent to the CLI) while a Create/Update/Delete is in flight.
+
+    The first Ctrl-C cancels (``pkg/backend/cancellation_scope.go``): the engine sends the
+    Cancel RPC to the provider (``defaultHost.SignalCancellation``, 30 s timeout), starts no
+    new step and waits for the call in flight; the update then ends "canceled"
+    (:class:`~omics_dynamic.testing.Cancelled`). A second Ctrl-C terminates: the engine stops
+    waiting, writes no checkpoint for that call and kills the provider (SIGINT to its
+    process group, 5 s, SIGKILL: ``Plugin.Kill``) (:class:`~omics_dynamic.testing.Terminated`).
+
+    Args:
+        when: polled every ~15 ms during an in-flight Create/Update/Delete; the first Ctrl-C
+            comes when it returns True.
+        after_s: or this many seconds into the in-flight call.
+        second_after_s: a second Ctrl-C this many seconds after the first, if the call has
+            not returned by then (None: never).
+        cancel_rpc: False = the first Ctrl-C's Cancel RPC never reaches the provider, as when
+            the SDK server's 4 threads are all busy (the engine's 30 s expire while it
+            queues); then only the second Ctrl-C's SIGINT does.
+    """
+
+    when: Optional[Callable[[], bool]] = None
+    after_s: Optional[float] = None
+    second_after_s: Optional[float] = None
+    cancel_rpc: bool = True
 
 
 @dataclass
@@ -309,9 +349,14 @@ class _Deployment:
 
     def __init__(self, harness: "EngineHarness", operation: str, *, preview: bool,
                  interrupt: Optional[Callable[[], bool]] = None,
-                 interrupt_after_s: Optional[float] = None, check_all: bool = False) -> None:
+                 interrupt_after_s: Optional[float] = None, check_all: bool = False,
+                 ctrl_c: Optional[CtrlC] = None) -> None:
         self.h = harness
         self.preview = preview
+        self.ctrl_c = ctrl_c
+        self.ctrl_c_at: Optional[float] = None  # monotonic time of the first Ctrl-C
+        self.cancel_future: Any = None
+        self.returned_s: Optional[float] = None
         self.check_all = check_all
         self.check_errors: list[CheckFailedError] = []
         self.result = OperationResult(operation=operation)
@@ -387,15 +432,56 @@ class _Deployment:
                 record.code = "KILLED"
                 server.kill()
                 raise Interrupted(pending or method, urn or "")
+            if interruptible and self.ctrl_c is not None:
+                self._ctrl_c(started, record, pending or method, urn or "")
             if timeout_s is not None and time.monotonic() - started >= timeout_s:
                 record.code = "TIMEOUT"
                 server.kill()
                 raise HarnessTimeout(method, urn, timeout_s)
+        if self.ctrl_c_at is not None and self.returned_s is None:
+            self.returned_s = time.monotonic() - self.ctrl_c_at
         try:
             return fut.result()
         except grpc.RpcError as exc:
             record.code = exc.code().name
             raise ProviderCallError(method, urn, exc.code().name, exc.details() or "") from None
+
+    def _ctrl_c(self, started: float, record: CallRecord, operation: str, urn: str) -> None:
+        """rule 9: the engine's first and second Ctrl-C during an in-flight call (CtrlC)."""
+        ctrl_c, server = self.ctrl_c, self.server
+        assert ctrl_c is not None and server is not None and server.stub is not None
+        now = time.monotonic()
+        if self.ctrl_c_at is None:
+            if (ctrl_c.when is not None and ctrl_c.when()) or (
+                    ctrl_c.after_s is not None and now - started >= ctrl_c.after_s):
+                self.ctrl_c_at = now
+                if ctrl_c.cancel_rpc:
+                    with self.lock:
+                        self.result.calls.append(CallRecord("Cancel", None, round(now - self.t0, 4)))
+                    self.cancel_future = server.stub.Cancel.future(empty_pb2.Empty(),
+                                                                   timeout=CANCEL_RPC_TIMEOUT_S)
+        elif ctrl_c.second_after_s is not None and now - self.ctrl_c_at >= ctrl_c.second_after_s:
+            record.code = "TERMINATED"
+            exit_s, sigkilled = server.interrupt_group(KILL_GRACE_S)
+            raise Terminated(operation, urn, exit_s, sigkilled)
+
+    def cancel_code(self) -> str:
+        """The gRPC status of the Cancel RPC sent on the first Ctrl-C ("" if none)."""
+        fut = self.cancel_future
+        if fut is None:
+            return "NOT SENT"
+        try:
+            fut.result(timeout=CANCEL_RPC_TIMEOUT_S)
+            return "OK"
+        except grpc.RpcError as exc:
+            return exc.code().name
+
+    def stop_if_cancelled(self, op: Optional[PendingOperation] = None,
+                          error: Optional[ProviderCallError] = None) -> None:
+        """After a Ctrl-C the engine starts no new step: the update ends canceled."""
+        if self.ctrl_c_at is not None:
+            raise Cancelled(op.type if op else "", op.urn if op else "", self.returned_s or 0.0,
+                            self.cancel_code(), error)
 
     def _save(self) -> None:
         with self.lock:
@@ -442,10 +528,11 @@ class _Deployment:
         self._pending(op)
         try:
             return self._rpc(method, urn, request, interruptible=True, pending=op.type)
-        except ProviderCallError:
+        except ProviderCallError as err:
             with self.lock:
                 self._clear_pending(op)
                 save_state(self.h.state_path, self.state)
+            self.stop_if_cancelled(op, err)
             raise
 
     def create(self, urn: str, type_: str, name: str, inputs: dict, secret: set, dbr: bool,
@@ -656,6 +743,7 @@ class _Deployment:
             if not self.preview:
                 self.delete(res)
             self._add(step)
+            self.stop_if_cancelled(PendingOperation("deleting", res.urn, res.type, res.name, res.id, {}))
 
     def close(self) -> None:
         if self.server is not None:
@@ -757,6 +845,14 @@ class EngineHarness:
         """
         return [str(p) for p in cancel_locks(self.state_path, self.project, self.stack)]
 
+    @staticmethod
+    def _last_op(dep: _Deployment) -> Optional[PendingOperation]:
+        last = dep.result.steps[-1] if dep.result.steps else None
+        if last is None:
+            return None
+        kind = {"create": "creating", "replace": "creating", "update": "updating"}.get(last.op, "deleting")
+        return PendingOperation(kind, last.urn, last.type, last.name, last.id, {})
+
     def cancel_message(self) -> str:
         """What ``pulumi cancel`` prints after success (``pkg/cmd/pulumi/cancel/cancel.go``)."""
         return cancel_message(self.stack)
@@ -819,6 +915,7 @@ class EngineHarness:
         interrupt: Optional[Callable[[], bool]] = None,
         interrupt_after_s: Optional[float] = None,
         skip_preview: bool = True,
+        ctrl_c: Optional[CtrlC] = None,
     ) -> OperationResult:
         """Bring state to ``resources``: create, update, replace, keep or delete.
 
@@ -833,6 +930,7 @@ class EngineHarness:
                 CLI's default: a whole preview first, in its own provider process, then the
                 update in another (``PreviewThenPromptThenExecute`` in ``pkg/backend/apply.go``,
                 rule 1); ``result.preview`` holds the preview.
+            ctrl_c: press Ctrl-C once or twice during an in-flight call (:class:`CtrlC`).
 
         Returns:
             OperationResult; ``interrupted`` lists pending operations found at the start (rule 9);
@@ -844,6 +942,8 @@ class EngineHarness:
                 nothing done for it; earlier steps stay).
             ProviderCallError: a provider call raised; state keeps what was completed.
             Interrupted: the provider was killed; the pending operation and the lock stay.
+            Cancelled: one Ctrl-C; the in-flight call's result was recorded; the lock is released.
+            Terminated: a second Ctrl-C; that call's pending operation stays; the lock is released.
             HarnessTimeout: an RPC exceeded ``timeout_s``.
             The exception's ``.result`` holds the partial OperationResult.
         """
@@ -856,14 +956,17 @@ class EngineHarness:
             except BaseException:
                 lock.release()
                 raise
-        dep = _Deployment(self, "up", preview=False, interrupt=interrupt, interrupt_after_s=interrupt_after_s)
+        dep = _Deployment(self, "up", preview=False, interrupt=interrupt, interrupt_after_s=interrupt_after_s,
+                          ctrl_c=ctrl_c)
         dep.result.preview = preview_result
 
         def body() -> None:
             dep.begin()
             for spec in resources:
                 dep.register(spec)
+                dep.stop_if_cancelled(self._last_op(dep))
             dep.delete_undesired({self.urn(s.type_, s.name) for s in resources})
+            dep.stop_if_cancelled(self._last_op(dep))
 
         return self._run(dep, body, lock)
 

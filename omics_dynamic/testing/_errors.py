@@ -8,6 +8,8 @@ Tree::
     ├── CheckFailedError              Check returned failures: the preview or update fails (rule 3)
     ├── StackLockedError              another (or a killed) operation holds the stack's lock file
     ├── Interrupted                   the harness SIGKILLed the provider during Create/Update (rule 9)
+    ├── Cancelled                     one Ctrl-C: Cancel sent, the in-flight call awaited, update canceled
+    ├── Terminated                    a second Ctrl-C: SIGINT to the provider's process group, then SIGKILL
     └── HarnessTimeout                an operation exceeded the caller's safety ``timeout_s``
 
 Every exception names the resource (URN) and the RPC it concerns where there is one.
@@ -129,6 +131,59 @@ class Interrupted(HarnessError):
         super().__init__(
             f"engine-role harness: provider killed while {operation} {urn} (a killed `pulumi up`); "
             f"the pending '{operation}' operation and the stack's lock file are left behind"
+        )
+
+
+class Cancelled(HarnessError):
+    """The update was cancelled by one Ctrl-C (``EngineHarness.up(ctrl_c=CtrlC(...))``).
+
+    As the engine does (rule 9): the Cancel RPC went to the provider, no new step started,
+    the call in flight was awaited and its result recorded, and the update ended "canceled".
+
+    Attributes:
+        urn: str, the resource whose call was in flight; operation: "creating" | ...
+        returned_s: float, seconds from the Ctrl-C until the in-flight call returned.
+        cancel_code: str, the gRPC status of the Cancel RPC ("OK", or "DEADLINE_EXCEEDED"
+            when it waited for a free server thread longer than the engine's 30 s).
+        provider_error: the ProviderCallError of the in-flight call, or None if it succeeded.
+    """
+
+    def __init__(self, operation: str, urn: str, returned_s: float, cancel_code: str,
+                 provider_error: Optional["ProviderCallError"]) -> None:
+        self.operation = operation
+        self.urn = urn
+        self.returned_s = returned_s
+        self.cancel_code = cancel_code
+        self.provider_error = provider_error
+        outcome = (f"it failed: {provider_error.provider_message}" if provider_error is not None
+                   else "it completed")
+        super().__init__(
+            f"engine-role harness: update canceled (Ctrl-C while {operation} {urn}): the in-flight call "
+            f"returned {returned_s:.2f} s after the Cancel RPC ({cancel_code}); {outcome}"
+        )
+
+
+class Terminated(HarnessError):
+    """A second Ctrl-C terminated the update (``CtrlC(second_after_s=...)``).
+
+    As the engine does: it stops waiting, writes no checkpoint for the call in flight (its
+    pending operation stays) and kills the provider: SIGINT to its process group, 5 s, SIGKILL.
+
+    Attributes:
+        urn, operation: the call in flight.
+        exit_s: float, seconds from the SIGINT until the provider process exited.
+        sigkilled: bool, True when it outlived the 5 s and was SIGKILLed.
+    """
+
+    def __init__(self, operation: str, urn: str, exit_s: float, sigkilled: bool) -> None:
+        self.operation = operation
+        self.urn = urn
+        self.exit_s = exit_s
+        self.sigkilled = sigkilled
+        how = "SIGKILLed after 5 s" if sigkilled else f"exited {exit_s:.2f} s after SIGINT"
+        super().__init__(
+            f"engine-role harness: update terminated (second Ctrl-C while {operation} {urn}); the provider "
+            f"{how}; the pending '{operation}' operation stays in state"
         )
 
 
