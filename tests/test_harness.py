@@ -384,6 +384,25 @@ def test_program_mode_registers_in_order_with_dependencies(tmp_path, log_dir):
     assert load_state(state_path, "dev", "harness-demo").resources == []
 
 
+def test_program_mode_hits_the_servers_four_threads(tmp_path, log_dir):
+    """rule 11: the SDK's server serves 4 calls at a time (ThreadPoolExecutor(max_workers=4)
+    in pulumi/dynamic/__main__.py); five independent creates registered at once run at most
+    four at a time, as the creates measured themselves."""
+    program = str(TESTS_DIR / "harness_support" / "program")
+    config = {"harness-demo:logDir": str(log_dir), "harness-demo:parallelGates": "4",
+              "harness-demo:sleepS": "0.8"}
+    r = run_program(program, state_path=str(tmp_path / "p.json"), config=config,
+                    extra_pythonpath=[str(TESTS_DIR)], timeout_s=30)
+    assert sorted(r.engine.ops) == ["gate", "p0", "p1", "p2", "p3"]
+    intervals = [line.split() for line in (log_dir / "intervals").read_text().splitlines()]
+    edges = sorted([(float(start), 1) for _, start, _ in intervals] + [(float(end), -1) for _, _, end in intervals])
+    running, most = 0, 0
+    for _, step in edges:
+        running += step
+        most = max(most, running)
+    assert most == 4
+
+
 def test_program_mode_failing_run_then_successful_run_in_one_process(tmp_path, log_dir, caplog):
     # A failed run used to leave its SDK output tasks in a process-wide set (SETTINGS.outputs)
     # that the next run's wait_for_rpcs then waited on ("RuntimeError: Event loop is closed",

@@ -4,6 +4,7 @@ Plain data only (a directory path), so it pickles by reference (design.md 2 rule
 Files it writes under ``log_dir``:
   ``creates``        one line per Create call (the count of creates)
   ``create-started`` written when a Create begins (interruption tests poll it)
+  ``intervals``      one line per Create: "<label> <start> <end>" (time.monotonic() seconds)
   ``deletes``        one line per Delete call: "<id>"
   ``config.json``    the config the provider was configured with (rule 2)
 Files it reads: ``drift-<id>.json`` (outputs Read merges in), ``gone-<id>`` (Read answers "").
@@ -71,12 +72,14 @@ class RecorderProvider(ResourceProvider):
         return DiffResult(changes=bool(keys), replaces=replaces, delete_before_replace=bool(news.get("dbr")))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        started = time.monotonic()
         open(os.path.join(self.log_dir, "create-started"), "w", encoding="utf-8").close()
         n = _append(os.path.join(self.log_dir, "creates"), str(props.get("label", "")))
         print(f"[{props.get('label', '?')}] creating (create #{n})", file=sys.stderr, flush=True)
         if props.get("fail"):
             raise ValueError(str(props["fail"]))
         time.sleep(min(float(props.get("sleep_s", 0) or 0), MAX_SLEEP_S))
+        _append(os.path.join(self.log_dir, "intervals"), f"{props.get('label', '?')} {started} {time.monotonic()}")
         outs = {k: v for k, v in props.items() if k not in _IGNORED}
         outs.update({"create_n": n, "status": "created"})
         print(f"[{props.get('label', '?')}] created r-{n}", file=sys.stderr, flush=True)
