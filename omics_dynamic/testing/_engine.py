@@ -422,8 +422,10 @@ class _Deployment:
         with self.lock:
             self.result.calls.append(record)
         timeout_s = self.h.timeout_s
-        while not fut.done():
-            time.sleep(POLL_INTERVAL_S)
+        while True:
+            done = fut.done()
+            # The kill is checked once more when the call has returned: a CLI killed after the
+            # provider answered but before the checkpoint was written loses the answer too.
             if interruptible and (
                 (self.interrupt is not None and self.interrupt())
                 or (self.interrupt_after_s is not None and time.monotonic() - started >= self.interrupt_after_s)
@@ -432,12 +434,15 @@ class _Deployment:
                 record.code = "KILLED"
                 server.kill()
                 raise Interrupted(pending or method, urn or "")
+            if done:
+                break
             if interruptible and self.ctrl_c is not None:
                 self._ctrl_c(started, record, pending or method, urn or "")
             if timeout_s is not None and time.monotonic() - started >= timeout_s:
                 record.code = "TIMEOUT"
                 server.kill()
                 raise HarnessTimeout(method, urn, timeout_s)
+            time.sleep(POLL_INTERVAL_S)
         if self.ctrl_c_at is not None and self.returned_s is None:
             self.returned_s = time.monotonic() - self.ctrl_c_at
         try:
@@ -921,9 +926,10 @@ class EngineHarness:
 
         Args:
             resources: desired resources, in registration order.
-            interrupt: polled every ~15 ms while Create/Update/Delete is in flight; when it
-                returns True the provider process is SIGKILLed (simulated killed ``pulumi up``:
-                the pending operation and the lock file stay).
+            interrupt: polled every ~15 ms while Create/Update/Delete is in flight, and once
+                more when it returns; when it returns True the provider process is SIGKILLed
+                (simulated killed ``pulumi up``: the pending operation and the lock file stay,
+                and an answer that had arrived is lost).
             interrupt_after_s: same, after this many seconds of an in-flight Create/Update/Delete.
             skip_preview: True (default) = ``pulumi up --skip-preview``, as the Automation API
                 and therefore ``pulumi/actions`` and the Kubernetes Operator run it. False = the
