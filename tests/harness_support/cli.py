@@ -135,10 +135,14 @@ class PulumiProject:
         self.set_config(stack, config)
 
     def set_config(self, stack: str, config: Mapping[str, Any]) -> None:
+        """Replace the stack's config in ``Pulumi.<stack>.yaml``, keeping the rest of the
+        file (``stack init`` writes the passphrase's ``encryptionsalt`` there)."""
         import yaml  # PyYAML ships with the pulumi SDK
 
-        doc = {"config": {k: (v if isinstance(v, (list, dict)) else str(v)) for k, v in config.items()}}
-        (self.dir / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(doc, sort_keys=True), encoding="utf-8")
+        path = self.dir / f"Pulumi.{stack}.yaml"
+        doc = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
+        doc["config"] = {k: (v if isinstance(v, (list, dict)) else str(v)) for k, v in config.items()}
+        path.write_text(yaml.safe_dump(doc, sort_keys=True), encoding="utf-8")
 
     def export(self, stack: str) -> dict:
         """``pulumi stack export`` as a dict."""
