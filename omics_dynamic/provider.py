@@ -32,7 +32,7 @@ from pulumi.dynamic import (
 )
 
 from .activation import ActivationResult, ActivationRun, read_statuses, stderr_reporter
-from .aws import OmicsApi, ProviderSettings, ScaledClock, make_client, shared_rate_budget
+from .aws import MonotonicClock, OmicsApi, ProviderSettings, make_client, shared_rate_budget
 from .errors import AwsCallError
 from .planning import (
     INPUT_KEYS,
@@ -102,7 +102,7 @@ class ReadSetActivationProvider(ResourceProvider):
     def _api(self, region: Optional[str]) -> OmicsApi:
         settings = self.settings
         client = make_client(settings, region)
-        clock = ScaledClock(settings.time_scale)
+        clock = MonotonicClock(settings.time_scale)
         budget = shared_rate_budget(
             (client.meta.region_name, client.meta.endpoint_url, settings.time_scale),
             settings.rate_limit_per_s,
@@ -183,7 +183,7 @@ class ReadSetActivationProvider(ResourceProvider):
         """
         inputs = ActivationInputs.from_props(props)
         result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
-        outs = _outputs(inputs, result, activation_count=1 if result.activated_read_set_ids else 0)
+        outs = _outputs(inputs, result, activation_count=1 if result.became_active_read_set_ids else 0)
         return CreateResult(resource_id(inputs.resource_name, inputs.sequence_store_id, inputs.region), outs)
 
     # -- update (rules 3, 6) ------------------------------------------------------------
@@ -209,7 +209,7 @@ class ReadSetActivationProvider(ResourceProvider):
             return UpdateResult(outs)
         result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}")
         return UpdateResult(_outputs(inputs, result,
-                                     activation_count=count + (1 if result.activated_read_set_ids else 0)))
+                                     activation_count=count + (1 if result.became_active_read_set_ids else 0)))
 
     def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
         api = self._api(inputs.region)
@@ -255,7 +255,7 @@ def _outputs(inputs: ActivationInputs, result: ActivationResult, activation_coun
         "check_live_status": inputs.check_live_status,
         "resource_name": inputs.resource_name,
         "job_ids": list(result.job_ids),
-        "activated_read_set_ids": list(result.activated_read_set_ids),
+        "activated_read_set_ids": list(result.became_active_read_set_ids),
         "already_active_read_set_ids": list(result.already_active_read_set_ids),
         "read_set_statuses": dict(result.read_set_statuses),
         "activated_at": result.activated_at,

@@ -26,7 +26,7 @@ import omics_dynamic.provider as provider_module
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import ReadSetActivationProvider
 
-from support import EmulatorClock
+from support import AdvancingClock
 
 
 @pytest.fixture
@@ -71,8 +71,8 @@ def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> ReadSetActi
     and diff's live-observation cache starts empty.
     """
     monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
-    clock = EmulatorClock(emulator)
-    monkeypatch.setattr(provider_module, "ScaledClock", lambda time_scale: clock)
+    clock = AdvancingClock(emulator)
+    monkeypatch.setattr(provider_module, "MonotonicClock", lambda time_scale: clock)
     provider_module._live_all_active.clear()
     prov = ReadSetActivationProvider()
     prov.configure(ConfigureRequest(Config({"aws:region": "us-east-1", "omics-dynamic:rateLimit": "0"}, "proj")))

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from omics_dynamic.activation import ActivationRun
-from omics_dynamic.aws import OmicsApi, ProviderSettings, ScaledClock, make_client
+from omics_dynamic.aws import OmicsApi, ProviderSettings, MonotonicClock, make_client
 from omics_dynamic.errors import ActivationCancelledError, OmicsDynamicError
 from omics_dynamic.planning import ActivationInputs
 
@@ -54,7 +54,7 @@ def test_cancel_wakes_a_real_wait_within_seconds(aws_test_env):
         store = emu.create_store(read_sets=["ARCHIVED"] * 3)
         ids = sorted(emu.read_set_statuses(store))
         client = make_client(ProviderSettings(endpoint_url=emu.endpoint_url), "us-east-1")
-        api = OmicsApi(client, ScaledClock(1.0))
+        api = OmicsApi(client, MonotonicClock(1.0))
         cancel = threading.Event()
         timer = threading.Timer(0.5, cancel.set)
         run = ActivationRun(api, ActivationInputs(store, tuple(ids), resource_name="cohort"),

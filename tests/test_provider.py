@@ -323,8 +323,8 @@ def test_client_tokens_are_derived_from_the_inputs(provider, emulator):
     store, ids = _store(emulator, ["ARCHIVED"] * 25)
     provider.create(_inputs(store, ids))
     tokens = sorted(j["clientToken"] for j in emulator.jobs())
-    assert tokens == sorted([client_token(store, ids[:20], "cohort/create/round-1"),
-                             client_token(store, ids[20:], "cohort/create/round-1")])
+    assert tokens == sorted([client_token(store, ids[:20], "cohort/create", attempt=1),
+                             client_token(store, ids[20:], "cohort/create", attempt=1)])
 
 
 def test_rerun_adopts_jobs_whose_read_sets_are_already_activating(provider, emulator, capfd):
