@@ -3,6 +3,8 @@
 Prints the endpoint URL (``http://127.0.0.1:PORT``) as the first stdout line, logs one
 line per request to stderr, exits 0 on SIGINT/SIGTERM.
 
+``--profile``: the behaviour where AWS's docs are silent (``default``, ``token-conflict``,
+``token-mismatch``, ``token-ignored``, ``paging``, ``lagging``; see ``profiles.py``).
 ``--seed``: a seed JSON file, ``cohort`` (the shipped cohort, store 1234567890; the
 default when the flag is absent) or ``none`` (start with no stores).
 Credentials: access key ID ``test``, secret ``test`` unless ``--access-key-id`` /
@@ -21,6 +23,7 @@ from typing import List, Optional
 
 from .core import Emulator
 from .exceptions import SeedError
+from .profiles import PROFILES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time-scale", type=float, default=1.0, help="emulated seconds per real second (default 1)")
     p.add_argument("--jitter", type=float, default=0.1, help="+- fraction of activation duration variation (default 0.1)")
     p.add_argument("--random-seed", type=int, default=0, help="seed of IDs, jitter and faults (default 0)")
+    p.add_argument("--profile", default="default", choices=list(PROFILES),
+                   help="behaviour where AWS's docs are silent (see omics_dynamic/emulator/profiles.py; default 'default')")
     p.add_argument("--access-key-id", default="test")
     p.add_argument("--secret-access-key", default="test")
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
@@ -52,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             max_concurrent_jobs=args.max_concurrent_jobs, rate_limit=args.rate_limit, time_scale=args.time_scale,
             jitter=args.jitter, random_seed=args.random_seed, host=args.host, port=args.port,
             access_key_id=args.access_key_id, secret_access_key=args.secret_access_key,
-            log_requests=not args.quiet,
+            log_requests=not args.quiet, profile=args.profile,
         )
         emu.start()
     except (SeedError, ValueError, OSError) as err:
@@ -67,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     print(emu.endpoint_url, flush=True)
     print(f"omics emulator listening on {emu.endpoint_url} (stores: {', '.join(emu.store_ids) or 'none'}; "
-          f"credentials {args.access_key_id}/****)", file=sys.stderr, flush=True)
+          f"profile {emu.profile}; credentials {args.access_key_id}/****)", file=sys.stderr, flush=True)
     while not stop.wait(0.5):
         pass
     emu.stop()

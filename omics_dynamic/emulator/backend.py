@@ -15,13 +15,15 @@ Job lifecycle (emulated seconds)::
     creation --queue_seconds(+fault delay)--> IN_PROGRESS --activation_seconds*(1+-jitter) per source-->
     COMPLETED | COMPLETED_WITH_FAILURES | FAILED
 
-Source outcome when the job starts, by the read set's status (the emulator's choices
-where the public documentation is silent):
+Where the public documentation is silent the active behaviour profile decides
+(:mod:`.profiles`); below, the "default" profile. Source outcome when the job starts, by
+the read set's status:
 
 * ARCHIVED: IN_PROGRESS, the read set becomes ACTIVATING; FINISHED and ACTIVE after its
   jittered duration. If meanwhile the read set left ACTIVATING (deleted, archived by
   the test), the source FAILS with "Read set is <status>; activation was interrupted".
-* ACTIVE or ACTIVATING: FINISHED at once, "Read set is already ACTIVE; no activation needed".
+* ACTIVE or ACTIVATING: FINISHED at once, "Read set is already ACTIVE; no activation needed"
+  (profile choice ``non_archived_source``).
 * DELETING, DELETED, PROCESSING_UPLOAD, UPLOAD_FAILED: FAILED at once,
   "Read set is DELETED; only ARCHIVED read sets can be activated".
 * ID not in the store: the start call is accepted (IDs are only checked against the
@@ -29,17 +31,17 @@ where the public documentation is silent):
   sequence store ...".
 
 The job ends COMPLETED if every source FINISHED, FAILED if every source FAILED, and
-COMPLETED_WITH_FAILURES otherwise (statusMessage says how many failed).
+COMPLETED_WITH_FAILURES otherwise (statusMessage says how many failed). A job
+cancelled with :meth:`Backend.cancel_job` is CANCELLING, then CANCELLED.
 
-clientToken (the emulator's choice): the same token with the same set of read set IDs
-in the same store within 24 emulated hours returns the existing job (whatever its
-status); the same token with other sources is a ValidationException; after 24 hours the
-token starts a new job.
+clientToken (profile choice ``reused_token``): the same token with the same set of read
+set IDs in the same store within 24 emulated hours returns the existing job (whatever
+its status); the same token with other sources is a ValidationException; after 24 hours
+the token starts a new job.
 
-Quotas: at most ``max_concurrent_jobs`` jobs SUBMITTED or IN_PROGRESS in the account
-(ServiceQuotaExceededException). Token buckets per operation family (``start``,
-``jobs``, ``readsets``, ``stores``), ``rate_limit`` requests per emulated second, burst
-``max(1, rate_limit)``; 0 means unlimited (ThrottlingException).
+Quotas: at most ``max_concurrent_jobs`` jobs SUBMITTED, IN_PROGRESS or CANCELLING in
+the account (ServiceQuotaExceededException). Rate limits and injected faults:
+:mod:`.faults`.
 
 Automatic archiving: an ACTIVE read set whose last access (GetReadSetMetadata or an
 activation) is 30 emulated days old becomes ARCHIVED.
@@ -61,27 +63,16 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 from . import exceptions as exc
 from .clock import Clock
+from .faults import FAMILIES, Faults, RateLimits, TokenBucket
 from .model import service_model
+from .profiles import Behaviour, resolve_profile
 from .seed import load_seed
 
-__all__ = ["Backend", "Faults", "ReadSet", "SequenceStore", "Job", "Source", "FAMILIES", "ARCHIVE_AFTER_S"]
+__all__ = ["Backend", "Faults", "TokenBucket", "ReadSet", "SequenceStore", "Job", "Source", "FAMILIES", "ARCHIVE_AFTER_S"]
 
 ACCOUNT_ID = "123456789012"
 ARCHIVE_AFTER_S = 30 * 86400.0
 CLIENT_TOKEN_TTL_S = 86400.0
-
-#: Rate-limit family of each operation.
-FAMILIES: Dict[str, str] = {
-    "StartReadSetActivationJob": "start",
-    "GetReadSetActivationJob": "jobs",
-    "ListReadSetActivationJobs": "jobs",
-    "GetReadSetMetadata": "readsets",
-    "ListReadSets": "readsets",
-    "BatchDeleteReadSet": "readsets",
-    "CreateSequenceStore": "stores",
-    "GetSequenceStore": "stores",
-    "ListSequenceStores": "stores",
-}
 
 READ_SET_STATUSES: Tuple[str, ...] = tuple(service_model().shape_for("ReadSetStatus").enum)
 ACTIVE_JOB_STATUSES = frozenset({"SUBMITTED", "IN_PROGRESS"})
@@ -131,6 +122,7 @@ class Job:
     status_message: Optional[str] = None
     completion_time_s: Optional[float] = None
     forced_failure: Optional[str] = None
+    started: bool = False  # has left SUBMITTED for IN_PROGRESS
 
     def as_dict(self) -> Dict[str, Any]:
         """Plain-data view (times in epoch seconds)."""
@@ -148,107 +140,6 @@ class Job:
                 for s in self.sources
             ],
         }
-
-
-def _rate_map(value: Any, name: str) -> Dict[str, float]:
-    if isinstance(value, Mapping):
-        items = dict(value)
-    else:
-        items = {"*": value}
-    out = {}
-    for op, p in items.items():
-        if op != "*" and op not in FAMILIES:
-            raise ValueError(f"{name}: unknown operation {op!r}; use one of {sorted(FAMILIES)} or '*'")
-        try:
-            prob = float(p)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}[{op!r}] must be a probability between 0 and 1, got {p!r}") from None
-        if not 0.0 <= prob <= 1.0:
-            raise ValueError(f"{name}[{op!r}] must be a probability between 0 and 1, got {p!r}")
-        out[op] = prob
-    return out
-
-
-@dataclass
-class Faults:
-    """Injected faults. Rates map an operation name (or ``"*"``) to a probability.
-
-    :ivar internal_error_rate: probability of InternalServerException (500).
-    :ivar timeout_rate: probability of RequestTimeoutException (408).
-    :ivar throttle_rate: probability of ThrottlingException (429), on top of rate limits.
-    :ivar failing_read_sets: read set ID -> message: its activation source FAILS with it.
-    :ivar fail_jobs_containing: read set ID -> message: jobs holding it end FAILED.
-    :ivar fail_next_jobs: the next N started jobs end FAILED with ``job_failure_message``.
-    :ivar delay_next_jobs: the next N started jobs stay SUBMITTED ``delay_seconds`` longer.
-    :ivar delay_jobs_containing: jobs holding one of these read sets are delayed the same way.
-    :ivar access_denied_stores: store IDs whose every request is AccessDeniedException.
-    """
-
-    internal_error_rate: Dict[str, float] = field(default_factory=dict)
-    timeout_rate: Dict[str, float] = field(default_factory=dict)
-    throttle_rate: Dict[str, float] = field(default_factory=dict)
-    failing_read_sets: Dict[str, str] = field(default_factory=dict)
-    fail_jobs_containing: Dict[str, str] = field(default_factory=dict)
-    fail_next_jobs: int = 0
-    job_failure_message: str = "Activation job failed: internal error (injected fault)"
-    delay_next_jobs: int = 0
-    delay_jobs_containing: Set[str] = field(default_factory=set)
-    delay_seconds: float = 3600.0
-    access_denied_stores: Set[str] = field(default_factory=set)
-
-    def update(self, **changes: Any) -> None:
-        """Replace the named fault settings (others keep their value).
-
-        :raises TypeError: on an unknown setting name.
-        :raises ValueError: on a bad value (probability outside 0..1, negative count).
-        """
-        for key, value in changes.items():
-            if key not in self.__dataclass_fields__:
-                raise TypeError(f"unknown fault {key!r}; known faults: {sorted(self.__dataclass_fields__)}")
-            if key in ("internal_error_rate", "timeout_rate", "throttle_rate"):
-                value = _rate_map(value if value is not None else 0.0, key)
-            elif key in ("failing_read_sets", "fail_jobs_containing"):
-                if isinstance(value, Mapping):
-                    value = {str(k): str(v) for k, v in value.items()}
-                else:  # a list of IDs: default message
-                    value = {str(k): "Activation failed: read set could not be restored from archive (injected fault)" for k in (value or [])}
-            elif key in ("delay_jobs_containing", "access_denied_stores"):
-                value = {str(v) for v in (value or [])}
-            elif key in ("fail_next_jobs", "delay_next_jobs"):
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise ValueError(f"{key} must be an integer >= 0, got {value!r}")
-            elif key == "delay_seconds":
-                value = float(value)
-                if not value >= 0:
-                    raise ValueError(f"delay_seconds must be >= 0, got {value!r}")
-            elif key == "job_failure_message":
-                value = str(value)
-            setattr(self, key, value)
-
-
-class TokenBucket:
-    """A token bucket on the emulated clock: ``rate_per_s`` tokens per emulated second,
-    capacity ``max(1, rate_per_s)``; rate 0 means unlimited."""
-
-    def __init__(self, rate_per_s: float, now_s: float) -> None:
-        if rate_per_s < 0:
-            raise ValueError(f"rate_limit must be >= 0 requests per second (0 = unlimited), got {rate_per_s!r}")
-        self.rate_per_s = float(rate_per_s)
-        self.capacity = max(1.0, self.rate_per_s)
-        self.tokens = self.capacity
-        self.last_s = now_s
-
-    def take(self, now_s: float) -> bool:
-        """Take one token; False when empty (the caller throttles)."""
-        if self.rate_per_s <= 0:
-            return True
-        if now_s > self.last_s:
-            self.tokens = min(self.capacity, self.tokens + (now_s - self.last_s) * self.rate_per_s)
-            self.last_s = now_s
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
 
 
 def _json_default(value: Any) -> Any:
@@ -274,7 +165,10 @@ class Backend:
     :param jitter: fraction (0..1) of +- random variation of each source's duration.
     :param random_seed: seed of the ID, jitter and fault random sources.
     :param region: region used in ARNs.
-    :raises ValueError: on negative durations or quotas, or jitter outside 0..1.
+    :param profile: behaviour profile: a name of :data:`~.profiles.PROFILES`, a
+        :class:`~.profiles.Behaviour` or a dict of its fields.
+    :raises ValueError: on negative durations or quotas, jitter outside 0..1, or an
+        unknown profile.
     """
 
     def __init__(
@@ -288,12 +182,14 @@ class Backend:
         jitter: float = 0.1,
         random_seed: int = 0,
         region: str = "us-east-1",
+        profile: Any = "default",
     ) -> None:
         for name, value in (("activation_seconds", activation_seconds), ("queue_seconds", queue_seconds)):
             if not (isinstance(value, (int, float)) and value >= 0):
                 raise ValueError(f"{name} must be a number of emulated seconds >= 0, got {value!r}")
         if not (isinstance(jitter, (int, float)) and 0 <= jitter <= 1):
             raise ValueError(f"jitter must be a fraction between 0 and 1 (0.1 = +-10%), got {jitter!r}")
+        self.profile_name, self.behaviour = resolve_profile(profile)
         self.clock = clock
         self.lock = threading.RLock()
         self.activation_seconds = float(activation_seconds)
@@ -313,7 +209,7 @@ class Backend:
         self._used_ids: Set[str] = set()
         self._next_archive_due_s = math.inf
         self.max_concurrent_jobs = 0
-        self._buckets: Dict[str, TokenBucket] = {}
+        self._limits = RateLimits()
         self.set_quota(max_concurrent_jobs=max_concurrent_jobs, rate_limit=rate_limit)
 
     # ------------------------------------------------------------ plumbing
@@ -385,22 +281,55 @@ class Backend:
                     raise ValueError(f"max_concurrent_jobs must be an integer >= 0, got {max_concurrent_jobs!r}")
                 self.max_concurrent_jobs = max_concurrent_jobs
             if rate_limit is not None:
-                now_s = self.clock.now()
-                families = sorted(set(FAMILIES.values()))
-                rates = dict(rate_limit) if isinstance(rate_limit, Mapping) else {f: rate_limit for f in families}
-                for fam, rate in rates.items():
-                    if fam not in families:
-                        raise ValueError(f"rate_limit: unknown family {fam!r}; use one of {families}")
-                    try:
-                        value = float(rate)
-                    except (TypeError, ValueError):
-                        raise ValueError(f"rate_limit[{fam!r}] must be requests per second >= 0, got {rate!r}") from None
-                    self._buckets[fam] = TokenBucket(value, now_s)
+                self._limits.set(rate_limit, self.clock.now())
 
     @property
     def rate_limits(self) -> Dict[str, float]:
         """Current requests-per-emulated-second limit of each family (0 = unlimited)."""
-        return {fam: b.rate_per_s for fam, b in self._buckets.items()}
+        return self._limits.rates
+
+    def set_profile(self, profile: Any) -> str:
+        """Switch the behaviour profile (a name, a Behaviour or a dict of its fields);
+        applies from the next request or event on. Returns the profile's name.
+
+        :raises ValueError, TypeError: unknown profile name or bad field (see
+            :func:`~.profiles.resolve_profile`).
+        """
+        name, behaviour = resolve_profile(profile)
+        with self.lock:
+            self.profile_name, self.behaviour = name, behaviour
+        return name
+
+    def cancel_job(self, job_id: str, cancelling_s: float = 5.0) -> Dict[str, Any]:
+        """Cancel an activation job as a console user would (there is no cancel API).
+
+        The job is CANCELLING at once (its sources stop progressing and it still counts
+        toward the concurrent-job quota), then CANCELLED ``cancelling_s`` emulated
+        seconds later, with ``completionTime``; sources not FINISHED or FAILED keep their
+        status (NOT_STARTED or IN_PROGRESS) with no message, and their read sets that
+        this job was activating become ARCHIVED again.
+
+        :returns: the job as a plain dict (see :meth:`job_dicts`).
+        :raises KeyError: unknown job ID. :raises ValueError: the job already ended or is
+            cancelling, or ``cancelling_s`` is negative.
+        """
+        try:
+            delay_s = float(cancelling_s)
+        except (TypeError, ValueError):
+            delay_s = -1.0
+        if isinstance(cancelling_s, bool) or not 0 <= delay_s < math.inf:
+            raise ValueError(f"cancelling_s must be a finite number of emulated seconds >= 0, got {cancelling_s!r}")
+        with self.lock:
+            now_s = self.tick()
+            job = self.jobs.get(job_id)
+            if job is None:
+                raise KeyError(f"activation job {job_id!r} does not exist; Emulator.jobs() lists the jobs")
+            if job.status not in ACTIVE_JOB_STATUSES:
+                raise ValueError(f"activation job {job_id} is {job.status}; only SUBMITTED or IN_PROGRESS jobs can be cancelled")
+            job.status, job.status_message = "CANCELLING", "Cancellation requested"
+            self._push(now_s + delay_s, self._job_cancelled, job.id)
+            self.tick()
+            return job.as_dict()
 
     def seed(self, source: Any) -> List[str]:
         """Load stores and read sets from a seed (see :mod:`.seed`); returns the store IDs.
@@ -524,14 +453,17 @@ class Backend:
 
     def _job_start(self, at_s: float, job_id: str) -> None:
         job = self.jobs[job_id]
+        if job.status != "SUBMITTED":  # cancelled while queued
+            return
         store = self.stores.get(job.store_id)
         job.status = "IN_PROGRESS"
+        job.started = True
         for idx, src in enumerate(job.sources):
             rs = store.read_sets.get(src.read_set_id) if store else None
             if rs is None:
                 src.status, src.status_message = "FAILED", f"Read set {src.read_set_id} was not found in sequence store {job.store_id}"
             elif rs.status in ("ACTIVE", "ACTIVATING"):
-                src.status, src.status_message = "FINISHED", f"Read set is already {rs.status}; no activation needed"
+                src.status, src.status_message = self.behaviour.source_outcome_not_archived(rs.status)
                 self._touch(rs, at_s)
             elif rs.status != "ARCHIVED":
                 src.status, src.status_message = "FAILED", f"Read set is {rs.status}; only ARCHIVED read sets can be activated"
@@ -554,7 +486,7 @@ class Backend:
     def _source_finish(self, at_s: float, job_id: str, idx: int) -> None:
         job = self.jobs[job_id]
         src = job.sources[idx]
-        if src.status != "IN_PROGRESS":
+        if src.status != "IN_PROGRESS" or job.status != "IN_PROGRESS":
             return
         store = self.stores.get(job.store_id)
         rs = store.read_sets.get(src.read_set_id) if store else None
@@ -565,11 +497,31 @@ class Backend:
             state = rs.status if rs is not None else "gone"
             src.status, src.status_message = "FAILED", f"Read set is {state}; activation was interrupted"
         else:
+            src.status, src.status_message = "FINISHED", "Read set activated"
+            lag_s = self.behaviour.activating_lag_s
+            if lag_s > 0:
+                self._push(at_s + lag_s, self._lag_done, job.id, job.store_id, rs.id)
+            else:
+                self._lag_done(at_s, job.id, job.store_id, rs.id)
+        self._maybe_complete(job, at_s)
+
+    def _lag_done(self, at_s: float, job_id: str, store_id: str, rid: str) -> None:
+        store = self.stores.get(store_id)
+        rs = store.read_sets.get(rid) if store else None
+        if rs is not None and rs.status == "ACTIVATING" and rs.activating_job == job_id:
             rs.status = "ACTIVE"
             rs.activating_job = None
             self._touch(rs, at_s)
-            src.status, src.status_message = "FINISHED", "Read set activated"
-        self._maybe_complete(job, at_s)
+
+    def _job_cancelled(self, at_s: float, job_id: str) -> None:
+        job = self.jobs[job_id]
+        store = self.stores.get(job.store_id)
+        for src in job.sources:
+            if src.status in ("NOT_STARTED", "IN_PROGRESS"):
+                self._release(job, store.read_sets.get(src.read_set_id) if store else None)
+        job.status, job.status_message = "CANCELLED", "Job cancelled before all read sets were activated"
+        job.completion_time_s = at_s
+        self._active_jobs.discard(job.id)
 
     def _job_fail(self, at_s: float, job_id: str) -> None:
         job = self.jobs[job_id]
@@ -608,24 +560,9 @@ class Backend:
             AccessDeniedException: as configured.
         """
         now_s = self.tick()
-        family = FAMILIES[operation]
-        bucket = self._buckets[family]
-        if not bucket.take(now_s):
-            raise exc.ThrottlingException(
-                f"Rate exceeded: {operation} is limited to {bucket.rate_per_s:g} requests per second; retry with backoff")
-        f = self.faults
-        for rates, error, text in (
-            (f.throttle_rate, exc.ThrottlingException, "Rate exceeded (injected fault); retry with backoff"),
-            (f.internal_error_rate, exc.InternalServerException, "An internal error occurred (injected fault); retry the request"),
-            (f.timeout_rate, exc.RequestTimeoutException, "The request timed out (injected fault); retry the request"),
-        ):
-            if rates:
-                p = rates.get(operation, rates.get("*", 0.0))
-                if p and self._fault_rng.random() < p:
-                    raise error(text)
-        if store_id is not None and store_id in f.access_denied_stores:
-            raise exc.AccessDeniedException(
-                f"User is not authorized to perform omics:{operation} on sequence store {store_id} (injected fault); check the IAM policy")
+        self.faults.admit_first(operation)
+        self._limits.admit(operation, now_s)
+        self.faults.admit(operation, store_id, self._fault_rng)
         return now_s
 
     def call(self, operation: str, params: Dict[str, Any]) -> Dict[str, Any]:
@@ -636,7 +573,11 @@ class Backend:
         handler = getattr(self, "op_" + operation)
         with self.lock:
             now_s = self.admit(operation, params.get("sequenceStoreId") or (params.get("id") if operation == "GetSequenceStore" else None))
-            return handler(params, now_s)
+            result = handler(params, now_s)
+            if operation == "StartReadSetActivationJob" and self.faults.take_lost_start():
+                raise exc.InternalServerException(
+                    "An internal error occurred (injected fault lose_start_responses); retry the request")
+            return result
 
     # ------------------------------------------------------------ helpers
 
@@ -651,29 +592,52 @@ class Backend:
         arn = f"arn:aws:omics:{self.region}:{ACCOUNT_ID}:sequenceStore/{store_id}"
         return arn + (f"/readSet/{read_set_id}" if read_set_id else "")
 
-    def _paginate(self, items: Sequence[Any], key: Callable[[Any], tuple], params: Mapping[str, Any], scope: str) -> Tuple[List[Any], Optional[str]]:
-        max_results = params.get("maxResults") or 100
+    def _paginate(self, items: Sequence[Any], params: Mapping[str, Any], scope: str, operation: str) -> Tuple[List[Any], Optional[str]]:
+        """One page of ``items`` per the request's maxResults/nextToken and the behaviour
+        profile (order, page size, empty pages) and the ``stuck_next_token`` fault.
+
+        nextToken is base64 JSON ``{"after": sort key of the last item served (None:
+        the start), "f": fingerprint of scope, filter and order, "e": empty pages
+        served at this position}``.
+
+        :raises ValidationException: a malformed token, or one issued for another
+            filter, resource or order.
+        """
+        behaviour = self.behaviour
+        key = behaviour.order_key(scope)
+        limit = behaviour.page_limit(params.get("maxResults"))
         fingerprint = hashlib.sha256(
-            json.dumps([scope, params.get("filter")], sort_keys=True, default=_json_default).encode()
+            json.dumps([scope, params.get("filter"), behaviour.list_order], sort_keys=True, default=_json_default).encode()
         ).hexdigest()[:16]
-        ordered = sorted(items, key=key)
         token = params.get("nextToken")
+        after: Optional[tuple] = None
+        served = 0
         if token:
             try:
                 data = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
-                after, token_fp = tuple(data["after"]), data["f"]
+                after = tuple(data["after"]) if data["after"] is not None else None
+                token_fp, served = data["f"], int(data.get("e", 0))
             except (ValueError, KeyError, TypeError):
                 raise exc.ValidationException(
                     f"Invalid nextToken {token[:40]!r}; pass the nextToken of the previous response unchanged") from None
             if token_fp != fingerprint:
                 raise exc.ValidationException(
                     "nextToken was issued for a different filter or resource; repeat the first request without nextToken")
+
+        def encode(position: Optional[tuple], empties: int) -> str:
+            payload = json.dumps({"after": list(position) if position is not None else None, "f": fingerprint, "e": empties})
+            return base64.urlsafe_b64encode(payload.encode()).decode()
+
+        stuck = self.faults.stuck(operation)
+        if served < behaviour.empty_pages:
+            return [], (token if stuck and token else encode(after, served + 1))
+        ordered = sorted(items, key=key)
+        if after is not None:
             ordered = [it for it in ordered if key(it) > after]
-        page = ordered[:max_results]
-        next_token = None
-        if len(ordered) > max_results:
-            payload = json.dumps({"after": list(key(page[-1])), "f": fingerprint}).encode()
-            next_token = base64.urlsafe_b64encode(payload).decode()
+        page = ordered[:limit]
+        next_token = encode(key(page[-1]), 0) if len(ordered) > limit else None
+        if stuck:
+            next_token = token or next_token or encode(key(page[-1]) if page else after, 0)
         return page, next_token
 
     @staticmethod
@@ -718,7 +682,7 @@ class Backend:
             and (flt.get("name") is None or s.name == flt["name"])
             and (flt.get("status") in (None, "ACTIVE"))
         ]
-        page, token = self._paginate(items, lambda s: (s.creation_time_s, s.id), p, "stores")
+        page, token = self._paginate(items, p, "stores", "ListSequenceStores")
         return {"sequenceStores": [self._store_out(s) for s in page], "nextToken": token}
 
     def op_GetReadSetMetadata(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
@@ -738,17 +702,24 @@ class Backend:
             rs for rs in store.read_sets.values()
             if all(getattr(rs, attr) == want for attr, want in checks) and self._in_window(rs.creation_time_s, flt)
         ]
-        page, token = self._paginate(items, lambda r: (r.creation_time_s, r.id), p, "readsets:" + store.id)
+        page, token = self._paginate(items, p, "readsets:" + store.id, "ListReadSets")
         return {"readSets": [self._read_set_out(r) for r in page], "nextToken": token}
 
     def op_StartReadSetActivationJob(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
         store = self._store(p["sequenceStoreId"])
         ids = [s["readSetId"] for s in p["sources"]]
         token = p.get("clientToken")
-        if token is not None:
+        reuse = self.behaviour.reused_token
+        if token is not None and reuse != "ignored":
             existing_id = self._tokens.get((store.id, token))
             existing = self.jobs.get(existing_id) if existing_id else None
             if existing is not None and now_s - existing.creation_time_s < CLIENT_TOKEN_TTL_S:
+                if reuse == "conflict":
+                    raise exc.ConflictException(
+                        f"clientToken {token!r} was already used: token already used; use a new clientToken")
+                if reuse == "mismatch":
+                    raise exc.ValidationException(
+                        f"clientToken {token!r} was already used for another request; use a new clientToken")
                 if sorted(s.read_set_id for s in existing.sources) == sorted(ids):
                     return self._job_start_out(existing)
                 raise exc.ValidationException(
@@ -797,7 +768,10 @@ class Backend:
     def op_GetReadSetActivationJob(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
         job = self._job(self._store(p["sequenceStoreId"]), p["id"])
         d = job.as_dict()
-        return {k: d[k] for k in ("id", "sequenceStoreId", "status", "statusMessage", "creationTime", "completionTime", "sources")}
+        out = {k: d[k] for k in ("id", "sequenceStoreId", "status", "statusMessage", "creationTime", "completionTime", "sources")}
+        if not self.behaviour.lists_sources(job.status, job.started):
+            out["sources"] = []
+        return out
 
     def op_ListReadSetActivationJobs(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
         store = self._store(p["sequenceStoreId"])
@@ -807,7 +781,7 @@ class Backend:
             if j.store_id == store.id and (flt.get("status") is None or j.status == flt["status"])
             and self._in_window(j.creation_time_s, flt)
         ]
-        page, token = self._paginate(items, lambda j: (j.creation_time_s, j.id), p, "jobs:" + store.id)
+        page, token = self._paginate(items, p, "jobs:" + store.id, "ListReadSetActivationJobs")
         return {
             "activationJobs": [
                 {"id": j.id, "sequenceStoreId": j.store_id, "status": j.status, "creationTime": j.creation_time_s,

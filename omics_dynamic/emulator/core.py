@@ -58,7 +58,11 @@ class Emulator:
     :param access_key_id: accepted access key ID (default ``test``).
     :param secret_access_key: its secret (default ``test``).
     :param log_requests: write one line per request to ``log_stream`` (stderr).
-    :raises ValueError: on invalid durations, quotas or time scale.
+    :param profile: behaviour profile where AWS's docs are silent: a name of
+        :data:`~.profiles.PROFILES` (``"default"``, ``"token-conflict"``,
+        ``"token-mismatch"``, ``"token-ignored"``, ``"paging"``, ``"lagging"``), a
+        :class:`~.profiles.Behaviour`, or a dict of its fields.
+    :raises ValueError: on invalid durations, quotas, time scale or profile.
     :raises SeedError: on a malformed seed.
     """
 
@@ -79,6 +83,7 @@ class Emulator:
         secret_access_key: str = "test",
         log_requests: bool = False,
         log_stream: Optional[TextIO] = None,
+        profile: Any = "default",
     ) -> None:
         self.clock: Clock = ManualClock() if manual_clock else ScaledClock(time_scale)
         self.backend = Backend(
@@ -89,6 +94,7 @@ class Emulator:
             rate_limit=rate_limit,
             jitter=jitter,
             random_seed=random_seed,
+            profile=profile,
         )
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
@@ -99,7 +105,7 @@ class Emulator:
             access_key_id=access_key_id,
             secret_access_key=secret_access_key,
             log_stream=(log_stream or sys.stderr) if log_requests else None,
-            admin=self._admin,
+            admin=self.handle_admin,
         )
         self._server: Any = None
         self._thread: Optional[threading.Thread] = None
@@ -127,6 +133,7 @@ class Emulator:
         """Stop serving and close the socket (idempotent)."""
         server, self._server = self._server, None
         if server is not None:
+            self.app.release_held()
             server.shutdown()
             server.server_close()
         if self._thread is not None:
@@ -235,22 +242,53 @@ class Emulator:
     def set_faults(self, **faults: Any) -> None:
         """Change injected faults while running; unnamed settings keep their value.
 
-        Keywords (see :class:`~.backend.Faults`): ``internal_error_rate``,
+        Keywords (see :class:`~.faults.Faults` for exact semantics): ``internal_error_rate``,
         ``timeout_rate``, ``throttle_rate`` (a probability 0..1 for every operation, or
         ``{operation: p}``); ``failing_read_sets`` (``{read_set_id: message}`` or list);
         ``fail_jobs_containing`` (``{read_set_id: message}`` or list); ``fail_next_jobs``
         (int); ``job_failure_message``; ``delay_next_jobs`` (int); ``delay_jobs_containing``
         (IDs); ``delay_seconds`` (emulated seconds, default 3600);
-        ``access_denied_stores`` (store IDs).
+        ``access_denied_stores`` (store IDs); ``throttle_next`` (``{operation or "*": n}``);
+        ``lose_start_responses`` (int); ``stuck_next_token`` (``{list operation: True}``);
+        ``hold_response_s`` (``{operation or "*": real seconds}``).
 
         :raises TypeError: unknown keyword. :raises ValueError: bad value.
         """
         with self.backend.lock:
             self.backend.faults.update(**faults)
 
+    @property
+    def profile(self) -> str:
+        """Name of the behaviour profile in force (``"custom"`` for an unnamed Behaviour)."""
+        return self.backend.profile_name
+
+    @property
+    def behaviour(self) -> Any:
+        """The :class:`~.profiles.Behaviour` in force."""
+        return self.backend.behaviour
+
+    def set_profile(self, profile: Any) -> str:
+        """Switch the behaviour profile while running (a name of
+        :data:`~.profiles.PROFILES`, a :class:`~.profiles.Behaviour` or a dict of its
+        fields); applies from the next request or job event on. Returns its name.
+
+        :raises ValueError: unknown profile name or bad value. :raises TypeError: unknown field.
+        """
+        return self.backend.set_profile(profile)
+
+    def cancel_job(self, job_id: str, cancelling_s: float = 5.0) -> Dict[str, Any]:
+        """Cancel an activation job as a console user would (HealthOmics has no cancel API):
+        CANCELLING now, CANCELLED ``cancelling_s`` emulated seconds later; sources not
+        finished keep their status and their read sets become ARCHIVED again. See
+        :meth:`.backend.Backend.cancel_job`. Returns the job as in :meth:`jobs`.
+
+        :raises KeyError: unknown job. :raises ValueError: job already ended or cancelling.
+        """
+        return self.backend.cancel_job(job_id, cancelling_s)
+
     def clear_faults(self) -> None:
         """Remove every injected fault."""
-        from .backend import Faults
+        from .faults import Faults
 
         with self.backend.lock:
             self.backend.faults = Faults()
@@ -263,7 +301,9 @@ class Emulator:
     # ------------------------------------------------------------ admin API
 
     def state(self) -> Dict[str, Any]:
-        """Snapshot for the admin API: now, counters, jobs, quotas."""
+        """Snapshot for the admin API: now, counters, jobs, quotas, profile, faults."""
+        with self.backend.lock:
+            faults = self.backend.faults.as_dict()
         return {
             "now": self.now(),
             "calls": dict(self.calls),
@@ -272,9 +312,35 @@ class Emulator:
             "rateLimits": self.backend.rate_limits,
             "maxConcurrentJobs": self.backend.max_concurrent_jobs,
             "storeIds": list(self.store_ids),
+            "profile": self.profile,
+            "behaviour": self.behaviour.as_dict(),
+            "faults": faults,
         }
 
-    def _admin(self, request: Request, action: str, body: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    def handle_admin(self, request: Request, action: str, body: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+        """The admin HTTP API: ``/_emulator/<action>``, unsigned, loopback clients only
+        (the server answers others 403), JSON in and out. Each action calls the method
+        of this class with the same meaning:
+
+        * ``GET  /_emulator/state`` -> :meth:`state`: ``{"now", "calls", "outcomes"
+          ({"Operation:Outcome": n}), "jobs", "rateLimits", "maxConcurrentJobs",
+          "storeIds", "profile", "behaviour", "faults"}``
+        * ``GET  /_emulator/read-sets?storeId=...`` -> ``{readSetId: status}``
+        * ``GET  /_emulator/profile`` -> ``{"profile": name, "behaviour": {field: value}}``
+        * ``POST /_emulator/archive`` ``{"storeId", "readSetIds": [...]}`` -> ``{"archived": n}``
+        * ``POST /_emulator/advance`` ``{"seconds": s}`` -> ``{"now": t}``
+        * ``POST /_emulator/faults``  keyword arguments of :meth:`set_faults` -> ``{"ok": true}``
+        * ``POST /_emulator/quota``   ``{"max_concurrent_jobs": q, "rate_limit": r}`` -> ``{"ok": true}``
+        * ``POST /_emulator/profile`` ``{"profile": name or {field: value}}`` (:meth:`set_profile`)
+          -> ``{"profile": name, "behaviour": {...}}``
+        * ``POST /_emulator/cancel-job`` ``{"job_id", "cancelling_s"?}`` (:meth:`cancel_job`)
+          -> the job
+        * ``POST /_emulator/read-set-status`` ``{"storeId", "readSetId", "status"}`` -> ``{"ok": true}``
+        * ``POST /_emulator/reset``   clears counters and faults (not the profile) -> ``{"ok": true}``
+
+        :returns: the JSON answer, or None for an unknown action (404 UnknownOperationException).
+        :raises KeyError, ValueError, TypeError: a missing or bad field (400 ValidationException).
+        """
         method = request.method
         if method == "GET" and action == "state":
             return self.state()
@@ -283,6 +349,8 @@ class Emulator:
             if not store_id:
                 raise ValueError("storeId query parameter is required, e.g. /_emulator/read-sets?storeId=1234567890")
             return self.read_set_statuses(store_id)
+        if method == "GET" and action == "profile":
+            return {"profile": self.profile, "behaviour": self.behaviour.as_dict()}
         if method != "POST":
             return None
         if action == "archive":
@@ -296,6 +364,15 @@ class Emulator:
         if action == "quota":
             self.set_quota(**{k: body[k] for k in ("max_concurrent_jobs", "rate_limit") if k in body})
             return {"ok": True}
+        if action == "profile":
+            if "profile" not in body:
+                raise KeyError('profile is required, e.g. {"profile": "paging"} or {"profile": {"page_size": 7}}')
+            self.set_profile(body["profile"])
+            return {"profile": self.profile, "behaviour": self.behaviour.as_dict()}
+        if action == "cancel-job":
+            if "job_id" not in body:
+                raise KeyError('job_id is required, e.g. {"job_id": "1234567890", "cancelling_s": 5}')
+            return self.cancel_job(str(body["job_id"]), body.get("cancelling_s", 5.0))
         if action == "reset":
             self.reset_counters()
             self.clear_faults()

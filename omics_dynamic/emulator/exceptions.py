@@ -6,6 +6,7 @@ Tree::
     +-- ValidationException         400  (model shape)
     +-- AccessDeniedException       403  (model shape)
     +-- ResourceNotFoundException   404  (model shape)
+    +-- ConflictException           409  (model shape; not listed for the operations we emulate)
     +-- RequestTimeoutException     408  (model shape)
     +-- ServiceQuotaExceededException 402 (model shape)
     +-- ThrottlingException         429  (model shape)
@@ -29,6 +30,7 @@ __all__ = [
     "ValidationException",
     "AccessDeniedException",
     "ResourceNotFoundException",
+    "ConflictException",
     "RequestTimeoutException",
     "ServiceQuotaExceededException",
     "ThrottlingException",
@@ -64,6 +66,7 @@ def _model_error(name: str) -> type:
 ValidationException = _model_error("ValidationException")
 AccessDeniedException = _model_error("AccessDeniedException")
 ResourceNotFoundException = _model_error("ResourceNotFoundException")
+ConflictException = _model_error("ConflictException")
 RequestTimeoutException = _model_error("RequestTimeoutException")
 ServiceQuotaExceededException = _model_error("ServiceQuotaExceededException")
 ThrottlingException = _model_error("ThrottlingException")

@@ -6,16 +6,13 @@ boto3 raises ``client.exceptions.<Code>``. Unknown method/path:
 404 ``UnknownOperationException``. Unexpected bugs answer 500 InternalServerException
 (and are logged), never an HTML page.
 
-Admin API (unsigned, loopback clients only), under ``/_emulator/``:
+The ``hold_response_s`` fault is applied here: the answer, already computed, waits that
+many real seconds in the request's own thread (the backend's lock is not held, so other
+requests are served meanwhile); :meth:`EmulatorApp.release_held` ends every hold (on stop).
 
-* ``GET  /_emulator/state`` -> ``{"now", "calls", "outcomes", "jobs", "rateLimits", "maxConcurrentJobs"}``
-  (outcomes as ``{"Operation:Outcome": n}``)
-* ``POST /_emulator/archive`` ``{"storeId", "readSetIds": [...]}``
-* ``POST /_emulator/advance`` ``{"seconds": s}`` -> ``{"now": t}``
-* ``POST /_emulator/faults``  keyword arguments of ``Emulator.set_faults``
-* ``POST /_emulator/quota``   ``{"max_concurrent_jobs": q, "rate_limit": r}``
-* ``POST /_emulator/reset``   clears counters and faults
-* ``GET  /_emulator/read-sets?storeId=...`` -> ``{readSetId: status}``
+Paths under ``/_emulator/`` go to the admin handler (unsigned, loopback clients only;
+its actions are documented in :meth:`omics_dynamic.emulator.core.Emulator.handle_admin`); a
+malformed admin body or a bad value answers 400 ValidationException.
 """
 
 from __future__ import annotations
@@ -57,7 +54,8 @@ class EmulatorApp:
     :param access_key_id: the only accepted access key ID.
     :param secret_access_key: its secret (signatures are verified with it).
     :param log_stream: where one line per request is written (None: no request log).
-    :param admin: callable handling ``/_emulator/`` paths (set by ``Emulator``).
+    :param admin: ``admin(request, action, body) -> JSON-ready dict or None`` for
+        ``/_emulator/<action>`` paths (``Emulator.handle_admin``).
     """
 
     def __init__(
@@ -67,7 +65,7 @@ class EmulatorApp:
         access_key_id: str,
         secret_access_key: str,
         log_stream: Optional[TextIO] = None,
-        admin: Optional[Callable[[Request, str], Response]] = None,
+        admin: Optional[Callable[[Request, str, Dict[str, Any]], Optional[Dict[str, Any]]]] = None,
     ) -> None:
         self.backend = backend
         self.access_key_id = access_key_id
@@ -77,6 +75,11 @@ class EmulatorApp:
         self.calls: Counter = Counter()
         self.outcomes: Counter = Counter()
         self._counter_lock = threading.Lock()
+        self._release = threading.Event()
+
+    def release_held(self) -> None:
+        """End every held answer now and hold none from here on (the server is stopping)."""
+        self._release.set()
 
     def reset_counters(self) -> None:
         """Zero :attr:`calls` and :attr:`outcomes`."""
@@ -117,6 +120,9 @@ class EmulatorApp:
             response = _json_response(500, {"message": f"Internal error in emulator: {err}"}, request_id, "InternalServerException")
         if operation not in ("-", "admin"):
             self._count(operation, outcome)
+            hold_s = self.backend.faults.hold_s(operation)
+            if hold_s > 0:
+                self._release.wait(hold_s)
         if self.log_stream is not None:
             elapsed_ms = (time.perf_counter() - started) * 1000
             try:
@@ -160,8 +166,9 @@ class EmulatorApp:
                     return _json_response(400, {"message": "admin body must be a JSON object"}, request_id, "ValidationException")
                 if not isinstance(body, dict):
                     return _json_response(400, {"message": "admin body must be a JSON object"}, request_id, "ValidationException")
+        assert self.admin is not None  # __call__ routes here only when set
         try:
-            result = self.admin(request, action, body)  # type: ignore[misc]
+            result = self.admin(request, action, body)
         except (KeyError, ValueError, TypeError) as err:
             message = err.args[0] if err.args else str(err)
             return _json_response(400, {"message": str(message)}, request_id, "ValidationException")
