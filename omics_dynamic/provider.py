@@ -33,7 +33,7 @@ from pulumi.dynamic import (
 
 from .activation import ActivationResult, ActivationRun, read_statuses, stderr_reporter
 from .aws import MonotonicClock, OmicsApi, ProviderSettings, make_client, shared_rate_budget
-from .errors import AwsCallError
+from .errors import AwsCallError, BudgetExhaustedError
 from .planning import (
     INPUT_KEYS,
     REPLACE_KEYS,
@@ -61,6 +61,8 @@ OUTPUT_KEYS = (
 #: How long diff's live observation "all ACTIVE" lets a following update skip AWS calls
 #: (seconds; the engine calls Diff then Update in one provider process, rule 1).
 LIVE_OBSERVATION_TTL_S = 600.0
+#: Real seconds diff's live status check may take in all before it falls back to state.
+LIVE_CHECK_TIMEOUT_S = 20.0
 _live_all_active: dict[str, float] = {}
 _live_lock = threading.Lock()
 
@@ -153,11 +155,23 @@ class ReadSetActivationProvider(ResourceProvider):
         return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=False)
 
     def _live_reason(self, id_: str, name: str, news: dict[str, Any]) -> Optional[str]:
-        """Ask HealthOmics for the read sets' statuses; a reason when some are not ACTIVE."""
+        """Ask HealthOmics for the read sets' statuses; a reason when some are not ACTIVE.
+
+        Bounded by :data:`LIVE_CHECK_TIMEOUT_S` real seconds in all (plus a call's answer
+        in flight, :data:`~omics_dynamic.aws.CALL_SLACK_REAL_S`): an endpoint that drops
+        connections, never answers, or throttles makes diff fall back to state within that
+        bound, saying so; a preview never waits for botocore's full retries (12 attempts of
+        up to 60 s read timeout each).
+        """
         store = news["sequence_store_id"]
         try:
             api = self._api(news.get("region"))
+            api.bound(api.clock.now() + LIVE_CHECK_TIMEOUT_S * self.settings.time_scale)
             current = read_statuses(api, store, news["read_set_ids"])
+        except BudgetExhaustedError as err:
+            _say(name, f"warning: live status check got no usable answer within "
+                       f"{LIVE_CHECK_TIMEOUT_S:g}s ({err}); using state only")
+            return None
         except Exception as err:  # noqa: BLE001 - a live check never blocks a preview
             _say(name, f"warning: live status check failed, using state only: {err}")
             return None
