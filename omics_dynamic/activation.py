@@ -247,7 +247,7 @@ class _ProgressListener(ApiListener):
         run._say(("backoff", operation, error.code, in_a_row), lambda: (
             f"{run.name}: HealthOmics answered {operation} with {error.code} {in_a_row} time(s) in "
             f"a row after botocore's retries; backing off {format_duration(delay_s)} and going on "
-            f"(transient), {run._elapsed()} elapsed"))
+            f"(transient), {run._elapsed()} elapsed"), force=in_a_row == 1)  # a burst's start is news
 
     def on_waiting(self, operation: str, waited_real_s: float) -> None:
         run = self.run
