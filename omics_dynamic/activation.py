@@ -70,6 +70,7 @@ from .scheduling import (
     StartAttempts,
     format_duration,
     keep_listing,
+    listing_pays,
     order_by_listing,
     unlisted_sources_wait_s,
 )
@@ -109,6 +110,10 @@ GET_EACH_JOB_UP_TO = 2
 #: :meth:`ActivationRun._found_after`).
 FOUND_MARGIN_S = 2.0
 
+#: Seconds between progress lines without news: 25, so that with a call in between (paced,
+#: or retried) the person watching still gets a line at least every 30 s.
+HEARTBEAT_S = 25.0
+
 #: Seconds between looks at in-flight jobs whose sources are not listed yet.
 UNLISTED_POLL_S = 5.0
 
@@ -120,7 +125,8 @@ _TOKEN_WORDS = re.compile(r"token|idempot", re.IGNORECASE)
 
 def read_statuses(api: OmicsApi, store: str, ids: Iterable[str],
                   page_of: Optional[dict[str, int]] = None,
-                  on_progress: Optional[Callable[[int, int], None]] = None) -> dict[str, str]:
+                  on_progress: Optional[Callable[[int, int], None]] = None,
+                  listing: bool = True) -> dict[str, str]:
     """Current status of each read set, with the fewest calls.
 
     Lists the store (ListReadSets, 100 per page) while that is cheaper than one
@@ -133,6 +139,7 @@ def read_statuses(api: OmicsApi, store: str, ids: Iterable[str],
     :param page_of: if given, receives read set ID -> 0-based page of the listing it was
         seen on (for :class:`~omics_dynamic.scheduling.ListingCursor`).
     :param on_progress: called with ``(known, total)`` after each page and each single read.
+    :param listing: False to read each ID (the caller knows a listing would cost more).
     :returns: read set ID -> status for every requested ID.
     :raises AwsCallError: on AWS errors (e.g. AccessDeniedException, a missing store).
     """
@@ -145,11 +152,11 @@ def read_statuses(api: OmicsApi, store: str, ids: Iterable[str],
         if on_progress is not None:
             on_progress(len(found), len(wanted))
 
-    if len(unknown) > SMALL_LOOKUP:
-        listing = api.read_set_pages(store)
+    if listing and len(unknown) > SMALL_LOOKUP:
+        listed = api.read_set_pages(store)
         try:
             while keep_listing(pages, len(unknown)):
-                page = next(listing, None)
+                page = next(listed, None)
                 if page is None:
                     break
                 pages += 1
@@ -267,7 +274,8 @@ class ActivationRun:
         create/update (so tokens repeat), different for a later re-activation.
     :param report: receives progress lines (default: stderr).
     :param poll: the polling schedule (default :class:`PollSchedule`; seconds on the clock).
-    :param progress: the progress cadence (default :class:`ProgressThrottle`).
+    :param progress: the progress cadence (default :class:`ProgressThrottle`: on change at
+        most every 5 s, else every :data:`HEARTBEAT_S`).
     :param now_iso: returns the ISO-8601 UTC time stamp of ``activated_at``.
     :param cancel: when set (by the provider's cancellation glue: the engine's Cancel RPC
         or SIGINT), the run stops within seconds: its waits wait on this event (through
@@ -296,7 +304,7 @@ class ActivationRun:
         self.generation = generation
         self.report = report
         self.poll = poll or PollSchedule()
-        self.progress = progress or ProgressThrottle()
+        self.progress = progress or ProgressThrottle(min_interval_s=5.0, heartbeat_s=HEARTBEAT_S)
         self.now_iso = now_iso
         self.cancel = cancel
         self.window = ConcurrencyWindow(inputs.max_concurrent_jobs, retry_after_s=self.poll.max_interval_s)
@@ -387,7 +395,7 @@ class ActivationRun:
             self._say(("adopt",), lambda: (
                 f"{self.name}: looking for activation jobs already in flight in sequence store "
                 f"{self.store}, {self._elapsed()} elapsed"))
-            covered = self._look_for_in_flight()
+            covered = self._look_for_in_flight("adopted")
             if self._unlisted and set(to_activate) - covered:
                 covered |= self._await_unlisted_sources()
         to_activate = [rid for rid in to_activate if rid not in covered]
@@ -443,6 +451,7 @@ class ActivationRun:
             if self.clock.now() >= self.deadline_s:
                 self._final_look()
                 return
+            self._say_summary()  # a heartbeat due now is not held back by the calls below
             self._poll_jobs()
             self._start_jobs()  # refill freed slots before spending time on confirmation
             self._confirm()
@@ -527,7 +536,7 @@ class ActivationRun:
         """The attempt's clientToken was used before: adopt what covers the chunk, then let
         the rest go to the next attempt, or fail it once the attempts are spent."""
         allowed = self.attempts.burn(ids, f"attempt {attempt}: {answer}")
-        covered = self._look_for_in_flight() if look_again else set()
+        covered = self._look_for_in_flight("found") if look_again else set()
         remaining = [rid for rid in ids if rid not in covered]
         if allowed or not remaining:
             return
@@ -546,20 +555,28 @@ class ActivationRun:
         """Our read sets that were not ACTIVE at the start."""
         return {rid for rid, status in self.initial.items() if status != "ACTIVE"}
 
-    def _look_for_in_flight(self) -> set[str]:
-        """Adopt the store's SUBMITTED and IN_PROGRESS jobs covering our read sets.
+    def _look_for_in_flight(self, origin: str) -> set[str]:
+        """Track the store's SUBMITTED and IN_PROGRESS jobs covering our read sets, as
+        ``origin``: "adopted" at the start; "found" later (created during the run), except
+        jobs in flight at the start whose sources were not listed then ("adopted").
 
         :returns: the read sets those jobs cover (now tracked as in flight).
         :raises ListingStuckError: when the jobs cannot be listed: starting without knowing
             them could duplicate one.
         """
         covered: set[str] = set()
+        read = 0
         for status in ("SUBMITTED", "IN_PROGRESS"):
             for item in self.api.list_jobs(self.store, status=status):
                 job_id = item["id"]
                 if job_id in self.origin or job_id in self._foreign:
                     continue
-                covered |= self._consider_job(job_id, self.api.get_job(self.store, job_id), "adopted")
+                covered |= self._consider_job(job_id, self.api.get_job(self.store, job_id),
+                                              "adopted" if job_id in self._unlisted else origin)
+                read += 1
+                self._say(("adopt", read), lambda: (
+                    f"{self.name}: looking for activation jobs in flight: {read} read, "
+                    f"{len(self.in_flight)} cover read sets of this resource, {self._elapsed()} elapsed"))
         return covered
 
     def _consider_job(self, job_id: str, detail: Mapping[str, Any], origin: str, track: bool = True) -> set[str]:
@@ -754,7 +771,8 @@ class ActivationRun:
                     f"{self.name}: confirming ACTIVE: {known}/{total} read sets read, "
                     f"{self._elapsed()} elapsed"))
 
-            for rid, status in read_statuses(self.api, self.store, left, on_progress=on_progress).items():
+            for rid, status in read_statuses(self.api, self.store, left, on_progress=on_progress,
+                                             listing=listing_pays(self.page_of, left)).items():
                 self._settle(rid, status)
         if self._requeue:
             ids = order_by_listing(self._requeue, self.page_of)
@@ -783,6 +801,10 @@ class ActivationRun:
                 if item.get("id") in self.unconfirmed:
                     self._settle(item["id"], item["status"])
             self.cursor.page_read(last=page.next_token is None)
+            pages = self.cursor.next_page
+            self._say(("confirm-pages", pages), lambda: (
+                f"{self.name}: confirming ACTIVE: {pages} page(s) of the store's listing read, "
+                f"{len(self.unconfirmed)} read sets left to confirm, {self._elapsed()} elapsed"))
 
     def _settle(self, rid: str, status: str) -> None:
         """Record one unconfirmed read set's current status and decide what it means.

@@ -23,6 +23,7 @@ __all__ = [
     "PollSchedule",
     "ProgressThrottle",
     "keep_listing",
+    "listing_pays",
     "ListingCursor",
     "order_by_listing",
     "format_duration",
@@ -318,6 +319,16 @@ class ProgressThrottle:
         return self._last_at + self.heartbeat_s
 
 
+def listing_pays(page_of: Mapping[str, int], ids: Iterable[str]) -> bool:
+    """Whether reading the store's listing is predicted to cost no more calls than one
+    GetReadSetMetadata per ID: every ID was seen by an earlier listing (``page_of``: ID ->
+    0-based page) and the pages up to the last of them are no more than the IDs."""
+    ids = list(ids)
+    if not ids or any(rid not in page_of for rid in ids):
+        return False
+    return max(page_of[rid] for rid in ids) + 1 <= len(ids)
+
+
 def keep_listing(pages_spent: int, unknown_remaining: int) -> bool:
     """Whether to fetch another ListReadSets page instead of one GetReadSetMetadata per ID.
 
@@ -348,6 +359,11 @@ class ListingCursor:
     this way reads the store's listing about once in all, and after the last job ends
     typically one page.
 
+    It is used only where it is the cheaper way: when the read sets it would confirm (busy
+    and ready at the start) are at least as many as the pages up to the last of them (one
+    GetReadSetMetadata each would cost that many calls). A few read sets spread over a large
+    store are not covered from the start.
+
     Read sets with no page, or whose page the cursor has passed, are not covered
     (:meth:`covers`): the caller confirms them another way (GetReadSetMetadata or a new
     listing, whichever is cheaper).
@@ -356,7 +372,9 @@ class ListingCursor:
     def __init__(self, page_of: Mapping[str, int], busy: Iterable[str] = (), ready: Iterable[str] = ()):
         self.page_of = dict(page_of)
         self.next_page = 0
-        self.exhausted = not self.page_of
+        busy, ready = list(busy), list(ready)
+        pages = [self.page_of[rid] for rid in set(busy) | set(ready) if rid in self.page_of]
+        self.exhausted = not pages or max(pages) + 1 > len(pages)
         self._busy_on: Counter = Counter()
         self._ready_on: Counter = Counter()
         self._ready_ahead = 0

@@ -18,6 +18,7 @@ from omics_dynamic.scheduling import (
     unlisted_sources_wait_s,
     format_duration,
     keep_listing,
+    listing_pays,
 )
 
 
@@ -205,8 +206,8 @@ def test_listing_cursor_reads_each_page_once_when_its_jobs_ended():
 
 
 def test_listing_cursor_skips_nothing_and_covers_only_listed_ids():
-    cursor = ListingCursor({"a": 0, "e": 3}, busy=["a"], ready=["e"])
-    # e waits on page 3; page 0 holds busy a: no read until a's job ends.
+    cursor = ListingCursor({"a": 0, "b": 3, "c": 3, "e": 3}, busy=["a"], ready=["b", "c", "e"])
+    # b, c, e wait on page 3; page 0 holds busy a: no read until a's job ends.
     assert not cursor.wants_page()
     cursor.mark_ready("a", was_busy=True)
     reads = 0
@@ -218,6 +219,16 @@ def test_listing_cursor_skips_nothing_and_covers_only_listed_ids():
     cursor.mark_busy("never-listed")  # ignored
     empty = ListingCursor({})
     assert empty.exhausted and not empty.wants_page()
+
+
+def test_listing_cursor_is_not_used_where_reading_each_read_set_is_cheaper():
+    # Two read sets to confirm, on pages 0 and 3: 4 pages cost more than 2 reads.
+    sparse = ListingCursor({"a": 0, "e": 3, "x": 1, "y": 2}, busy=["a"], ready=["e"])
+    assert sparse.exhausted and not sparse.covers("e")
+    dense = ListingCursor({"a": 0, "b": 1}, busy=["a"], ready=["b"])
+    assert not dense.exhausted and dense.covers("b")
+    assert listing_pays({"a": 0, "b": 1}, ["a", "b"]) and not listing_pays({"a": 0, "b": 5}, ["a", "b"])
+    assert not listing_pays({"a": 0}, ["a", "unseen"]) and not listing_pays({}, [])
 
 
 def test_listing_cursor_reset_gives_everything_back():
