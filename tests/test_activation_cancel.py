@@ -65,3 +65,22 @@ def test_cancel_wakes_a_real_wait_within_seconds(aws_test_env):
             run.run()
         assert time.monotonic() - t0 < 5.0
         assert info.value.running_job_ids == [j["id"] for j in emu.jobs()]
+
+
+def test_cancel_abandons_a_call_that_gets_no_answer(emulator):
+    """The engine asks to stop while HealthOmics holds an answer (30 s): the run does not wait
+    for it (nor for botocore's 60 s read timeout)."""
+    store = emulator.create_store(read_sets=["ARCHIVED"] * 10)
+    ids = sorted(emulator.read_set_statuses(store))
+    emulator.set_faults(hold_response_s={"ListReadSets": 30})
+    cancel = threading.Event()
+    run = ActivationRun(make_api(emulator), ActivationInputs(store, tuple(ids), resource_name="cohort"),
+                        generation="g", report=lambda line: None, cancel=cancel)
+    timer = threading.Timer(0.5, cancel.set)
+    t0 = time.monotonic()
+    timer.start()
+    with pytest.raises(ActivationCancelledError) as info:
+        run.run()
+    assert time.monotonic() - t0 < 2.0
+    assert info.value.running_job_ids == []
+    assert emulator.calls["StartReadSetActivationJob"] == 0
