@@ -7,11 +7,13 @@ stacks without a cloud or the Pulumi CLI is :mod:`omics_dynamic.testing`.
 """
 
 from .errors import (
+    ActivationCancelledError,
     ActivationFailedError,
     ActivationTimeoutError,
     AwsCallError,
     ConfigurationError,
     InvalidInputError,
+    ListingStuckError,
     OmicsDynamicError,
     ReadSetsUnusableError,
     SourceFailure,
@@ -30,6 +32,8 @@ __all__ = [
     "ReadSetsUnusableError",
     "ActivationFailedError",
     "ActivationTimeoutError",
+    "ActivationCancelledError",
+    "ListingStuckError",
     "SourceFailure",
 ]
 
