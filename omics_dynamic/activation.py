@@ -518,11 +518,15 @@ class ActivationRun:
             return True
         self.pending.pop(0)
         self.attempts.started(ids)
-        if self._run_start_service_time is None and isinstance(answer.creation_time, _dt.datetime):
-            # The job was created at most this long after the run began (clock seconds are
-            # service seconds: real time against AWS, the same scale against the emulator).
+        if isinstance(answer.creation_time, _dt.datetime):
+            # A new job was created at most this long after the run began (clock seconds are
+            # service seconds: real time against AWS, the same scale against the emulator):
+            # a lower bound of the run's start on the service's clock. The latest bound wins
+            # (a token answered with an older running job gives a bound too early).
             before_s = self.clock.now() - self.started_at_s + FOUND_MARGIN_S
-            self._run_start_service_time = answer.creation_time - _dt.timedelta(seconds=before_s)
+            bound = answer.creation_time - _dt.timedelta(seconds=before_s)
+            if self._run_start_service_time is None or bound > self._run_start_service_time:
+                self._run_start_service_time = bound
         if answer.job_id not in self.in_flight:
             self.origin[answer.job_id] = "started"
             self.job_sources[answer.job_id] = set(ids)
@@ -540,8 +544,8 @@ class ActivationRun:
         remaining = [rid for rid in ids if rid not in covered]
         if allowed or not remaining:
             return
-        assert self.pending and self.pending[0] == remaining
-        self.pending.pop(0)
+        if remaining in self.pending:  # the chunk, less what was adopted, is still first
+            self.pending.remove(remaining)
         answers = self.attempts.answers(ids)
         for rid in remaining:
             self.cursor.mark_ready(rid, was_busy=True, to_confirm=False)
@@ -625,9 +629,10 @@ class ActivationRun:
         A job created during the run that covers its read sets was started by a try whose
         answer was lost, or by a concurrent create; a job created before the run began was
         either in flight at its start (adopted) or had ended (its read sets' statuses at the
-        start show its outcome). The service's time of the run's start is the first started
-        job's creationTime minus the clock seconds from the run's start to that answer (and
-        :data:`FOUND_MARGIN_S`): an upper bound of the gap, so no job of the run is missed.
+        start show its outcome). Each started job's creationTime minus the clock seconds from
+        the run's start to its answer (and :data:`FOUND_MARGIN_S`) is a lower bound of the
+        run's start on the service's clock (the gap is over-estimated, so no job of the run
+        is missed); the latest bound is used.
         """
         return self._run_start_service_time
 

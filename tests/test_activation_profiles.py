@@ -361,3 +361,79 @@ def test_result_sets_say_which_read_sets_the_jobs_activated(emulator):
     assert result.activated_without_job_read_set_ids == [by_status["PROCESSING_UPLOAD"]]
     assert result.already_active_read_set_ids == [by_status["ACTIVE"]]
     assert result.became_active_read_set_ids == sorted([by_status["ARCHIVED"], by_status["PROCESSING_UPLOAD"]])
+
+
+def _client_error(code, message, request_id, status):
+    import botocore.exceptions
+
+    return botocore.exceptions.ClientError(
+        {"Error": {"Code": code, "Message": message},
+         "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": status}},
+        "StartReadSetActivationJob")
+
+
+def test_a_chunk_whose_every_token_is_refused_fails_naming_each_answer(emulator):
+    """Issue 9.1: bounded attempts per chunk, then a clear failure naming the codes and
+    request IDs; before each new attempt the run looked again for jobs in flight."""
+    store, ids = _store(emulator, ["ARCHIVED"] * 5)
+    api = make_api(emulator)
+    refusals = []
+
+    def start(**kwargs):
+        refusals.append(kwargs["clientToken"])
+        raise _client_error("ConflictException", "token already used", f"req-{len(refusals)}", 409)
+
+    api.client.start_read_set_activation_job = start
+    listings_before = emulator.calls["ListReadSetActivationJobs"]
+    run = ActivationRun(api, ActivationInputs(store, tuple(ids), resource_name="cohort"),
+                        generation="g", report=lambda line: None)
+    with pytest.raises(ActivationFailedError) as info:
+        run.run()
+    assert len(refusals) == len(set(refusals)) == 10  # ten different tokens
+    text = str(info.value)
+    assert "StartReadSetActivationJob answered 10 clientTokens of this chunk as used before" in text
+    assert "attempt 1: ConflictException (request ID req-1)" in text
+    assert "attempt 10: ConflictException (request ID req-10)" in text
+    assert sorted(f.read_set_id for f in info.value.failures) == ids
+    # Two listings (SUBMITTED, IN_PROGRESS) at the start and after each refusal.
+    assert emulator.calls["ListReadSetActivationJobs"] - listings_before == 2 * 11
+    assert emulator.jobs() == []
+
+
+def test_a_validation_error_not_about_the_token_is_permanent(emulator):
+    """A ValidationException that does not name the token is the error it says it is: no
+    second attempt."""
+    from omics_dynamic.errors import AwsCallError
+
+    store, ids = _store(emulator, ["ARCHIVED"] * 5)
+    api = make_api(emulator)
+    calls = []
+
+    def start(**kwargs):
+        calls.append(kwargs)
+        raise _client_error("ValidationException", "sources: member must have length <= 20", "req-v", 400)
+
+    api.client.start_read_set_activation_job = start
+    run = ActivationRun(api, ActivationInputs(store, tuple(ids), resource_name="cohort"),
+                        generation="g", report=lambda line: None)
+    with pytest.raises(AwsCallError) as info:
+        run.run()
+    assert info.value.code == "ValidationException" and info.value.request_id == "req-v"
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("profile", ["token-ignored", "token-conflict"])
+def test_the_job_of_a_lost_start_answer_is_reported_as_found(emulator, profile):
+    """The result says which jobs the run started and which it found (14.1): the job whose
+    start answer was lost is found (ignored tokens: next to its retry's job; 409: instead)."""
+    from support import run_activation
+
+    emulator.set_profile(profile)
+    store, ids = _store(emulator, ["ARCHIVED"] * 20)
+    emulator.set_faults(lose_start_responses=1)
+    result = run_activation(emulator, store, ids)
+    jobs = [j["id"] for j in emulator.jobs()]
+    lost = jobs[0]
+    assert result.found_job_ids == [lost]
+    assert result.started_job_ids == jobs[1:]  # ignored: the retry's new job; 409: none
+    assert result.activated_by_jobs_read_set_ids == ids
