@@ -418,10 +418,10 @@ class ActivationRun:
         covered: set[str] = set()
         while self._unlisted and self.clock.now() < until_s:
             count = len(self._unlisted)
-            self._say(("unlisted", count), lambda: (
-                f"{self.name}: waiting up to {format_duration(budget_s)} for {count} activation "
-                f"job(s) in flight whose sources are not listed yet (SUBMITTED), so as not to "
-                f"start duplicates; {self._elapsed()} elapsed"))
+            if self._due(("unlisted", count)):
+                self.report(f"{self.name}: waiting up to {format_duration(budget_s)} for {count} "
+                            "activation job(s) in flight whose sources are not listed yet "
+                            f"(SUBMITTED), so as not to start duplicates; {self._elapsed()} elapsed")
             self._sleep(min(UNLISTED_POLL_S, until_s - self.clock.now()))
             self._check_cancel()
             for job_id in sorted(self._unlisted):
@@ -578,9 +578,10 @@ class ActivationRun:
                 covered |= self._consider_job(job_id, self.api.get_job(self.store, job_id),
                                               "adopted" if job_id in self._unlisted else origin)
                 read += 1
-                self._say(("adopt", read), lambda: (
-                    f"{self.name}: looking for activation jobs in flight: {read} read, "
-                    f"{len(self.in_flight)} cover read sets of this resource, {self._elapsed()} elapsed"))
+                if self._due(("adopt", read)):
+                    self.report(f"{self.name}: looking for activation jobs in flight: {read} read, "
+                                f"{len(self.in_flight)} cover read sets of this resource, "
+                                f"{self._elapsed()} elapsed")
         return covered
 
     def _consider_job(self, job_id: str, detail: Mapping[str, Any], origin: str, track: bool = True) -> set[str]:
@@ -648,8 +649,9 @@ class ActivationRun:
                     if item["id"] not in self.origin and item["id"] not in self._foreign:
                         candidates.add(item["id"])
             except ListingStuckError as err:
+                reason = str(err)
                 self._say(("sweep-stuck",), lambda: (
-                    f"{self.name}: warning: cannot look for duplicate jobs: {err}"), force=True)
+                    f"{self.name}: warning: cannot look for duplicate jobs: {reason}"), force=True)
         for job_id in sorted(candidates):
             origin = "adopted" if job_id in self._unlisted else "found"
             self._consider_job(job_id, self.api.get_job(self.store, job_id), origin, track=track)
@@ -807,9 +809,10 @@ class ActivationRun:
                     self._settle(item["id"], item["status"])
             self.cursor.page_read(last=page.next_token is None)
             pages = self.cursor.next_page
-            self._say(("confirm-pages", pages), lambda: (
-                f"{self.name}: confirming ACTIVE: {pages} page(s) of the store's listing read, "
-                f"{len(self.unconfirmed)} read sets left to confirm, {self._elapsed()} elapsed"))
+            if self._due(("confirm-pages", pages)):
+                self.report(f"{self.name}: confirming ACTIVE: {pages} page(s) of the store's "
+                            f"listing read, {len(self.unconfirmed)} read sets left to confirm, "
+                            f"{self._elapsed()} elapsed")
 
     def _settle(self, rid: str, status: str) -> None:
         """Record one unconfirmed read set's current status and decide what it means.
@@ -910,10 +913,14 @@ class ActivationRun:
             self._cancelled()
 
     # -- progress ---------------------------------------------------------------------
+    def _due(self, key: Hashable, force: bool = False) -> bool:
+        """Whether the cadence allows a line for ``key`` now: ``key`` is the counts the line
+        is made of (without the elapsed time), never its text."""
+        return self.progress.should_emit(self.clock.now(), key, force=force)
+
     def _say(self, key: Hashable, render: Callable[[], str], force: bool = False) -> None:
-        """Print ``render()`` when the cadence allows a line for ``key`` (the counts the line
-        is made of, without the elapsed time) now."""
-        if self.progress.should_emit(self.clock.now(), key, force=force):
+        """Print ``render()`` (formatted only then) when a line for ``key`` is due."""
+        if self._due(key, force=force):
             self.report(render())
 
     def _elapsed(self) -> str:

@@ -239,7 +239,7 @@ class PollSchedule:
     def __post_init__(self) -> None:
         self.shortest_duration_s: Optional[float] = None
         self.longest_duration_s: Optional[float] = None
-        self._floor_until_s: float = float("-inf")
+        self._poll_soon = False
 
     def observe_duration(self, duration_s: float) -> None:
         """Record how long a finished job took from its start (submission) to its end."""
@@ -250,9 +250,10 @@ class PollSchedule:
         if self.longest_duration_s is None or duration_s > self.longest_duration_s:
             self.longest_duration_s = duration_s
 
-    def reset_backoff(self, now_s: Optional[float] = None) -> None:
-        """Something changed (a job started or ended): poll at the minimum interval once."""
-        self._floor_until_s = float("inf") if now_s is None else now_s
+    def reset_backoff(self) -> None:
+        """Something changed (a job started or ended): the next poll comes after the
+        minimum interval, once."""
+        self._poll_soon = True
 
     def _clamp(self, interval_s: float) -> float:
         return max(self.min_interval_s, min(self.max_interval_s, interval_s))
@@ -261,8 +262,8 @@ class PollSchedule:
         """The time of the next poll, or None when no job is in flight."""
         if not job_start_times_s:
             return None
-        if self._floor_until_s == float("inf"):
-            self._floor_until_s = float("-inf")
+        if self._poll_soon:
+            self._poll_soon = False
             return now_s + self.min_interval_s
         oldest_s = min(job_start_times_s)
         if self.shortest_duration_s is None:
