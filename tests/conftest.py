@@ -62,13 +62,23 @@ def omics_client(emulator: Emulator) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> ReadSetActivationProvider:
+def no_botocore_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's retry logic still runs (and is counted); only its real-time backoff
+    sleeps are removed, so retried faults take milliseconds, not seconds."""
+    import botocore.retries.standard
+
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
+
+
+@pytest.fixture
+def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, no_botocore_backoff: None) -> ReadSetActivationProvider:
     """A configured ReadSetActivationProvider for in-process tests against ``emulator``.
 
     Its clock is the emulator's manual clock (sleeping advances emulated time; also
     exposed as ``provider.clock``), its endpoint comes from botocore's own
     AWS_ENDPOINT_URL_OMICS (so host-prefix injection must be off), its own pacing is off,
-    and diff's live-observation cache starts empty.
+    botocore's retries do not sleep (``no_botocore_backoff``), and diff's
+    live-observation cache starts empty.
     """
     monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
     clock = AdvancingClock(emulator)

@@ -14,7 +14,6 @@ import threading
 import time
 from collections import Counter
 
-import botocore.retries.standard
 import pytest
 
 from omics_dynamic import ActivationFailedError, ActivationTimeoutError
@@ -30,9 +29,8 @@ ALL_PROFILES = sorted(PROFILES)
 
 
 @pytest.fixture(autouse=True)
-def no_retry_sleep(monkeypatch):
-    """botocore's retries still run (and are counted); only their real-time sleeps go."""
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
+def _no_backoff(no_botocore_backoff):
+    """Every test here, with or without the provider fixture: no real botocore backoff."""
 
 
 def _inputs(store, ids, **extra):
