@@ -6,7 +6,6 @@ import datetime as dt
 
 import botocore.config
 import pytest
-from botocore.exceptions import ClientError
 
 from omics_dynamic.emulator import COHORT_STORE_ID
 

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from omics_dynamic.emulator import COHORT_STORE_ID, Emulator, SeedError
-from omics_dynamic.emulator.backend import ARCHIVE_AFTER_S, Backend
-from omics_dynamic.emulator.clock import ManualClock, ScaledClock
+from omics_dynamic.emulator.backend import Backend
+from omics_dynamic.emulator.clock import ManualEmulatedClock, ScaledEmulatedClock
 
 IDS = [f"10000000{i:02d}" for i in range(1, 9)]
 
@@ -211,7 +211,7 @@ def test_calls_outcomes_and_reset(emulator, client, store):
 
 def test_scaled_clock_progresses_jobs_without_requests():
     real = [1000.0]
-    clock = ScaledClock(time_scale=60, start_s=0.0, monotonic=lambda: real[0])
+    clock = ScaledEmulatedClock(time_scale=60, start_s=0.0, monotonic=lambda: real[0])
     backend = Backend(clock, activation_seconds=60, queue_seconds=5, jitter=0, rate_limit=0)
     store = backend.create_store(read_sets=[{"id": "1000000001"}])
     backend.call("StartReadSetActivationJob", {"sequenceStoreId": store, "sources": [{"readSetId": "1000000001"}]})
@@ -225,9 +225,9 @@ def test_scaled_clock_progresses_jobs_without_requests():
 
 def test_clock_argument_errors():
     with pytest.raises(ValueError, match="time_scale must be a positive number"):
-        ScaledClock(time_scale=0)
+        ScaledEmulatedClock(time_scale=0)
     with pytest.raises(ValueError, match=">= 0"):
-        ManualClock(0).advance(-1)
+        ManualEmulatedClock(0).advance(-1)
     with pytest.raises(ValueError, match="activation_seconds"):
         Emulator(activation_seconds=-5)
 

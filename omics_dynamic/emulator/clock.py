@@ -1,13 +1,17 @@
 """Clocks for the emulator: emulated time as epoch seconds (float).
 
-Two kinds, both with ``now() -> float`` (emulated epoch seconds) and
-``advance(seconds: float) -> None``:
+Two kinds, both :class:`EmulatedClock` with ``now() -> float`` (emulated epoch seconds)
+and ``advance(seconds: float) -> None``:
 
-* :class:`ManualClock` moves only when :meth:`ManualClock.advance` is called
-  (tests: no sleeping, fully deterministic).
-* :class:`ScaledClock` follows real time scaled by ``time_scale``: one emulated
+* :class:`ManualEmulatedClock` moves only when :meth:`ManualEmulatedClock.advance` is
+  called (tests: no sleeping, fully deterministic).
+* :class:`ScaledEmulatedClock` follows real time scaled by ``time_scale``: one emulated
   second lasts ``1 / time_scale`` real seconds (demos, benchmarks).
   ``advance`` adds an offset on top.
+
+Not to be confused with the provider's clocks in :mod:`omics_dynamic.aws` (``now()``
+and ``sleep()``, the time a run waits on): these are the time the emulated service
+lives in.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ import threading
 import time
 from typing import Callable, Optional
 
-__all__ = ["Clock", "ManualClock", "ScaledClock"]
+__all__ = ["EmulatedClock", "ManualEmulatedClock", "ScaledEmulatedClock"]
 
 
-class Clock:
+class EmulatedClock:
     """Interface of emulator clocks (emulated epoch seconds)."""
 
     def now(self) -> float:  # pragma: no cover - interface
@@ -41,7 +45,7 @@ def _check_seconds(seconds: float) -> float:
     return value
 
 
-class ManualClock(Clock):
+class ManualEmulatedClock(EmulatedClock):
     """A clock that moves only on :meth:`advance`.
 
     :param start_s: initial emulated epoch seconds (default: the real time at creation).
@@ -61,7 +65,7 @@ class ManualClock(Clock):
             self._now_s += value
 
 
-class ScaledClock(Clock):
+class ScaledEmulatedClock(EmulatedClock):
     """Real time scaled by ``time_scale`` (emulated seconds per real second).
 
     :param time_scale: > 0; 60 means one emulated minute per real second.

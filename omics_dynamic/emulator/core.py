@@ -16,13 +16,13 @@ from __future__ import annotations
 import sys
 import threading
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Mapping, Optional, TextIO
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TextIO, Tuple
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
 from .backend import Backend
-from .clock import Clock, ManualClock, ScaledClock
+from .clock import EmulatedClock, ManualEmulatedClock, ScaledEmulatedClock
 from .server import EmulatorApp
 
 __all__ = ["Emulator"]
@@ -85,7 +85,7 @@ class Emulator:
         log_stream: Optional[TextIO] = None,
         profile: Any = "default",
     ) -> None:
-        self.clock: Clock = ManualClock() if manual_clock else ScaledClock(time_scale)
+        self.clock: EmulatedClock = ManualEmulatedClock() if manual_clock else ScaledEmulatedClock(time_scale)
         self.backend = Backend(
             self.clock,
             activation_seconds=activation_seconds,
@@ -121,6 +121,7 @@ class Emulator:
         :raises OSError: if the address cannot be bound.
         """
         if self._server is None:
+            self.app.hold_again()
             self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler)
             self._server.daemon_threads = True
             self.port = self._server.server_port
@@ -187,9 +188,15 @@ class Emulator:
         self.store_ids.extend(i for i in ids if i not in self.store_ids)
         return ids
 
-    def create_store(self, name: str = "emulated-store", read_sets: Iterable[Any] = (), store_id: Optional[str] = None) -> str:
-        """Create a store with read sets (seed-format dicts or status strings); returns its ID."""
-        sid = self.backend.create_store(name=name, read_sets=read_sets, store_id=store_id)
+    def create_store(self, name: str = "emulated-store", read_sets: Iterable[Any] = (), store_id: Optional[str] = None,
+                     generate: Optional[Mapping[str, int]] = None) -> str:
+        """Create a store with read sets (seed-format dicts or status strings) and/or
+        ``generate={status: count}`` synthetic ones, made fast (a million in seconds; see
+        :mod:`.synthetic`); returns its ID.
+
+        :raises SeedError: malformed read set entry. :raises ValueError: bad ``generate``.
+        """
+        sid = self.backend.create_store(name=name, read_sets=read_sets, store_id=store_id, generate=generate)
         if sid not in self.store_ids:
             self.store_ids.append(sid)
         return sid
@@ -341,43 +348,53 @@ class Emulator:
         :returns: the JSON answer, or None for an unknown action (404 UnknownOperationException).
         :raises KeyError, ValueError, TypeError: a missing or bad field (400 ValidationException).
         """
-        method = request.method
-        if method == "GET" and action == "state":
-            return self.state()
-        if method == "GET" and action == "read-sets":
-            store_id = request.args.get("storeId")
-            if not store_id:
-                raise ValueError("storeId query parameter is required, e.g. /_emulator/read-sets?storeId=1234567890")
-            return self.read_set_statuses(store_id)
-        if method == "GET" and action == "profile":
-            return {"profile": self.profile, "behaviour": self.behaviour.as_dict()}
-        if method != "POST":
-            return None
-        if action == "archive":
-            self.archive(body["storeId"], body["readSetIds"])
-            return {"archived": len(body["readSetIds"])}
-        if action == "advance":
-            return {"now": self.advance(body.get("seconds", 0))}
-        if action == "faults":
-            self.set_faults(**body)
-            return {"ok": True}
-        if action == "quota":
-            self.set_quota(**{k: body[k] for k in ("max_concurrent_jobs", "rate_limit") if k in body})
-            return {"ok": True}
-        if action == "profile":
+        handler = self._admin_actions.get((request.method, action))
+        return handler(request, body) if handler is not None else None
+
+    def _admin_read_sets(self, request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
+        store_id = request.args.get("storeId")
+        if not store_id:
+            raise ValueError("storeId query parameter is required, e.g. /_emulator/read-sets?storeId=1234567890")
+        return self.read_set_statuses(store_id)
+
+    def _admin_archive(self, request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
+        self.archive(body["storeId"], body["readSetIds"])
+        return {"archived": len(body["readSetIds"])}
+
+    def _admin_profile(self, request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
+        if request.method == "POST":
             if "profile" not in body:
                 raise KeyError('profile is required, e.g. {"profile": "paging"} or {"profile": {"page_size": 7}}')
             self.set_profile(body["profile"])
-            return {"profile": self.profile, "behaviour": self.behaviour.as_dict()}
-        if action == "cancel-job":
-            if "job_id" not in body:
-                raise KeyError('job_id is required, e.g. {"job_id": "1234567890", "cancelling_s": 5}')
-            return self.cancel_job(str(body["job_id"]), body.get("cancelling_s", 5.0))
-        if action == "reset":
-            self.reset_counters()
-            self.clear_faults()
-            return {"ok": True}
-        if action == "read-set-status":
-            self.set_read_set_status(body["storeId"], body["readSetId"], body["status"])
-            return {"ok": True}
-        return None
+        return {"profile": self.profile, "behaviour": self.behaviour.as_dict()}
+
+    def _admin_cancel_job(self, request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
+        if "job_id" not in body:
+            raise KeyError('job_id is required, e.g. {"job_id": "1234567890", "cancelling_s": 5}')
+        return self.cancel_job(str(body["job_id"]), body.get("cancelling_s", 5.0))
+
+    def _reset(self) -> None:
+        self.reset_counters()
+        self.clear_faults()
+
+    @property
+    def _admin_actions(self) -> Dict[Tuple[str, str], Callable[[Request, Mapping[str, Any]], Dict[str, Any]]]:
+        def ok(action: Callable[[Request, Mapping[str, Any]], Any]) -> Callable[[Request, Mapping[str, Any]], Dict[str, Any]]:
+            def run(request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
+                action(request, body)
+                return {"ok": True}
+            return run
+
+        return {
+            ("GET", "state"): lambda r, b: self.state(),
+            ("GET", "read-sets"): self._admin_read_sets,
+            ("GET", "profile"): self._admin_profile,
+            ("POST", "archive"): self._admin_archive,
+            ("POST", "advance"): lambda r, b: {"now": self.advance(b.get("seconds", 0))},
+            ("POST", "faults"): ok(lambda r, b: self.set_faults(**b)),
+            ("POST", "quota"): ok(lambda r, b: self.set_quota(**{k: b[k] for k in ("max_concurrent_jobs", "rate_limit") if k in b})),
+            ("POST", "profile"): self._admin_profile,
+            ("POST", "cancel-job"): self._admin_cancel_job,
+            ("POST", "reset"): ok(lambda r, b: self._reset()),
+            ("POST", "read-set-status"): ok(lambda r, b: self.set_read_set_status(b["storeId"], b["readSetId"], b["status"])),
+        }

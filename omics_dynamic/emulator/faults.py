@@ -201,7 +201,8 @@ class Faults:
 
     def as_dict(self) -> Dict[str, Any]:
         """The settings as JSON-ready data (sets as sorted lists)."""
-        return {k: sorted(v) if isinstance(v, set) else v for k, v in self.__dict__.items()}
+        return {k: sorted(v) if isinstance(v, set) else dict(v) if isinstance(v, dict) else v
+                for k, v in self.__dict__.items()}
 
     # ------------------------------------------------------------ per request
 

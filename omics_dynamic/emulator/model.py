@@ -25,7 +25,7 @@ import datetime as _dt
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Pattern, Tuple
+from typing import Any, Dict, Mapping, Optional, Pattern, Tuple
 from urllib.parse import unquote
 
 import botocore.session

@@ -87,6 +87,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
+from . import exceptions as exc
+
 __all__ = ["Behaviour", "PROFILES", "resolve_profile", "LIST_ORDERS", "REUSED_TOKEN_CHOICES"]
 
 LIST_ORDERS: Tuple[str, ...] = ("creation", "id-desc", "shuffled")
@@ -166,6 +168,28 @@ class Behaviour:
         return lambda it: (it.creation_time_s, it.id)
 
     # ------------------------------------------------------------ jobs
+
+    @property
+    def checks_tokens(self) -> bool:
+        """Whether StartReadSetActivationJob looks its clientToken up at all."""
+        return self.reused_token != "ignored"
+
+    def reused_token_answer(self, token: str, job_id: str, same_sources: bool) -> None:
+        """Decide a start call whose ``token`` is remembered for job ``job_id``; returns
+        (None) when the old job is the answer (``"old-job"`` with the same sources).
+
+        :param same_sources: the call names the same set of read set IDs as that job.
+        :raises ConflictException: ``"conflict"``.
+        :raises ValidationException: ``"mismatch"``, or ``"old-job"`` with other sources.
+        """
+        if self.reused_token == "conflict":
+            raise exc.ConflictException(f"clientToken {token!r} was already used: token already used; use a new clientToken")
+        if self.reused_token == "mismatch":
+            raise exc.ValidationException(f"clientToken {token!r} was already used for another request; use a new clientToken")
+        if not same_sources:
+            raise exc.ValidationException(
+                f"clientToken {token!r} was already used for job {job_id} with other sources; "
+                "use a new clientToken for a different set of read sets")
 
     def source_outcome_not_archived(self, read_set_status: str) -> Tuple[str, str]:
         """``(source status, message)`` of a source whose read set is ACTIVE or ACTIVATING

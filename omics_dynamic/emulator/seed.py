@@ -1,18 +1,26 @@
 """Seed loading: the JSON format that fills the emulator with stores and read sets.
 
-Format::
+Format (read set members use the wire names of ``GetReadSetMetadataResponse``)::
 
     {"sequenceStores": [
         {"id": "1234567890", "name": "cohort", "creationTime": "2024-01-01T00:00:00Z",
          "readSets": [
-            {"id": "1000000001", "name": "S0001_R1", "sampleId": "S0001",
-             "subjectId": "P0001", "fileType": "FASTQ", "status": "ARCHIVED",
-             "creationTime": "2024-03-01T10:00:00Z"}]}]}
+            {"id": "1000000001", "name": "CHRT-0001-10A_S1_L001", "sampleId": "CHRT-0001-10A",
+             "subjectId": "CHRT-0001", "fileType": "FASTQ", "status": "ARCHIVED",
+             "creationTime": "2024-03-01T10:00:00Z", "creationType": "IMPORT",
+             "referenceArn": "arn:aws:omics:...:referenceStore/1/reference/2",
+             "sequenceInformation": {"totalReadCount": 8917334, "totalBaseCount": 677717384,
+                                     "generatedFrom": "Illumina NovaSeq 6000", "alignment": "UNALIGNED"},
+             "files": {"source1": {"totalParts": 3, "partSize": 104857600, "contentLength": 310054739,
+                                   "s3Access": {"s3Uri": "s3://..."}},
+                       "source2": {...}}}]}]}
 
 Defaults for missing fields: store ``id`` generated (10 digits), ``name``
 ``"store-<id>"``; read set ``id`` generated, ``name`` ``"readset-<id>"``,
 ``fileType`` FASTQ, ``status`` ARCHIVED, ``creationTime`` the emulator's now,
-no sample/subject ID. IDs, names, enums are checked against the service model.
+``creationType`` IMPORT, no sample/subject ID, reference, sequence information or files.
+Every member is checked against its shape in the service model (IDs, names, enums,
+nested ``sequenceInformation`` and ``files`` structures).
 
 ``"cohort"`` (or :data:`COHORT_PATH`) names the shipped realistic seed
 ``data/cohort.json`` (one store, id :data:`COHORT_STORE_ID`, ~1,000 read sets).
@@ -23,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Union
 
 from botocore.utils import parse_timestamp
 
@@ -44,6 +52,10 @@ _READ_SET_FIELDS = {
     "fileType": "FileType",
     "status": "ReadSetStatus",
     "description": "ReadSetDescription",
+    "referenceArn": "ReferenceArn",
+    "creationType": "CreationType",
+    "sequenceInformation": "SequenceInformation",
+    "files": "ReadSetFiles",
 }
 _STORE_FIELDS = {"id": "SequenceStoreId", "name": "SequenceStoreName", "description": "SequenceStoreDescription"}
 
@@ -72,9 +84,9 @@ def _check_fields(entry: Mapping[str, Any], fields: Mapping[str, str], where: st
     for key, shape_name in fields.items():
         if key in entry and entry[key] is not None:
             try:
-                validate(model.shape_for(shape_name), entry[key], key)
+                validate(model.shape_for(shape_name), entry[key], f"{where}.{key}")
             except ModelValidationError as exc:
-                raise SeedError(f"seed {where}.{key}: {exc}; fix the value or remove the field for the default") from None
+                raise SeedError(f"seed: {exc}; fix the value or remove the field for the default") from None
 
 
 def _time(entry: Mapping[str, Any], key: str, where: str, default_s: float) -> float:
@@ -94,7 +106,8 @@ def load_seed(source: Union[str, os.PathLike, Mapping[str, Any]], *, now_s: floa
 
     Store dicts: ``id`` (may be None: generate), ``name``, ``description``, ``creationTime``,
     ``readSets``: list of dicts with ``id`` (may be None), ``name``, ``sampleId``,
-    ``subjectId``, ``fileType``, ``status``, ``description``, ``creationTime``.
+    ``subjectId``, ``fileType``, ``status``, ``description``, ``creationTime``,
+    ``creationType``, ``referenceArn``, ``sequenceInformation``, ``files`` (None when absent).
 
     :param source: a path, ``"cohort"`` for the shipped seed, or an already parsed dict.
     :param now_s: emulated epoch seconds used for missing creation times.
@@ -135,6 +148,10 @@ def load_seed(source: Union[str, os.PathLike, Mapping[str, Any]], *, now_s: floa
                 "fileType": rs.get("fileType") or "FASTQ",
                 "status": rs.get("status") or "ARCHIVED",
                 "creationTime": _time(rs, "creationTime", rwhere, now_s),
+                "creationType": rs.get("creationType") or "IMPORT",
+                "referenceArn": rs.get("referenceArn"),
+                "sequenceInformation": rs.get("sequenceInformation"),
+                "files": rs.get("files"),
             })
         out.append({
             "id": store.get("id"),

@@ -26,7 +26,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from typing import Any, Callable, Dict, Optional, TextIO, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, TextIO, cast
 
 from werkzeug.wrappers import Request, Response
 
@@ -78,8 +78,12 @@ class EmulatorApp:
         self._release = threading.Event()
 
     def release_held(self) -> None:
-        """End every held answer now and hold none from here on (the server is stopping)."""
+        """End every held answer now and hold none until :meth:`hold_again` (the server is stopping)."""
         self._release.set()
+
+    def hold_again(self) -> None:
+        """Apply ``hold_response_s`` again (the server is starting)."""
+        self._release.clear()
 
     def reset_counters(self) -> None:
         """Zero :attr:`calls` and :attr:`outcomes`."""
@@ -135,13 +139,14 @@ class EmulatorApp:
 
     def _operation(self, request: Request, route: Any, path_params: Dict[str, str], raw_path: str, raw_query: str, request_id: str) -> Response:
         body = request.get_data(cache=True)
-        host = request.headers.get("Host", "localhost")
+        headers = cast(Mapping[str, str], request.headers)  # werkzeug Headers: a case-insensitive mapping
+        host = headers.get("Host", "localhost")
         url = f"http://{host}{raw_path}" + (f"?{raw_query}" if raw_query else "")
-        verify_sigv4(request.method, url, request.headers, body,
+        verify_sigv4(request.method, url, headers, body,
                      access_key_id=self.access_key_id, secret_access_key=self.secret_access_key)
         op_model = route.operation_model
         try:
-            params = parse_request(op_model, path_params, request.args, request.headers, body)
+            params = parse_request(op_model, path_params, request.args, headers, body)
             if op_model.input_shape is not None:
                 validate(op_model.input_shape, params)
         except ModelValidationError as err:
