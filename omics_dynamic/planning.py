@@ -160,8 +160,10 @@ def validate_inputs(
 
     :param news: input property dict (keys of :data:`INPUT_KEYS`; ``__provider`` and
         other keys starting with ``__`` are passed through untouched).
-    :param is_unknown: predicate for preview-time unknown values (Pulumi's unknown
-        sentinel); unknown values are passed through untouched and not validated.
+    :param is_unknown: predicate for preview-time unknown values (the provider passes
+        ``provider._is_unknown``: the SDK's ``Unknown`` objects and sentinel string); an
+        unknown value, or a list with an unknown element, is passed through untouched and
+        not validated.
     :returns: ``(normalised, failures)``: the inputs with defaults filled in, IDs
         deduplicated and sorted; ``failures`` a list of ``(property, reason)`` pairs, each
         reason naming the bad value, the rule and the fix. Never raises for bad input.

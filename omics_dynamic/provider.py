@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Any, Optional
 
+import botocore.exceptions
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -30,10 +31,13 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
+from . import cancellation
 from .activation import ActivationResult, ActivationRun, read_statuses, stderr_reporter
 from .aws import MonotonicClock, OmicsApi, ProviderSettings, make_client, shared_rate_budget
-from .errors import AwsCallError, BudgetExhaustedError
+from .errors import AwsCallError, BudgetExhaustedError, OmicsDynamicError
 from .planning import (
     INPUT_KEYS,
     REPLACE_KEYS,
@@ -45,8 +49,8 @@ from .planning import (
 
 __all__ = ["ReadSetActivationProvider", "OUTPUT_KEYS", "UNKNOWN"]
 
-#: Pulumi's unknown-value sentinel (``pulumi.runtime.rpc.UNKNOWN``): preview-time values.
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+#: ``UNKNOWN`` (re-exported) is the SDK's own unknown-value sentinel string,
+#: ``pulumi.runtime.rpc.UNKNOWN`` (the engine's ``plugin.UnknownStringValue``).
 
 #: Output-only properties, after the normalised inputs.
 OUTPUT_KEYS = (
@@ -68,11 +72,65 @@ _live_lock = threading.Lock()
 
 
 def _is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value == UNKNOWN
+    """True when ``value`` is a preview-time unknown, in every form the SDK's provider
+    server can hand to a provider method (design.md section 2, rule 4).
+
+    - ``pulumi.output.Unknown``: the SDK server deserialises Check/Diff arguments with
+      ``rpc.deserialize_properties(..., keep_unknowns=True)`` (``pulumi/dynamic/__main__.py``),
+      which turns the engine's sentinel string into ``Unknown()`` at any depth: a whole
+      value, one list element, a nested map value.
+    - the sentinel string ``pulumi.runtime.rpc.UNKNOWN`` itself, for callers that hand
+      raw values to the provider in process.
+    - either of those inside the SDK's secret wrapper (``{<sig>: <secret sig>, "value": v}``,
+      ``rpc.is_rpc_secret``). The engine sends no secrets to the Python dynamic provider
+      (its Configure answers ``acceptSecrets=False``), but a wrapped unknown is unknown.
+
+    Create/Update/Delete/Read are deserialised without ``keep_unknowns``; the engine never
+    sends those in a preview (rule 4).
+    """
+    if is_rpc_secret(value):
+        value = unwrap_rpc_secret(value)
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
+
+
+def _has_unknown(value: Any) -> bool:
+    """True when ``value`` is unknown or holds an unknown anywhere (list element, map value)."""
+    if _is_unknown(value):
+        return True
+    if is_rpc_secret(value):
+        value = unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_unknown(v) for v in value)
+    return False
 
 
 def _say(name: str, text: str) -> None:
     stderr_reporter(f"{name}: {text}")
+
+
+#: Failures the provider expects and explains in its message (unusable read sets, failed
+#: jobs, timeout, AWS and configuration errors, cancellation): the user needs the sentence,
+#: not the frames that led to it.
+EXPECTED_ERRORS = (OmicsDynamicError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+
+
+def _bare(err: BaseException) -> BaseException:
+    """``err`` without its traceback and chained exceptions, to be re-raised ``from None``.
+
+    The SDK's server reports an exception from a provider method as
+    ``traceback.format_exc()`` (``_abort_with_traceback`` in ``pulumi/dynamic/__main__.py``),
+    and the engine prints that text as the resource's error. Re-raised from the lifecycle
+    method, an expected failure then shows the server's two frames, the method's own frame
+    and the complete message last: no frames of our internals, no "During handling of the
+    above exception" or "direct cause" blocks.
+    """
+    err.__traceback__ = None
+    err.__cause__ = None
+    err.__context__ = None
+    err.__suppress_context__ = True
+    return err
 
 
 class ReadSetActivationProvider(ResourceProvider):
@@ -91,7 +149,11 @@ class ReadSetActivationProvider(ResourceProvider):
         """Read ``aws:region``, ``aws:profile`` and ``omics-dynamic:*`` from stack config.
 
         :raises ConfigurationError: for unparsable settings (naming the key).
+
+        Also hooks the engine's cancellation (Cancel RPC, SIGINT) in the provider process
+        (:mod:`omics_dynamic.cancellation`), before any create can start.
         """
+        cancellation.install()
         self._settings = ProviderSettings.from_config(req.config.get)
 
     @property
@@ -130,12 +192,14 @@ class ReadSetActivationProvider(ResourceProvider):
         field for it).
         """
         name = news.get("resource_name") or olds.get("resource_name") or "read-set-activation"
-        replaces = [k for k in REPLACE_KEYS if _is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
+        # An unknown input may turn out to differ: a store or region is a replace, the rest
+        # an update (the engine previews exactly what Diff answers).
+        replaces = [k for k in REPLACE_KEYS if _has_unknown(news.get(k)) or news.get(k) != olds.get(k)]
         if replaces:
             _say(name, f"replace: {', '.join(replaces)} changed")
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=False)
         changed = [k for k in INPUT_KEYS if k not in REPLACE_KEYS and k != "resource_name"
-                   and (_is_unknown(news.get(k)) or news.get(k) != olds.get(k))]
+                   and (_has_unknown(news.get(k)) or news.get(k) != olds.get(k))]
         reasons = []
         if changed:
             reasons.append(f"{', '.join(changed)} changed")
@@ -145,7 +209,7 @@ class ReadSetActivationProvider(ResourceProvider):
             not_active = sorted(rid for rid in ids or [] if stored.get(rid) != "ACTIVE")
             if not_active:
                 reasons.append(f"{len(not_active)} read set(s) not ACTIVE in state (e.g. {not_active[0]})")
-            elif news.get("check_live_status") is True and not _is_unknown(ids) and ids:
+            elif news.get("check_live_status") is True and not _has_unknown(ids) and ids:
                 reason = self._live_reason(_id, name, news)
                 if reason:
                     reasons.append(reason)
@@ -193,8 +257,14 @@ class ReadSetActivationProvider(ResourceProvider):
 
         Safe to run twice for the same inputs (rule 9): a rerun adopts the jobs an
         interrupted run started. Raises the errors of
-        :meth:`omics_dynamic.activation.ActivationRun.run`.
+        :meth:`omics_dynamic.activation.ActivationRun.run`, bare (:func:`_bare`).
         """
+        try:
+            return self._create(props)
+        except EXPECTED_ERRORS as err:
+            raise _bare(err) from None
+
+    def _create(self, props: dict[str, Any]) -> CreateResult:
         inputs = ActivationInputs.from_props(props)
         result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
         outs = _outputs(inputs, result, activation_count=1 if result.became_active_read_set_ids else 0)
@@ -206,7 +276,14 @@ class ReadSetActivationProvider(ResourceProvider):
 
         A change of tuning inputs only, with every read set ACTIVE in state (and, with
         ``check_live_status``, seen ACTIVE by this process's diff), makes no AWS call.
+        Expected failures are raised bare (:func:`_bare`).
         """
+        try:
+            return self._update(_id, olds, news)
+        except EXPECTED_ERRORS as err:
+            raise _bare(err) from None
+
+    def _update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = ActivationInputs.from_props(news)
         count = int(olds.get("activation_count") or 0)
         same_ids = list(olds.get("read_set_ids") or []) == list(inputs.read_set_ids)
@@ -227,14 +304,22 @@ class ReadSetActivationProvider(ResourceProvider):
 
     def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
         api = self._api(inputs.region)
-        return ActivationRun(api, inputs, generation=generation).run()
+        # The run stops within seconds once the engine asks the process to stop (rule 9).
+        return ActivationRun(api, inputs, generation=generation, cancel=cancellation.event()).run()
 
     # -- read (rule 7) ------------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: re-read statuses into ``read_set_statuses``; start no job.
 
         A sequence store that no longer exists removes the resource from state (empty ID).
+        Expected failures are raised bare (:func:`_bare`).
         """
+        try:
+            return self._read(id_, props)
+        except EXPECTED_ERRORS as err:
+            raise _bare(err) from None
+
+    def _read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = ActivationInputs.from_props(props)
         api = self._api(inputs.region)
         try:

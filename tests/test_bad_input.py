@@ -20,7 +20,7 @@ from omics_dynamic.emulator import Emulator
 from omics_dynamic.errors import InvalidInputError
 from omics_dynamic.planning import ActivationInputs, validate_inputs
 from omics_dynamic.provider import ReadSetActivationProvider
-from omics_dynamic.testing import EngineHarness, ResourceSpec
+from omics_dynamic.testing import CheckFailedError, EngineHarness, ResourceSpec
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
@@ -130,7 +130,12 @@ def test_preview_through_the_provider_server_fails_each_case_before_any_aws_call
         wire_cases = [c for c in CASES if c[4]]
         specs = [ResourceSpec(case, TYPE, ReadSetActivationProvider(), _news(overrides))
                  for case, overrides, *_ in wire_cases]
-        result = harness.preview(specs)
+        # The engine fails the preview at the first invalid resource; check_all makes the
+        # harness check every case in one provider process before it fails the preview.
+        with pytest.raises(CheckFailedError) as err:
+            harness.preview(specs, check_all=True)
+        result = err.value.result
+        assert set(result.check_failures) == {case for case, *_ in wire_cases}
         for case, _overrides, field, text, _wire in wire_cases:
             failures = dict(result.check_failures.get(case, []))
             assert list(failures) == [field], (case, failures)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -106,11 +107,113 @@ def test_story_create_same_rearchive_preview_update_refresh_destroy(harness, sca
     assert any("delete changes nothing in AWS" in line for line in gone.stderr_lines)
 
 
-def test_preview_with_unknown_read_sets_makes_no_aws_call(harness, scaled_emulator):
-    store = scaled_emulator.create_store(read_sets=["ARCHIVED"] * 3)
-    result = harness.preview([activation(store, UNKNOWN)])
-    assert result.ops == {"cohort": "create"}
-    assert sum(scaled_emulator.calls.values()) == 0
+def test_preview_with_unknown_inputs_passes_check_and_plans_without_aws_calls(harness, scaled_emulator):
+    """Unknown inputs as the SDK's server hands them over: it deserialises Check/Diff with
+    keep_unknowns=True, so the provider gets pulumi.output.Unknown objects (a whole value,
+    one list element), never the sentinel string. The harness fails a preview on any
+    Check failure, as the engine does, so every op below also proves Check passed."""
+    emu = scaled_emulator
+    store = emu.create_store(read_sets=["ACTIVE"] * 3)
+    ids = sorted(emu.read_set_statuses(store))
+
+    def res(name, **inputs):
+        base = {"sequence_store_id": store, "read_set_ids": ids, "resource_name": name,
+                "check_live_status": False}
+        base.update(inputs)
+        return ResourceSpec(name, TYPE, ReadSetActivationProvider(), base)
+
+    names = ["ids", "element", "timeout", "store", "region"]
+    first = harness.up([res(n) for n in names])
+    assert set(first.ops.values()) == {"create"}
+    calls_before = sum(emu.calls.values())
+
+    preview = harness.preview([
+        res("ids", read_set_ids=UNKNOWN),
+        res("element", read_set_ids=[ids[0], UNKNOWN]),
+        res("timeout", timeout_seconds=UNKNOWN),
+        res("store", sequence_store_id=UNKNOWN),
+        res("region", region=UNKNOWN),
+        res("new", sequence_store_id=UNKNOWN, read_set_ids=UNKNOWN, region=UNKNOWN),
+        res("new-element", read_set_ids=[UNKNOWN, ids[1]]),
+    ])
+    assert preview.check_failures == {}
+    assert preview.ops == {"ids": "update", "element": "update", "timeout": "update", "store": "replace",
+                           "region": "replace", "new": "create", "new-element": "create"}
+    assert preview.step("store").replaces == ["sequence_store_id"]
+    assert preview.step("region").replaces == ["region"]
+    assert preview.step("ids").outputs["read_set_ids"] == UNKNOWN  # planned outputs keep the unknown
+    assert preview.step("element").outputs["read_set_ids"] == [ids[0], UNKNOWN]
+    assert not {"Create", "Update", "Delete"} & set(preview.methods)
+    assert sum(emu.calls.values()) == calls_before  # no AWS call
+    assert "ids: update: read_set_ids changed" in preview.stderr_lines
+
+
+UNKNOWN_PROGRAM = Path(__file__).resolve().parent / "harness_support" / "unknown_program"
+
+
+def test_program_whose_read_set_ids_are_another_resources_output(tmp_path, scaled_emulator):
+    """The program the real-CLI test previews (tests/test_real_cli.py), in program mode: the
+    ReadSetActivation's read_set_ids are an IdList's output, unknown while that IdList is
+    to be created or updated; Check passes and the plan is create, then update."""
+    from omics_dynamic.testing import run_program
+
+    emu = scaled_emulator
+    store = emu.create_store(read_sets=["ARCHIVED"] * 3)
+    ids = sorted(emu.read_set_statuses(store))
+    config = {"aws:region": "us-east-1", "omics-dynamic:endpoint": emu.endpoint_url,
+              "omics-dynamic:timeScale": str(TIME_SCALE), "omics-unknown:sequenceStoreId": store,
+              "omics-unknown:readSetIds": ids[:2]}
+    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+    def run(operation, cfg):
+        return run_program(str(UNKNOWN_PROGRAM), operation=operation, state_path=str(tmp_path / "s.json"),
+                           config=cfg, env=env, timeout_s=60)
+
+    preview = run("preview", config)
+    assert preview.engine.ops == {"ids": "create", "cohort": "create"}
+    assert preview.resource("cohort").inputs["read_set_ids"] == UNKNOWN
+    assert sum(emu.calls.values()) == 0
+    up = run("up", config)
+    assert up.exports["readSetStatuses"] == {rid: "ACTIVE" for rid in ids[:2]}
+    grown = {**config, "omics-unknown:readSetIds": ids}
+    again = run("preview", grown)
+    assert again.engine.ops == {"ids": "update", "cohort": "update"}
+    assert again.resource("cohort").inputs["read_set_ids"] == UNKNOWN
+
+
+def test_unknown_predicate_sees_through_the_sdk_secret_wrapper():
+    """The engine sends no secrets to this provider (the SDK's Configure answers
+    acceptSecrets=False), so a secret-wrapped value cannot come through the server; the
+    predicate still treats a wrapped unknown as unknown and a wrapped value as known."""
+    from pulumi.output import Unknown
+    from pulumi.runtime import rpc
+
+    from omics_dynamic.provider import _has_unknown, _is_unknown
+
+    assert _is_unknown(rpc.wrap_rpc_secret(Unknown())) and _is_unknown(rpc.UNKNOWN)
+    assert not _is_unknown(rpc.wrap_rpc_secret("1234567890")) and not _is_unknown("1234567890")
+    assert _has_unknown(["1234567890", rpc.wrap_rpc_secret(Unknown())])
+    assert _has_unknown({"k": [Unknown()]}) and not _has_unknown({"k": ["x"]})
+
+
+def test_up_with_its_preview_runs_the_live_check_twice(harness, scaled_emulator):
+    """`pulumi up` without --skip-preview previews first in its own provider process
+    (pkg/backend/apply.go PreviewThenPromptThenExecute), so diff's live status check (and
+    its ListReadSets calls) runs in the preview and again in the update; the module-level
+    observation cache cannot carry over between the two processes."""
+    emu = scaled_emulator
+    store = emu.create_store(read_sets=["ACTIVE"] * 250)
+    ids = sorted(emu.read_set_statuses(store))
+    harness.up([activation(store, ids)])
+    emu.reset_counters()
+    skipped = harness.up([activation(store, ids)])
+    skip_calls = dict(emu.calls)
+    emu.reset_counters()
+    both = harness.up([activation(store, ids)], skip_preview=False)
+    both_calls = dict(emu.calls)
+    assert skipped.ops == both.ops == both.preview.ops == {"cohort": "same"}
+    assert skip_calls == {"ListReadSets": 3}  # 250 read sets, 100 per page
+    assert both_calls == {"ListReadSets": 6}
 
 
 def test_provider_errors_reach_the_engine_with_aws_code_and_request_id(harness, scaled_emulator):
@@ -121,6 +224,68 @@ def test_provider_errors_reach_the_engine_with_aws_code_and_request_id(harness, 
     assert "5555555555" in message
     state = json.loads(Path(harness.state_path).read_text())
     assert "ReadSetActivation::cohort" not in json.dumps(state.get("resources", []))
+
+
+_FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line \d+, in (?P<name>\S+)$', re.M)
+
+
+def _assert_plain_failure(details: str, method: str, error_type: str) -> str:
+    """What `pulumi up` prints for an expected failure (the gRPC details the SDK's server
+    sends, `_abort_with_traceback`): the server's own frames, the provider method's frame,
+    nothing of our internals, no chained exceptions, the whole message last."""
+    assert details.startswith("Traceback (most recent call last):\n"), details
+    frames = [(m["file"], m["name"]) for m in _FRAME.finditer(details)]
+    ours = [(f, n) for f, n in frames if "omics_dynamic" in f]
+    assert ours and ours == [(ours[0][0], method)], frames
+    assert ours[0][0].endswith("omics_dynamic/provider.py")
+    assert all(f.endswith("pulumi/dynamic/__main__.py") for f, _ in frames[:-1]), frames
+    assert "During handling of the above exception" not in details
+    assert "The above exception was the direct cause" not in details
+    last = details.rstrip("\n").split("\n")[-1]
+    assert last.startswith(f"omics_dynamic.errors.{error_type}: "), last
+    return last.split(": ", 1)[1]
+
+
+def test_expected_failures_reach_the_engine_as_one_frame_and_the_whole_message(harness, scaled_emulator):
+    emu = scaled_emulator
+    # Unusable read sets: failed before any job.
+    store = emu.create_store(read_sets=["ARCHIVED", "DELETED"])
+    ids = sorted(emu.read_set_statuses(store))
+    deleted = next(r for r, st in emu.read_set_statuses(store).items() if st == "DELETED")
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation(store, ids)])
+    message = _assert_plain_failure(info.value.details, "create", "ReadSetsUnusableError")
+    assert message == (f"1 read set(s) in sequence store {store} cannot be activated: {deleted} (DELETED). "
+                       "No activation job was started. Remove these IDs from read_set_ids (or re-import "
+                       "the data) and run `pulumi up` again.")
+    assert info.value.provider_message == f"omics_dynamic.errors.ReadSetsUnusableError: {message}"
+
+    # An AWS error: the store does not exist (its code and request ID stay in the message).
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation("5555555555", ["2000000001"])])
+    message = _assert_plain_failure(info.value.details, "create", "AwsCallError")
+    assert "ResourceNotFoundException" in message and "(request ID " in message
+
+    # A failed job.
+    store = emu.create_store(read_sets=["ARCHIVED"] * 3)
+    ids = sorted(emu.read_set_statuses(store))
+    emu.set_faults(fail_next_jobs=1, job_failure_message="Activation capacity exhausted")
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation(store, ids)])
+    message = _assert_plain_failure(info.value.details, "create", "ActivationFailedError")
+    assert "Activation capacity exhausted" in message and message.endswith("that are still not ACTIVE.")
+    emu.clear_faults()
+
+    # The wait budget runs out (60 s activations, a 20 s budget), here in an update.
+    store = emu.create_store(read_sets=["ACTIVE"] * 3)
+    ids = sorted(emu.read_set_statuses(store))
+    harness.up([activation(store, ids)])
+    emu.archive(store, ids)
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation(store, ids, timeout_seconds=20)])
+    message = _assert_plain_failure(info.value.details, "update", "ActivationTimeoutError")
+    assert message.startswith("cohort: timed out after 20s (timeout_seconds) with ")
+    assert "the next `pulumi up` resumes" in message
 
 
 def test_state_provider_is_a_small_by_reference_pickle(harness, scaled_emulator):

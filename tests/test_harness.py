@@ -27,6 +27,8 @@ from omics_dynamic.testing import (  # noqa: E402
     ProviderCallError,
     ProviderStartError,
     ResourceSpec,
+    StackLockedError,
+    existing_locks,
     load_state,
     run_program,
 )
@@ -43,7 +45,12 @@ def log_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> EngineHarness:
+def warnings_seen() -> list:
+    return []
+
+
+@pytest.fixture
+def harness(tmp_path: Path, warnings_seen: list) -> EngineHarness:
     return EngineHarness(
         str(PROJECT_DIR),
         str(tmp_path / "state.json"),
@@ -52,13 +59,14 @@ def harness(tmp_path: Path) -> EngineHarness:
         config={"aws:region": "eu-west-1", "omics-dynamic:endpoint": "http://127.0.0.1:1"},
         extra_pythonpath=[str(TESTS_DIR)],
         timeout_s=20,
+        on_warning=warnings_seen.append,
     )
 
 
-def spec(log_dir: Path, **inputs) -> ResourceSpec:
-    base = {"label": "a", "size": 3, "zone": "z1"}
+def spec(log_dir: Path, name: str = "a", *, options: dict = None, **inputs) -> ResourceSpec:
+    base = {"label": name, "size": 3, "zone": "z1"}
     base.update(inputs)
-    return ResourceSpec("a", TYPE, RecorderProvider(str(log_dir)), base)
+    return ResourceSpec(name, TYPE, RecorderProvider(str(log_dir)), base, **(options or {}))
 
 
 def creates(log_dir: Path) -> int:
@@ -112,6 +120,7 @@ def test_lifecycle_create_same_update_replace_refresh_destroy(harness, log_dir):
     assert r.methods[-5:] == ["Check", "Diff", "Check", "Create", "Delete"]
     step = r.step("a")
     assert (step.op, step.replaces, step.id) == ("replace", ["zone"], "r-2")
+    assert [(s.op, s.id) for s in r.steps] == [("replace", "r-2"), ("delete-replaced", "r-1")]
     assert (log_dir / "deletes").read_text().splitlines() == ["r-1"]
     assert creates(log_dir) == 2
 
@@ -148,15 +157,24 @@ def test_preview_with_unknowns_never_creates(harness, log_dir):
     assert creates(log_dir) == 1
 
 
-def test_check_failures_name_the_property(harness, log_dir):
+def test_check_failures_fail_up_and_preview_in_the_engines_words(harness, log_dir):
+    # step_generator.go issueCheckFailures + diag 2003, then the bail "resource <urn> is invalid":
+    # the engine fails the update AND the preview; the failing resource gets no Create.
+    diagnostic = ("pulumi-python:dynamic/harness:Recorder resource 'a': property size value {-1} "
+                  "has a problem: must be >= 0, got -1.0")
     with pytest.raises(CheckFailedError) as err:
         harness.up([spec(log_dir, size=-1)])
     assert err.value.failures == [("size", "must be >= 0, got -1.0")]
-    assert "size: must be >= 0" in str(err.value)
+    assert err.value.diagnostics == [diagnostic]
+    assert f"error: {diagnostic}" in str(err.value)
     assert "Create" not in err.value.result.methods
     assert creates(log_dir) == 0
-    preview = harness.preview([spec(log_dir, size=-2)])
-    assert preview.check_failures == {"a": [("size", "must be >= 0, got -2.0")]}
+    with pytest.raises(CheckFailedError) as err:
+        harness.preview([spec(log_dir, "ok", size=1), spec(log_dir, size=-2.5)])
+    assert err.value.diagnostics == [diagnostic.replace("{-1}", "{-2.5}").replace("-1.0", "-2.5")]
+    assert err.value.result.check_failures == {"a": [("size", "must be >= 0, got -2.5")]}
+    assert err.value.result.ops == {"ok": "create", "a": "create"}
+    assert existing_locks(harness.state_path, "proj", "dev") == []  # released after the failure
 
 
 def test_provider_error_carries_message_and_keeps_completed_state(harness, log_dir):
@@ -167,10 +185,13 @@ def test_provider_error_carries_message_and_keeps_completed_state(harness, log_d
     assert err.value.method == "Create" and err.value.code == "UNKNOWN"
     assert err.value.provider_message == "ValueError: quota exceeded"
     assert [r.name for r in harness.state().resources] == ["ok"]
-    assert harness.state().pending_operations[0].type == "creating"
+    # A failed Create completes its pending operation and stores nothing
+    # (createSnapshotMutation.End(step, false) in pkg/backend/snapshot.go).
+    assert harness.state().pending_operations == []
 
 
-def test_interrupted_create_leaves_pending_and_next_up_creates_again(harness, log_dir):
+def test_killed_up_leaves_lock_and_pending_create_until_cancel_and_refresh(harness, log_dir, warnings_seen):
+    urn = "urn:pulumi:dev::proj::pulumi-python:dynamic/harness:Recorder::a"
     started = log_dir / "create-started"
     with pytest.raises(Interrupted) as err:
         harness.up([spec(log_dir, sleep_s=5)], interrupt=started.exists)
@@ -178,16 +199,46 @@ def test_interrupted_create_leaves_pending_and_next_up_creates_again(harness, lo
     doc = state_doc(harness)
     assert doc["resources"] == []
     [pending] = doc["pending_operations"]
-    assert pending["type"] == "creating" and pending["urn"].endswith("::a")
+    assert pending["type"] == "creating" and pending["urn"] == urn
     assert pending["inputs"]["label"] == "a"
     assert creates(log_dir) == 1
 
-    # rule 9: the next up reports the interrupted create, clears it, and creates again.
+    # The killed run's lock file stays (pkg/backend/diy/lock.go): up, refresh and destroy
+    # fail with the engine's message until `pulumi cancel`; a preview takes no lock.
+    [lock] = existing_locks(harness.state_path, "proj", "dev")
+    assert lock.parent == Path(harness.state_path).parent / ".pulumi/locks/organization/proj/dev"
+    for operation in (lambda: harness.up([spec(log_dir)]), harness.refresh, harness.destroy):
+        with pytest.raises(StackLockedError) as locked:
+            operation()
+        assert locked.value.message.startswith(
+            "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
+            "or delete the lock file with `pulumi cancel`.\n  " + lock.resolve().as_uri() + ": created by ")
+    assert harness.preview([spec(log_dir)]).ops == {"a": "create"}
+    assert harness.cancel() == [str(lock)] and harness.cancel() == []
+
+    # rule 9: the next up warns about the pending create and creates again...
     r = harness.up([spec(log_dir, sleep_s=0)])
     assert [(p.type, p.name) for p in r.interrupted] == [("creating", "a")]
     assert r.step("a").op == "create" and r.step("a").resumed == "creating"
     assert creates(log_dir) == 2
-    assert state_doc(harness)["pending_operations"] == []
+    warning = ("Attempting to deploy or update resources with 1 pending operations from previous "
+               f"deployment.\n  * {urn}, interrupted while creating\nThese resources are in an unknown state")
+    assert r.warnings[0].startswith(warning) and warnings_seen == r.warnings
+    assert r.warnings[0].endswith("Note that `pulumi refresh` will need to be run interactively to clear "
+                                  "pending CREATE operations.")
+    # ...but keeps the pending create in every later checkpoint (SnapshotManager.Snap), so the
+    # warning repeats on each up until `pulumi refresh --clear-pending-creates`.
+    assert [p["type"] for p in state_doc(harness)["pending_operations"]] == ["creating"]
+    again = harness.up([spec(log_dir, sleep_s=0)])
+    assert again.ops == {"a": "same"} and len(again.warnings) == 1
+    assert [p.type for p in harness.refresh().state.pending_operations] == ["creating"]
+    with pytest.raises(ValueError, match="cannot set both"):
+        harness.refresh(clear_pending_creates=True, skip_pending_creates=True)
+    cleared = harness.refresh(clear_pending_creates=True)
+    assert cleared.state.pending_operations == [] and cleared.step("a").op == "refresh"
+    last = harness.up([spec(log_dir, sleep_s=0)])
+    assert last.warnings == [] and last.interrupted == [] and len(warnings_seen) == 2
+    assert existing_locks(harness.state_path, "proj", "dev") == []
 
 
 def test_interrupt_after_seconds_during_update(harness, log_dir):
@@ -199,9 +250,87 @@ def test_interrupt_after_seconds_during_update(harness, log_dir):
     assert err.value.operation == "updating"
     [pending] = harness.state().pending_operations
     assert pending.type == "updating" and pending.id == "r-1"
+    harness.cancel()
     r = harness.up([spec(log_dir, size=5)])
-    assert [p.type for p in r.interrupted] == ["updating"]
+    assert [p.type for p in r.interrupted] == ["updating"] and len(r.warnings) == 1
     assert r.ops == {"a": "update"}
+    # Pending operations other than creates are dropped by the next checkpoint.
+    assert harness.state().pending_operations == []
+
+
+def test_ignore_changes_keeps_old_values_until_a_replacement(harness, log_dir):
+    harness.up([spec(log_dir, size=3, tags={"team": "x"})])
+    ignore = {"ignore_changes": ("size", "tags.team")}
+    # step_generator.go processIgnoreChanges: the old input replaces the program's before
+    # Check, so Check and Diff see size 3: no change, the stored input stays 3.
+    r = harness.up([spec(log_dir, size=9, options=ignore)])
+    assert r.ops == {"a": "same"} and r.step("a").ignored == ["size"]
+    assert harness.state().get(r.step("a").urn).inputs["size"] == 3.0
+    # A path into a value the program removed is reported as the engine does (an info message).
+    assert r.infos == ['cannot ignore changes in added or removed elements of the path: "tags.team"']
+    # A replacement re-checks the program's raw inputs: the ignored change takes effect.
+    r = harness.up([spec(log_dir, size=9, zone="z2", options=ignore)])
+    assert r.ops == {"a": "replace"} and r.outputs("a")["size"] == 9.0
+
+
+def test_delete_before_replace_option_overrides_the_provider_both_ways(harness, log_dir):
+    harness.up([spec(log_dir, dbr=False), spec(log_dir, "b", dbr=True)])
+    # a: the provider says create-before-delete, the option True forces delete-first;
+    # b: the provider says delete-before-replace, an explicit False overrides it
+    # (step_generator.go: `if goal.DeleteBeforeReplace != nil`).
+    r = harness.up([spec(log_dir, zone="z2", dbr=False, options={"delete_before_replace": True}),
+                    spec(log_dir, "b", zone="z2", dbr=True, options={"delete_before_replace": False})])
+    calls = [(c.method, c.urn.rsplit("::", 1)[-1]) for c in r.calls if c.method in ("Create", "Delete")]
+    # a deleted then created; b created now and its old resource deleted at the end,
+    # after every create and update (the Delete step is generated "later on").
+    assert calls == [("Delete", "a"), ("Create", "a"), ("Create", "b"), ("Delete", "b")]
+    assert (r.step("a").delete_before_replace, r.step("b").delete_before_replace) == (True, False)
+    assert [s.op for s in r.steps] == ["replace", "replace", "delete-replaced"]
+    assert [res.name for res in harness.state().resources] == ["a", "b"]
+
+
+def test_replaced_resource_waits_in_state_until_the_end_of_the_deployment(harness, log_dir):
+    harness.up([spec(log_dir), spec(log_dir, "b")])
+    r = harness.up([spec(log_dir, zone="z2"), spec(log_dir, "b"), spec(log_dir, "c")])
+    # The old a is deleted after every create, at the end of the deployment.
+    assert [(c.method, c.urn.rsplit("::", 1)[-1]) for c in r.calls
+            if c.method in ("Create", "Update", "Delete")] == [("Create", "a"), ("Create", "c"), ("Delete", "a")]
+
+    # Killed once the new a exists: the old one stays in state marked for deletion
+    # (CreateStep.Apply sets old.Delete), and the next up deletes it at its end.
+    def replaced() -> bool:
+        return any(res["delete"] for res in state_doc(harness)["resources"])
+
+    with pytest.raises(Interrupted) as err:
+        harness.up([spec(log_dir, zone="z3"), spec(log_dir, "b"), spec(log_dir, "c")], interrupt=replaced)
+    assert err.value.operation == "deleting"
+    assert [(res["name"], res["id"], res["delete"]) for res in state_doc(harness)["resources"]] == [
+        ("b", "r-2", False), ("a", "r-3", True), ("c", "r-4", False), ("a", "r-5", False)]
+    harness.cancel()
+    r = harness.up([spec(log_dir, zone="z3"), spec(log_dir, "b"), spec(log_dir, "c")])
+    assert [p.type for p in r.interrupted] == ["deleting"]
+    assert [(s.op, s.name, s.id) for s in r.steps] == [("same", "a", "r-5"), ("same", "b", "r-2"),
+                                                       ("same", "c", "r-4"), ("delete-replaced", "a", "r-3")]
+    deletes = (log_dir / "deletes").read_text().splitlines()
+    assert deletes[0] == "r-1" and deletes[-1] == "r-3" and set(deletes) == {"r-1", "r-3"}
+    assert [(res.name, res.id, res.delete) for res in harness.state().resources] == [
+        ("b", "r-2", False), ("c", "r-4", False), ("a", "r-5", False)]
+    assert harness.state().pending_operations == []
+
+
+def test_up_without_skip_preview_previews_in_its_own_provider_process(harness, log_dir):
+    harness.up([spec(log_dir)])
+    r = harness.up([spec(log_dir, size=4)], skip_preview=False)
+    # pkg/backend/apply.go PreviewThenPromptThenExecute: a whole preview (its own plugin
+    # context, so its own provider process), then the update in another one.
+    assert r.preview is not None and r.preview.ops == {"a": "update"}
+    assert r.preview.methods == ["CheckConfig", "Configure", "Check", "Diff"]
+    assert r.methods == ["CheckConfig", "Configure", "Check", "Diff", "Update"]
+    # A preview that fails Check stops the up before any change.
+    with pytest.raises(CheckFailedError) as err:
+        harness.up([spec(log_dir, size=-1)], skip_preview=False)
+    assert err.value.result.operation == "preview"
+    assert harness.state().resources[0].inputs["size"] == 4.0
 
 
 def test_provider_start_error_shows_stderr(tmp_path, log_dir):
@@ -243,11 +372,35 @@ def test_program_mode_registers_in_order_with_dependencies(tmp_path, log_dir):
                           config={**config, "harness-demo:size": "7"}, extra_pythonpath=[str(TESTS_DIR)])
     assert preview.resource("gate").op == "update"
     assert "Update" not in preview.engine.methods and "Create" not in preview.engine.methods
+    # ResourceOptions(ignore_changes=...) reaches the engine logic (RegisterResourceRequest).
+    for extra, op in (({}, "replace"), ({"harness-demo:ignoreZone": "true"}, "same")):
+        zoned = run_program(program, operation="preview", state_path=state_path,
+                            config={**config, "harness-demo:zone": "z2", **extra}, extra_pythonpath=[str(TESTS_DIR)])
+        assert zoned.resource("gate").op == op, extra
 
     gone = run_program(program, operation="destroy", state_path=state_path, config=config,
                        extra_pythonpath=[str(TESTS_DIR)])
     assert gone.engine.ops == {"gate": "delete"}
     assert load_state(state_path, "dev", "harness-demo").resources == []
+
+
+def test_program_mode_hits_the_servers_four_threads(tmp_path, log_dir):
+    """rule 11: the SDK's server serves 4 calls at a time (ThreadPoolExecutor(max_workers=4)
+    in pulumi/dynamic/__main__.py); five independent creates registered at once run at most
+    four at a time, as the creates measured themselves."""
+    program = str(TESTS_DIR / "harness_support" / "program")
+    config = {"harness-demo:logDir": str(log_dir), "harness-demo:parallelGates": "4",
+              "harness-demo:sleepS": "0.8"}
+    r = run_program(program, state_path=str(tmp_path / "p.json"), config=config,
+                    extra_pythonpath=[str(TESTS_DIR)], timeout_s=30)
+    assert sorted(r.engine.ops) == ["gate", "p0", "p1", "p2", "p3"]
+    intervals = [line.split() for line in (log_dir / "intervals").read_text().splitlines()]
+    edges = sorted([(float(start), 1) for _, start, _ in intervals] + [(float(end), -1) for _, _, end in intervals])
+    running, most = 0, 0
+    for _, step in edges:
+        running += step
+        most = max(most, running)
+    assert most == 4
 
 
 def test_program_mode_failing_run_then_successful_run_in_one_process(tmp_path, log_dir, caplog):

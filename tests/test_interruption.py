@@ -3,9 +3,12 @@
 The provider process is SIGKILLed during Create (and Update) at points spread over its
 life, chosen with seeded randomness and recognised from the emulator's state: before the
 first job starts, between job starts, while waiting for the last jobs, and right after the
-last job finished. The next ``up`` must finish with every read set ACTIVE, leave no
-pending operation, store complete outputs, and start no duplicate job: each read set is a
-source of at most one activation job over the interrupted run and its rerun.
+last job finished. As after a killed ``pulumi up`` on a DIY backend, the stack's lock file
+stays and ``cancel()`` (``pulumi cancel``) removes it first. The next ``up`` must finish
+with every read set ACTIVE, store complete outputs, and start no duplicate job: each read
+set is a source of at most one activation job over the interrupted run and its rerun. The
+engine keeps an interrupted create's pending operation in every later checkpoint (it
+needs ``pulumi refresh --clear-pending-creates``); an interrupted update's is dropped.
 
 The emulator and the provider run on the same time scale (``omics-dynamic:timeScale``),
 so a 60-second activation lasts a fraction of a real second. Results are the engine-role
@@ -25,7 +28,15 @@ import pytest
 
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import OUTPUT_KEYS, ReadSetActivationProvider
-from omics_dynamic.testing import EngineHarness, Interrupted, ResourceSpec
+from omics_dynamic.testing import (
+    Cancelled,
+    CtrlC,
+    EngineHarness,
+    Interrupted,
+    ResourceSpec,
+    Terminated,
+    existing_locks,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
@@ -136,9 +147,10 @@ def _jobs_per_read_set(emu: Emulator, store: str, since: int = 0) -> Counter:
                    for s in j["sources"])
 
 
-def _assert_consistent(harness: EngineHarness, emu: Emulator, name: str, store: str, ids: list[str]) -> dict:
+def _assert_consistent(harness: EngineHarness, emu: Emulator, name: str, store: str, ids: list[str],
+                       stale_creates: int = 0) -> dict:
     state = harness.state()
-    assert state.pending_operations == []
+    assert [(p.type, p.name) for p in state.pending_operations] == [("creating", name)] * stale_creates
     [res] = state.resources
     assert res.name == name
     assert set(OUTPUT_KEYS) <= set(res.outputs)
@@ -158,11 +170,14 @@ def _run_case(emu, harness, spec, store, ids, phase, rng, since_jobs, expected_o
         assert err.operation == expected_op
         [pending] = harness.state().pending_operations
         assert pending.type == expected_op
+        assert len(harness.cancel()) == 1  # the killed run's lock file
     observed = _observed_phase(seen, CLEAN_JOBS) if interrupted else "not-interrupted"
     resumed = harness.up([spec])
     if interrupted:
         assert [p.type for p in resumed.interrupted] == [expected_op]
-    outs = _assert_consistent(harness, emu, spec.name, store, ids)
+        assert len(resumed.warnings) == 1
+    stale = 1 if interrupted and expected_op == "creating" else 0
+    outs = _assert_consistent(harness, emu, spec.name, store, ids, stale_creates=stale)
     per_read_set = _jobs_per_read_set(emu, store, since_jobs)
     duplicates = sorted(rid for rid, n in per_read_set.items() if n > 1)
     FIGURES["runs"] += 1
@@ -215,3 +230,104 @@ def test_interrupted_update_after_rearchive_resumes_without_duplicates(emu, tmp_
         observed[seen] += 1
     print(f"\ninterrupted updates: {dict(observed)}", file=sys.stderr)
     assert sum(n for k, n in observed.items() if k != "not-interrupted") >= UPDATE_RUNS - 2
+
+
+# -- Ctrl-C (rule 9): what reaches the provider process, and how fast create stops -----------
+
+@pytest.fixture
+def frozen_emu(aws_test_env):
+    """An emulator whose clock moves only on advance(): jobs stay IN_PROGRESS until the
+    test lets time pass, so a create is mid-wait whenever the test presses Ctrl-C."""
+    with Emulator(manual_clock=True, activation_seconds=60, queue_seconds=5, rate_limit=0) as emulator:
+        yield emulator
+
+
+def _cancel_case(emu: Emulator, tmp_path: Path):
+    store = emu.create_store(name="ctrl-c", read_sets=["ARCHIVED"] * 40)
+    ids = sorted(emu.read_set_statuses(store))
+    harness = _harness(emu, tmp_path, "ctrl-c")
+    return harness, _spec("cohort", store, ids), store, ids
+
+
+def _two_jobs_started(emu: Emulator):
+    return lambda: len(emu.jobs()) >= 2
+
+
+def test_one_ctrl_c_stops_the_create_within_seconds_naming_the_jobs(frozen_emu, tmp_path):
+    """The engine's Cancel RPC (first Ctrl-C) sets the run's cancel event through
+    omics_dynamic.cancellation: create returns at once instead of waiting for the jobs (up
+    to timeout_seconds), fails naming them, and the next up adopts them."""
+    emu = frozen_emu
+    harness, spec, store, ids = _cancel_case(emu, tmp_path)
+    with pytest.raises(Cancelled) as info:
+        harness.up([spec], ctrl_c=CtrlC(when=_two_jobs_started(emu)))
+    err = info.value
+    jobs = sorted(j["id"] for j in emu.jobs())
+    FIGURES["cancel_rpc_returned_ms"] = round(err.returned_s * 1000)
+    assert err.cancel_code == "OK" and err.returned_s < 5.0
+    details = err.provider_error.details
+    assert details.splitlines()[-1] == (
+        f"omics_dynamic.errors.ActivationCancelledError: cohort: cancelled before every read set was ACTIVE; "
+        f"2 activation job(s) still running: {jobs[0]}, {jobs[1]}. They keep running in HealthOmics; the next "
+        "`pulumi up` resumes them: it waits for them and starts jobs only for read sets still ARCHIVED.")
+    assert "During handling" not in details and "activation.py" not in details
+    # A failed create completes its pending operation; the CLI ended normally: no lock.
+    assert harness.state().pending_operations == [] and harness.state().resources == []
+    assert existing_locks(harness.state_path, "omics", "dev") == []
+    emu.advance(120)
+    resumed = harness.up([spec])
+    assert resumed.ops == {"cohort": "create"} and sorted(j["id"] for j in emu.jobs()) == jobs
+    assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
+
+
+def test_second_ctrl_c_sigint_ends_the_provider_process_before_the_engines_sigkill(frozen_emu, tmp_path):
+    """When the Cancel RPC cannot reach the provider (all 4 server threads busy), the second
+    Ctrl-C's SIGINT to the plugin's process group (Plugin.Kill) still does: the interpreter's
+    shutdown sets the cancel event before it joins the thread running create, and the
+    process exits well before the engine's SIGKILL 5 s later. The pending create stays."""
+    emu = frozen_emu
+    harness, spec, store, ids = _cancel_case(emu, tmp_path)
+    with pytest.raises(Terminated) as info:
+        harness.up([spec], ctrl_c=CtrlC(when=_two_jobs_started(emu), cancel_rpc=False, second_after_s=0.3))
+    err = info.value
+    FIGURES["sigint_exit_ms"] = round(err.exit_s * 1000)
+    assert not err.sigkilled and err.exit_s < 3.0
+    assert any(line.startswith("cohort: cancelled; 2 activation job(s) keep running") for line in
+               err.result.stderr_lines)
+    assert [p.type for p in harness.state().pending_operations] == ["creating"]
+    assert existing_locks(harness.state_path, "omics", "dev") == []
+    emu.advance(120)
+    resumed = harness.up([spec])
+    assert resumed.step("cohort").resumed == "creating" and len(emu.jobs()) == 2
+
+
+def test_the_sdk_server_alone_ignores_cancel_and_outlives_sigint(tmp_path):
+    """Baseline, without omics_dynamic.cancellation: the SDK's dynamic server answers the
+    Cancel RPC and goes on with the create; after SIGINT it lives until the create returns."""
+    tests_dir = Path(__file__).resolve().parent
+    log_dir = tmp_path / "log"
+    log_dir.mkdir()
+    sys.path.insert(0, str(tests_dir))
+    try:
+        from harness_support.recorder import RecorderProvider
+    finally:
+        sys.path.remove(str(tests_dir))
+    harness = EngineHarness(str(PROJECT_DIR), str(tmp_path / "s.json"), extra_pythonpath=[str(tests_dir)],
+                            timeout_s=30)
+
+    def spec(name):
+        return ResourceSpec(name, "pulumi-python:dynamic/harness:Recorder", RecorderProvider(str(log_dir)),
+                            {"label": name, "sleep_s": 1.5})
+
+    with pytest.raises(Cancelled) as info:
+        harness.up([spec("a")], ctrl_c=CtrlC(after_s=0.2))
+    assert info.value.cancel_code == "OK" and info.value.provider_error is None
+    assert info.value.returned_s > 1.0  # the create went on sleeping
+    assert [r.name for r in harness.state().resources] == ["a"]  # and its result was recorded
+    with pytest.raises(Terminated) as term:
+        harness.up([spec("a"), spec("b")], ctrl_c=CtrlC(after_s=0.2, cancel_rpc=False, second_after_s=0.1))
+    assert not term.value.sigkilled and term.value.exit_s > 1.0  # exited only when create returned
+
+
+def test_zz_report_figures():
+    print(f"\nCtrl-C figures: {dict(FIGURES)}", file=sys.stderr)

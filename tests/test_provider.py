@@ -20,7 +20,7 @@ from omics_dynamic import (
     AwsCallError,
     ReadSetsUnusableError,
 )
-from omics_dynamic.provider import UNKNOWN, ReadSetActivationProvider
+from omics_dynamic.provider import ReadSetActivationProvider
 
 
 
@@ -238,18 +238,6 @@ def test_store_or_region_change_is_a_replace(provider):
     olds = _inputs("1234567890", ["2000000001"])
     assert provider.diff("x", olds, _inputs("1234567899", ["2000000001"])).replaces == ["sequence_store_id"]
     assert provider.diff("x", olds, _inputs("1234567890", ["2000000001"], region="eu-west-1")).replaces == ["region"]
-
-
-def test_preview_unknowns_pass_check_and_diff_without_aws(provider, emulator):
-    checked = provider.check({}, {"sequence_store_id": UNKNOWN, "read_set_ids": UNKNOWN, "resource_name": "cohort"})
-    assert checked.failures == []
-    assert checked.inputs["read_set_ids"] == UNKNOWN
-    olds = _inputs("1234567890", ["2000000001"])
-    diff = provider.diff("x", {**olds, "read_set_statuses": {"2000000001": "ACTIVE"}},
-                         {**olds, "read_set_ids": UNKNOWN})
-    assert diff.changes is True and diff.replaces == []
-    assert provider.diff("x", olds, {**olds, "sequence_store_id": UNKNOWN}).replaces == ["sequence_store_id"]
-    assert sum(emulator.calls.values()) == 0
 
 
 def test_delete_changes_nothing(provider, emulator, capfd):

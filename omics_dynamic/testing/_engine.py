@@ -1,12 +1,14 @@
 """The engine-role harness: plays the Pulumi engine against the SDK's real provider server.
 
-Every rule cited as "rule N" is design.md section 2 rule N. Results are those of this
-engine-role harness, not of the real Pulumi engine; the Go engine does more (plans,
+Every rule cited as "rule N" is design.md section 2 rule N; each rule names the engine
+source it comes from (pulumi/pulumi, read at commit 1b5949891b3c). Results are those of
+this engine-role harness, not of the real Pulumi engine; the Go engine does more (plans,
 aliases, parallel step execution, policy, snapshots in its own format).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import threading
@@ -16,11 +18,26 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import grpc
 from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
-from ._errors import CheckFailedError, HarnessTimeout, Interrupted, ProviderCallError
+from ._engine_text import (
+    cancel_message,
+    check_failure_diagnostic,
+    ignore_changes_invalid_paths,
+    pending_operations_warning,
+)
+from ._errors import (
+    Cancelled,
+    CheckFailedError,
+    HarnessTimeout,
+    Interrupted,
+    ProviderCallError,
+    Terminated,
+)
+from ._lock import StackLock, cancel_locks
 from ._server import ProviderServer
 from ._state import PendingOperation, ResourceState, State, load_state, make_urn, save_state
 from ._wire import from_struct, to_struct
@@ -32,6 +49,10 @@ DEFAULT_DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 LABEL = "engine-role harness"
 #: How often the harness polls an in-flight RPC for completion/interruption, seconds.
 POLL_INTERVAL_S = 0.015
+#: The engine's bound on the Cancel RPC it sends on a Ctrl-C (``defaultHost.SignalCancellation``).
+CANCEL_RPC_TIMEOUT_S = 30.0
+#: How long the engine's ``Plugin.Kill`` waits after SIGINT before SIGKILL.
+KILL_GRACE_S = 5.0
 
 _DIFF_NAMES = {
     provider_pb2.DiffResponse.DIFF_UNKNOWN: "unknown",
@@ -56,7 +77,11 @@ class ResourceSpec:
         inputs: dict of plain values; may hold ``UNKNOWN`` in a preview.
         secret_keys: top-level input keys that are secret; ``__provider`` always is (rule 12,
             the SDK's ``serialize_as_secret_always``).
-        delete_before_replace: the resource option of that name.
+        delete_before_replace: the resource option of that name: None (not set: the
+            provider's Diff decides), True or False (either overrides the provider, rule 5).
+        ignore_changes: the resource option of that name: property paths (``"read_set_ids"``,
+            ``"tags.team"``, ``"items[0]"``) whose old input values replace the program's
+            values before Check (rule 3).
     """
 
     name: str
@@ -64,7 +89,8 @@ class ResourceSpec:
     provider: Union[ResourceProvider, str, None] = None
     inputs: Mapping[str, Any] = field(default_factory=dict)
     secret_keys: frozenset = frozenset()
-    delete_before_replace: bool = False
+    delete_before_replace: Optional[bool] = None
+    ignore_changes: Sequence[str] = ()
 
     def news(self) -> tuple[dict[str, Any], set[str]]:
         """The inputs the engine sends to Check: user inputs + ``__provider``, and secret keys."""
@@ -79,6 +105,34 @@ class ResourceSpec:
             raise ValueError(f"{self.name}: give a provider or a serialised {PROVIDER_KEY} input")
         # rule 12: the serialised provider is a secret by default.
         return news, set(self.secret_keys) | {PROVIDER_KEY}
+
+
+@dataclass(frozen=True)
+class CtrlC:
+    """Ctrl-C pressed (SIGINT sent to the CLI) while a Create/Update/Delete is in flight.
+
+    The first Ctrl-C cancels (``pkg/backend/cancellation_scope.go``): the engine sends the
+    Cancel RPC to the provider (``defaultHost.SignalCancellation``, 30 s timeout), starts no
+    new step and waits for the call in flight; the update then ends "canceled"
+    (:class:`~omics_dynamic.testing.Cancelled`). A second Ctrl-C terminates: the engine stops
+    waiting, writes no checkpoint for that call and kills the provider (SIGINT to its
+    process group, 5 s, SIGKILL: ``Plugin.Kill``) (:class:`~omics_dynamic.testing.Terminated`).
+
+    Args:
+        when: polled every ~15 ms during an in-flight Create/Update/Delete; the first Ctrl-C
+            comes when it returns True.
+        after_s: or this many seconds into the in-flight call.
+        second_after_s: a second Ctrl-C this many seconds after the first, if the call has
+            not returned by then (None: never).
+        cancel_rpc: False = the first Ctrl-C's Cancel RPC never reaches the provider, as when
+            the SDK server's 4 threads are all busy (the engine's 30 s expire while it
+            queues); then only the second Ctrl-C's SIGINT does.
+    """
+
+    when: Optional[Callable[[], bool]] = None
+    after_s: Optional[float] = None
+    second_after_s: Optional[float] = None
+    cancel_rpc: bool = True
 
 
 @dataclass
@@ -96,7 +150,9 @@ class CallRecord:
 class Step:
     """What happened (or, in a preview, would happen) to one resource.
 
-    ``op``: "create" | "update" | "replace" | "same" | "delete" | "refresh".
+    ``op``: "create" | "update" | "replace" | "same" | "delete" | "refresh", or
+    "delete-replaced" for the Delete of a replaced resource at the end of the deployment
+    (rule 5; left out of ``OperationResult.ops`` and ``.step()``).
     ``changed_keys``: input keys whose value differs from the old inputs (what the CLI shows).
     ``replaces``: keys the provider's Diff said force a replacement.
     ``diff``: "none" | "some" | "unknown", the provider's Diff answer ("" without Diff).
@@ -105,6 +161,7 @@ class Step:
     ``drift`` (refresh): Diff(olds=refreshed outputs, news=inputs) found a change (rule 7).
     ``gone`` (refresh): Read returned an empty ID; the resource left the state.
     ``resumed``: "creating" when this create redoes an interrupted create (rule 9).
+    ``ignored``: ignore_changes paths that were applied (old values kept) before Check.
     """
 
     urn: str
@@ -122,6 +179,7 @@ class Step:
     drift: bool = False
     gone: bool = False
     resumed: str = ""
+    ignored: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -130,7 +188,11 @@ class OperationResult:
 
     ``steps`` in execution order; ``calls`` every RPC in order; ``stderr_lines`` what the
     provider process printed to stderr (rule 13); ``interrupted`` pending operations found
-    in state at the start (rule 9); ``state`` the state after the operation.
+    in state at the start (rule 9); ``state`` the state after the operation;
+    ``warnings`` the engine's warnings (the pending-operations warning, rule 9);
+    ``infos`` the engine's info messages (ignore_changes paths it could not apply);
+    ``preview`` the preview an ``up`` ran first in its own provider process when
+    ``skip_preview=False`` (rule 1).
     """
 
     operation: str
@@ -139,19 +201,23 @@ class OperationResult:
     stderr_lines: list[str] = field(default_factory=list)
     interrupted: list[PendingOperation] = field(default_factory=list)
     state: Optional[State] = None
+    warnings: list[str] = field(default_factory=list)
+    infos: list[str] = field(default_factory=list)
+    preview: Optional["OperationResult"] = None
     label: str = LABEL
 
     def step(self, name: str) -> Step:
-        """The last step of the resource called ``name``. Raises KeyError if none."""
+        """The last step of the resource called ``name`` (not its delete-replaced step).
+        Raises KeyError if none."""
         for s in reversed(self.steps):
-            if s.name == name:
+            if s.name == name and s.op != "delete-replaced":
                 return s
         raise KeyError(f"{LABEL}: no step for resource {name!r} in this {self.operation}")
 
     @property
     def ops(self) -> dict[str, str]:
-        """{resource name: op}."""
-        return {s.name: s.op for s in self.steps}
+        """{resource name: op} (delete-replaced steps left out: the resource's op is "replace")."""
+        return {s.name: s.op for s in self.steps if s.op != "delete-replaced"}
 
     @property
     def methods(self) -> list[str]:
@@ -181,6 +247,98 @@ def _inputs_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]
     return [k for k in keys if old.get(k, None) != new.get(k, None)]
 
 
+_MISSING = object()
+
+
+def _parse_path(path: str) -> list[Union[str, int]]:
+    """Parse a property path (``a``, ``a.b``, ``a[0]``, ``a["b.c"]``) as
+    ``resource.ParsePropertyPath`` does for these forms (no ``*`` wildcards).
+
+    Raises ValueError for syntax this model does not support.
+    """
+    parts: list[Union[str, int]] = []
+    i, n = 0, len(path)
+    while i < n:
+        ch = path[i]
+        if ch == ".":
+            i += 1
+            continue
+        if ch == "[":
+            end = path.index("]", i)
+            inner = path[i + 1:end]
+            if inner.startswith('"') and inner.endswith('"') and len(inner) >= 2:
+                parts.append(inner[1:-1].replace('\\"', '"'))
+            elif inner.isdigit():
+                parts.append(int(inner))
+            else:
+                raise ValueError(f"{LABEL}: ignore_changes path {path!r}: unsupported element [{inner}]")
+            i = end + 1
+            continue
+        j = i
+        while j < n and path[j] not in ".[":
+            j += 1
+        parts.append(path[i:j])
+        i = j
+    if not parts or any(p == "*" for p in parts):
+        raise ValueError(f"{LABEL}: ignore_changes path {path!r} is empty or uses a wildcard, "
+                         "which the harness does not model")
+    return parts
+
+
+def _reset_path(old: Any, new: Any, parts: Sequence[Union[str, int]]) -> bool:
+    """``PropertyPath.Reset`` (``sdk/go/common/resource/properties_path.go``) for object keys
+    and array indexes: put old's value at the path into new (delete it from new when old
+    has none); never create intermediate locations or resize arrays. False = path error."""
+    key, rest = parts[0], parts[1:]
+    if isinstance(key, int):
+        if not (isinstance(old, list) and isinstance(new, list)):
+            return not isinstance(old, list) and not isinstance(new, list)
+        if key >= len(old) or key >= len(new):
+            return key >= len(old) and key >= len(new)
+        if not rest:
+            new[key] = old[key]
+            return True
+        return _reset_path(old[key], new[key], rest)
+    if not rest:
+        if isinstance(old, dict) and key in old:
+            if not isinstance(new, dict):
+                return False
+            new[key] = old[key]
+        elif isinstance(new, dict):
+            new.pop(key, None)
+        return True
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return not isinstance(old, dict) and not isinstance(new, dict)
+    old_v, new_v = old.get(key, _MISSING), new.get(key, _MISSING)
+    if old_v is not _MISSING and new_v is _MISSING:
+        return False
+    if old_v is _MISSING and new_v is _MISSING:
+        return True
+    if old_v is _MISSING:
+        return False
+    return _reset_path(old_v, new_v, rest)
+
+
+def apply_ignore_changes(news: Mapping[str, Any], old_inputs: Mapping[str, Any],
+                         paths: Sequence[str]) -> tuple[dict[str, Any], list[str], list[str]]:
+    """rule 3: ``processIgnoreChanges`` (``pkg/resource/deploy/step_generator.go``).
+
+    Before Check, for each ignore_changes path, the engine resets the program's new input
+    at that path to the old input's value (deleting it when the old inputs lack it).
+
+    Returns:
+        (news with the old values put back, applied paths, paths it could not apply).
+    """
+    out = copy.deepcopy(dict(news))
+    applied, invalid = [], []
+    for path in paths:
+        if _reset_path(dict(old_inputs), out, _parse_path(path)):
+            applied.append(path)
+        else:
+            invalid.append(path)
+    return out, applied, invalid
+
+
 class _Deployment:
     """One operation's engine logic around one lazily started provider process.
 
@@ -191,9 +349,16 @@ class _Deployment:
 
     def __init__(self, harness: "EngineHarness", operation: str, *, preview: bool,
                  interrupt: Optional[Callable[[], bool]] = None,
-                 interrupt_after_s: Optional[float] = None) -> None:
+                 interrupt_after_s: Optional[float] = None, check_all: bool = False,
+                 ctrl_c: Optional[CtrlC] = None) -> None:
         self.h = harness
         self.preview = preview
+        self.ctrl_c = ctrl_c
+        self.ctrl_c_at: Optional[float] = None  # monotonic time of the first Ctrl-C
+        self.cancel_future: Any = None
+        self.returned_s: Optional[float] = None
+        self.check_all = check_all
+        self.check_errors: list[CheckFailedError] = []
         self.result = OperationResult(operation=operation)
         self.state = load_state(harness.state_path, harness.stack, harness.project)
         self.result.state = self.state
@@ -257,8 +422,10 @@ class _Deployment:
         with self.lock:
             self.result.calls.append(record)
         timeout_s = self.h.timeout_s
-        while not fut.done():
-            time.sleep(POLL_INTERVAL_S)
+        while True:
+            done = fut.done()
+            # The kill is checked once more when the call has returned: a CLI killed after the
+            # provider answered but before the checkpoint was written loses the answer too.
             if interruptible and (
                 (self.interrupt is not None and self.interrupt())
                 or (self.interrupt_after_s is not None and time.monotonic() - started >= self.interrupt_after_s)
@@ -267,15 +434,59 @@ class _Deployment:
                 record.code = "KILLED"
                 server.kill()
                 raise Interrupted(pending or method, urn or "")
+            if done:
+                break
+            if interruptible and self.ctrl_c is not None:
+                self._ctrl_c(started, record, pending or method, urn or "")
             if timeout_s is not None and time.monotonic() - started >= timeout_s:
                 record.code = "TIMEOUT"
                 server.kill()
                 raise HarnessTimeout(method, urn, timeout_s)
+            time.sleep(POLL_INTERVAL_S)
+        if self.ctrl_c_at is not None and self.returned_s is None:
+            self.returned_s = time.monotonic() - self.ctrl_c_at
         try:
             return fut.result()
         except grpc.RpcError as exc:
             record.code = exc.code().name
             raise ProviderCallError(method, urn, exc.code().name, exc.details() or "") from None
+
+    def _ctrl_c(self, started: float, record: CallRecord, operation: str, urn: str) -> None:
+        """rule 9: the engine's first and second Ctrl-C during an in-flight call (CtrlC)."""
+        ctrl_c, server = self.ctrl_c, self.server
+        assert ctrl_c is not None and server is not None and server.stub is not None
+        now = time.monotonic()
+        if self.ctrl_c_at is None:
+            if (ctrl_c.when is not None and ctrl_c.when()) or (
+                    ctrl_c.after_s is not None and now - started >= ctrl_c.after_s):
+                self.ctrl_c_at = now
+                if ctrl_c.cancel_rpc:
+                    with self.lock:
+                        self.result.calls.append(CallRecord("Cancel", None, round(now - self.t0, 4)))
+                    self.cancel_future = server.stub.Cancel.future(empty_pb2.Empty(),
+                                                                   timeout=CANCEL_RPC_TIMEOUT_S)
+        elif ctrl_c.second_after_s is not None and now - self.ctrl_c_at >= ctrl_c.second_after_s:
+            record.code = "TERMINATED"
+            exit_s, sigkilled = server.interrupt_group(KILL_GRACE_S)
+            raise Terminated(operation, urn, exit_s, sigkilled)
+
+    def cancel_code(self) -> str:
+        """The gRPC status of the Cancel RPC sent on the first Ctrl-C ("" if none)."""
+        fut = self.cancel_future
+        if fut is None:
+            return "NOT SENT"
+        try:
+            fut.result(timeout=CANCEL_RPC_TIMEOUT_S)
+            return "OK"
+        except grpc.RpcError as exc:
+            return exc.code().name
+
+    def stop_if_cancelled(self, op: Optional[PendingOperation] = None,
+                          error: Optional[ProviderCallError] = None) -> None:
+        """After a Ctrl-C the engine starts no new step: the update ends canceled."""
+        if self.ctrl_c_at is not None:
+            raise Cancelled(op.type if op else "", op.urn if op else "", self.returned_s or 0.0,
+                            self.cancel_code(), error)
 
     def _save(self) -> None:
         with self.lock:
@@ -314,18 +525,39 @@ class _Deployment:
         with self.lock:
             self.state.pending_operations = [p for p in self.state.pending_operations if p is not op]
 
-    def create(self, urn: str, type_: str, name: str, inputs: dict, secret: set, dbr: bool) -> ResourceState:
-        """rule 4 / rule 9: write a pending 'creating' op, Create(checked inputs), clear it."""
-        op = PendingOperation("creating", urn, type_, name, "", dict(inputs), set(secret))
+    def _step_rpc(self, op: PendingOperation, method: str, urn: str, request: Any) -> Any:
+        """rule 9: the pending operation is written before the RPC. A provider error
+        completes it (``SnapshotManager`` mutation ``End(step, false)`` in
+        ``pkg/backend/snapshot.go``: ``markOperationComplete``; nothing new is stored); a
+        kill (Interrupted) or the harness's safety timeout leaves it in state."""
         self._pending(op)
-        resp = self._rpc("Create", urn, provider_pb2.CreateRequest(
-            urn=urn, name=name, type=type_, properties=self._wire(inputs, secret)),
-            interruptible=True, pending="creating")
+        try:
+            return self._rpc(method, urn, request, interruptible=True, pending=op.type)
+        except ProviderCallError as err:
+            with self.lock:
+                self._clear_pending(op)
+                save_state(self.h.state_path, self.state)
+            self.stop_if_cancelled(op, err)
+            raise
+
+    def create(self, urn: str, type_: str, name: str, inputs: dict, secret: set, dbr: bool,
+               replacing: Optional[ResourceState] = None) -> ResourceState:
+        """rule 4 / rule 9: pending 'creating' op, Create(checked inputs), complete it.
+
+        ``replacing``: the old resource of a create-before-delete replacement; on success it
+        stays in state marked ``delete`` (``CreateStep.Apply``: ``s.old.Delete = true``) and is
+        deleted at the end of the deployment (rule 5).
+        """
+        op = PendingOperation("creating", urn, type_, name, "", dict(inputs), set(secret))
+        resp = self._step_rpc(op, "Create", urn, provider_pb2.CreateRequest(
+            urn=urn, name=name, type=type_, properties=self._wire(inputs, secret)))
         outputs, out_secret = from_struct(resp.properties)
         res = ResourceState(urn, type_, name, resp.id, dict(inputs), outputs, set(secret),
                             out_secret | (secret & set(outputs)), dbr)
         with self.lock:
             self._clear_pending(op)
+            if replacing is not None:
+                replacing.delete = True
             self.state.put(res)
             save_state(self.h.state_path, self.state)
         return res
@@ -334,12 +566,10 @@ class _Deployment:
         """rule 6: Update(id, olds=old outputs, news); store exactly what it returns."""
         op = PendingOperation("updating", old.urn, old.type, old.name, old.id, dict(inputs), set(secret),
                               dict(old.outputs), set(old.secret_outputs))
-        self._pending(op)
-        resp = self._rpc("Update", old.urn, provider_pb2.UpdateRequest(
+        resp = self._step_rpc(op, "Update", old.urn, provider_pb2.UpdateRequest(
             id=old.id, urn=old.urn, name=old.name, type=old.type,
             olds=self._wire(old.outputs, old.secret_outputs), news=self._wire(inputs, secret),
-            old_inputs=self._wire(old.inputs, old.secret_inputs)),
-            interruptible=True, pending="updating")
+            old_inputs=self._wire(old.inputs, old.secret_inputs)))
         outputs, out_secret = from_struct(resp.properties)
         res = ResourceState(old.urn, old.type, old.name, old.id, dict(inputs), outputs, set(secret),
                             out_secret | (secret & set(outputs)), old.delete_before_replace)
@@ -349,78 +579,94 @@ class _Deployment:
             save_state(self.h.state_path, self.state)
         return res
 
-    def delete(self, res: ResourceState, *, remove: bool = True) -> None:
-        """rule 3: Delete(id, properties=stored OUTPUTS); pending 'deleting' around it."""
+    def delete(self, res: ResourceState) -> None:
+        """rule 3: Delete(id, properties=stored OUTPUTS); pending 'deleting' around it; the
+        resource (live, or pending deletion) leaves the state."""
         self._ensure_server()
         op = PendingOperation("deleting", res.urn, res.type, res.name, res.id, dict(res.inputs),
                               set(res.secret_inputs), dict(res.outputs), set(res.secret_outputs))
-        self._pending(op)
-        self._rpc("Delete", res.urn, provider_pb2.DeleteRequest(
+        self._step_rpc(op, "Delete", res.urn, provider_pb2.DeleteRequest(
             id=res.id, urn=res.urn, name=res.name, type=res.type,
             properties=self._wire(res.outputs, res.secret_outputs),
-            old_inputs=self._wire(res.inputs, res.secret_inputs)),
-            interruptible=True, pending="deleting")
+            old_inputs=self._wire(res.inputs, res.secret_inputs)))
         with self.lock:
             self._clear_pending(op)
-            if remove:
-                self.state.remove(res.urn)
+            self.state.discard(res)
             save_state(self.h.state_path, self.state)
 
     # -- steps -----------------------------------------------------------------------------
-    def take_pending(self) -> None:
-        """rule 9: report operations a killed run left behind and clear them.
+    def begin(self) -> None:
+        """rule 9: what the engine does with the pending operations of the base checkpoint.
 
-        An interrupted create is not in state, so the resource is created again (with the
-        inputs the program now declares). An interrupted delete of a replaced resource (its
-        ID no longer in state) is retried with its stored outputs during ``up``.
+        - ``interrupted`` lists them all (preview, up, refresh, destroy).
+        - Every new checkpoint keeps the base's pending "creating" operations
+          (``SnapshotManager.Snap`` in ``pkg/backend/snapshot.go``: "we don't want to clear
+          pending CREATE operations because these must require user intervention"; the
+          journal does the same in ``pkg/backend/journal.go``) and drops the base's other
+          pending operations. Only ``refresh(clear_pending_creates=True)`` removes them.
+        - An update or destroy (not a preview, not a refresh) prints the engine's warning
+          (``deploymentExecutor.printPendingOperationsWarning``, called from ``Execute`` in
+          ``pkg/resource/deploy/deployment_executor.go``) while any pending operation is in
+          the base checkpoint: on every later ``up`` once a create was interrupted.
+
+        An interrupted create's resource is not in state, so the next up creates it again
+        (the engine's "Case 4" in ``stepGenerator``), with the inputs the program now declares.
         """
         with self.lock:
-            self.result.interrupted = list(self.state.pending_operations)
-            # Only `up` resolves them; preview/refresh/destroy report and keep them.
-            if self.result.operation == "up":
-                self.state.pending_operations = []
+            base = list(self.state.pending_operations)
+            self.result.interrupted = base
+            if self.preview:
+                return
+            kept = [p for p in base if p.type == "creating"]
+            if len(kept) != len(base):
+                self.state.pending_operations = kept
                 save_state(self.h.state_path, self.state)
-
-    def retry_orphan_deletes(self) -> None:
-        for op in self.result.interrupted:
-            current = self.state.get(op.urn)
-            if op.type == "deleting" and op.id and (current is None or current.id != op.id):
-                orphan = ResourceState(op.urn, op.resource_type, op.name, op.id, op.inputs, op.outputs,
-                                       op.secret_inputs, op.secret_outputs)
-                self.delete(orphan, remove=False)
-                self.result.steps.append(Step(op.urn, op.name, op.resource_type, "delete", id=op.id,
-                                              old_outputs=dict(op.outputs), resumed="deleting"))
+            if base and self.result.operation in ("up", "destroy"):
+                self.h._warn(self.result, pending_operations_warning([(p.urn, p.type) for p in base]))
 
     def register(self, spec: ResourceSpec) -> Step:
         """Plan (preview) or run (up) the step for one desired resource (rules 3-6)."""
         urn = make_urn(self.h.stack, self.h.project, spec.type_, spec.name)
-        news, news_secret = spec.news()
+        raw_news, news_secret = spec.news()
         old = self.state.get(urn)
         resumed = "creating" if any(p.urn == urn and p.type == "creating" for p in self.result.interrupted) else ""
         if old is None:
             # rule 4: Check(olds={}, news) then Create(checked inputs).
-            inputs, secret, failures = self.check(urn, spec.type_, spec.name, {}, set(), news, news_secret)
+            inputs, secret, failures = self.check(urn, spec.type_, spec.name, {}, set(), raw_news, news_secret)
             step = Step(urn, spec.name, spec.type_, "create", check_failures=failures, resumed=resumed,
-                        delete_before_replace=spec.delete_before_replace)
+                        delete_before_replace=spec.delete_before_replace is True)
             if failures:
-                return self._failed(step)
+                return self._failed(step, raw_news, news_secret)
             if self.preview:
                 step.outputs = inputs  # planned: the engine previews a create's outputs as its inputs
                 return self._add(step)
-            res = self.create(urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace)
+            res = self.create(urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace is True)
             step.id, step.outputs = res.id, res.outputs
             return self._add(step)
 
-        # rule 3: Check(olds=old inputs, news).
+        # rule 3: ignore_changes puts the old inputs' values back into the news, then
+        # Check(olds=old inputs, news).
+        news = raw_news
+        ignored: list[str] = []
+        if spec.ignore_changes:
+            news, ignored, invalid = apply_ignore_changes(raw_news, old.inputs, spec.ignore_changes)
+            # A value put back from the old inputs keeps the old value's secretness.
+            reset_keys = {str(_parse_path(p)[0]) for p in ignored}
+            news_secret = {k for k in news_secret | (old.secret_inputs & reset_keys) if k in news}
+            if invalid:
+                self.h._info(self.result, ignore_changes_invalid_paths(invalid))
         inputs, secret, failures = self.check(urn, spec.type_, spec.name, old.inputs, old.secret_inputs,
                                               news, news_secret)
         step = Step(urn, spec.name, spec.type_, "same", id=old.id, check_failures=failures,
-                    old_outputs=dict(old.outputs), changed_keys=_inputs_changed(old.inputs, inputs))
+                    old_outputs=dict(old.outputs), changed_keys=_inputs_changed(old.inputs, inputs),
+                    ignored=ignored)
         if failures:
-            return self._failed(step)
+            return self._failed(step, news, news_secret)
         changes, replaces, dbr = self.diff(old, inputs, secret)
         step.diff, step.replaces = changes, replaces
-        step.delete_before_replace = dbr or spec.delete_before_replace
+        # rule 5: an explicit delete_before_replace option overrides the provider's answer
+        # in either direction (step_generator.go: `if goal.DeleteBeforeReplace != nil`).
+        step.delete_before_replace = dbr if spec.delete_before_replace is None else spec.delete_before_replace
         if changes == "unknown":
             # rule 5: the provider did not decide (the SDK's default diff): the engine compares
             # old and new inputs itself, __provider included.
@@ -431,13 +677,22 @@ class _Deployment:
             step.op = "replace"
         elif changed:
             step.op = "update"
+        if step.op == "replace":
+            # rule 5: a replacement re-runs Check without olds on the program's raw inputs
+            # (ignore_changes not applied: "recompute the default values"); in a preview too.
+            inputs2, secret2, failures2 = self.check(urn, spec.type_, spec.name, {}, set(), raw_news,
+                                                     set(spec.news()[1]))
+            if failures2:
+                step.check_failures = failures2
+                return self._failed(step, inputs, secret)
+            inputs, secret = inputs2, secret2
         if self.preview:
             step.outputs = dict(old.outputs) if step.op == "same" else dict(inputs)
             return self._add(step)
         if step.op == "same":
             # rule 5: no change: keep the old outputs, store the new inputs.
             kept = ResourceState(urn, old.type, old.name, old.id, dict(inputs), dict(old.outputs), set(secret),
-                                 set(old.secret_outputs), spec.delete_before_replace)
+                                 set(old.secret_outputs), spec.delete_before_replace is True)
             with self.lock:
                 self.state.put(kept)
                 save_state(self.h.state_path, self.state)
@@ -445,19 +700,16 @@ class _Deployment:
         elif step.op == "update":
             res = self.update(old, inputs, secret)  # rule 6
             step.outputs = res.outputs
+        elif step.delete_before_replace:
+            # rule 5: delete-before-replace: Delete the old resource first, then Create.
+            self.delete(old)
+            res = self.create(urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace is True)
+            step.id, step.outputs = res.id, res.outputs
         else:
-            # rule 5: replace = Check without olds, Create, then Delete the old one
-            # (delete-before-replace when the provider or the resource option asks for it).
-            inputs2, secret2, failures2 = self.check(urn, spec.type_, spec.name, {}, set(), news, news_secret)
-            if failures2:
-                step.check_failures = failures2
-                return self._failed(step)
-            if step.delete_before_replace:
-                self.delete(old)
-                res = self.create(urn, spec.type_, spec.name, inputs2, secret2, spec.delete_before_replace)
-            else:
-                res = self.create(urn, spec.type_, spec.name, inputs2, secret2, spec.delete_before_replace)
-                self.delete(old, remove=False)
+            # rule 5: create-before-delete: Create now; the old resource stays in state marked
+            # for deletion and is deleted at the end of the deployment (delete_undesired).
+            res = self.create(urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace is True,
+                              replacing=old)
             step.id, step.outputs = res.id, res.outputs
         return self._add(step)
 
@@ -466,21 +718,37 @@ class _Deployment:
             self.result.steps.append(step)
         return step
 
-    def _failed(self, step: Step) -> Step:
+    def _failed(self, step: Step, values: Mapping[str, Any], secret: set[str]) -> Step:
+        """rule 3: Check failures fail the preview or the update (``issueCheckFailures``,
+        then the bail ``resource <urn> is invalid`` in ``continueStepsFromImport``,
+        ``pkg/resource/deploy/step_generator.go``). ``values``: the inputs the engine holds
+        for the resource when it prints each failure."""
         self._add(step)
-        if self.preview:
+        diagnostics = [check_failure_diagnostic(step.type, step.name, prop, values.get(prop), reason,
+                                                secret=prop in secret and prop != PROVIDER_KEY)
+                       for prop, reason in step.check_failures]
+        error = CheckFailedError(step.urn, step.check_failures, diagnostics)
+        if self.check_all:
+            self.check_errors.append(error)
             return step
-        raise CheckFailedError(step.urn, step.check_failures)
+        raise error
 
     def delete_undesired(self, desired_urns: set[str]) -> None:
-        """Resources in state the program no longer declares are deleted, newest first."""
+        """The deletes the engine runs after every create/update (``GenerateDeletes`` in
+        ``pkg/resource/deploy/step_generator.go``): replaced resources marked for deletion
+        (rule 5) and resources the program no longer declares, newest first."""
         for res in reversed(list(self.state.resources)):
-            if res.urn in desired_urns:
+            if res.delete:
+                op = "delete-replaced"
+            elif res.urn not in desired_urns:
+                op = "delete"
+            else:
                 continue
-            step = Step(res.urn, res.name, res.type, "delete", id=res.id, old_outputs=dict(res.outputs))
+            step = Step(res.urn, res.name, res.type, op, id=res.id, old_outputs=dict(res.outputs))
             if not self.preview:
                 self.delete(res)
             self._add(step)
+            self.stop_if_cancelled(PendingOperation("deleting", res.urn, res.type, res.name, res.id, {}))
 
     def close(self) -> None:
         if self.server is not None:
@@ -494,11 +762,13 @@ class EngineHarness:
     one ``python -u -m pulumi.dynamic`` process (rule 1), configures it (rule 2), makes the
     calls the engine makes, and stops it. Independent resources are processed sequentially
     in the order given (the engine runs them in parallel; the server serves 4 calls at a
-    time, rule 11, which program mode exercises).
+    time, rule 11, which program mode exercises). ``up``, ``refresh`` and ``destroy`` hold
+    the stack's lock file as the DIY backends do (:mod:`._lock`); ``preview`` takes none.
 
     Args:
         project_dir: the project directory (working directory of the provider process).
-        state_path: JSON state file (created on first write).
+        state_path: JSON state file (created on first write); lock files go under
+            ``.pulumi/locks/`` in its directory.
         stack, project: names used in URNs and ``PULUMI_PROJECT``.
         config: stack config, namespaced keys (``aws:region``, ``<project>:key``,
             ``omics-dynamic:endpoint``); non-string values are sent as JSON strings.
@@ -511,6 +781,9 @@ class EngineHarness:
             rule 10; None = wait forever, as the engine does).
         on_stderr_line: optional callable(str) called with each line the provider process
             prints to stderr, as it comes (rule 13; from a drain thread).
+        on_warning: callable(str) for the engine's warnings (default: print
+            ``warning: <text>`` to stderr, as the CLI does); they are also kept in
+            ``OperationResult.warnings``.
     """
 
     def __init__(
@@ -528,8 +801,10 @@ class EngineHarness:
         start_timeout_s: float = 30.0,
         timeout_s: Optional[float] = None,
         on_stderr_line: Optional[Callable[[str], None]] = None,
+        on_warning: Optional[Callable[[str], None]] = None,
     ) -> None:
         self.on_stderr_line = on_stderr_line
+        self.on_warning = on_warning
         self.project_dir = str(project_dir)
         self.state_path = str(state_path)
         self.stack = stack
@@ -550,31 +825,93 @@ class EngineHarness:
         """The current state file contents (empty if the file does not exist)."""
         return load_state(self.state_path, self.stack, self.project)
 
-    def _run(self, dep: _Deployment, body: Callable[[], None]) -> OperationResult:
+    def _warn(self, result: OperationResult, text: str) -> None:
+        result.warnings.append(text)
+        if self.on_warning is not None:
+            self.on_warning(text)
+        else:
+            print(f"warning: {text}", file=sys.stderr)
+
+    def _info(self, result: OperationResult, text: str) -> None:
+        result.infos.append(text)
+
+    def _lock(self) -> StackLock:
+        """Acquire the stack's lock (raises StackLockedError when another lock exists)."""
+        return StackLock(self.state_path, self.project, self.stack).acquire()
+
+    def cancel(self) -> list[str]:
+        """``pulumi cancel`` on a DIY backend (``diyBackend.CancelCurrentUpdate``,
+        ``pkg/backend/diy/backend.go``): delete every lock file of the stack, whoever wrote
+        it. Like the real command it does not check that the owner is dead: run it only
+        when no other operation on the stack can be running.
+
+        Returns:
+            The deleted lock files' paths (empty when the stack was not locked).
+        """
+        return [str(p) for p in cancel_locks(self.state_path, self.project, self.stack)]
+
+    @staticmethod
+    def _last_op(dep: _Deployment) -> Optional[PendingOperation]:
+        last = dep.result.steps[-1] if dep.result.steps else None
+        if last is None:
+            return None
+        kind = {"create": "creating", "replace": "creating", "update": "updating"}.get(last.op, "deleting")
+        return PendingOperation(kind, last.urn, last.type, last.name, last.id, {})
+
+    def cancel_message(self) -> str:
+        """What ``pulumi cancel`` prints after success (``pkg/cmd/pulumi/cancel/cancel.go``)."""
+        return cancel_message(self.stack)
+
+    def _run(self, dep: _Deployment, body: Callable[[], None], lock: Optional[StackLock] = None) -> OperationResult:
+        killed = False
         try:
             body()
+        except Interrupted as exc:
+            killed = True  # a killed CLI never runs its deferred Unlock
+            exc.result = dep.result  # type: ignore[attr-defined]
+            raise
         except Exception as exc:  # attach what was done so far, then re-raise
             exc.result = dep.result  # type: ignore[attr-defined]
             raise
         finally:
             dep.close()
+            if lock is not None and not killed:
+                lock.release()
         return dep.result
 
-    def preview(self, resources: Sequence[ResourceSpec]) -> OperationResult:
-        """Check and Diff only; never Create/Update/Delete (rule 4). Inputs may hold ``UNKNOWN``.
-
-        Returns planned steps; Check failures are reported in ``step.check_failures`` (not
-        raised). Raises ProviderCallError when a provider call raises.
-        """
-        dep = _Deployment(self, "preview", preview=True)
-
+    def _preview_body(self, dep: _Deployment, resources: Sequence[ResourceSpec]) -> Callable[[], None]:
         def body() -> None:
-            dep.take_pending()
+            dep.begin()
             for spec in resources:
                 dep.register(spec)
             dep.delete_undesired({self.urn(s.type_, s.name) for s in resources})
+        return body
 
-        return self._run(dep, body)
+    def preview(self, resources: Sequence[ResourceSpec], *, check_all: bool = False) -> OperationResult:
+        """Check and Diff only; never Create/Update/Delete (rule 4). Inputs may hold ``UNKNOWN``.
+
+        Takes no lock (``diyBackend.Preview``). Returns planned steps.
+
+        Args:
+            check_all: a test convenience for tables of bad inputs: after a Check failure,
+                go on checking the remaining resources in the same provider process (the
+                engine stops at the first) and raise at the end; the error's
+                ``.result.check_failures`` then lists every failing resource.
+
+        Raises:
+            CheckFailedError: Check failed for a resource: the engine fails the preview
+                (rule 3). ``.result`` holds the steps planned so far.
+            ProviderCallError: a provider call raised.
+        """
+        dep = _Deployment(self, "preview", preview=True, check_all=check_all)
+        body = self._preview_body(dep, resources)
+
+        def checked_body() -> None:
+            body()
+            if dep.check_errors:
+                raise dep.check_errors[0]
+
+        return self._run(dep, checked_body)
 
     def up(
         self,
@@ -582,49 +919,98 @@ class EngineHarness:
         *,
         interrupt: Optional[Callable[[], bool]] = None,
         interrupt_after_s: Optional[float] = None,
+        skip_preview: bool = True,
+        ctrl_c: Optional[CtrlC] = None,
     ) -> OperationResult:
         """Bring state to ``resources``: create, update, replace, keep or delete.
 
         Args:
             resources: desired resources, in registration order.
-            interrupt: polled every ~15 ms while Create/Update/Delete is in flight; when it
-                returns True the provider process is SIGKILLed (simulated killed ``pulumi up``).
+            interrupt: polled every ~15 ms while Create/Update/Delete is in flight, and once
+                more when it returns; when it returns True the provider process is SIGKILLed
+                (simulated killed ``pulumi up``: the pending operation and the lock file stay,
+                and an answer that had arrived is lost).
             interrupt_after_s: same, after this many seconds of an in-flight Create/Update/Delete.
+            skip_preview: True (default) = ``pulumi up --skip-preview``, as the Automation API
+                and therefore ``pulumi/actions`` and the Kubernetes Operator run it. False = the
+                CLI's default: a whole preview first, in its own provider process, then the
+                update in another (``PreviewThenPromptThenExecute`` in ``pkg/backend/apply.go``,
+                rule 1); ``result.preview`` holds the preview.
+            ctrl_c: press Ctrl-C once or twice during an in-flight call (:class:`CtrlC`).
 
         Returns:
-            OperationResult; ``interrupted`` lists pending operations found at the start (rule 9).
+            OperationResult; ``interrupted`` lists pending operations found at the start (rule 9);
+            ``warnings`` the engine's pending-operations warning when there were any.
 
         Raises:
-            CheckFailedError: Check failed for a resource (nothing done for it; earlier steps stay).
+            StackLockedError: another operation, or a killed one, holds the stack's lock.
+            CheckFailedError: Check failed for a resource (in the preview phase or the update;
+                nothing done for it; earlier steps stay).
             ProviderCallError: a provider call raised; state keeps what was completed.
-            Interrupted: the provider was killed; the pending operation stays in state.
+            Interrupted: the provider was killed; the pending operation and the lock stay.
+            Cancelled: one Ctrl-C; the in-flight call's result was recorded; the lock is released.
+            Terminated: a second Ctrl-C; that call's pending operation stays; the lock is released.
             HarnessTimeout: an RPC exceeded ``timeout_s``.
             The exception's ``.result`` holds the partial OperationResult.
         """
-        dep = _Deployment(self, "up", preview=False, interrupt=interrupt, interrupt_after_s=interrupt_after_s)
+        lock = self._lock()
+        preview_result: Optional[OperationResult] = None
+        if not skip_preview:
+            pre = _Deployment(self, "preview", preview=True)
+            try:
+                preview_result = self._run(pre, self._preview_body(pre, resources))
+            except BaseException:
+                lock.release()
+                raise
+        dep = _Deployment(self, "up", preview=False, interrupt=interrupt, interrupt_after_s=interrupt_after_s,
+                          ctrl_c=ctrl_c)
+        dep.result.preview = preview_result
 
         def body() -> None:
-            dep.take_pending()
+            dep.begin()
             for spec in resources:
                 dep.register(spec)
-            dep.retry_orphan_deletes()
+                dep.stop_if_cancelled(self._last_op(dep))
             dep.delete_undesired({self.urn(s.type_, s.name) for s in resources})
+            dep.stop_if_cancelled(self._last_op(dep))
 
-        return self._run(dep, body)
+        return self._run(dep, body, lock)
 
-    def refresh(self) -> OperationResult:
+    def refresh(self, *, clear_pending_creates: bool = False, skip_pending_creates: bool = False) -> OperationResult:
         """Read every resource and show drift (rule 7).
 
         Read(id, properties=outputs, inputs=inputs); the returned outputs are stored (and the
         returned inputs, if any); an empty ID removes the resource from state (``step.gone``).
         Drift: Diff(olds=refreshed outputs, news=old inputs); ``step.drift`` and
         ``step.changed_keys`` (input keys whose value differs from the refreshed output).
+
+        Args:
+            clear_pending_creates: ``pulumi refresh --clear-pending-creates``: drop every
+                pending "creating" operation from state before refreshing (a state edit,
+                ``filterMapPendingCreates`` in ``pkg/cmd/pulumi/operations/refresh.go``).
+                Without it a non-interactive refresh keeps them (rule 9).
+            skip_pending_creates: ``--skip-pending-creates``; only changes the interactive
+                prompt, which the harness never shows; accepted for symmetry.
+
+        Raises:
+            ValueError: both flags set (the CLI refuses with "cannot set both
+                --skip-pending-creates and --clear-pending-creates").
+            StackLockedError: the stack is locked (the state edit itself locks the stack:
+                ``diyBackend.ImportDeployment``).
         """
+        if clear_pending_creates and skip_pending_creates:
+            raise ValueError("cannot set both --skip-pending-creates and --clear-pending-creates")
+        lock = self._lock()
         dep = _Deployment(self, "refresh", preview=False)
 
         def body() -> None:
-            dep.take_pending()
-            for res in list(dep.state.resources):
+            if clear_pending_creates:
+                with dep.lock:
+                    dep.state.pending_operations = [p for p in dep.state.pending_operations
+                                                    if p.type != "creating"]
+                    dep._save()  # pylint: disable=protected-access
+            dep.begin()
+            for res in [r for r in dep.state.resources if not r.delete]:
                 dep._ensure_server()  # pylint: disable=protected-access
                 resp = dep._rpc("Read", res.urn, provider_pb2.ReadRequest(  # pylint: disable=protected-access
                     id=res.id, urn=res.urn, name=res.name, type=res.type,
@@ -655,14 +1041,17 @@ class EngineHarness:
                 step.drift = changes == "some" or (changes == "unknown" and bool(step.changed_keys))
                 dep._add(step)  # pylint: disable=protected-access
 
-        return self._run(dep, body)
+        return self._run(dep, body, lock)
 
     def destroy(self) -> OperationResult:
-        """Delete every resource in reverse registration order with its stored outputs (rule 3)."""
+        """Delete every resource in reverse registration order with its stored outputs (rule 3).
+
+        Raises StackLockedError when the stack is locked."""
+        lock = self._lock()
         dep = _Deployment(self, "destroy", preview=False)
 
         def body() -> None:
-            dep.take_pending()
+            dep.begin()
             dep.delete_undesired(set())
 
-        return self._run(dep, body)
+        return self._run(dep, body, lock)

@@ -5,8 +5,11 @@ Tree::
     HarnessError                      anything the harness reports
     ├── ProviderStartError            the provider server did not print its port in time or died
     ├── ProviderCallError             a provider RPC failed (the provider raised: gRPC UNKNOWN + traceback)
-    ├── CheckFailedError              Check returned failures; nothing was created or changed
+    ├── CheckFailedError              Check returned failures: the preview or update fails (rule 3)
+    ├── StackLockedError              another (or a killed) operation holds the stack's lock file
     ├── Interrupted                   the harness SIGKILLed the provider during Create/Update (rule 9)
+    ├── Cancelled                     one Ctrl-C: Cancel sent, the in-flight call awaited, update canceled
+    ├── Terminated                    a second Ctrl-C: SIGINT to the provider's process group, then SIGKILL
     └── HarnessTimeout                an operation exceeded the caller's safety ``timeout_s``
 
 Every exception names the resource (URN) and the RPC it concerns where there is one.
@@ -65,27 +68,57 @@ class ProviderCallError(HarnessError):
 
 
 class CheckFailedError(HarnessError):
-    """Check returned failures for a resource; the harness made no Create/Update for it.
+    """Check returned failures for a resource: the preview or update fails, as the engine's does.
+
+    The engine prints one error diagnostic per failure (``issueCheckFailures``) and then
+    stops step generation with the bail ``resource <urn> is invalid``
+    (``continueStepsFromImport`` in ``pkg/resource/deploy/step_generator.go``); the failing
+    resource gets no Create/Update, in a preview and in an update alike.
 
     Attributes:
         urn: str, the resource.
         failures: list[tuple[str, str]], (property, reason) pairs as the provider returned them.
+        diagnostics: list[str], each failure in the engine's wording
+            (``<type> resource '<name>': property <p> value {<v>} has a problem: <reason>``).
     """
 
-    def __init__(self, urn: str, failures: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, urn: str, failures: Sequence[tuple[str, str]],
+                 diagnostics: Optional[Sequence[str]] = None) -> None:
         self.urn = urn
         self.failures = list(failures)
-        listed = "; ".join(f"{prop}: {reason}" for prop, reason in self.failures)
+        self.diagnostics = list(diagnostics) if diagnostics is not None else [
+            f"{prop}: {reason}" for prop, reason in self.failures]
+        listed = "\n".join(f"error: {line}" for line in self.diagnostics)
         super().__init__(
-            f"engine-role harness: Check failed for {urn}: {listed}. Fix these inputs and run again."
+            f"engine-role harness: Check failed for {urn}; the engine stops here (resource {urn} "
+            f"is invalid) and prints:\n{listed}"
         )
+
+
+class StackLockedError(HarnessError):
+    """The stack is locked by another operation, or by one that was killed (DIY backends).
+
+    ``message`` is the text ``diyBackend.checkForLock`` returns (``pkg/backend/diy/lock.go``);
+    ``pulumi cancel`` (``EngineHarness.cancel()``) deletes the lock files.
+
+    Attributes:
+        stack: str; message: str, the engine's text; lock_paths: list of the lock files.
+    """
+
+    def __init__(self, stack: str, message: str, lock_paths: Sequence[object]) -> None:
+        self.stack = stack
+        self.message = message
+        self.lock_paths = list(lock_paths)
+        super().__init__(f"engine-role harness: {message}")
 
 
 class Interrupted(HarnessError):
     """The harness SIGKILLed the provider process while an operation was in flight.
 
     This simulates a killed ``pulumi up`` (design.md 2 rule 9): the pending operation stays in
-    the state file and the next ``up`` reports it.
+    the state file, and so does the operation's lock file (a killed CLI never runs its
+    deferred ``Unlock``), so the next up/refresh/destroy fails with
+    :class:`StackLockedError` until ``EngineHarness.cancel()``.
 
     Attributes:
         operation: str, "creating" | "updating" | "deleting".
@@ -96,8 +129,61 @@ class Interrupted(HarnessError):
         self.operation = operation
         self.urn = urn
         super().__init__(
-            f"engine-role harness: provider killed while {operation} {urn}; the pending "
-            f"'{operation}' operation is left in state, the next up reports it"
+            f"engine-role harness: provider killed while {operation} {urn} (a killed `pulumi up`); "
+            f"the pending '{operation}' operation and the stack's lock file are left behind"
+        )
+
+
+class Cancelled(HarnessError):
+    """The update was cancelled by one Ctrl-C (``EngineHarness.up(ctrl_c=CtrlC(...))``).
+
+    As the engine does (rule 9): the Cancel RPC went to the provider, no new step started,
+    the call in flight was awaited and its result recorded, and the update ended "canceled".
+
+    Attributes:
+        urn: str, the resource whose call was in flight; operation: "creating" | ...
+        returned_s: float, seconds from the Ctrl-C until the in-flight call returned.
+        cancel_code: str, the gRPC status of the Cancel RPC ("OK", or "DEADLINE_EXCEEDED"
+            when it waited for a free server thread longer than the engine's 30 s).
+        provider_error: the ProviderCallError of the in-flight call, or None if it succeeded.
+    """
+
+    def __init__(self, operation: str, urn: str, returned_s: float, cancel_code: str,
+                 provider_error: Optional["ProviderCallError"]) -> None:
+        self.operation = operation
+        self.urn = urn
+        self.returned_s = returned_s
+        self.cancel_code = cancel_code
+        self.provider_error = provider_error
+        outcome = (f"it failed: {provider_error.provider_message}" if provider_error is not None
+                   else "it completed")
+        super().__init__(
+            f"engine-role harness: update canceled (Ctrl-C while {operation} {urn}): the in-flight call "
+            f"returned {returned_s:.2f} s after the Cancel RPC ({cancel_code}); {outcome}"
+        )
+
+
+class Terminated(HarnessError):
+    """A second Ctrl-C terminated the update (``CtrlC(second_after_s=...)``).
+
+    As the engine does: it stops waiting, writes no checkpoint for the call in flight (its
+    pending operation stays) and kills the provider: SIGINT to its process group, 5 s, SIGKILL.
+
+    Attributes:
+        urn, operation: the call in flight.
+        exit_s: float, seconds from the SIGINT until the provider process exited.
+        sigkilled: bool, True when it outlived the 5 s and was SIGKILLed.
+    """
+
+    def __init__(self, operation: str, urn: str, exit_s: float, sigkilled: bool) -> None:
+        self.operation = operation
+        self.urn = urn
+        self.exit_s = exit_s
+        self.sigkilled = sigkilled
+        how = "SIGKILLed after 5 s" if sigkilled else f"exited {exit_s:.2f} s after SIGINT"
+        super().__init__(
+            f"engine-role harness: update terminated (second Ctrl-C while {operation} {urn}); the provider "
+            f"{how}; the pending '{operation}' operation stays in state"
         )
 
 

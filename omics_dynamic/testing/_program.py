@@ -34,7 +34,7 @@ from pulumi.runtime.settings import SETTINGS, get_root_resource, reset_options
 from pulumi.runtime.stack import run_pulumi_func
 
 from ._engine import LABEL, EngineHarness, OperationResult, ResourceSpec, _Deployment
-from ._errors import HarnessError
+from ._errors import HarnessError, Interrupted
 from ._wire import UNKNOWN, _plain
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
@@ -173,9 +173,14 @@ class _HarnessMocks(Mocks):
         if self.error is not None:
             raise HarnessError(f"{LABEL}: not registering {args.name}: an earlier step failed ({self.error})")
         # rule 14: a dynamic resource; forward it through the engine logic (rules 3-6, 9).
+        # source_eval.go RegisterResource: the option counts when it was set (Defined) or is
+        # true; ignoreChanges are applied before Check (rules 3, 5).
+        dbr: Optional[bool] = None
+        if req is not None and (req.deleteBeforeReplaceDefined or req.deleteBeforeReplace):
+            dbr = bool(req.deleteBeforeReplace)
         spec = ResourceSpec(name=args.name, type_=args.typ, provider=None, inputs=inputs,
-                            secret_keys=frozenset(secret),
-                            delete_before_replace=bool(req.deleteBeforeReplace) if req else False)
+                            secret_keys=frozenset(secret), delete_before_replace=dbr,
+                            ignore_changes=tuple(req.ignoreChanges) if req else ())
         try:
             step = self.dep.register(spec)
         except BaseException as exc:
@@ -234,6 +239,7 @@ def run_program(
     interrupt: Optional[Callable[[], bool]] = None,
     interrupt_after_s: Optional[float] = None,
     on_stderr_line: Optional[Callable[[str], None]] = None,
+    on_warning: Optional[Callable[[str], None]] = None,
 ) -> ProgramResult:
     """Run a Pulumi program as ``pulumi up`` / ``preview`` / ``destroy`` would, in the harness.
 
@@ -250,15 +256,18 @@ def run_program(
             as for ``EngineHarness``.
         program_timeout_s: bound on the whole program run, seconds.
         interrupt, interrupt_after_s: as for ``EngineHarness.up``.
-        on_stderr_line: as for ``EngineHarness`` (each provider stderr line, as it comes).
+        on_stderr_line, on_warning: as for ``EngineHarness``.
+
+    ``up`` runs as ``pulumi up --skip-preview`` (the Automation API's way) and, like
+    ``destroy``, holds the stack's lock file; ``preview`` takes no lock.
 
     Returns:
         ProgramResult.
 
     Raises:
         ValueError: unknown operation or no ``__main__.py``.
-        HarnessError (and subclasses): as ``EngineHarness.up``; ``.result`` is the partial
-            ProgramResult.
+        HarnessError (and subclasses): as ``EngineHarness.up`` (StackLockedError when the
+            stack is locked); ``.result`` is the partial ProgramResult.
         TimeoutError: the program did not finish within ``program_timeout_s``.
         Any exception the program raises.
     """
@@ -274,14 +283,20 @@ def run_program(
         project_dir, state_path, stack=stack, project=project, config=config,
         secret_config_keys=secret_config_keys, env=env, extra_pythonpath=extra_pythonpath,
         python=python, start_timeout_s=start_timeout_s, timeout_s=timeout_s,
-        on_stderr_line=on_stderr_line,
+        on_stderr_line=on_stderr_line, on_warning=on_warning,
     )
     if operation == "destroy":
         return ProgramResult("destroy", engine=harness.destroy())
 
-    dep = _Deployment(harness, operation, preview=operation == "preview",
-                      interrupt=interrupt, interrupt_after_s=interrupt_after_s)
-    dep.take_pending()  # rule 9
+    lock = harness._lock() if operation == "up" else None  # pylint: disable=protected-access
+    try:
+        dep = _Deployment(harness, operation, preview=operation == "preview",
+                          interrupt=interrupt, interrupt_after_s=interrupt_after_s)
+        dep.begin()  # rule 9
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     mocks = _HarnessMocks(dep, time.monotonic())
     result = ProgramResult(operation, engine=dep.result)
     outcome: dict[str, Any] = {}
@@ -341,6 +356,7 @@ def run_program(
             loop.close()
 
     thread = threading.Thread(target=lambda: contextvars.Context().run(body), name="pulumi-program", daemon=True)
+    killed = False  # a simulated kill leaves the lock file, as a killed CLI does
     try:
         thread.start()
         thread.join(program_timeout_s)
@@ -349,6 +365,7 @@ def run_program(
                 dep.server.kill()
             raise TimeoutError(f"{LABEL}: program {main} did not finish within program_timeout_s={program_timeout_s}")
         error = mocks.error or outcome.get("error")
+        killed = isinstance(error, Interrupted)
         if error is None and operation == "up":
             # Dynamic resources in state the program no longer declares are deleted.
             dep.delete_undesired({r.urn for r in mocks.resources if r.dynamic})
@@ -361,4 +378,6 @@ def run_program(
             raise error
     finally:
         dep.close()
+        if lock is not None and not killed:
+            lock.release()
     return result

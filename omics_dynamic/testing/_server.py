@@ -73,6 +73,8 @@ class ProviderServer:
             paths.append(proc_env["PYTHONPATH"])
         proc_env["PYTHONPATH"] = os.pathsep.join(paths)
         self.argv = [python, "-u", "-m", "pulumi.dynamic", ENGINE_ADDRESS_PLACEHOLDER]
+        # The engine starts plugins in their own process group (cmdutil.RegisterProcessGroup:
+        # Setpgid), so a terminal's Ctrl-C does not reach them; a new session does the same.
         self.process = subprocess.Popen(
             self.argv,
             cwd=str(project_dir),
@@ -80,6 +82,7 @@ class ProviderServer:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         self._threads = [
             threading.Thread(target=self._drain_stdout, daemon=True, name="provider-stdout"),
@@ -162,6 +165,32 @@ class ProviderServer:
             pass
         self._close_channel()
         self._join_drains(2.0)
+
+    def interrupt_group(self, grace_s: float = 5.0) -> tuple[float, bool]:
+        """What the engine's ``Plugin.Kill`` does (``pkg/resource/plugin/plugin.go``): SIGINT to
+        the plugin's process group (``cmdutil.InterruptChildren``), wait ``grace_s`` seconds
+        (the engine waits 5), then SIGKILL.
+
+        Returns:
+            (seconds until the process exited, True if SIGKILL was needed).
+        """
+        started = time.monotonic()
+        sigkilled = False
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                sigkilled = True
+                self.process.kill()
+                self.process.wait(timeout=5)
+        exit_s = time.monotonic() - started
+        self._close_channel()
+        self._join_drains(2.0)
+        return exit_s, sigkilled
 
     def stop(self, grace_s: float = 2.0) -> None:
         """Stop the process: SIGTERM, then SIGKILL after ``grace_s`` seconds.

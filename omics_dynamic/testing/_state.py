@@ -11,7 +11,7 @@ killed mid-run. Shape::
       "resources": [
         {"urn": "urn:pulumi:<stack>::<project>::<type>::<name>", "type": ..., "name": ...,
          "id": "...", "inputs": {...}, "outputs": {...},
-         "delete_before_replace": false}
+         "delete_before_replace": false, "delete": false}
       ],
       "pending_operations": [
         {"type": "creating" | "updating" | "deleting", "urn": ..., "resource_type": ...,
@@ -69,7 +69,10 @@ class ResourceState:
 
     ``inputs`` are the last checked inputs, ``outputs`` what the provider last returned
     (Create/Update/Read), both plain values; ``secret_inputs``/``secret_outputs`` are the
-    top-level keys that are secret (always ``__provider``, rule 12).
+    top-level keys that are secret (always ``__provider``, rule 12). ``delete`` marks a
+    replaced resource waiting for its Delete at the end of the deployment (the engine's
+    ``State.Delete``, set by ``CreateStep.Apply`` for a create-before-delete replacement in
+    ``pkg/resource/deploy/step.go``); the state then holds two resources with one URN.
     """
 
     urn: str
@@ -81,6 +84,7 @@ class ResourceState:
     secret_inputs: set[str] = field(default_factory=set)
     secret_outputs: set[str] = field(default_factory=set)
     delete_before_replace: bool = False
+    delete: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +95,7 @@ class ResourceState:
             "inputs": _encode(self.inputs, self.secret_inputs),
             "outputs": _encode(self.outputs, self.secret_outputs),
             "delete_before_replace": self.delete_before_replace,
+            "delete": self.delete,
         }
 
     @classmethod
@@ -107,6 +112,7 @@ class ResourceState:
             secret_inputs=secret_inputs,
             secret_outputs=secret_outputs,
             delete_before_replace=bool(doc.get("delete_before_replace", False)),
+            delete=bool(doc.get("delete", False)),
         )
 
 
@@ -167,19 +173,30 @@ class State:
     pending_operations: list[PendingOperation] = field(default_factory=list)
 
     def get(self, urn: str) -> Optional[ResourceState]:
-        """The resource with this URN, or None."""
-        return next((r for r in self.resources if r.urn == urn), None)
+        """The live resource with this URN (not one pending deletion), or None."""
+        return next((r for r in self.resources if r.urn == urn and not r.delete), None)
 
     def put(self, res: ResourceState) -> None:
-        """Insert or replace (in place) the resource with ``res.urn``."""
+        """Insert or replace (in place) the live resource with ``res.urn``."""
         for i, old in enumerate(self.resources):
-            if old.urn == res.urn:
+            if old.urn == res.urn and not old.delete:
                 self.resources[i] = res
                 return
         self.resources.append(res)
 
     def remove(self, urn: str) -> None:
-        self.resources = [r for r in self.resources if r.urn != urn]
+        """Remove the live resource with this URN (resources pending deletion stay)."""
+        self.resources = [r for r in self.resources if r.urn != urn or r.delete]
+
+    def discard(self, res: ResourceState) -> None:
+        """Remove exactly this resource (a live one or one pending deletion)."""
+        self.resources = [r for r in self.resources
+                          if not (r is res or (r.urn, r.id, r.delete) == (res.urn, res.id, res.delete))]
+
+    @property
+    def pending_deletes(self) -> list[ResourceState]:
+        """Replaced resources waiting for their Delete (``delete`` set), in state order."""
+        return [r for r in self.resources if r.delete]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -4,13 +4,14 @@ Plain data only (a directory path), so it pickles by reference (design.md 2 rule
 Files it writes under ``log_dir``:
   ``creates``        one line per Create call (the count of creates)
   ``create-started`` written when a Create begins (interruption tests poll it)
+  ``intervals``      one line per Create: "<label> <start> <end>" (time.monotonic() seconds)
   ``deletes``        one line per Delete call: "<id>"
   ``config.json``    the config the provider was configured with (rule 2)
 Files it reads: ``drift-<id>.json`` (outputs Read merges in), ``gone-<id>`` (Read answers "").
 
 Inputs it understands: ``size`` (number >= 0, Check fails otherwise), ``zone`` (changing it
-forces a replacement), ``sleep_s`` (Create sleeps that long, at most 5 s), ``fail`` (Create
-raises ValueError with that message).
+forces a replacement), ``dbr`` (Diff answers deleteBeforeReplace with it), ``sleep_s``
+(Create sleeps that long, at most 5 s), ``fail`` (Create raises ValueError with that message).
 """
 
 from __future__ import annotations
@@ -68,15 +69,17 @@ class RecorderProvider(ResourceProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         keys = sorted(k for k in news if k not in _IGNORED and olds.get(k) != news.get(k))
         replaces = [k for k in keys if k == "zone"]
-        return DiffResult(changes=bool(keys), replaces=replaces, delete_before_replace=False)
+        return DiffResult(changes=bool(keys), replaces=replaces, delete_before_replace=bool(news.get("dbr")))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        started = time.monotonic()
         open(os.path.join(self.log_dir, "create-started"), "w", encoding="utf-8").close()
         n = _append(os.path.join(self.log_dir, "creates"), str(props.get("label", "")))
         print(f"[{props.get('label', '?')}] creating (create #{n})", file=sys.stderr, flush=True)
         if props.get("fail"):
             raise ValueError(str(props["fail"]))
         time.sleep(min(float(props.get("sleep_s", 0) or 0), MAX_SLEEP_S))
+        _append(os.path.join(self.log_dir, "intervals"), f"{props.get('label', '?')} {started} {time.monotonic()}")
         outs = {k: v for k, v in props.items() if k not in _IGNORED}
         outs.update({"create_n": n, "status": "created"})
         print(f"[{props.get('label', '?')}] created r-{n}", file=sys.stderr, flush=True)
