@@ -9,11 +9,13 @@ stacks without a cloud or the Pulumi CLI is :mod:`omics_dynamic.testing`.
 """
 
 from .errors import (
+    ActivationCancelledError,
     ActivationFailedError,
     ActivationTimeoutError,
     AwsCallError,
     ConfigurationError,
     InvalidInputError,
+    ListingStuckError,
     OmicsDynamicError,
     ReadSetsUnusableError,
     SourceFailure,
@@ -43,6 +45,8 @@ __all__ = [
     "ReadSetsUnusableError",
     "ActivationFailedError",
     "ActivationTimeoutError",
+    "ActivationCancelledError",
+    "ListingStuckError",
     "SourceFailure",
     "get_read_sets",
     "get_read_sets_output",

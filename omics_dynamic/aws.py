@@ -7,35 +7,51 @@ a client inside each lifecycle call. Credentials come from boto3's default chain
 ever stored by the provider.
 
 Retries: botocore's own retry modes retry throttling (429) and transient errors (500,
-408 RequestTimeoutException, connection errors) with exponential backoff and jitter.
-omics-dynamic adds no second retry layer; ServiceQuotaExceededException (402) is not
-retried by botocore and is handled by the scheduler (wait for a slot).
+408 RequestTimeoutException, connection errors) with exponential backoff and jitter. When
+a run gives :class:`OmicsApi` a deadline, answers that are still transient after
+botocore's retries are tried again after a backoff on the run's clock until the deadline
+(a throttling burst never fails a long activation), and no call outlives the deadline by
+more than a few seconds. ServiceQuotaExceededException (402) is not retried: it is the
+scheduler's signal to wait for a slot.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Protocol
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional, Protocol
 
 import boto3
 import botocore.config
 import botocore.exceptions
+from botocore.paginate import TokenEncoder
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
 
-from .errors import AwsCallError, ConfigurationError
-from .scheduling import TokenBucket
+from .errors import (
+    AwsCallError,
+    BudgetExhaustedError,
+    CallCancelledError,
+    ConfigurationError,
+    ListingStuckError,
+)
+from .scheduling import TokenBucket, TransientBackoff
 
 __all__ = [
     "Clock",
-    "ScaledClock",
+    "MonotonicClock",
     "ProviderSettings",
     "make_client",
     "RateBudget",
     "shared_rate_budget",
     "OmicsApi",
+    "ApiListener",
+    "Page",
+    "StartAnswer",
+    "is_transient",
     "FAMILIES",
     "CONFIG_NAMESPACE",
 ]
@@ -54,10 +70,16 @@ FAMILIES = {
 
 
 class Clock(Protocol):
-    """Time source of everything that waits, in seconds: ``now()``, ``sleep(seconds)`` and
-    ``wait(event, seconds)`` (sleep until ``event`` is set or ``seconds`` have passed;
-    True when the event is set: the cancellation hook of
-    :class:`~omics_dynamic.activation.ActivationRun`)."""
+    """Time source of everything that waits, in seconds.
+
+    - ``now()``: the current time.
+    - ``sleep(seconds)``: wait that long.
+    - ``wait(event, seconds)``: wait until ``event`` is set or ``seconds`` have passed; True
+      when the event is set (the cancellation hook of
+      :class:`~omics_dynamic.activation.ActivationRun`).
+    - ``real_seconds(seconds)``: how many real seconds ``seconds`` of this clock last, to
+      bound a blocking HTTP call (which runs on real time) by a budget on this clock.
+    """
 
     def now(self) -> float: ...
 
@@ -65,11 +87,17 @@ class Clock(Protocol):
 
     def wait(self, event: threading.Event, seconds: float) -> bool: ...
 
+    def real_seconds(self, seconds: float) -> float: ...
 
-class ScaledClock:
-    """Real monotonic time, optionally sped up: with ``time_scale`` k, one second of this
-    clock lasts 1/k real seconds (benchmarks and the demo run the emulator and the
-    provider on the same scale). k = 1 is plain real time."""
+
+class MonotonicClock:
+    """The provider's clock: real monotonic time, optionally sped up. With ``time_scale``
+    k, one second of this clock lasts 1/k real seconds (benchmarks and the demo run the
+    emulator and the provider on the same scale); k = 1 is plain real time.
+
+    (The emulator has clocks of its own, for emulated time; tests run the provider on the
+    emulator's manual clock through ``tests/support.py``'s ``AdvancingClock``.)
+    """
 
     def __init__(self, time_scale: float = 1.0):
         if not time_scale > 0:
@@ -86,6 +114,9 @@ class ScaledClock:
     def wait(self, event: threading.Event, seconds: float) -> bool:
         """Wait on ``event`` (not ``time.sleep``) for ``seconds`` of this clock; True if set."""
         return event.wait(max(0.0, seconds) / self.time_scale)
+
+    def real_seconds(self, seconds: float) -> float:
+        return max(0.0, seconds) / self.time_scale
 
 
 @dataclass(frozen=True)
@@ -259,47 +290,206 @@ _HINTS = {
     "ExpiredTokenException": "The AWS session token has expired: refresh the credentials",
 }
 
+#: botocore's own classification (standard retry mode, ``botocore/retries/standard.py``):
+#: throttling codes, transient codes, HTTP 500/502/503/504 and connection/HTTP client
+#: errors (connection refused or closed, connect and read timeouts); plus HTTP 408 and 429.
+_TRANSIENT_CHECKERS = (
+    TransientRetryableChecker(transient_status_codes=[408, 429, 500, 502, 503, 504]),
+    ThrottledRetryableChecker(),
+)
+
+
+class _HttpStatus:
+    """The one attribute of an HTTP response botocore's retry checkers read."""
+
+    def __init__(self, status_code: int):
+        self.status_code = status_code
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a botocore error worth retrying later (throttling, 5xx, 408, connection
+    errors, read timeouts), classified by botocore's standard retry checkers."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        context = RetryContext(attempt_number=1, parsed_response=exc.response,
+                               http_response=_HttpStatus(status) if status else None)
+    else:
+        context = RetryContext(attempt_number=1, caught_exception=exc)
+    return any(checker.is_retryable(context) for checker in _TRANSIENT_CHECKERS)
+
 
 @dataclass
 class Page:
-    """One page of a list call: ``items`` (dicts as boto3 returns them) and ``next_token``."""
+    """One page of a list call: ``items`` (dicts as boto3 returns them), ``next_token``,
+    and the page's AWS ``request_id``."""
 
     items: list[dict]
     next_token: Optional[str]
+    request_id: Optional[str] = None
+
+
+@dataclass
+class StartAnswer:
+    """What StartReadSetActivationJob answered: ``job_id``, ``status`` (a new job is
+    SUBMITTED; an answer with an already ended job means the clientToken was used before),
+    ``creation_time`` (datetime), ``request_id``, and ``retried``: botocore or
+    :class:`OmicsApi` sent the request more than once, so an earlier try may have created a
+    job whose answer was lost (where HealthOmics ignores clientTokens, that is a second job)."""
+
+    job_id: str
+    status: str
+    creation_time: Any
+    request_id: Optional[str]
+    retried: bool
+
+
+class ApiListener:
+    """Receives what :class:`OmicsApi` does while a call takes long (for progress lines).
+    The default does nothing."""
+
+    def on_backoff(self, operation: str, error: AwsCallError, delay_s: float, in_a_row: int) -> None:
+        """``operation`` got its ``in_a_row``-th transient answer (``error``) in a row; the
+        next try comes after ``delay_s`` seconds on the clock."""
+
+    def on_waiting(self, operation: str, waited_real_s: float) -> None:
+        """``operation`` has had no answer for ``waited_real_s`` real seconds (about once a
+        second while it lasts)."""
+
+
+#: Real seconds a call may outlive the budget (its answer may be on the way).
+CALL_SLACK_REAL_S = 2.0
+#: Real seconds between looks at the cancel event and the clock while a call is outstanding.
+CALL_POLL_REAL_S = 0.1
+
+_TOKEN_ENCODER = TokenEncoder()
 
 
 class OmicsApi:
-    """The HealthOmics calls the provider makes, paced and with errors translated.
+    """The HealthOmics calls the provider makes: paced, counted, bounded in time, with
+    transient answers retried and errors translated.
 
-    Wraps one boto3 client; every call first waits for its family's token in ``budget``
-    (on ``clock``), then calls, and turns ``botocore`` errors into
-    :class:`~omics_dynamic.errors.AwsCallError` with the AWS code, request ID and a hint.
-    ``calls`` counts calls made by operation name.
+    Wraps one boto3 client. botocore's ``before-call`` event counts each call in ``calls``
+    (by operation) and waits for the operation family's token in ``budget`` (on ``clock``),
+    so botocore's paginators go through the same pacing. Errors become
+    :class:`~omics_dynamic.errors.AwsCallError` with the AWS code, request ID, a hint and
+    ``transient``.
+
+    Bounds (:meth:`bound`): with a deadline (seconds on ``clock``) each call runs in a
+    worker thread and is waited for on the clock's real-time equivalent of the remaining
+    budget plus :data:`CALL_SLACK_REAL_S`, so a held answer, a hanging connection or
+    botocore's retry sleeps cannot outlive the budget
+    (:class:`~omics_dynamic.errors.BudgetExhaustedError`); transient answers that outlast
+    botocore's retries are tried again after a :class:`~omics_dynamic.scheduling.TransientBackoff`
+    delay on the clock, until the deadline; with a cancel event, waiting stops when it is
+    set (:class:`~omics_dynamic.errors.CallCancelledError`). A call abandoned this way
+    keeps running in its daemon thread until botocore gives up. Without a deadline a
+    transient error is raised after botocore's retries, as any other.
+
+    Listings (:meth:`read_set_pages`, :meth:`job_pages`) use botocore's paginators and
+    raise :class:`~omics_dynamic.errors.ListingStuckError` when a nextToken comes back
+    that the same listing already gave.
     """
 
-    def __init__(self, client, clock: Clock, budget: Optional[RateBudget] = None, region: str = ""):
+    def __init__(self, client, clock: Clock, budget: Optional[RateBudget] = None, region: str = "",
+                 *, backoff: Callable[[], TransientBackoff] = TransientBackoff):
         self.client = client
         self.clock = clock
         self.budget = budget
         self.region = region or client.meta.region_name
         self.calls: Counter = Counter()
+        self.deadline_s: Optional[float] = None
+        self.cancel: Optional[threading.Event] = None
+        self.listener = ApiListener()
+        self._backoff = backoff
+        self._lock = threading.Lock()
+        client.meta.events.register("before-call.omics", self._before_call)
 
-    def _call(self, operation: str, method: str, store: str, **kwargs) -> dict:
+    def bound(self, deadline_s: Optional[float], cancel: Optional[threading.Event] = None) -> None:
+        """Bound every later call by ``deadline_s`` (on the clock; None: no bound) and stop
+        waiting when ``cancel`` is set."""
+        self.deadline_s = deadline_s
+        self.cancel = cancel
+
+    # Call machinery -----------------------------------------------------------------
+    def _before_call(self, model, **_kwargs) -> None:
+        """botocore ``before-call`` hook: count, then pace (returns None: the call proceeds)."""
+        with self._lock:
+            self.calls[model.name] += 1
         if self.budget is not None:
-            self.budget.wait(operation, self.clock)
-        self.calls[operation] += 1
+            self.budget.wait(model.name, self.clock)
+
+    def _call(self, operation: str, store: str, attempt: Callable[[], Any]) -> Any:
+        """Run ``attempt`` (one botocore call) with the bounds; retry transient answers."""
+        backoff = self._backoff()
+        while True:
+            try:
+                return self._bounded(operation, store, attempt)
+            except AwsCallError as err:
+                if not err.transient or self.deadline_s is None:
+                    raise
+                delay_s = backoff.next_delay_s()
+                if self.clock.now() + delay_s >= self.deadline_s:
+                    raise BudgetExhaustedError(operation, 0.0, err) from err
+                self.listener.on_backoff(operation, err, delay_s, backoff.in_a_row)
+                self._sleep(delay_s)
+
+    def _sleep(self, seconds: float) -> None:
+        if self.cancel is None:
+            self.clock.sleep(seconds)
+        elif self.clock.wait(self.cancel, seconds):
+            raise CallCancelledError("stopped while backing off: the run was cancelled")
+
+    def _bounded(self, operation: str, store: str, attempt: Callable[[], Any]) -> Any:
+        if self.cancel is not None and self.cancel.is_set():
+            raise CallCancelledError(f"{operation} not sent: the run was cancelled")
+        if self.deadline_s is None and self.cancel is None:
+            return self._translated(operation, store, attempt)
+        limit_real_s = math.inf
+        if self.deadline_s is not None:
+            limit_real_s = self.clock.real_seconds(self.deadline_s - self.clock.now()) + CALL_SLACK_REAL_S
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                box["value"] = self._translated(operation, store, attempt)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name=f"omics-dynamic {operation}", daemon=True).start()
+        t0 = time.monotonic()
+        reported = 0
+        while not done.wait(CALL_POLL_REAL_S):
+            waited = time.monotonic() - t0
+            if self.cancel is not None and self.cancel.is_set():
+                raise CallCancelledError(f"stopped waiting for {operation}: the run was cancelled")
+            if waited >= limit_real_s:
+                raise BudgetExhaustedError(operation, waited)
+            if int(waited) > reported:
+                reported = int(waited)
+                self.listener.on_waiting(operation, waited)
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def _translated(self, operation: str, store: str, attempt: Callable[[], Any]) -> Any:
         try:
-            return getattr(self.client, method)(**kwargs)
+            return attempt()
         except botocore.exceptions.ClientError as exc:
             raise self.translate(operation, exc, store) from exc
         except botocore.exceptions.NoCredentialsError as exc:
             raise AwsCallError(operation, "NoCredentials", str(exc), None, None,
                                "Configure AWS credentials (environment, aws:profile or "
                                "AWS_PROFILE, SSO, or an instance role)") from exc
+        except botocore.exceptions.PaginationError as exc:
+            raise AwsCallError(operation, "PaginationError", str(exc), None, None) from exc
         except botocore.exceptions.BotoCoreError as exc:
             raise AwsCallError(operation, type(exc).__name__, str(exc), None, None,
                                "The request never got an answer after botocore's retries; "
-                               "check the network and the endpoint") from exc
+                               "check the network and the endpoint",
+                               transient=is_transient(exc)) from exc
 
     def translate(self, operation: str, exc: botocore.exceptions.ClientError, store: str) -> AwsCallError:
         """Turn a botocore ClientError into an AwsCallError keeping code and request ID."""
@@ -308,7 +498,53 @@ class OmicsApi:
         code = err.get("Code", "Unknown")
         hint = _HINTS.get(code, "").format(operation=operation, store=store, region=self.region)
         return AwsCallError(operation, code, err.get("Message", str(exc)), meta.get("RequestId"),
-                            meta.get("HTTPStatusCode"), hint)
+                            meta.get("HTTPStatusCode"), hint, transient=is_transient(exc))
+
+    def _pages(self, operation: str, method: str, store: str, params: dict[str, Any],
+               result_key: str, starting_token: Optional[str] = None) -> Iterator[Page]:
+        """Every page of a listing, through botocore's paginator, one bounded call per page.
+
+        After a transient error the paginator is made again from the last nextToken
+        (botocore's ``StartingToken``), so retries resume where the listing was.
+        """
+        paginator = self.client.get_paginator(method)
+        token = starting_token
+        seen: dict[str, Optional[str]] = {}  # nextToken -> request ID of the page that gave it
+        live: dict[str, Any] = {}
+        pages = 0
+
+        def fetch() -> Optional[dict]:
+            if "pages" not in live:
+                config: dict[str, Any] = {"PageSize": 100}
+                if token:
+                    config["StartingToken"] = _TOKEN_ENCODER.encode({"nextToken": token})
+                live["pages"] = iter(paginator.paginate(**params, PaginationConfig=config))
+            try:
+                return next(live["pages"], None)
+            except BaseException:
+                live.pop("pages", None)
+                raise
+
+        while True:
+            try:
+                resp = self._call(operation, store, fetch)
+            except AwsCallError as err:
+                if err.code == "PaginationError":  # botocore saw one token twice in a row
+                    raise ListingStuckError(operation, pages, list(seen.values())[-1:]) from err
+                raise
+            if resp is None:
+                return
+            pages += 1
+            request_id = resp.get("ResponseMetadata", {}).get("RequestId")
+            next_token = resp.get("nextToken") or None
+            if next_token is not None:
+                if next_token in seen or next_token == starting_token:
+                    raise ListingStuckError(operation, pages, [seen.get(next_token), request_id])
+                seen[next_token] = request_id
+            token = next_token
+            yield Page(resp.get(result_key, []), next_token, request_id)
+            if next_token is None:
+                return
 
     # Read sets ----------------------------------------------------------------------
     def get_read_set_status(self, store: str, read_set_id: str) -> str:
@@ -316,8 +552,8 @@ class OmicsApi:
         ResourceNotFoundException (the read set, or the whole store, is missing: callers
         tell the two apart with :meth:`assert_store_exists`)."""
         try:
-            return self._call("GetReadSetMetadata", "get_read_set_metadata", store,
-                              sequenceStoreId=store, id=read_set_id)["status"]
+            return self._call("GetReadSetMetadata", store, lambda: self.client.get_read_set_metadata(
+                sequenceStoreId=store, id=read_set_id))["status"]
         except AwsCallError as err:
             if err.code == "ResourceNotFoundException":
                 return "NOT_FOUND"
@@ -329,46 +565,57 @@ class OmicsApi:
         omics:GetSequenceStore."""
         self.list_read_sets(store, max_results=1)
 
-    def list_read_sets(self, store: str, next_token: Optional[str] = None,
-                       status: Optional[str] = None, max_results: int = 100) -> Page:
-        """One page (up to ``max_results`` <= 100) of ListReadSets, optionally by status."""
+    def list_read_sets(self, store: str, next_token: Optional[str] = None, max_results: int = 100) -> Page:
+        """One page (up to ``max_results`` <= 100) of ListReadSets."""
         kwargs: dict[str, Any] = {"sequenceStoreId": store, "maxResults": max_results}
         if next_token:
             kwargs["nextToken"] = next_token
-        if status:
-            kwargs["filter"] = {"status": status}
-        resp = self._call("ListReadSets", "list_read_sets", store, **kwargs)
-        return Page(resp.get("readSets", []), resp.get("nextToken"))
+        resp = self._call("ListReadSets", store, lambda: self.client.list_read_sets(**kwargs))
+        return Page(resp.get("readSets", []), resp.get("nextToken"),
+                    resp.get("ResponseMetadata", {}).get("RequestId"))
+
+    def read_set_pages(self, store: str, starting_token: Optional[str] = None) -> Iterator[Page]:
+        """Every page of ListReadSets (100 read sets each), lazily: a page is requested when
+        the caller asks for it. :raises ListingStuckError: see :meth:`_pages`."""
+        return self._pages("ListReadSets", "list_read_sets", store, {"sequenceStoreId": store},
+                           "readSets", starting_token)
 
     # Activation jobs ----------------------------------------------------------------
-    def start_job(self, store: str, read_set_ids: list[str], token: str) -> dict:
-        """StartReadSetActivationJob; returns ``{id, status, creationTime, ...}``."""
-        return self._call("StartReadSetActivationJob", "start_read_set_activation_job", store,
-                          sequenceStoreId=store, clientToken=token,
-                          sources=[{"readSetId": rid} for rid in read_set_ids])
+    def start_job(self, store: str, read_set_ids: list[str], token: str) -> StartAnswer:
+        """StartReadSetActivationJob with ``token`` as clientToken."""
+        tries: list[int] = []
+
+        def attempt() -> dict:
+            tries.append(1)
+            return self.client.start_read_set_activation_job(
+                sequenceStoreId=store, clientToken=token,
+                sources=[{"readSetId": rid} for rid in read_set_ids])
+
+        resp = self._call("StartReadSetActivationJob", store, attempt)
+        meta = resp.get("ResponseMetadata", {})
+        return StartAnswer(resp["id"], resp.get("status", ""), resp.get("creationTime"),
+                           meta.get("RequestId"), len(tries) > 1 or meta.get("RetryAttempts", 0) > 0)
 
     def get_job(self, store: str, job_id: str) -> dict:
-        """GetReadSetActivationJob: status, statusMessage and per-source statuses."""
-        return self._call("GetReadSetActivationJob", "get_read_set_activation_job", store,
-                          sequenceStoreId=store, id=job_id)
+        """GetReadSetActivationJob: status, statusMessage, creationTime and per-source statuses."""
+        return self._call("GetReadSetActivationJob", store, lambda: self.client.get_read_set_activation_job(
+            sequenceStoreId=store, id=job_id))
 
-    def list_jobs(self, store: str, created_after=None, status: Optional[str] = None) -> Iterator[dict]:
-        """Every activation job of the store matching the filters (all pages)."""
+    def job_pages(self, store: str, created_after=None, status: Optional[str] = None) -> Iterator[Page]:
+        """Every page of ListReadSetActivationJobs matching the filters (``created_after``: a
+        datetime; ``status``: one job status). :raises ListingStuckError: see :meth:`_pages`."""
         flt: dict[str, Any] = {}
         if created_after is not None:
             flt["createdAfter"] = created_after
         if status:
             flt["status"] = status
-        token = None
-        while True:
-            kwargs: dict[str, Any] = {"sequenceStoreId": store, "maxResults": 100}
-            if flt:
-                kwargs["filter"] = flt
-            if token:
-                kwargs["nextToken"] = token
-            resp = self._call("ListReadSetActivationJobs", "list_read_set_activation_jobs",
-                              store, **kwargs)
-            yield from resp.get("activationJobs", [])
-            token = resp.get("nextToken")
-            if not token:
-                return
+        params: dict[str, Any] = {"sequenceStoreId": store}
+        if flt:
+            params["filter"] = flt
+        return self._pages("ListReadSetActivationJobs", "list_read_set_activation_jobs", store,
+                           params, "activationJobs")
+
+    def list_jobs(self, store: str, created_after=None, status: Optional[str] = None) -> Iterator[dict]:
+        """Every activation job of the store matching the filters (all pages of :meth:`job_pages`)."""
+        for page in self.job_pages(store, created_after=created_after, status=status):
+            yield from page.items

@@ -8,7 +8,11 @@ Exception tree::
     OmicsDynamicError                    base of everything raised here
     ├── InvalidInputError                an input failed validation (also ValueError)
     ├── ConfigurationError               no region, bad endpoint or time scale setting
-    ├── AwsCallError                     an AWS call failed; .code, .request_id, .operation
+    ├── AwsCallError                     an AWS call failed; .code, .request_id, .operation,
+    │                                    .transient
+    ├── ListingStuckError                a list call repeats a nextToken: it never ends
+    ├── BudgetExhaustedError             a call got no answer within its time budget
+    ├── CallCancelledError               a call or wait stopped: its cancel event was set
     ├── ReadSetsUnusableError            read sets missing, DELETED, DELETING or UPLOAD_FAILED;
     │                                    raised before any activation job starts
     ├── ActivationFailedError            activation jobs or sources FAILED
@@ -23,13 +27,16 @@ ACTIVATING) and only waits for them; it starts jobs only for what is still ARCHI
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, NamedTuple, Optional, Sequence
 
 __all__ = [
     "OmicsDynamicError",
     "InvalidInputError",
     "ConfigurationError",
     "AwsCallError",
+    "ListingStuckError",
+    "BudgetExhaustedError",
+    "CallCancelledError",
     "ReadSetsUnusableError",
     "ActivationFailedError",
     "ActivationTimeoutError",
@@ -81,7 +88,9 @@ class AwsCallError(OmicsDynamicError):
     Attributes: ``operation`` (API operation name, e.g. ``"StartReadSetActivationJob"``),
     ``code`` (AWS error code, e.g. ``"AccessDeniedException"``), ``request_id`` (the AWS
     request ID, or ``None`` when the call never got an answer), ``http_status`` (int or
-    ``None``).
+    ``None``), ``transient`` (True for answers worth retrying later: throttling, 5xx, 408,
+    connection errors and read timeouts, as botocore's standard retry mode classifies them;
+    :class:`~omics_dynamic.aws.OmicsApi` retries those on its clock while a budget is set).
     """
 
     def __init__(
@@ -92,17 +101,68 @@ class AwsCallError(OmicsDynamicError):
         request_id: Optional[str],
         http_status: Optional[int] = None,
         hint: str = "",
+        transient: bool = False,
     ):
         self.operation = operation
         self.code = code
         self.request_id = request_id
         self.http_status = http_status
         self.aws_message = message
+        self.transient = transient
         rid = f"request ID {request_id}" if request_id else "no AWS request ID: no answer was received"
         text = f"{operation} failed: {code}: {message} ({rid})"
         if hint:
             text += f". {hint}"
         super().__init__(text)
+
+
+class ListingStuckError(OmicsDynamicError):
+    """A list call answered a nextToken it had already given in the same listing.
+
+    Such a listing never ends (botocore's paginators catch a token repeated at once,
+    :class:`~omics_dynamic.aws.OmicsApi` any token seen before). Callers fall back where
+    they can (status discovery reads the rest with GetReadSetMetadata; polling reads each
+    job) and raise this where they cannot (finding the jobs already in flight before
+    starting any). ``operation``, ``pages`` (pages read), ``request_ids`` (of the pages
+    that repeated the token).
+    """
+
+    def __init__(self, operation: str, pages: int, request_ids: Sequence[Optional[str]]):
+        self.operation = operation
+        self.pages = pages
+        self.request_ids = [r for r in request_ids if r]
+        super().__init__(
+            f"{operation} answered a nextToken it had already given (after {pages} page(s); "
+            f"request IDs {', '.join(self.request_ids) or 'none'}): the listing does not "
+            "advance. This is a HealthOmics fault; run `pulumi up` again later, and report "
+            "the request IDs to AWS Support if it persists."
+        )
+
+
+class BudgetExhaustedError(OmicsDynamicError):
+    """A call could not get an answer within the time budget it was given.
+
+    Raised by :class:`~omics_dynamic.aws.OmicsApi` when a call (with botocore's retries
+    and ours) would outlive its deadline: the answer is held, connections hang or drop, or
+    transient errors go on. :class:`~omics_dynamic.activation.ActivationRun` turns it into
+    :class:`ActivationTimeoutError`; diff's live check into a warning. ``operation``,
+    ``waited_s`` (real seconds spent on the last call), ``last_error`` (the last transient
+    :class:`AwsCallError`, or None when the call simply got no answer in time).
+    """
+
+    def __init__(self, operation: str, waited_s: float, last_error: Optional[AwsCallError] = None):
+        self.operation = operation
+        self.waited_s = waited_s
+        self.last_error = last_error
+        detail = (f"the last answer was {last_error.code} ({'request ID ' + last_error.request_id if last_error.request_id else 'no request ID'})"
+                  if last_error is not None else f"no answer after {waited_s:.1f}s")
+        super().__init__(f"{operation} could not complete within the time budget: {detail}")
+
+
+class CallCancelledError(OmicsDynamicError):
+    """A call or wait of :class:`~omics_dynamic.aws.OmicsApi` stopped because its cancel
+    event was set; :class:`~omics_dynamic.activation.ActivationRun` turns it into
+    :class:`ActivationCancelledError`."""
 
 
 class ReadSetsUnusableError(OmicsDynamicError):
@@ -123,46 +183,60 @@ class ReadSetsUnusableError(OmicsDynamicError):
         )
 
 
-class SourceFailure(tuple):
-    """One failed read set: ``(read_set_id, job_id, status, message)``."""
+class SourceFailure(NamedTuple):
+    """One read set that did not become ACTIVE, and why.
 
-    __slots__ = ()
+    ``read_set_id``; ``job_id`` (``"-"`` when no job was involved, e.g. every start was
+    refused); ``status`` and ``message``: the source's own status and statusMessage in that
+    job (or the read set's status, e.g. ``DELETED``); ``job_status`` and ``job_message``: the
+    job's final status and statusMessage (CANCELLED, FAILED, COMPLETED_WITH_FAILURES), or
+    None when the failure is not a job's outcome.
+    """
 
-    def __new__(cls, read_set_id: str, job_id: str, status: str, message: str):
-        return super().__new__(cls, (read_set_id, job_id, status, message))
-
-    read_set_id = property(lambda self: self[0])
-    job_id = property(lambda self: self[1])
-    status = property(lambda self: self[2])
-    message = property(lambda self: self[3])
+    read_set_id: str
+    job_id: str
+    status: str
+    message: str
+    job_status: Optional[str] = None
+    job_message: Optional[str] = None
 
 
 class ActivationFailedError(OmicsDynamicError):
-    """Activation jobs or sources failed.
+    """Activation jobs or sources failed and their read sets did not become ACTIVE.
 
-    ``failures`` lists :class:`SourceFailure` (read set, job, status, message);
-    ``activated`` the read set IDs that did become ACTIVE in this run.
+    ``failures`` lists :class:`SourceFailure`; ``activated`` the read set IDs that did
+    become ACTIVE in this run.
 
-    The message groups failures by (job, status, message), so every distinct message
-    and every job appears even when hundreds of read sets failed the same way (a FAILED
-    job repeats its message for each of its 20 sources).
+    The message gives each job's own outcome first (``job 123 CANCELLED: <its message>``),
+    then its read sets grouped by the source's status and message, so every distinct
+    message and every job appears even when hundreds of read sets failed the same way (a
+    FAILED job repeats its message for each of its 20 sources).
     """
 
     def __init__(self, resource_name: str, failures: Sequence[SourceFailure], activated: Sequence[str]):
         self.failures = list(failures)
         self.activated = sorted(activated)
-        groups: dict[tuple[str, str, str], list[str]] = {}
+        by_job: dict[tuple[str, str, str], dict[tuple[str, str], list[str]]] = {}
         for f in self.failures:
-            groups.setdefault((f.job_id, f.status, f.message or "no message"), []).append(f.read_set_id)
-        items = [
-            f"job {job_id} {status}: {message}: {len(rids)} read set(s): {_listing(sorted(rids))}"
-            for (job_id, status, message), rids in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        ]
-        jobs = {f.job_id for f in self.failures}
+            job_key = (f.job_id, f.job_status or "", f.job_message or "")
+            by_job.setdefault(job_key, {}).setdefault((f.status, f.message or ""), []).append(f.read_set_id)
+        items = []
+        for (job_id, job_status, job_message), groups in sorted(
+                by_job.items(), key=lambda kv: (-sum(map(len, kv[1].values())), kv[0])):
+            head = "no job" if job_id == "-" else f"job {job_id}"
+            if job_status:
+                head += f" {job_status}" + (f' "{job_message}"' if job_message else " (no statusMessage)")
+            parts = [
+                f"{len(rids)} read set(s) {'with source ' if job_status else ''}{status}"
+                + (f' "{message}"' if message else "") + f": {_listing(sorted(rids))}"
+                for (status, message), rids in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            ]
+            items.append(f"{head}: " + "; ".join(parts))
+        jobs = {f.job_id for f in self.failures if f.job_id != "-"}
         super().__init__(
             f"{resource_name}: activation failed for {len(self.failures)} read set(s) in "
-            f"{len(jobs)} job(s): " + "; ".join(items[:MESSAGE_LIST_LIMIT])
-            + (f"; and {len(items) - MESSAGE_LIST_LIMIT} more group(s)" if len(items) > MESSAGE_LIST_LIMIT else "")
+            f"{len(jobs)} job(s): " + " | ".join(items[:MESSAGE_LIST_LIMIT])
+            + (f" | and {len(items) - MESSAGE_LIST_LIMIT} more job(s)" if len(items) > MESSAGE_LIST_LIMIT else "")
             + f". {len(self.activated)} read set(s) did activate"
             + (f": {_listing(self.activated)}" if self.activated else "")
             + ". Fix the cause (see the messages), then run `pulumi up` again: it starts "
@@ -174,7 +248,9 @@ class ActivationTimeoutError(OmicsDynamicError):
     """The wait budget (input ``timeout_seconds``) ran out before every read set was ACTIVE.
 
     ``running_job_ids`` are the jobs still running (they keep running in HealthOmics);
-    ``counts`` maps read set status to how many of the resource's read sets have it.
+    ``counts`` maps read set status to how many of the resource's read sets have it
+    (``UNKNOWN`` for those whose status was not read before the budget ran out);
+    ``detail`` says what was going on when it ran out (e.g. a call that got no answer).
     """
 
     def __init__(
@@ -183,14 +259,17 @@ class ActivationTimeoutError(OmicsDynamicError):
         timeout_s: float,
         running_job_ids: Sequence[str],
         counts: Mapping[str, int],
+        detail: str = "",
     ):
         self.timeout_s = timeout_s
         self.running_job_ids = list(running_job_ids)
         self.counts = dict(counts)
+        self.detail = detail
         count_text = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
         super().__init__(
             f"{resource_name}: timed out after {timeout_s:g}s (timeout_seconds) with "
-            f"{count_text}; {len(self.running_job_ids)} activation job(s) still running"
+            f"{count_text}" + (f" ({detail})" if detail else "")
+            + f"; {len(self.running_job_ids)} activation job(s) still running"
             + (f": {_listing(self.running_job_ids)}" if self.running_job_ids else "")
             + ". The jobs keep running in HealthOmics; the next `pulumi up` resumes: it "
             "waits for them and starts jobs only for read sets still ARCHIVED. Raise "

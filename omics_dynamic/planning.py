@@ -329,28 +329,37 @@ def classify(statuses: Mapping[str, Optional[str]]) -> ReadSetPlan:
 
 
 def chunk(ids: Iterable[str], size: int = MAX_SOURCES_PER_JOB) -> list[list[str]]:
-    """Split IDs (sorted, deduplicated) into consecutive chunks of at most ``size`` (<= 20).
+    """Split IDs into consecutive chunks of at most ``size`` (<= 20), keeping the given
+    order and dropping repeats. The one chunker: callers order the IDs first (sorted, or
+    :func:`~omics_dynamic.scheduling.order_by_listing`).
 
-    Raises ValueError for a size outside 1..20 (the API's source list bound).
+    Raises ValueError for a size outside 1..20 (``StartReadSetActivationJob`` takes 1 to 20
+    sources, :data:`MAX_SOURCES_PER_JOB`).
     """
     if not 1 <= size <= MAX_SOURCES_PER_JOB:
         raise ValueError(f"chunk size must be 1 to {MAX_SOURCES_PER_JOB}, got {size}")
-    ordered = sorted(set(ids))
+    ordered = list(dict.fromkeys(ids))
     return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
-def client_token(sequence_store_id: str, read_set_ids: Sequence[str], generation: str) -> str:
-    """Derive the clientToken of one activation job (64 hex characters plus a prefix).
+def client_token(sequence_store_id: str, read_set_ids: Sequence[str], generation: str,
+                 attempt: int = 1) -> str:
+    """Derive the clientToken of one activation job (64 hex characters plus a prefix, within
+    the API's 127).
 
-    The same store, sources and ``generation`` give the same token (botocore's retries of
-    one start within a run repeat it); different inputs give different tokens. The
-    provider salts ``generation`` per run (``provider._generation``): HealthOmics may answer
-    a reused token with the old job, even a FAILED one, so a rerun must not reuse tokens;
-    a rerun after an interrupted ``pulumi up`` starts no duplicate because it adopts the
-    in-flight jobs before starting any.
+    A pure function of the store, the job's sources (order ignored), ``generation`` and
+    ``attempt``. ``generation`` names the lifecycle call (``<resource_name>/create``,
+    ``<resource_name>/update-<n>``, ``provider.create``/``update``), so a rerun of an
+    interrupted create or update sends the same tokens for the same chunks: where
+    HealthOmics honours tokens, a start the killed run already made returns that job
+    instead of a duplicate. ``attempt`` is 1 for a chunk's first start; the activation run
+    moves to the next attempt when an answer shows the token was used before (an already
+    ended job, ConflictException, a ValidationException about the token:
+    :class:`~omics_dynamic.scheduling.StartAttempts`). What HealthOmics does with a reused
+    token is not documented (design.md section 3); the run does not depend on it.
     """
     digest = hashlib.sha256()
-    for part in (sequence_store_id, generation, *sorted(read_set_ids)):
+    for part in (sequence_store_id, generation, f"attempt-{attempt}", *sorted(read_set_ids)):
         digest.update(part.encode())
         digest.update(b"\0")
     return "omics-dynamic-" + digest.hexdigest()

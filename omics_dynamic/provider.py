@@ -36,8 +36,8 @@ from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
 from . import cancellation
 from .activation import ActivationResult, ActivationRun, read_statuses, stderr_reporter
-from .aws import OmicsApi, ProviderSettings, ScaledClock, make_client, shared_rate_budget
-from .errors import AwsCallError, OmicsDynamicError
+from .aws import MonotonicClock, OmicsApi, ProviderSettings, make_client, shared_rate_budget
+from .errors import AwsCallError, BudgetExhaustedError, OmicsDynamicError
 from .planning import (
     INPUT_KEYS,
     REPLACE_KEYS,
@@ -65,6 +65,8 @@ OUTPUT_KEYS = (
 #: How long diff's live observation "all ACTIVE" lets a following update skip AWS calls
 #: (seconds; the engine calls Diff then Update in one provider process, rule 1).
 LIVE_OBSERVATION_TTL_S = 600.0
+#: Real seconds diff's live status check may take in all before it falls back to state.
+LIVE_CHECK_TIMEOUT_S = 20.0
 _live_all_active: dict[str, float] = {}
 _live_lock = threading.Lock()
 
@@ -164,7 +166,7 @@ class ReadSetActivationProvider(ResourceProvider):
     def _api(self, region: Optional[str]) -> OmicsApi:
         settings = self.settings
         client = make_client(settings, region)
-        clock = ScaledClock(settings.time_scale)
+        clock = MonotonicClock(settings.time_scale)
         budget = shared_rate_budget(
             (client.meta.region_name, client.meta.endpoint_url, settings.time_scale),
             settings.rate_limit_per_s,
@@ -217,11 +219,23 @@ class ReadSetActivationProvider(ResourceProvider):
         return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=False)
 
     def _live_reason(self, id_: str, name: str, news: dict[str, Any]) -> Optional[str]:
-        """Ask HealthOmics for the read sets' statuses; a reason when some are not ACTIVE."""
+        """Ask HealthOmics for the read sets' statuses; a reason when some are not ACTIVE.
+
+        Bounded by :data:`LIVE_CHECK_TIMEOUT_S` real seconds in all (plus a call's answer
+        in flight, :data:`~omics_dynamic.aws.CALL_SLACK_REAL_S`): an endpoint that drops
+        connections, never answers, or throttles makes diff fall back to state within that
+        bound, saying so; a preview never waits for botocore's full retries (12 attempts of
+        up to 60 s read timeout each).
+        """
         store = news["sequence_store_id"]
         try:
             api = self._api(news.get("region"))
+            api.bound(api.clock.now() + LIVE_CHECK_TIMEOUT_S * self.settings.time_scale)
             current = read_statuses(api, store, news["read_set_ids"])
+        except BudgetExhaustedError as err:
+            _say(name, f"warning: live status check got no usable answer within "
+                       f"{LIVE_CHECK_TIMEOUT_S:g}s ({err}); using state only")
+            return None
         except Exception as err:  # noqa: BLE001 - a live check never blocks a preview
             _say(name, f"warning: live status check failed, using state only: {err}")
             return None
@@ -253,7 +267,7 @@ class ReadSetActivationProvider(ResourceProvider):
     def _create(self, props: dict[str, Any]) -> CreateResult:
         inputs = ActivationInputs.from_props(props)
         result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
-        outs = _outputs(inputs, result, activation_count=1 if result.activated_read_set_ids else 0)
+        outs = _outputs(inputs, result, activation_count=1 if result.became_active_read_set_ids else 0)
         return CreateResult(resource_id(inputs.resource_name, inputs.sequence_store_id, inputs.region), outs)
 
     # -- update (rules 3, 6) ------------------------------------------------------------
@@ -286,7 +300,7 @@ class ReadSetActivationProvider(ResourceProvider):
             return UpdateResult(outs)
         result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}")
         return UpdateResult(_outputs(inputs, result,
-                                     activation_count=count + (1 if result.activated_read_set_ids else 0)))
+                                     activation_count=count + (1 if result.became_active_read_set_ids else 0)))
 
     def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
         api = self._api(inputs.region)
@@ -340,7 +354,7 @@ def _outputs(inputs: ActivationInputs, result: ActivationResult, activation_coun
         "check_live_status": inputs.check_live_status,
         "resource_name": inputs.resource_name,
         "job_ids": list(result.job_ids),
-        "activated_read_set_ids": list(result.activated_read_set_ids),
+        "activated_read_set_ids": list(result.became_active_read_set_ids),
         "already_active_read_set_ids": list(result.already_active_read_set_ids),
         "read_set_statuses": dict(result.read_set_statuses),
         "activated_at": result.activated_at,

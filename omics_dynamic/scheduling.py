@@ -8,20 +8,24 @@ plain numbers. The IO loop that uses them is :mod:`omics_dynamic.activation`.
 from __future__ import annotations
 
 import math
+import random as _random
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Optional
+from typing import Callable, Hashable, Iterable, Mapping, Optional
 
 __all__ = [
     "TokenBucket",
     "ConcurrencyWindow",
+    "TransientBackoff",
+    "StartAttempts",
+    "unlisted_sources_wait_s",
     "PollSchedule",
     "ProgressThrottle",
     "keep_listing",
+    "listing_pays",
     "ListingCursor",
     "order_by_listing",
-    "chunk_in_order",
     "format_duration",
 ]
 
@@ -62,41 +66,151 @@ class TokenBucket:
 
 
 class ConcurrencyWindow:
-    """How many activation jobs may be in flight: additive increase, multiplicative decrease.
+    """How many activation jobs may be in flight, and whether a start may be tried now.
 
-    Starts at ``max_limit`` (the input ``max_concurrent_jobs``). When HealthOmics answers
-    ServiceQuotaExceededException the window drops to what was actually in flight (at
-    least 1): that is the quota this run can use now (multiplicative when other users
-    hold part of it). After each ``limit`` completed jobs without a quota error it grows
-    by one (one probe per "round", as TCP congestion avoidance does), up to ``max_limit``.
+    Additive increase, multiplicative decrease: starts at ``max_limit`` (the input
+    ``max_concurrent_jobs``). When HealthOmics answers ServiceQuotaExceededException the
+    window drops to what was actually in flight (at least 1): that is the quota this run
+    can use now (multiplicative when other users hold part of it). After each ``limit``
+    completed jobs without a quota error it grows by one (one probe per "round", as TCP
+    congestion avoidance does), up to ``max_limit``.
+
+    Quota blocking (the answer means "wait for a slot", design.md section 3): after a
+    quota answer no start is tried until one of our in-flight jobs ends, or, when none of
+    ours is in flight (someone else holds the quota), until ``retry_after_s`` have passed.
+    Pure: every method takes the caller's ``now_s`` (seconds on its clock).
     """
 
-    def __init__(self, max_limit: int):
+    def __init__(self, max_limit: int, retry_after_s: float = 15.0):
         if max_limit < 1:
             raise ValueError(f"max_limit must be at least 1, got {max_limit}")
         self.max_limit = int(max_limit)
         self.limit = int(max_limit)
-        self._completions_since_change = 0
+        self.retry_after_s = float(retry_after_s)
         self.quota_errors = 0
+        self._completions_since_change = 0
+        #: Blocked until one of our in-flight jobs ends.
+        self._until_a_job_ends = False
+        #: Blocked until this time (no job of ours in flight when the quota answer came).
+        self._until_s: Optional[float] = None
 
-    def can_start(self, in_flight: int) -> bool:
-        """True when another job may be started with ``in_flight`` jobs running."""
+    def can_start(self, in_flight: int, now_s: float) -> bool:
+        """True when another job may be started now with ``in_flight`` jobs running."""
+        if self._until_a_job_ends:
+            return False
+        if self._until_s is not None:
+            if now_s < self._until_s:
+                return False
+            self._until_s = None
         return in_flight < self.limit
 
-    def on_quota_exceeded(self, in_flight: int) -> None:
+    def retry_at_s(self) -> Optional[float]:
+        """When a start may be tried again while blocked by time; None otherwise."""
+        return None if self._until_a_job_ends else self._until_s
+
+    def on_quota_exceeded(self, in_flight: int, now_s: float) -> None:
         """The service refused a start for the concurrent-job quota."""
         self.quota_errors += 1
         self.limit = max(1, min(self.limit - 1, in_flight))
         self._completions_since_change = 0
+        if in_flight:
+            self._until_a_job_ends = True
+        else:
+            self._until_s = now_s + self.retry_after_s
 
     def on_job_finished(self) -> None:
-        """A job of ours left the in-flight set (any terminal status)."""
+        """A job of ours left the in-flight set (any terminal status): a slot is free."""
+        self._until_a_job_ends = False
         if self.limit >= self.max_limit:
             return
         self._completions_since_change += 1
         if self._completions_since_change >= self.limit:
             self.limit += 1
             self._completions_since_change = 0
+
+
+class TransientBackoff:
+    """Delays between tries of a call whose answers are transient (throttling, 5xx, 408,
+    connection errors), on top of botocore's own retries.
+
+    Exponential with "equal jitter": the n-th delay in a row is between half and all of
+    ``min(cap_s, base_s * 2**(n-1))``; ``random`` gives the jitter fraction (inject a
+    constant in tests). :meth:`reset` after an answer that was not transient.
+    """
+
+    def __init__(self, base_s: float = 1.0, cap_s: float = 20.0,
+                 random: Callable[[], float] = _random.random):
+        self.base_s = base_s
+        self.cap_s = cap_s
+        self.random = random
+        self.in_a_row = 0
+
+    def next_delay_s(self) -> float:
+        """Record one more transient answer; return how long to wait before the next try."""
+        self.in_a_row += 1
+        ceiling_s = min(self.cap_s, self.base_s * 2 ** min(self.in_a_row - 1, 30))
+        return ceiling_s * (0.5 + 0.5 * self.random())
+
+    def reset(self) -> None:
+        self.in_a_row = 0
+
+
+class StartAttempts:
+    """Resubmission bookkeeping: the attempt number in each chunk's clientToken, and the
+    rounds of each read set whose job reported success while it stayed ARCHIVED.
+
+    A chunk (a set of read set IDs) starts at attempt 1; each answer that shows the token
+    was used before (an already ended job, ConflictException, a ValidationException about
+    the token) burns that attempt (:meth:`burn`), and the next start uses the next number.
+    At most ``max_attempts`` answers are burned per chunk in one run: then the chunk fails,
+    naming every answer (:meth:`answers`). Attempt numbers are per run: a rerun tries the
+    same tokens again from 1 (the service answers each used one the same way, one call
+    each), so a chunk that failed in k earlier runs needs k + 1 starts.
+
+    :meth:`requeue` counts the rounds of one read set (at most ``max_rounds``).
+    """
+
+    def __init__(self, max_attempts: int = 10, max_rounds: int = 3):
+        self.max_attempts = max_attempts
+        self.max_rounds = max_rounds
+        self._next: dict[frozenset, int] = {}
+        self._answers: dict[frozenset, list[str]] = {}
+        self._rounds: Counter = Counter()
+
+    def attempt(self, chunk: Iterable[str]) -> int:
+        """The attempt number the next start of ``chunk`` uses (1, 2, ...)."""
+        return self._next.get(frozenset(chunk), 1)
+
+    def started(self, chunk: Iterable[str]) -> None:
+        """A start of ``chunk`` was answered with a running job: a later start of the same
+        set of read sets in this run (a requeue) uses the next attempt."""
+        key = frozenset(chunk)
+        self._next[key] = self._next.get(key, 1) + 1
+
+    def burn(self, chunk: Iterable[str], answer: str) -> bool:
+        """Record an answer showing the attempt's token was used; True while another
+        attempt is allowed."""
+        key = frozenset(chunk)
+        self._answers.setdefault(key, []).append(answer)
+        self._next[key] = self._next.get(key, 1) + 1
+        return len(self._answers[key]) < self.max_attempts
+
+    def answers(self, chunk: Iterable[str]) -> list[str]:
+        """Every burned answer of ``chunk`` in this run, in order."""
+        return list(self._answers.get(frozenset(chunk), []))
+
+    def requeue(self, read_set_id: str) -> bool:
+        """Another round for a read set still ARCHIVED after its job ended; False after
+        ``max_rounds``."""
+        self._rounds[read_set_id] += 1
+        return self._rounds[read_set_id] < self.max_rounds
+
+
+def unlisted_sources_wait_s(timeout_s: float, cap_s: float = 120.0, fraction: float = 0.1) -> float:
+    """How long to wait, before starting any job, for in-flight jobs of the store whose
+    sources are not listed yet (SUBMITTED, ``sources: []``) to show them: ``cap_s``
+    (2 minutes) or ``fraction`` of the run's budget, whichever is shorter."""
+    return max(0.0, min(cap_s, timeout_s * fraction))
 
 
 @dataclass
@@ -125,7 +239,7 @@ class PollSchedule:
     def __post_init__(self) -> None:
         self.shortest_duration_s: Optional[float] = None
         self.longest_duration_s: Optional[float] = None
-        self._floor_until_s: float = float("-inf")
+        self._poll_soon = False
 
     def observe_duration(self, duration_s: float) -> None:
         """Record how long a finished job took from its start (submission) to its end."""
@@ -136,9 +250,10 @@ class PollSchedule:
         if self.longest_duration_s is None or duration_s > self.longest_duration_s:
             self.longest_duration_s = duration_s
 
-    def reset_backoff(self, now_s: Optional[float] = None) -> None:
-        """Something changed (a job started or ended): poll at the minimum interval once."""
-        self._floor_until_s = float("inf") if now_s is None else now_s
+    def reset_backoff(self) -> None:
+        """Something changed (a job started or ended): the next poll comes after the
+        minimum interval, once."""
+        self._poll_soon = True
 
     def _clamp(self, interval_s: float) -> float:
         return max(self.min_interval_s, min(self.max_interval_s, interval_s))
@@ -147,8 +262,8 @@ class PollSchedule:
         """The time of the next poll, or None when no job is in flight."""
         if not job_start_times_s:
             return None
-        if self._floor_until_s == float("inf"):
-            self._floor_until_s = float("-inf")
+        if self._poll_soon:
+            self._poll_soon = False
             return now_s + self.min_interval_s
         oldest_s = min(job_start_times_s)
         if self.shortest_duration_s is None:
@@ -163,21 +278,26 @@ class PollSchedule:
 
 
 class ProgressThrottle:
-    """Decides when to print a progress line (issue: at the start, on each change, at least
-    every ``heartbeat_s`` and never more often than every ``min_interval_s``)."""
+    """Decides when to print a progress line: at the start, on each change, at least every
+    ``heartbeat_s`` and never more often than every ``min_interval_s`` (seconds on the
+    caller's clock).
+
+    A change is a different ``key``: the counts a line is formatted from (without the
+    elapsed time), never the line's text, so rewording a line changes no behaviour.
+    """
 
     def __init__(self, min_interval_s: float = 5.0, heartbeat_s: float = 30.0):
         self.min_interval_s = min_interval_s
         self.heartbeat_s = heartbeat_s
         self._last_at: Optional[float] = None
-        self._last_text: Optional[str] = None
+        self._last_key: Optional[Hashable] = None
         self._pending_change = False
 
-    def should_emit(self, now_s: float, text: str, force: bool = False) -> bool:
-        """True when ``text`` (the summary now) should be printed at ``now_s``.
+    def should_emit(self, now_s: float, key: Hashable, force: bool = False) -> bool:
+        """True when the line for ``key`` (the counts now) should be printed at ``now_s``.
 
         ``force`` prints regardless of cadence (start and final lines)."""
-        changed = text != self._last_text
+        changed = key != self._last_key
         if force or self._last_at is None:
             emit = True
         elif now_s - self._last_at < self.min_interval_s:
@@ -187,7 +307,7 @@ class ProgressThrottle:
             emit = changed or self._pending_change or now_s - self._last_at >= self.heartbeat_s
         if emit:
             self._last_at = now_s
-            self._last_text = text
+            self._last_key = key
             self._pending_change = False
         return emit
 
@@ -198,6 +318,16 @@ class ProgressThrottle:
         if self._pending_change:
             return self._last_at + self.min_interval_s
         return self._last_at + self.heartbeat_s
+
+
+def listing_pays(page_of: Mapping[str, int], ids: Iterable[str]) -> bool:
+    """Whether reading the store's listing is predicted to cost no more calls than one
+    GetReadSetMetadata per ID: every ID was seen by an earlier listing (``page_of``: ID ->
+    0-based page) and the pages up to the last of them are no more than the IDs."""
+    ids = list(ids)
+    if not ids or any(rid not in page_of for rid in ids):
+        return False
+    return max(page_of[rid] for rid in ids) + 1 <= len(ids)
 
 
 def keep_listing(pages_spent: int, unknown_remaining: int) -> bool:
@@ -213,15 +343,9 @@ def keep_listing(pages_spent: int, unknown_remaining: int) -> bool:
 
 def order_by_listing(ids: Iterable[str], page_of: Mapping[str, int]) -> list[str]:
     """IDs in the order the store's listing showed them (page, then ID); IDs the listing
-    did not show (found one by one) come first, so their jobs end first."""
+    did not show (found one by one) come first, so their jobs end first. Cut into jobs
+    with :func:`omics_dynamic.planning.chunk`, which keeps this order."""
     return sorted(set(ids), key=lambda rid: (page_of.get(rid, -1), rid))
-
-
-def chunk_in_order(ids: list[str], size: int = 20) -> list[list[str]]:
-    """Consecutive chunks of at most ``size`` IDs, keeping the given order."""
-    if not 1 <= size <= 20:
-        raise ValueError(f"chunk size must be 1 to 20, got {size}")
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 class ListingCursor:
@@ -236,6 +360,11 @@ class ListingCursor:
     this way reads the store's listing about once in all, and after the last job ends
     typically one page.
 
+    It is used only where it is the cheaper way: when the read sets it would confirm (busy
+    and ready at the start) are at least as many as the pages up to the last of them (one
+    GetReadSetMetadata each would cost that many calls). A few read sets spread over a large
+    store are not covered from the start.
+
     Read sets with no page, or whose page the cursor has passed, are not covered
     (:meth:`covers`): the caller confirms them another way (GetReadSetMetadata or a new
     listing, whichever is cheaper).
@@ -244,7 +373,9 @@ class ListingCursor:
     def __init__(self, page_of: Mapping[str, int], busy: Iterable[str] = (), ready: Iterable[str] = ()):
         self.page_of = dict(page_of)
         self.next_page = 0
-        self.exhausted = not self.page_of
+        busy, ready = list(busy), list(ready)
+        pages = [self.page_of[rid] for rid in set(busy) | set(ready) if rid in self.page_of]
+        self.exhausted = not pages or max(pages) + 1 > len(pages)
         self._busy_on: Counter = Counter()
         self._ready_on: Counter = Counter()
         self._ready_ahead = 0

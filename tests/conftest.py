@@ -26,7 +26,7 @@ import omics_dynamic.provider as provider_module
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import ReadSetActivationProvider
 
-from support import EmulatorClock
+from support import AdvancingClock
 
 
 @pytest.fixture
@@ -62,17 +62,27 @@ def omics_client(emulator: Emulator) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> ReadSetActivationProvider:
+def no_botocore_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's retry logic still runs (and is counted); only its real-time backoff
+    sleeps are removed, so retried faults take milliseconds, not seconds."""
+    import botocore.retries.standard
+
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
+
+
+@pytest.fixture
+def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, no_botocore_backoff: None) -> ReadSetActivationProvider:
     """A configured ReadSetActivationProvider for in-process tests against ``emulator``.
 
     Its clock is the emulator's manual clock (sleeping advances emulated time; also
     exposed as ``provider.clock``), its endpoint comes from botocore's own
     AWS_ENDPOINT_URL_OMICS (so host-prefix injection must be off), its own pacing is off,
-    and diff's live-observation cache starts empty.
+    botocore's retries do not sleep (``no_botocore_backoff``), and diff's
+    live-observation cache starts empty.
     """
     monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
-    clock = EmulatorClock(emulator)
-    monkeypatch.setattr(provider_module, "ScaledClock", lambda time_scale: clock)
+    clock = AdvancingClock(emulator)
+    monkeypatch.setattr(provider_module, "MonotonicClock", lambda time_scale: clock)
     provider_module._live_all_active.clear()
     prov = ReadSetActivationProvider()
     prov.configure(ConfigureRequest(Config({"aws:region": "us-east-1", "omics-dynamic:rateLimit": "0"}, "proj")))

@@ -9,7 +9,7 @@ from omics_dynamic.aws import OmicsApi, ProviderSettings, RateBudget, make_clien
 from omics_dynamic.planning import ActivationInputs
 
 
-class EmulatorClock:
+class AdvancingClock:
     """The run's clock is the emulator's manual clock: sleeping advances emulated time,
     so a test of a 60-second activation takes milliseconds and never sleeps."""
 
@@ -25,6 +25,10 @@ class EmulatorClock:
             self.slept_s += seconds
             self.emulator.advance(seconds)
 
+    def real_seconds(self, seconds: float) -> float:
+        """A manual clock has no real-time rate: a call's budget is taken 1:1 in real seconds."""
+        return max(0.0, seconds)
+
     def wait(self, event, seconds: float) -> bool:
         """Advance emulated time unless ``event`` is already set; True if it is set."""
         if event.is_set():
@@ -37,7 +41,7 @@ def make_api(emulator, rate_per_s: float = 0.0, max_attempts: int = 12) -> Omics
     """An OmicsApi on the emulator's endpoint and clock (test credentials from the env)."""
     settings = ProviderSettings(endpoint_url=emulator.endpoint_url, max_attempts=max_attempts)
     client = make_client(settings, "us-east-1")
-    return OmicsApi(client, EmulatorClock(emulator), RateBudget(rate_per_s) if rate_per_s else None)
+    return OmicsApi(client, AdvancingClock(emulator), RateBudget(rate_per_s) if rate_per_s else None)
 
 
 def run_activation(emulator, store_id: str, ids: Iterable[str], *, lines: Optional[list] = None,

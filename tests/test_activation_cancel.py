@@ -9,7 +9,7 @@ import time
 import pytest
 
 from omics_dynamic.activation import ActivationRun
-from omics_dynamic.aws import OmicsApi, ProviderSettings, ScaledClock, make_client
+from omics_dynamic.aws import OmicsApi, ProviderSettings, MonotonicClock, make_client
 from omics_dynamic.errors import ActivationCancelledError, OmicsDynamicError
 from omics_dynamic.planning import ActivationInputs
 
@@ -54,7 +54,7 @@ def test_cancel_wakes_a_real_wait_within_seconds(aws_test_env):
         store = emu.create_store(read_sets=["ARCHIVED"] * 3)
         ids = sorted(emu.read_set_statuses(store))
         client = make_client(ProviderSettings(endpoint_url=emu.endpoint_url), "us-east-1")
-        api = OmicsApi(client, ScaledClock(1.0))
+        api = OmicsApi(client, MonotonicClock(1.0))
         cancel = threading.Event()
         timer = threading.Timer(0.5, cancel.set)
         run = ActivationRun(api, ActivationInputs(store, tuple(ids), resource_name="cohort"),
@@ -65,3 +65,22 @@ def test_cancel_wakes_a_real_wait_within_seconds(aws_test_env):
             run.run()
         assert time.monotonic() - t0 < 5.0
         assert info.value.running_job_ids == [j["id"] for j in emu.jobs()]
+
+
+def test_cancel_abandons_a_call_that_gets_no_answer(emulator):
+    """The engine asks to stop while HealthOmics holds an answer (30 s): the run does not wait
+    for it (nor for botocore's 60 s read timeout)."""
+    store = emulator.create_store(read_sets=["ARCHIVED"] * 10)
+    ids = sorted(emulator.read_set_statuses(store))
+    emulator.set_faults(hold_response_s={"ListReadSets": 30})
+    cancel = threading.Event()
+    run = ActivationRun(make_api(emulator), ActivationInputs(store, tuple(ids), resource_name="cohort"),
+                        generation="g", report=lambda line: None, cancel=cancel)
+    timer = threading.Timer(0.5, cancel.set)
+    t0 = time.monotonic()
+    timer.start()
+    with pytest.raises(ActivationCancelledError) as info:
+        run.run()
+    assert time.monotonic() - t0 < 2.0
+    assert info.value.running_job_ids == []
+    assert emulator.calls["StartReadSetActivationJob"] == 0

@@ -11,10 +11,14 @@ def test_1000_read_sets_read_the_listing_once_to_discover_and_once_to_confirm(em
     t0 = emulator.now()
     result = run_activation(emulator, store, ids, rate_per_s=5.0)
     wall_s = emulator.now() - t0
-    assert len(result.activated_read_set_ids) == 1000
+    assert len(result.activated_by_jobs_read_set_ids) == 1000
+    assert result.activated_without_job_read_set_ids == [] and result.found_job_ids == []
+    assert sorted(result.started_job_ids) == sorted(j["id"] for j in emulator.jobs())
     assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
     # 10 pages to discover, 10 pages to confirm (each page read once, in listing order).
     assert emulator.calls["ListReadSets"] == 20
+    # Looking for duplicates before reporting success: one page of jobs created in the run.
+    assert emulator.calls["ListReadSetActivationJobs"] >= 3
     assert emulator.calls["GetReadSetMetadata"] == 0
     assert emulator.calls["StartReadSetActivationJob"] == 50
     # Fewer calls in all than the naive client's ~250 (50 starts + 4 waiter polls per job).
@@ -36,11 +40,13 @@ def test_jobs_are_started_in_listing_order(emulator):
     assert started == listed
 
 
-def test_a_refused_stored_next_token_falls_back_to_a_fresh_lookup(emulator):
-    """The cursor reuses the discovery's nextTokens minutes later; if HealthOmics refuses
-    one (ValidationException), confirmation falls back and the run still ends ACTIVE."""
+def test_a_refused_next_token_during_confirmation_falls_back_to_a_fresh_lookup(emulator):
+    """The confirmation listing reads its pages minutes apart; if HealthOmics refuses one of
+    its nextTokens (ValidationException), confirmation falls back and the run still ends
+    ACTIVE."""
+    import botocore.exceptions
+
     from omics_dynamic.activation import ActivationRun
-    from omics_dynamic.errors import AwsCallError
     from omics_dynamic.planning import ActivationInputs
 
     from support import make_api
@@ -48,24 +54,20 @@ def test_a_refused_stored_next_token_falls_back_to_a_fresh_lookup(emulator):
     store = emulator.create_store(read_sets=["ARCHIVED"] * 250)
     ids = sorted(emulator.read_set_statuses(store))
     api = make_api(emulator)
-    real_list = api.list_read_sets
-    issued_before_jobs, refused = set(), []
+    real_list = api.client.list_read_sets
+    refused = []
 
-    def list_read_sets(store_id, next_token=None, **kwargs):
-        started = emulator.calls["StartReadSetActivationJob"] > 0
-        if started and next_token in issued_before_jobs and not refused:
-            # The first reuse of a discovery token "expired". (The emulator's tokens are
-            # deterministic, so the fresh listing's tokens may be equal strings: allowed.)
-            refused.append(next_token)
-            raise AwsCallError("ListReadSets", "ValidationException", "Invalid nextToken", "req-1", 400)
-        page = real_list(store_id, next_token=next_token, **kwargs)
-        if not started and page.next_token:
-            issued_before_jobs.add(page.next_token)
-        return page
+    def list_read_sets(**kwargs):
+        if emulator.calls["StartReadSetActivationJob"] > 0 and kwargs.get("nextToken") and not refused:
+            refused.append(kwargs["nextToken"])
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "ValidationException", "Message": "Invalid nextToken"},
+                 "ResponseMetadata": {"RequestId": "req-1", "HTTPStatusCode": 400}}, "ListReadSets")
+        return real_list(**kwargs)
 
-    api.list_read_sets = list_read_sets
+    api.client.list_read_sets = list_read_sets  # botocore's paginator calls the client's method
     result = ActivationRun(api, ActivationInputs(store, tuple(ids), resource_name="cohort"),
                            generation="g", report=lambda line: None).run()
-    assert refused  # the stored token was tried once and refused
-    assert len(result.activated_read_set_ids) == 250
+    assert refused  # a confirmation page's token was refused once
+    assert len(result.became_active_read_set_ids) == 250
     assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}

@@ -81,10 +81,11 @@ def test_chunk_rejects_sizes_over_the_api_bound():
         chunk(["1234567890"], size=21)
 
 
-def test_client_token_fits_the_api_shape():
-    token = client_token("1234567890", ["2000000001"], "cohort/create/round-1")
+def test_client_token_fits_the_api_shape_and_each_attempt_has_its_own():
+    token = client_token("1234567890", ["2000000001"], "cohort/create")
     assert 1 <= len(token) <= 127
-    assert token == client_token("1234567890", ["2000000001"], "cohort/create/round-1")
+    assert token == client_token("1234567890", ["2000000001"], "cohort/create", attempt=1)
+    assert token != client_token("1234567890", ["2000000001"], "cohort/create", attempt=2)
 
 
 def test_resource_id_is_stable_and_depends_on_name_store_region():

@@ -311,8 +311,8 @@ def test_client_tokens_are_derived_from_the_inputs(provider, emulator):
     store, ids = _store(emulator, ["ARCHIVED"] * 25)
     provider.create(_inputs(store, ids))
     tokens = sorted(j["clientToken"] for j in emulator.jobs())
-    assert tokens == sorted([client_token(store, ids[:20], "cohort/create/round-1"),
-                             client_token(store, ids[20:], "cohort/create/round-1")])
+    assert tokens == sorted([client_token(store, ids[:20], "cohort/create", attempt=1),
+                             client_token(store, ids[20:], "cohort/create", attempt=1)])
 
 
 def test_rerun_adopts_jobs_whose_read_sets_are_already_activating(provider, emulator, capfd):
@@ -363,3 +363,63 @@ def test_read_set_falling_back_to_archived_without_a_job_gets_one(provider, emul
     outs = provider.create(_inputs(store, ids)).outs
     assert [[s["readSetId"] for s in j["sources"]] for j in emulator.jobs()] == [[ids[0]]]
     assert outs["read_set_statuses"] == {ids[0]: "ACTIVE", ids[1]: "ACTIVE"}
+
+
+class _Listener:
+    """A local TCP listener that accepts connections and then either never answers
+    (``mode="silent"``) or closes them at once (``mode="close"``)."""
+
+    def __init__(self, mode: str):
+        import socket
+        import threading
+
+        self.mode = mode
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.held = []
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.mode == "close":
+                conn.close()
+            else:
+                self.held.append(conn)
+
+    def close(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.mark.parametrize("mode", ["silent", "close"])
+def test_live_check_against_a_dead_endpoint_falls_back_to_state_within_its_bound(provider, emulator, monkeypatch, capfd, mode):
+    """Issue 14.2: a preview against an endpoint that never answers, or drops every
+    connection, falls back to state within LIVE_CHECK_TIMEOUT_S (here 2 s) plus a call's
+    slack, and the warning says so (before: 168 s, or still waiting after 300 s)."""
+    import time as _time
+
+    store, ids = _store(emulator, ["ACTIVE"] * 3)
+    news = _inputs(store, ids)
+    olds = {**news, "read_set_statuses": {rid: "ACTIVE" for rid in ids}}
+    listener = _Listener(mode)
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", listener.url)
+        monkeypatch.setattr(provider_module, "LIVE_CHECK_TIMEOUT_S", 2.0)
+        t0 = _time.monotonic()
+        diff = provider.diff("rsa-id", olds, news)
+        elapsed = _time.monotonic() - t0
+    finally:
+        listener.close()
+    assert diff.changes is False  # state says all ACTIVE
+    assert elapsed < 2.0 + 2.0 + 1.5, elapsed
+    err = capfd.readouterr().err
+    assert "cohort: warning: live status check got no usable answer within 2s" in err
+    assert "using state only" in err

@@ -5,16 +5,20 @@ from __future__ import annotations
 import pytest
 
 from omics_dynamic.aws import RateBudget
+from omics_dynamic.planning import chunk
 from omics_dynamic.scheduling import (
     ConcurrencyWindow,
     ListingCursor,
-    chunk_in_order,
     order_by_listing,
     PollSchedule,
     ProgressThrottle,
+    StartAttempts,
     TokenBucket,
+    TransientBackoff,
+    unlisted_sources_wait_s,
     format_duration,
     keep_listing,
+    listing_pays,
 )
 
 
@@ -35,23 +39,60 @@ def test_token_bucket_zero_rate_is_unlimited():
 
 def test_concurrency_window_drops_to_observed_quota_and_probes_slowly():
     window = ConcurrencyWindow(20)
-    assert window.can_start(19) and not window.can_start(20)
-    window.on_quota_exceeded(in_flight=5)
-    assert window.limit == 5 and not window.can_start(5)
+    assert window.can_start(19, now_s=0.0) and not window.can_start(20, now_s=0.0)
+    window.on_quota_exceeded(in_flight=5, now_s=0.0)
+    assert window.limit == 5 and not window.can_start(4, now_s=0.0)  # blocked until a job ends
     for _ in range(4):
         window.on_job_finished()
-    assert window.limit == 5
+    assert window.limit == 5 and window.can_start(4, now_s=1.0)
     window.on_job_finished()  # one full round of 5 completions: probe one more
     assert window.limit == 6
-    window.on_quota_exceeded(in_flight=6)
+    window.on_quota_exceeded(in_flight=6, now_s=2.0)
     assert window.limit == 5
     assert window.quota_errors == 2
 
 
-def test_concurrency_window_never_drops_below_one():
-    window = ConcurrencyWindow(3)
-    window.on_quota_exceeded(in_flight=0)
-    assert window.limit == 1
+def test_concurrency_window_quota_held_by_others_blocks_for_a_while():
+    window = ConcurrencyWindow(3, retry_after_s=15.0)
+    window.on_quota_exceeded(in_flight=0, now_s=100.0)
+    assert window.limit == 1  # never below one
+    assert window.retry_at_s() == 115.0
+    assert not window.can_start(0, now_s=114.9)
+    assert window.can_start(0, now_s=115.0) and window.retry_at_s() is None
+    window.on_quota_exceeded(in_flight=1, now_s=120.0)  # ours hold it: until one ends
+    assert window.retry_at_s() is None and not window.can_start(0, now_s=1e9)
+    window.on_job_finished()
+    assert window.can_start(0, now_s=121.0)
+
+
+def test_transient_backoff_doubles_to_its_cap_with_equal_jitter():
+    backoff = TransientBackoff(base_s=1.0, cap_s=20.0, random=lambda: 1.0)
+    assert [backoff.next_delay_s() for _ in range(7)] == [1, 2, 4, 8, 16, 20, 20]
+    assert backoff.in_a_row == 7
+    low = TransientBackoff(base_s=1.0, cap_s=20.0, random=lambda: 0.0)
+    assert [low.next_delay_s() for _ in range(3)] == [0.5, 1.0, 2.0]
+    backoff.reset()
+    assert backoff.next_delay_s() == 1.0
+
+
+def test_start_attempts_count_per_set_of_read_sets_and_bound_them():
+    attempts = StartAttempts(max_attempts=3, max_rounds=2)
+    assert attempts.attempt(["b", "a"]) == 1
+    assert attempts.burn(["a", "b"], "attempt 1: ConflictException (request ID r1)")
+    assert attempts.attempt(["a", "b"]) == 2
+    attempts.started(["a", "b"])
+    assert attempts.attempt(["a", "b"]) == 3  # a requeue of the same set uses a new token
+    assert attempts.attempt(["a"]) == 1  # another set starts at 1
+    assert attempts.burn(["a", "b"], "attempt 3: job 9 already FAILED")
+    assert not attempts.burn(["a", "b"], "attempt 4: ValidationException")
+    assert attempts.answers(["b", "a"]) == ["attempt 1: ConflictException (request ID r1)",
+                                            "attempt 3: job 9 already FAILED", "attempt 4: ValidationException"]
+    assert attempts.requeue("a") and not attempts.requeue("a")
+
+
+@pytest.mark.parametrize("timeout_s,wait_s", [(21600, 120.0), (600, 60.0), (20, 2.0)])
+def test_unlisted_sources_wait_is_two_minutes_or_a_tenth_of_the_budget(timeout_s, wait_s):
+    assert unlisted_sources_wait_s(timeout_s) == wait_s
 
 
 def test_poll_schedule_before_learning_grows_with_age():
@@ -87,13 +128,13 @@ def test_poll_schedule_reset_polls_once_at_minimum():
 
 def test_progress_throttle_cadence():
     throttle = ProgressThrottle(min_interval_s=5, heartbeat_s=30)
-    assert throttle.should_emit(0.0, "a", force=True)
-    assert not throttle.should_emit(1.0, "b")  # changed, but within 5 s
+    assert throttle.should_emit(0.0, ("wait", 0, 3), force=True)
+    assert not throttle.should_emit(1.0, ("wait", 1, 3))  # changed, but within 5 s
     assert throttle.next_due_s() == 5.0
-    assert throttle.should_emit(5.0, "b")
-    assert not throttle.should_emit(20.0, "b")  # no change, no heartbeat yet
-    assert throttle.should_emit(35.0, "b")  # heartbeat
-    assert throttle.should_emit(36.0, "c", force=True)
+    assert throttle.should_emit(5.0, ("wait", 1, 3))
+    assert not throttle.should_emit(20.0, ("wait", 1, 3))  # no change, no heartbeat yet
+    assert throttle.should_emit(35.0, ("wait", 1, 3))  # heartbeat
+    assert throttle.should_emit(36.0, ("done",), force=True)
 
 
 def test_keep_listing_is_ski_rental():
@@ -133,12 +174,13 @@ def test_rate_budget_paces_below_the_limit_with_half_a_second_of_burst():
     assert clock.t == before
 
 
-def test_order_by_listing_and_chunk_in_order():
+def test_order_by_listing_then_the_one_chunker_keeps_that_order():
     page_of = {"b": 0, "a": 1, "c": 0}
     assert order_by_listing(["a", "b", "c", "z"], page_of) == ["z", "b", "c", "a"]
-    assert chunk_in_order(list("abcde"), size=2) == [["a", "b"], ["c", "d"], ["e"]]
+    assert chunk(order_by_listing(["a", "b", "c", "z"], page_of), size=3) == [["z", "b", "c"], ["a"]]
+    assert chunk(list("abcdea"), size=2) == [["a", "b"], ["c", "d"], ["e"]]  # repeats dropped
     with pytest.raises(ValueError):
-        chunk_in_order(["a"], size=21)
+        chunk(["a"], size=21)
 
 
 def test_listing_cursor_reads_each_page_once_when_its_jobs_ended():
@@ -164,8 +206,8 @@ def test_listing_cursor_reads_each_page_once_when_its_jobs_ended():
 
 
 def test_listing_cursor_skips_nothing_and_covers_only_listed_ids():
-    cursor = ListingCursor({"a": 0, "e": 3}, busy=["a"], ready=["e"])
-    # e waits on page 3; page 0 holds busy a: no read until a's job ends.
+    cursor = ListingCursor({"a": 0, "b": 3, "c": 3, "e": 3}, busy=["a"], ready=["b", "c", "e"])
+    # b, c, e wait on page 3; page 0 holds busy a: no read until a's job ends.
     assert not cursor.wants_page()
     cursor.mark_ready("a", was_busy=True)
     reads = 0
@@ -177,6 +219,16 @@ def test_listing_cursor_skips_nothing_and_covers_only_listed_ids():
     cursor.mark_busy("never-listed")  # ignored
     empty = ListingCursor({})
     assert empty.exhausted and not empty.wants_page()
+
+
+def test_listing_cursor_is_not_used_where_reading_each_read_set_is_cheaper():
+    # Two read sets to confirm, on pages 0 and 3: 4 pages cost more than 2 reads.
+    sparse = ListingCursor({"a": 0, "e": 3, "x": 1, "y": 2}, busy=["a"], ready=["e"])
+    assert sparse.exhausted and not sparse.covers("e")
+    dense = ListingCursor({"a": 0, "b": 1}, busy=["a"], ready=["b"])
+    assert not dense.exhausted and dense.covers("b")
+    assert listing_pays({"a": 0, "b": 1}, ["a", "b"]) and not listing_pays({"a": 0, "b": 5}, ["a", "b"])
+    assert not listing_pays({"a": 0}, ["a", "unseen"]) and not listing_pays({}, [])
 
 
 def test_listing_cursor_reset_gives_everything_back():
