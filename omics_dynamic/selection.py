@@ -50,7 +50,7 @@ import botocore.exceptions
 import botocore.session
 import pulumi
 
-from .aws import ProviderSettings, RateBudget, ScaledClock, make_client
+from .aws import ProviderSettings, RateBudget, MonotonicClock, make_client
 from .errors import MESSAGE_LIST_LIMIT, AwsCallError, OmicsDynamicError
 from .planning import _REGION_RE, _describe, _id_problem
 
@@ -563,7 +563,7 @@ def _client(region: Optional[str]):
     settings = ProviderSettings.from_config(_stack_config)
     client = make_client(settings, region)
     if settings.rate_limit_per_s > 0:
-        budget, clock = RateBudget(settings.rate_limit_per_s), ScaledClock(settings.time_scale)
+        budget, clock = RateBudget(settings.rate_limit_per_s), MonotonicClock(settings.time_scale)
         client.meta.events.register("before-call.omics.ListReadSets",
                                     lambda **_: budget.wait("ListReadSets", clock))
     return client

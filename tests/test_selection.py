@@ -348,7 +348,7 @@ class FakeClock:
 
 def test_listing_is_paced_by_the_rate_limit_setting(big_store, monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(selection, "ScaledClock", lambda time_scale: clock)
+    monkeypatch.setattr(selection, "MonotonicClock", lambda time_scale: clock)
     monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "1")
     get_read_sets(big_store)
     # 1 request/s paced at 0.9/s with a burst of 1: the 2nd and 3rd pages wait ~1.1 s each.
