@@ -27,10 +27,11 @@ def test_1000_read_sets_read_the_listing_once_to_discover_and_the_status_listing
     # Fewer calls in all than the naive client's ~250 (50 starts + 4 waiter polls per job).
     assert sum(emulator.calls.values()) < 250
     assert all(outcome == "OK" for (_, outcome) in emulator.outcomes)
-    # Within 1.15x of the floor 3 waves * 65 s, and noticed soon after the last job ended.
+    # Within 1.15x of the floor 3 waves * 65 s, and noticed soon after the last job ended:
+    # the final round is six paced calls (5 requests/s, a burst of 2.5), about 1.3 s.
     assert wall_s <= 1.15 * 195
     last_s = max(j["completionTime"] for j in emulator.jobs())
-    assert emulator.now() - last_s < 1.0
+    assert emulator.now() - last_s < 2.0
 
 
 def test_jobs_are_started_in_listing_order(emulator):
