@@ -147,6 +147,8 @@ class StatusLookup:
       :data:`~omics_dynamic.costmodel.BY_STATUS`, :data:`~omics_dynamic.costmodel.GET`).
     - ``also``: ID -> status of the ``also`` read sets the lookup learned without spending
       a call on them.
+    - ``complete``: False when the lookup was stopped by its time budget (``partial``):
+      ``statuses`` then holds only the read sets it had learned.
     """
 
     statuses: dict[str, str]
@@ -157,6 +159,7 @@ class StatusLookup:
     assumed_active: int = 0
     calls: dict[str, int] = field(default_factory=dict)
     also: dict[str, str] = field(default_factory=dict)
+    complete: bool = True
 
     def volume(self, status: str = "ARCHIVED") -> tuple[int, int, int]:
         """``(read sets, bases, read sets without a base count)`` of the requested read
@@ -182,7 +185,8 @@ def _base_count(item: Mapping[str, Any]) -> Optional[int]:
 def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_active: bool = False,
                      listing: bool = True, on_progress: Optional[Callable[[int, int], None]] = None,
                      also: Iterable[str] = (), all_pages_hint: Optional[int] = None,
-                     status_counts_hint: Optional[Mapping[str, int]] = None) -> StatusLookup:
+                     status_counts_hint: Optional[Mapping[str, int]] = None,
+                     partial: bool = False) -> StatusLookup:
     """Learn the statuses of ``ids`` choosing, call by call, between the unfiltered listing,
     one listing per non-ACTIVE status and GetReadSetMetadata per ID
     (:class:`~omics_dynamic.costmodel.LookupRace`: at most 3 x, and in the cases
@@ -201,6 +205,8 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
     :param all_pages_hint: expected unfiltered pages until ``ids`` are shown (from an earlier
         listing); ``status_counts_hint``: expected read sets per status. Both only steer
         the expected cost, never the bound.
+    :param partial: True to return what is known when the api's time budget runs out
+        (``complete`` False) instead of raising BudgetExhaustedError.
     :returns: a :class:`StatusLookup`.
     :raises AwsCallError: on AWS errors (AccessDeniedException, a missing store...). A
         listing whose nextToken repeats (ListingStuckError) or is refused
@@ -236,70 +242,80 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
         found[rid] = status
         return new
 
-    while True:
-        step = race.next_step()
-        if step is None:
-            break
-        if step.way == GET:
-            rid = next(r for r in next_get if r not in found)
-            meta = api.get_read_set(store, rid)
-            if meta is None:
-                found[rid] = "NOT_FOUND"
+    try:
+        while True:
+            step = race.next_step()
+            if step is None:
+                break
+            if step.way == GET:
+                rid = next((r for r in next_get if r not in found), None)
+                if rid is None:  # the race's count and ours disagree: nothing left to read
+                    break
+                meta = api.get_read_set(store, rid)
+                if meta is None:
+                    found[rid] = "NOT_FOUND"
+                else:
+                    seen(meta)
+                    record(rid, meta)
+                    if meta.get("status") in NON_ACTIVE_STATUSES:
+                        counted[rid] = meta["status"]
+                race.on_get(missing=meta is None, status=None if meta is None else meta.get("status"))
             else:
-                seen(meta)
-                record(rid, meta)
-                if meta.get("status") in NON_ACTIVE_STATUSES:
-                    counted[rid] = meta["status"]
-            race.on_get(missing=meta is None, status=None if meta is None else meta.get("status"))
-        else:
-            key = step.status if step.way == BY_STATUS else None
-            pages = listings.get(key)
-            if pages is None:
-                pages = listings[key] = api.read_set_pages(store, status=key)
-            try:
-                page = next(pages, None)
-            except ListingStuckError:
-                race.abandon(step.way)
-                continue
-            except AwsCallError as err:
-                if err.code != "ValidationException":
-                    raise
-                race.abandon(step.way)  # a refused nextToken or filter: the other ways finish
-                continue
-            items = page.items if page is not None else []
-            last = page is None or page.next_token is None
-            newly_shown = newly_resolved = 0
-            delta: Counter = Counter()  # learned (unfiltered page) or shown_known (status page)
-            for item in items:
-                rid = item.get("id")
-                seen(item)
-                if rid in wanted_set:
-                    new = record(rid, item)
-                    newly_resolved += new
-                    status = item.get("status", "")
-                    if step.way == ALL:
-                        if new and status in NON_ACTIVE_STATUSES:
-                            counted[rid] = status
-                            delta[status] += 1
-                        if rid not in shown:
-                            shown.add(rid)
-                            newly_shown += 1
-                            out.page_of[rid] = all_pages
-                    elif rid in counted:
-                        delta[counted.pop(rid)] += 1
-                elif rid in also_set:
-                    out.also[rid] = item.get("status", "")
-                elif item.get("status") != "ACTIVE":
-                    (others_all if step.way == ALL else others_status)[item.get("status", "")] += 1
-            if step.way == ALL:
-                all_pages += 1
-                race.on_all_page(newly_shown, newly_resolved, last, learned=delta)
-            else:
-                race.on_status_page(newly_resolved, last, shown_known=delta)
-                if last:
-                    del listings[key]
-        if on_progress is not None:
-            on_progress(len(found), len(wanted))
+                key = step.status if step.way == BY_STATUS else None
+                pages = listings.get(key)
+                if pages is None:
+                    pages = listings[key] = api.read_set_pages(store, status=key)
+                try:
+                    page = next(pages, None)
+                except ListingStuckError:
+                    race.abandon(step.way)
+                    continue
+                except AwsCallError as err:
+                    if err.code != "ValidationException":
+                        raise
+                    race.abandon(step.way)  # a refused nextToken or filter: the other ways finish
+                    continue
+                items = page.items if page is not None else []
+                last = page is None or page.next_token is None
+                newly_shown = newly_resolved = 0
+                delta: Counter = Counter()  # learned (unfiltered page) or shown_known (status page)
+                for item in items:
+                    rid = item.get("id")
+                    seen(item)
+                    if rid in wanted_set:
+                        new = record(rid, item)
+                        newly_resolved += new
+                        status = item.get("status", "")
+                        if step.way == ALL:
+                            if new and status in NON_ACTIVE_STATUSES:
+                                counted[rid] = status
+                                delta[status] += 1
+                            if rid not in shown:
+                                shown.add(rid)
+                                newly_shown += 1
+                                out.page_of[rid] = all_pages
+                        elif rid in counted:
+                            delta[counted.pop(rid)] += 1
+                    elif rid in also_set:
+                        out.also[rid] = item.get("status", "")
+                    elif item.get("status") != "ACTIVE":
+                        (others_all if step.way == ALL else others_status)[item.get("status", "")] += 1
+                if step.way == ALL:
+                    all_pages += 1
+                    race.on_all_page(newly_shown, newly_resolved, last, learned=delta)
+                else:
+                    race.on_status_page(newly_resolved, last, shown_known=delta)
+                    if last:
+                        del listings[key]
+            if on_progress is not None:
+                on_progress(len(found), len(wanted))
+    except BudgetExhaustedError:
+        if not partial:
+            raise
+        out.complete = False
+        out.calls = dict(race.calls)
+        out.statuses = {rid: found[rid] for rid in wanted if rid in found}
+        return out
     outcome = race.unresolved_outcome()
     rest = [rid for rid in wanted if rid not in found]
     if rest and outcome is None:  # cannot happen; settle them exactly rather than guess
