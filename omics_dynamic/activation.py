@@ -149,6 +149,7 @@ class StatusLookup:
       a call on them.
     - ``complete``: False when the lookup was stopped by its time budget (``partial``):
       ``statuses`` then holds only the read sets it had learned.
+    - ``unguarded_steps``: calls the race made outside its guard (0 unless its proof fails).
     """
 
     statuses: dict[str, str]
@@ -160,6 +161,7 @@ class StatusLookup:
     calls: dict[str, int] = field(default_factory=dict)
     also: dict[str, str] = field(default_factory=dict)
     complete: bool = True
+    unguarded_steps: int = 0
 
     def volume(self, status: str = "ARCHIVED") -> tuple[int, int, int]:
         """``(read sets, bases, read sets without a base count)`` of the requested read
@@ -220,6 +222,7 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
     out = StatusLookup(statuses={})
     found = out.statuses
     shown: set[str] = set()
+    shown_by_status: set[str] = set()
     counted: dict[str, str] = {}  # requested read sets reported to the race as learned, by status
     others_all: Counter = Counter()
     others_status: Counter = Counter()
@@ -277,12 +280,14 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
                     continue
                 items = page.items if page is not None else []
                 last = page is None or page.next_token is None
-                newly_shown = newly_resolved = 0
+                newly_shown = newly_resolved = first_listed = 0
                 delta: Counter = Counter()  # learned (unfiltered page) or shown_known (status page)
                 for item in items:
                     rid = item.get("id")
                     seen(item)
                     if rid in wanted_set:
+                        if rid not in shown and rid not in shown_by_status:
+                            first_listed += 1
                         new = record(rid, item)
                         newly_resolved += new
                         status = item.get("status", "")
@@ -294,17 +299,22 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
                                 shown.add(rid)
                                 newly_shown += 1
                                 out.page_of[rid] = all_pages
-                        elif rid in counted:
-                            delta[counted.pop(rid)] += 1
+                        else:
+                            if rid in counted:
+                                delta[counted.pop(rid)] += 1
+                            if rid not in shown_by_status:
+                                shown_by_status.add(rid)
+                                newly_shown += 1
                     elif rid in also_set:
                         out.also[rid] = item.get("status", "")
                     elif item.get("status") != "ACTIVE":
                         (others_all if step.way == ALL else others_status)[item.get("status", "")] += 1
                 if step.way == ALL:
                     all_pages += 1
-                    race.on_all_page(newly_shown, newly_resolved, last, learned=delta)
+                    race.on_all_page(newly_shown, newly_resolved, last, learned=delta, first_listed=first_listed)
                 else:
-                    race.on_status_page(newly_resolved, last, shown_known=delta)
+                    race.on_status_page(newly_resolved, last, shown_known=delta, newly_shown=newly_shown,
+                                        first_listed=first_listed)
                     if last:
                         del listings[key]
             if on_progress is not None:
@@ -334,6 +344,7 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
     elif race.status_complete:
         out.others_non_active = dict(others_status)
     out.calls = dict(race.calls)
+    out.unguarded_steps = race.unguarded_steps
     if (race.calls[ALL] == 0 and race.calls[BY_STATUS] == 0 and found
             and all(s == "NOT_FOUND" for s in found.values())):
         api.assert_store_exists(store)

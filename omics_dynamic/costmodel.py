@@ -33,8 +33,10 @@ been the only way used, computed from what has been seen:
   max(1, ceil(k_s / 100))``, ``k_s`` the requested read sets known (from the unfiltered
   listing or a read) to be in status ``s`` that its listing has not shown yet: each needs
   one more call, and has to show those. (In create's mode, once every status listing has
-  ended, ``calls_status + ceil(u / 100)`` with ``u`` read sets still unknown: they need the
-  unfiltered listing or a read each.)
+  ended, the requested read sets they did not show, ``n_status``, still need the
+  unfiltered listing from its start or a read each: ``calls_status + min(n_status,
+  calls_all + ceil(r / 100))`` with ``r`` of them the unfiltered listing has not shown
+  yet, or ``ceil(n_status / 100)`` in place of the second term when it has shown all.)
 - ``LB_get = calls_get + u``: one read per read set still unknown, at most ``K``.
 
 A way may spend its next call only while its calls so far plus one are at most the least
@@ -168,11 +170,17 @@ class LookupRace:
         #: Requested read sets the unfiltered listing has not shown (and not known missing).
         self.not_shown = self.wanted
         self.shown = 0
+        #: Requested read sets no status listing has shown (and not known missing).
+        self.not_shown_by_status = self.wanted
+        #: Requested read sets no listing at all has shown (and not known missing).
+        self.not_listed = self.wanted
         self.calls = {ALL: 0, BY_STATUS: 0, GET: 0}
         self.all_state = "open" if listings else "dead"  # open | ended | dead
         self.open_statuses = list(statuses) if (listings and by_status) else []
         self.status_state = "open" if self.open_statuses else "dead"  # open | complete | dead
         self._current_status_pages = 0
+        #: Steps taken with no way allowed by the guard (0 unless the proof is wrong).
+        self.unguarded_steps = 0
         #: status -> requested read sets known to be in it that its listing has not shown.
         self.known_in: dict[str, int] = {}
         self.all_pages_hint = all_pages_hint
@@ -223,9 +231,17 @@ class LookupRace:
                 return self.calls[BY_STATUS] + sum(self._pages_for(self.known_in.get(st, 0))
                                                    for st in self.open_statuses)
             if self.status_state == "complete" and not self.unseen_active:
-                # The status listings, then the unfiltered listing or one read each for
-                # the read sets they did not show (not stepped any more: a bound only).
-                return self.calls[BY_STATUS] + self._pages_for(self.unresolved)
+                # The status listings, then the unfiltered listing from its start or one
+                # read each for the read sets they did not show (a bound only: the status
+                # listings take no more steps; the other two ways do the rest).
+                n = self.not_shown_by_status
+                if n <= 0:
+                    return self.calls[BY_STATUS]
+                rest: float = n
+                if self.all_state != "dead":
+                    rest = min(rest, self.calls[ALL] + self._pages_for(self.not_listed) if self.not_listed > 0
+                               else self._pages_for(n))
+                return self.calls[BY_STATUS] + rest
             return math.inf
         if way == GET:
             return self.calls[GET] + self.unresolved if self.unresolved > 0 else math.inf
@@ -274,8 +290,9 @@ class LookupRace:
         ways = [w for w in _ORDER if self._steppable(w)]
         least = min(self.lower_bound(w) for w in (ALL, BY_STATUS, GET))
         allowed = [w for w in ways if self.calls[w] + 1 <= least]
-        if not allowed:  # cannot happen: the way with the least bound is always allowed
-            allowed = ways
+        if not allowed:  # not expected (see the proof): counted, and the least overshoot
+            self.unguarded_steps += 1
+            allowed = [min(ways, key=lambda w: (self.lower_bound(w), _ORDER.index(w)))]
         way = min(allowed, key=lambda w: (self.expected_cost(w), _ORDER.index(w)))
         return Step(way, self.open_statuses[0] if way == BY_STATUS else None)
 
@@ -286,12 +303,14 @@ class LookupRace:
                 self.known_in[status] = max(0, self.known_in.get(status, 0) + sign * n)
 
     def on_all_page(self, newly_shown: int, newly_resolved: int, last: bool,
-                    learned: Optional[Mapping[str, int]] = None) -> None:
+                    learned: Optional[Mapping[str, int]] = None, first_listed: int = 0) -> None:
         """One unfiltered page: ``newly_shown`` requested read sets it showed for the first
         time, ``newly_resolved`` of which were not known before; ``last``: no nextToken;
         ``learned``: status -> how many of those newly resolved are in it (no status
-        listing had shown them)."""
+        listing had shown them); ``first_listed``: requested read sets no listing had
+        shown before."""
         self._learn(learned)
+        self.not_listed = max(0, self.not_listed - first_listed)
         self.calls[ALL] += 1
         self.shown += newly_shown
         self.not_shown = max(0, self.not_shown - newly_shown)
@@ -300,13 +319,17 @@ class LookupRace:
             self.all_state = "ended"
 
     def on_status_page(self, newly_resolved: int, last: bool,
-                       shown_known: Optional[Mapping[str, int]] = None) -> None:
-        """One page of the current status listing (``open_statuses[0]``); ``shown_known``:
-        status -> requested read sets on it that were reported ``learned`` before (by the
-        unfiltered listing or a read) in that status."""
+                       shown_known: Optional[Mapping[str, int]] = None, newly_shown: int = 0,
+                       first_listed: int = 0) -> None:
+        """One page of the current status listing (``open_statuses[0]``): ``newly_resolved``
+        requested read sets it made known, ``newly_shown`` it showed for the first time in
+        any status listing, ``shown_known``: status -> how many of those were reported
+        ``learned`` before (by the unfiltered listing or a read) in that status."""
         if self.status_state != "open":
             raise ValueError("no status listing is open")
         self._learn(shown_known, sign=-1)
+        self.not_shown_by_status = max(0, self.not_shown_by_status - newly_shown)
+        self.not_listed = max(0, self.not_listed - first_listed)
         self.calls[BY_STATUS] += 1
         self._current_status_pages += 1
         self.unresolved = max(0, self.unresolved - newly_resolved)
@@ -325,6 +348,8 @@ class LookupRace:
         self.unresolved = max(0, self.unresolved - 1)
         if missing:
             self.not_shown = max(0, self.not_shown - 1)
+            self.not_shown_by_status = max(0, self.not_shown_by_status - 1)
+            self.not_listed = max(0, self.not_listed - 1)
 
     def abandon(self, way: str) -> None:
         """``way`` cannot go on (its listing repeated or refused a nextToken): the others
