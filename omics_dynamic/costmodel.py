@@ -37,7 +37,10 @@ been the only way used, computed from what has been seen:
   unfiltered listing from its start or a read each: ``calls_status + min(n_status,
   calls_all + ceil(r / 100))`` with ``r`` of them the unfiltered listing has not shown
   yet, or ``ceil(n_status / 100)`` in place of the second term when it has shown all.)
-- ``LB_get = calls_get + u``: one read per read set still unknown, at most ``K``.
+- ``LB_get = K``: the reads cost exactly one call per requested read set. (Not ``calls_get +
+  u`` with ``u`` still unknown: that smaller bound would fall as the listings find read
+  sets and stop a listing that is about to finish; the reads of a last few read sets come
+  from the expected cost, below.)
 
 A way may spend its next call only while its calls so far plus one are at most the least
 lower bound of all ways (the guard); among the ways the guard allows, the one with the
@@ -53,7 +56,7 @@ unfiltered listing or the reads then cost for the read sets they left unknown).
 1. Each ``LB_w`` is at most the cost of way ``w``: a way's own calls so far are calls it
    would make too, and what it still has to do needs at least the calls counted (the
    unfiltered listing has to show each requested read set it has not shown, at most 100 a
-   page; each unfinished status listing needs a call; each unknown read set a read).
+   page; each unfinished status listing needs a call; the reads are K calls).
    So at any time, ``min_w LB_w <= OPT``.
 2. A way only calls when its calls so far plus one are at most ``min_w LB_w``; so after any
    of its calls, its calls are at most ``OPT``.
@@ -244,7 +247,7 @@ class LookupRace:
                 return self.calls[BY_STATUS] + rest
             return math.inf
         if way == GET:
-            return self.calls[GET] + self.unresolved if self.unresolved > 0 else math.inf
+            return self.wanted if self.unresolved > 0 else math.inf
         raise ValueError(f"unknown way {way!r}")
 
     def _steppable(self, way: str) -> bool:
