@@ -90,6 +90,7 @@ Everything here is pure (numbers in, decisions out); the calls are made by
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
@@ -127,6 +128,9 @@ BY_STATUS = "status"
 GET = "get"
 
 _ORDER = (GET, ALL, BY_STATUS)  # tie-break: exact and known first
+
+#: Unfiltered pages whose yield (requested read sets shown) estimates the next ones'.
+RECENT_PAGES = 8
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ class LookupRace:
         #: Requested read sets the unfiltered listing has not shown (and not known missing).
         self.not_shown = self.wanted
         self.shown = 0
+        self._recent_yields: deque = deque(maxlen=RECENT_PAGES)
         #: Requested read sets no status listing has shown (and not known missing).
         self.not_shown_by_status = self.wanted
         #: Requested read sets no listing at all has shown (and not known missing).
@@ -262,9 +267,12 @@ class LookupRace:
         it only chooses among the ways the guard allows, so it cannot break the bound).
 
         get: the read sets still unknown. all: the caller's hint, else the pages the
-        requested read sets still need at the yield seen so far (100 a page before any
-        page). by status: one page per status listing not ended (or the hinted count's
-        pages), plus, when unseen read sets must still be shown to exist, their pages."""
+        requested read sets still need at the yield of the last pages (100 a page before
+        any page); with no yield yet, as many pages again as spent (at least what the
+        requested read sets fill), so that the reads win once the pages spent reach the
+        read sets still unknown, the ski-rental rule. by status: one page per status
+        listing not ended (or the hinted count's pages), plus, when unseen read sets must
+        still be shown to exist, their pages."""
         if way == GET:
             return float(self.unresolved)
         if way == ALL:
@@ -273,9 +281,10 @@ class LookupRace:
                 return float(max(1, self.all_pages_hint - spent))
             if spent == 0:
                 return float(self._pages_for(self.not_shown))
-            if self.shown == 0:
-                return float(self.not_shown * (spent + 1))
-            return float(math.ceil(self.not_shown * spent / self.shown))
+            recent = sum(self._recent_yields) / len(self._recent_yields)
+            if recent <= 0:
+                return float(max(self._pages_for(self.not_shown), spent))
+            return float(math.ceil(self.not_shown / recent))
         pages = 0
         for i, status in enumerate(self.open_statuses):
             expected = self._pages_for(max(self.status_counts_hint.get(status, 0), self.known_in.get(status, 0)))
@@ -313,6 +322,7 @@ class LookupRace:
         listing had shown them); ``first_listed``: requested read sets no listing had
         shown before."""
         self._learn(learned)
+        self._recent_yields.append(newly_shown)
         self.not_listed = max(0, self.not_listed - first_listed)
         self.calls[ALL] += 1
         self.shown += newly_shown
