@@ -23,7 +23,7 @@ import os
 import random
 import sys
 import time
-from typing import Any, Optional
+from typing import Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
