@@ -217,9 +217,9 @@ def test_non_active_statuses_are_the_models_enum_but_active():
 
 def test_cursor_pays_compares_its_pages_with_one_status_round():
     assert status_round_calls({}) == 6 and status_round_calls({"ARCHIVED": 250}) == 8
-    assert not cursor_pays(10, {})  # 10 pages against 6 calls at the end
-    assert cursor_pays(5, {})
-    assert cursor_pays(10, {"ARCHIVED": 1000})  # 10 pages against 15 calls
+    assert cursor_pays(12, {}) and not cursor_pays(13, {})  # within 2 x the 6 calls at the end
+    assert not cursor_pays(1000, {})  # 100,000 read sets: 1,000 pages against 6 calls
+    assert cursor_pays(30, {"ARCHIVED": 1000})  # 30 pages against 15 calls
     assert cursor_pays(10_000, None)  # unknown store: the known cost wins
 
 
