@@ -40,6 +40,7 @@ from .aws import MonotonicClock, OmicsApi, ProviderSettings, make_client, shared
 from .costmodel import volume_text
 from .errors import AwsCallError, BudgetExhaustedError, OmicsDynamicError
 from .planning import (
+    STATUS_CLASS,
     INPUT_KEYS,
     REPLACE_KEYS,
     TUNING_KEYS,
@@ -305,9 +306,12 @@ class ReadSetActivationProvider(ResourceProvider):
             return
         read_sets, bases, without = found.volume("ARCHIVED")
         counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(found.statuses.values()).items()))
+        unusable = sorted(rid for rid, s in found.statuses.items() if STATUS_CLASS.get(s, "unusable") == "unusable")
         if found.complete:
             _say(name, f"create: will activate {volume_text(read_sets, bases, without)} of {len(ids)} "
-                       f"in sequence store {store} ({counts})")
+                       f"in sequence store {store} ({counts})"
+                       + (f"; the create will fail: {len(unusable)} read set(s) cannot be activated "
+                          f"(e.g. {unusable[0]} {found.statuses[unusable[0]]})" if unusable else ""))
         else:
             _say(name, f"warning: create: will activate at least {volume_text(read_sets, bases, without)} "
                        f"of {len(ids)} in sequence store {store}: the live lookup stopped after "

@@ -222,6 +222,16 @@ def test_check_of_a_new_resource_prints_the_volume_once_configured(emulator, mon
     assert not emulator.calls
 
 
+def test_check_preview_says_when_the_create_will_fail(emulator, monkeypatch, capfd):
+    store = emulator.create_store(read_sets=["ACTIVE"] * 5 + ["DELETED"])
+    ids = sorted(emulator.read_set_statuses(store))
+    deleted = next(r for r, s in emulator.read_set_statuses(store).items() if s == "DELETED")
+    prov = _configured(emulator, monkeypatch)
+    assert prov.check({}, {"sequence_store_id": store, "read_set_ids": ids, "resource_name": "cohort"}).failures == []
+    assert (f"create: will activate 0 read sets (0.0 Gbases) of 6 in sequence store {store} (5 ACTIVE, 1 DELETED); "
+            f"the create will fail: 1 read set(s) cannot be activated (e.g. {deleted} DELETED)") in capfd.readouterr().err
+
+
 def test_check_preview_never_fails_check(emulator, monkeypatch, capfd):
     prov = _configured(emulator, monkeypatch)
     monkeypatch.setattr(provider_module, "LIVE_CHECK_TIMEOUT_S", 1.0)
