@@ -51,7 +51,10 @@ def _provider(spec: dict) -> dict:
     started = time.monotonic()
     outs = prov.create(checked.inputs).outs
     ended = time.monotonic()
-    statuses = outs["read_set_statuses"]
+    statuses = outs.get("read_set_statuses")
+    if statuses is None:  # outputs that keep only the read sets not ACTIVE
+        not_active = outs.get("not_active_read_set_statuses") or {}
+        statuses = {rid: not_active.get(rid, "ACTIVE") for rid in outs["read_set_ids"]}
     # What the engine keeps in state for the resource: the inputs and the outputs (JSON).
     inputs_bytes = len(json.dumps(checked.inputs, separators=(",", ":")))
     outputs_bytes = len(json.dumps(outs, separators=(",", ":")))

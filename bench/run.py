@@ -188,6 +188,32 @@ def run_client(mode: str, n: int, k: float, *, quota: Optional[int] = None, max_
 
 
 # -- check and diff through the real provider server ---------------------------------------
+def real_outputs(props: dict, activated: list, already: list, count: int = 1) -> dict:
+    """The outputs this checkout's create returns for an all-ACTIVE result (not hand-written:
+    what the state holds changes with the provider): ``omics_dynamic.outputs.stored_outputs``
+    where it exists, else ``provider._outputs``."""
+    from omics_dynamic.activation import ActivationResult
+    from omics_dynamic.planning import ActivationInputs
+
+    ids = sorted(set(activated) | set(already))
+    jobs = [str(2_000_000_000 + i) for i in range((len(activated) + 19) // 20)]
+    result = ActivationResult(
+        job_ids=jobs, started_job_ids=jobs, adopted_job_ids=[], found_job_ids=[],
+        activated_by_jobs_read_set_ids=sorted(activated), activated_without_job_read_set_ids=[],
+        already_active_read_set_ids=sorted(already), read_set_statuses={r: "ACTIVE" for r in ids},
+        activated_at="2024-01-01T00:00:00Z", activated_base_count=90_000_000_000 * len(activated),
+        store_arn=f"arn:aws:omics:us-east-1:123456789012:sequenceStore/{props['sequence_store_id']}")
+    inputs = ActivationInputs.from_props(props)
+    try:
+        from omics_dynamic.outputs import stored_outputs  # type: ignore[import-not-found]
+    except ImportError:
+        from omics_dynamic.provider import _outputs
+
+        return _outputs(inputs, result, activation_count=count)
+    return stored_outputs(inputs, result, activation_count=count)
+
+
+
 def preview_latency(n: int, live: bool, k: float) -> dict:
     """Check + Diff of an all-ACTIVE resource of N read sets, through EngineHarness.preview."""
     from pulumi.dynamic.dynamic import serialize_provider
@@ -214,9 +240,7 @@ def preview_latency(n: int, live: bool, k: float) -> dict:
             normalised, failures = validate_inputs(user)
             assert not failures
             inputs = {**normalised, "__provider": provider}
-            outputs = {**inputs, "job_ids": [], "activated_read_set_ids": [], "already_active_read_set_ids": ids,
-                       "read_set_statuses": {rid: "ACTIVE" for rid in ids}, "activated_at": "2024-01-01T00:00:00Z",
-                       "activation_count": 0}
+            outputs = {**real_outputs(normalised, [], ids, 0), "__provider": provider}
             state = State(stack=harness.stack, project=harness.project)
             state.put(ResourceState(urn=harness.urn(type_, "cohort"), type=type_, name="cohort", id="rsa-bench",
                                     inputs=inputs, outputs=outputs, secret_inputs={"__provider"},
@@ -257,9 +281,8 @@ def server_rpc_latency(n: int, repeats: int = 3) -> dict:
     user = {"sequence_store_id": "1234567890", "read_set_ids": ids, "resource_name": "cohort",
             "check_live_status": False, "__provider": provider}
     normalised, _ = validate_inputs(user)
-    outputs = {**normalised, "__provider": provider, "job_ids": [], "activated_read_set_ids": [],
-               "already_active_read_set_ids": ids, "read_set_statuses": {rid: "ACTIVE" for rid in ids},
-               "activated_at": "2024-01-01T00:00:00Z", "activation_count": 1}
+    # The state after an update that re-activated 25 of them (what a later diff compares with).
+    outputs = {**real_outputs(normalised, ids[:25], ids[25:], 2), "__provider": provider}
     urn = "urn:pulumi:dev::bench::pulumi-python:dynamic/omics:ReadSetActivation::cohort"
     check_req = provider_pb2.CheckRequest(urn=urn, olds=to_struct(normalised, send_secrets=False),
                                           news=to_struct(user, send_secrets=False))
