@@ -328,14 +328,11 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
         return out
     outcome = race.unresolved_outcome()
     rest = [rid for rid in wanted if rid not in found]
-    if rest and outcome is None:  # cannot happen; settle them exactly rather than guess
-        for rid in rest:
-            found[rid] = api.get_read_set_status(store, rid)
-    elif rest:
-        for rid in rest:
-            found[rid] = outcome
-        if outcome == "ACTIVE":
-            out.assumed_active = len(rest)
+    for rid in rest:
+        # outcome None cannot happen with read sets left; settle them exactly rather than guess
+        found[rid] = outcome if outcome is not None else api.get_read_set_status(store, rid)
+    if rest and outcome == "ACTIVE":
+        out.assumed_active = len(rest)
     if race.status_complete and unseen_active:
         for rid in also_set:
             out.also.setdefault(rid, "ACTIVE")

@@ -38,7 +38,7 @@ from . import cancellation
 from .activation import ActivationResult, ActivationRun, look_up_statuses, read_statuses, stderr_reporter
 from .aws import MonotonicClock, OmicsApi, ProviderSettings, make_client, shared_rate_budget
 from .costmodel import volume_text
-from .errors import AwsCallError, BudgetExhaustedError, OmicsDynamicError
+from .errors import AwsCallError, OmicsDynamicError
 from .planning import (
     STATUS_CLASS,
     INPUT_KEYS,

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Optional
 
 import botocore
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
