@@ -1,0 +1,282 @@
+"""Job tracking: which activation jobs cover the run's read sets, which are in flight, and
+which have ended.
+
+A job is tracked with an origin (docs/design.md section 3.1): ``started`` (a start of this
+run answered with it), ``adopted`` (in flight when the run began) or ``found`` (created
+during the run by someone else, or by a start whose answer was lost). Jobs whose sources
+are not listed yet (SUBMITTED, ``sources: []``) are remembered as *unlisted* and looked at
+again. Polling reads each job while few are in flight, else lists the store's jobs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+from ..aws import Clock, OmicsApi
+from ..errors import ListingStuckError
+from .progress import Progress
+from .readsets import ReadSets
+
+__all__ = ["JOB_STATUS_CLASS", "OPEN_SOURCE_STATUSES", "GET_EACH_JOB_UP_TO", "FOUND_MARGIN_S",
+           "is_running", "TrackedJob", "JobTracker"]
+
+#: What each activation job status means (one table, as botocore's waiters-2.json does for
+#: ``ReadSetActivationJobCompleted``): ``running`` (CANCELLING too: it has not ended),
+#: ``done`` (all sources finished), ``partial`` (some sources failed) or ``failed``.
+JOB_STATUS_CLASS: Mapping[str, str] = {
+    "SUBMITTED": "running",
+    "IN_PROGRESS": "running",
+    "CANCELLING": "running",
+    "COMPLETED": "done",
+    "COMPLETED_WITH_FAILURES": "partial",
+    "FAILED": "failed",
+    "CANCELLED": "failed",
+}
+
+#: Source statuses of a job that may still activate its read set.
+OPEN_SOURCE_STATUSES = ("NOT_STARTED", "IN_PROGRESS")
+
+#: With at most this many jobs in flight, polling reads each one (GetReadSetActivationJob);
+#: with more, one ListReadSetActivationJobs page (100 jobs) is cheaper.
+GET_EACH_JOB_UP_TO = 2
+
+#: Seconds of slack when placing the run's start on the service's clock (see
+#: :meth:`JobTracker.found_after`).
+FOUND_MARGIN_S = 2.0
+
+
+def is_running(status: str) -> bool:
+    """True for a job status that has not ended (unknown statuses count as running)."""
+    return JOB_STATUS_CLASS.get(status, "running") == "running"
+
+
+@dataclass
+class TrackedJob:
+    """A job in flight that covers read sets of the run."""
+
+    job_id: str
+    #: The run's read sets this job may still activate (its open sources among them).
+    read_set_ids: list[str]
+    #: When the run started tracking it (clock seconds).
+    tracked_s: float
+    creation_time: Optional[_dt.datetime]
+    #: "started", "adopted" or "found": only started jobs teach the poll schedule a
+    #: duration (the others' start time is unknown).
+    origin: str
+
+
+class JobTracker:
+    """The jobs that cover the run's read sets.
+
+    :param api: the run's HealthOmics calls; ``store``: the sequence store ID.
+    :param clock: the run's clock.
+    :param read_sets: the run's read sets (candidates, last statuses).
+    :param progress: for lines while looking for jobs.
+    :param on_tracked: called with ``(job_id, read set IDs, origin)`` each time a job starts
+        being tracked as in flight (the run takes those read sets out of its queue and its
+        confirmation).
+
+    State: ``in_flight`` (job ID -> :class:`TrackedJob`), ``origin`` (job ID -> origin of
+    every job that covered the run's read sets), ``job_sources`` (job ID -> its sources
+    among the run's read sets), ``unlisted`` (jobs SUBMITTED with no sources listed yet).
+    """
+
+    def __init__(self, api: OmicsApi, store: str, clock: Clock, read_sets: ReadSets, progress: Progress,
+                 on_tracked: Callable[[str, list[str], str], None]):
+        self.api = api
+        self.store = store
+        self.clock = clock
+        self.read_sets = read_sets
+        self.progress = progress
+        self.on_tracked = on_tracked
+        self.in_flight: dict[str, TrackedJob] = {}
+        self.origin: dict[str, str] = {}
+        self.job_sources: dict[str, set[str]] = {}
+        self.foreign: set[str] = set()  # jobs seen that cover none of our read sets
+        self.unlisted: set[str] = set()
+        self.jobs_of: dict[str, set[str]] = {}  # read set -> running jobs of ours covering it
+        self.last_job: dict[str, str] = {}  # read set -> last job of ours covering it
+        self.run_start_service_time: Optional[_dt.datetime] = None
+        self.listing_stuck = False
+
+    # -- what the service answered ---------------------------------------------------
+    def known(self, job_id: str) -> bool:
+        """True for a job already classified (covering our read sets or not)."""
+        return job_id in self.origin or job_id in self.foreign
+
+    def started(self, job_id: str, ids: list[str], creation_time: Any, started_at_s: float) -> None:
+        """A start of this run was answered with running job ``job_id`` for ``ids``.
+
+        A new job was created at most as long after the run began as the clock says (clock
+        seconds are service seconds: real time against AWS, the same scale against the
+        emulator): its creationTime minus that, minus :data:`FOUND_MARGIN_S`, is a lower
+        bound of the run's start on the service's clock. The latest bound wins (a token
+        answered with an older running job gives a bound too early).
+        """
+        if isinstance(creation_time, _dt.datetime):
+            before_s = self.clock.now() - started_at_s + FOUND_MARGIN_S
+            bound = creation_time - _dt.timedelta(seconds=before_s)
+            if self.run_start_service_time is None or bound > self.run_start_service_time:
+                self.run_start_service_time = bound
+        if job_id not in self.in_flight:
+            self.origin[job_id] = "started"
+            self.job_sources[job_id] = set(ids)
+            self.track(job_id, ids, creation_time, "started")
+
+    def found_after(self) -> Optional[_dt.datetime]:
+        """createdAfter of the listings that look for found jobs: the run's start on the
+        service's clock (None until this run has started a job).
+
+        A job created during the run that covers its read sets was started by a try whose
+        answer was lost, or by a concurrent create; a job created before the run began was
+        either in flight at its start (adopted) or had ended (its read sets' statuses at the
+        start show its outcome). See :meth:`started` for the bound.
+        """
+        return self.run_start_service_time
+
+    # -- looking for jobs ------------------------------------------------------------
+    def look_for_in_flight(self, origin: str) -> set[str]:
+        """Track the store's SUBMITTED and IN_PROGRESS jobs covering our read sets, as
+        ``origin``: "adopted" at the start; "found" later (created during the run), except
+        jobs in flight at the start whose sources were not listed then ("adopted").
+
+        :returns: the read sets those jobs cover (now tracked as in flight).
+        :raises ListingStuckError: when the jobs cannot be listed.
+        """
+        covered: set[str] = set()
+        read = 0
+        for status in ("SUBMITTED", "IN_PROGRESS"):
+            for item in self.api.list_jobs(self.store, status=status):
+                job_id = item["id"]
+                if self.known(job_id):
+                    continue
+                covered |= self.consider(job_id, self.api.get_job(self.store, job_id),
+                                         "adopted" if job_id in self.unlisted else origin)
+                read += 1
+                self.progress.say(("adopt", read), lambda: (
+                    f"looking for activation jobs in flight: {read} read, {len(self.in_flight)} "
+                    f"cover read sets of this resource, {self.progress.elapsed()} elapsed"))
+        return covered
+
+    def reread_unlisted(self) -> set[str]:
+        """Read each unlisted job again; :returns: the read sets they now cover."""
+        covered: set[str] = set()
+        for job_id in sorted(self.unlisted):
+            covered |= self.consider(job_id, self.api.get_job(self.store, job_id), "adopted")
+        return covered
+
+    def consider(self, job_id: str, detail: Mapping[str, Any], origin: str, track: bool = True) -> set[str]:
+        """Decide whether a job we did not start covers our read sets; track it if it may
+        still activate some (``track``). :returns: the read sets it now covers for us."""
+        sources = detail.get("sources") or []
+        status = detail.get("status", "")
+        if not sources:
+            if status == "SUBMITTED":
+                self.unlisted.add(job_id)  # sources not listed yet: look again later
+            else:
+                self.unlisted.discard(job_id)
+                self.foreign.add(job_id)
+            return set()
+        self.unlisted.discard(job_id)
+        ours = {s["readSetId"] for s in sources} & self.read_sets.candidates()
+        if not ours:
+            self.foreign.add(job_id)
+            return set()
+        self.origin[job_id] = origin
+        self.job_sources[job_id] = ours
+        if not (track and is_running(status)):
+            return set()
+        statuses = self.read_sets.statuses
+        covering = [s["readSetId"] for s in sources
+                    if s["readSetId"] in ours and s.get("status") in OPEN_SOURCE_STATUSES
+                    and statuses.get(s["readSetId"]) != "ACTIVE"]
+        if covering:
+            self.track(job_id, covering, detail.get("creationTime"), origin)
+        return set(covering)
+
+    def track(self, job_id: str, read_set_ids: Iterable[str], creation_time: Any, origin: str) -> None:
+        """Track ``job_id`` as in flight for ``read_set_ids``."""
+        ids = sorted(set(read_set_ids))
+        self.in_flight[job_id] = TrackedJob(job_id, ids, self.clock.now(), creation_time, origin)
+        for rid in ids:
+            self.jobs_of.setdefault(rid, set()).add(job_id)
+            self.last_job[rid] = job_id
+        self.on_tracked(job_id, ids, origin)
+
+    def sweep(self, track: bool) -> None:
+        """Look for jobs we did not start that cover our read sets (and jobs in flight
+        whose sources were not listed); record them as found (or adopted)."""
+        candidates = set(self.unlisted)
+        after = self.found_after()
+        if after is not None:
+            try:
+                for item in self.api.list_jobs(self.store, created_after=after):
+                    if not self.known(item["id"]):
+                        candidates.add(item["id"])
+            except ListingStuckError as err:
+                reason = str(err)
+                self.progress.say(("sweep-stuck",), lambda: f"warning: cannot look for duplicate jobs: {reason}",
+                                  force=True)
+        for job_id in sorted(candidates):
+            origin = "adopted" if job_id in self.unlisted else "found"
+            self.consider(job_id, self.api.get_job(self.store, job_id), origin, track=track)
+
+    # -- polling ---------------------------------------------------------------------
+    def ended_jobs(self) -> dict[str, Mapping[str, Any]]:
+        """Which in-flight jobs have ended: job ID -> what was read about it.
+
+        Few jobs (:data:`GET_EACH_JOB_UP_TO`): GetReadSetActivationJob each. More: one
+        listing of the jobs created since the oldest in flight (its unknown jobs, if recent,
+        are looked at as found jobs); a listing that does not advance falls back to reading
+        each job, for the rest of the run.
+        """
+        if len(self.in_flight) <= GET_EACH_JOB_UP_TO or self.listing_stuck:
+            return self._ended_by_get()
+        created = [j.creation_time for j in self.in_flight.values() if j.creation_time is not None]
+        after = (min(created) - _dt.timedelta(seconds=1)) if len(created) == len(self.in_flight) else None
+        ended: dict[str, Mapping[str, Any]] = {}
+        unknown: list[str] = []
+        found_after = self.found_after()
+        try:
+            for item in self.api.list_jobs(self.store, created_after=after):
+                job_id = item["id"]
+                if job_id in self.in_flight:
+                    if not is_running(item["status"]):
+                        ended[job_id] = item
+                elif (not self.known(job_id) and found_after is not None
+                      and item.get("creationTime") is not None and item["creationTime"] >= found_after):
+                    unknown.append(job_id)
+        except ListingStuckError:
+            self.listing_stuck = True
+            self.progress.say(("jobs-listing-stuck",), lambda: (
+                "ListReadSetActivationJobs repeats a nextToken; reading each job instead"), force=True)
+            return self._ended_by_get()
+        for job_id in unknown:
+            self.consider(job_id, self.api.get_job(self.store, job_id), "found")
+        return ended
+
+    def _ended_by_get(self) -> dict[str, Mapping[str, Any]]:
+        ended: dict[str, Mapping[str, Any]] = {}
+        for job_id in list(self.in_flight):
+            detail = self.api.get_job(self.store, job_id)
+            if not is_running(detail["status"]):
+                ended[job_id] = detail
+        return ended
+
+    def end(self, job_id: str) -> tuple[TrackedJob, list[str]]:
+        """Stop tracking an ended job. :returns: the job and those of its read sets that no
+        other job of ours still covers."""
+        job = self.in_flight.pop(job_id)
+        freed = []
+        for rid in job.read_set_ids:
+            running_for_it = self.jobs_of.get(rid, set())
+            running_for_it.discard(job_id)
+            if not running_for_it:
+                freed.append(rid)
+        return job, freed
+
+    def covering(self, rid: str) -> bool:
+        """True while a job of ours in flight covers ``rid``."""
+        return bool(self.jobs_of.get(rid))

@@ -1,0 +1,121 @@
+"""Progress lines for the person watching ``pulumi up`` (docs/design.md section 2, rule 13;
+section 3.1, "Progress").
+
+Every line starts with the resource name and is formatted, when it is printed, from counts;
+whether it is printed is decided by :class:`~omics_dynamic.scheduling.ProgressThrottle` from
+those counts (the line's *key*), never from its text: the first line at once, then on
+change at most every 5 s and without news every :data:`HEARTBEAT_S`, so with a call in
+between a line still comes at least every 30 s.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Hashable, NamedTuple, Optional
+
+from ..aws import ApiListener, Clock
+from ..errors import AwsCallError
+from ..scheduling import ProgressThrottle, format_duration
+
+__all__ = ["HEARTBEAT_S", "Progress", "ProgressListener", "RunCounts", "summary_text", "stderr_reporter"]
+
+#: Seconds between progress lines without news: 25, so that with a call in between (paced,
+#: or retried) the person watching still gets a line at least every 30 s.
+HEARTBEAT_S = 25.0
+
+
+def stderr_reporter(line: str) -> None:
+    """Write one progress line to stderr (the engine shows it in ``pulumi up``, rule 13)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+class Progress:
+    """The run's progress lines: cadence, elapsed time and the reporter.
+
+    :param name: the resource name every line starts with.
+    :param clock: the run's clock (seconds).
+    :param report: receives each line.
+    :param throttle: the cadence (default: on change at most every 5 s, else every
+        :data:`HEARTBEAT_S`).
+    """
+
+    def __init__(self, name: str, clock: Clock, report: Callable[[str], None],
+                 throttle: Optional[ProgressThrottle] = None):
+        self.name = name
+        self.clock = clock
+        self.report = report
+        self.throttle = throttle or ProgressThrottle(min_interval_s=5.0, heartbeat_s=HEARTBEAT_S)
+        self.started_at_s = 0.0
+
+    def start(self) -> None:
+        """The run begins now: elapsed times count from here."""
+        self.started_at_s = self.clock.now()
+
+    def due(self, key: Hashable, force: bool = False) -> bool:
+        """Whether the cadence allows a line for ``key`` now: ``key`` is the counts the line
+        is made of (without the elapsed time), never its text."""
+        return self.throttle.should_emit(self.clock.now(), key, force=force)
+
+    def say(self, key: Hashable, render: Callable[[], str], force: bool = False) -> None:
+        """Print ``name: render()`` (formatted only then) when a line for ``key`` is due."""
+        if self.due(key, force=force):
+            self.report(f"{self.name}: {render()}")
+
+    def next_due_s(self) -> Optional[float]:
+        """When a line becomes due even without news (clock seconds), or None."""
+        return self.throttle.next_due_s()
+
+    def elapsed(self) -> str:
+        """Time since :meth:`start`, formatted (``"1m05s"``)."""
+        return format_duration(self.clock.now() - self.started_at_s)
+
+
+class RunCounts(NamedTuple):
+    """The counts a waiting line is made of (and its cadence key).
+
+    ``active``/``total`` read sets; ``running`` jobs in flight; ``queued`` chunks not yet
+    started; ``finished``: read sets finished by their jobs, to be confirmed ACTIVE at the
+    end; ``waiting``: read sets to be confirmed now (no job of ours in flight).
+    """
+
+    active: int
+    total: int
+    running: int
+    queued: int
+    finished: int
+    waiting: int
+
+
+def summary_text(counts: RunCounts, elapsed: str) -> str:
+    """``340/1000 read sets active, 17 jobs running, 2 queued, 3m12s elapsed`` (and what
+    is left to confirm, when there is)."""
+    c = counts
+    text = (f"{c.active}/{c.total} read sets active, {c.running} "
+            f"job{'' if c.running == 1 else 's'} running, {c.queued} queued")
+    if c.finished:
+        text += f", {c.finished} more finished by their jobs (confirmed ACTIVE at the end)"
+    if c.waiting:
+        text += f", {c.waiting} waiting to be confirmed ACTIVE"
+    return text + f", {elapsed} elapsed"
+
+
+class ProgressListener(ApiListener):
+    """Turns :class:`~omics_dynamic.aws.OmicsApi`'s backoffs and long waits into progress
+    lines."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+
+    def on_backoff(self, operation: str, error: AwsCallError, delay_s: float, in_a_row: int) -> None:
+        p = self.progress
+        p.say(("backoff", operation, error.code, in_a_row), lambda: (
+            f"HealthOmics answered {operation} with {error.code} {in_a_row} time(s) in "
+            f"a row after botocore's retries; backing off {format_duration(delay_s)} and going on "
+            f"(transient), {p.elapsed()} elapsed"), force=in_a_row == 1)  # a burst's start is news
+
+    def on_waiting(self, operation: str, waited_real_s: float) -> None:
+        p = self.progress
+        p.say(("no-answer", operation), lambda: (
+            f"waiting for HealthOmics to answer {operation} "
+            f"({waited_real_s:.0f}s so far; timeout_seconds bounds the wait), {p.elapsed()} elapsed"))

@@ -1,0 +1,449 @@
+"""The activation run: the loop that composes discovery, adoption, starting, polling and
+confirmation, and its three ends (success, failure, timeout or cancellation)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from ..aws import Clock, OmicsApi
+from ..costmodel import volume_text
+from ..errors import (
+    ActivationCancelledError,
+    ActivationFailedError,
+    ActivationTimeoutError,
+    AwsCallError,
+    BudgetExhaustedError,
+    CallCancelledError,
+    ListingStuckError,
+    ReadSetsUnusableError,
+)
+from ..planning import ActivationInputs, ReadSetPlan, classify
+from ..scheduling import (
+    ConcurrencyWindow,
+    PollSchedule,
+    ProgressThrottle,
+    StartAttempts,
+    format_duration,
+    order_by_listing,
+    unlisted_sources_wait_s,
+)
+from .confirmation import Confirmation
+from .jobs import JOB_STATUS_CLASS, JobTracker
+from .lookup import look_up_statuses
+from .progress import Progress, ProgressListener, RunCounts, stderr_reporter, summary_text
+from .readsets import ReadSets
+from .starting import Starter
+
+__all__ = ["ActivationResult", "ActivationRun", "UNLISTED_POLL_S"]
+
+#: Seconds between looks at in-flight jobs whose sources are not listed yet.
+UNLISTED_POLL_S = 5.0
+
+
+@dataclass
+class ActivationResult:
+    """What a completed run observed (every list sorted).
+
+    Jobs: ``started_job_ids`` (this run's starts answered with a running job),
+    ``adopted_job_ids`` (in flight when the run began, covering its read sets),
+    ``found_job_ids`` (created during the run by someone else, or by a start whose answer
+    was lost, covering its read sets); ``job_ids`` is all three.
+
+    Read sets: ``activated_by_jobs_read_set_ids`` (sources of those jobs, not ACTIVE at the
+    start, ACTIVE at the end), ``activated_without_job_read_set_ids`` (not ACTIVE at the
+    start, ACTIVE at the end, in none of those jobs: ACTIVATING or PROCESSING_UPLOAD under
+    somebody else), ``already_active_read_set_ids`` (ACTIVE at the start);
+    :attr:`became_active_read_set_ids` is the first two together.
+
+    ``read_set_statuses``: ID -> status at the end (all ACTIVE); ``activated_at``: ISO-8601
+    UTC instant of the final confirmation; ``calls``: API calls by operation.
+
+    ``activated_base_count``: bases, the sum of ``sequenceInformation.totalBaseCount`` of
+    ``activated_by_jobs_read_set_ids`` as the status discovery's listing (or metadata)
+    reported them, 0 for a read set it gave no count for. ``store_arn``:
+    ``arn:aws:omics:<region>:<account>:sequenceStore/<id>`` from the ARN of any read set the
+    run saw, None if it saw none.
+    """
+
+    job_ids: list[str]
+    started_job_ids: list[str]
+    adopted_job_ids: list[str]
+    found_job_ids: list[str]
+    activated_by_jobs_read_set_ids: list[str]
+    activated_without_job_read_set_ids: list[str]
+    already_active_read_set_ids: list[str]
+    read_set_statuses: dict[str, str]
+    activated_at: str
+    calls: Counter = field(default_factory=Counter)
+    activated_base_count: int = 0
+    store_arn: Optional[str] = None
+
+    @property
+    def became_active_read_set_ids(self) -> list[str]:
+        """Not ACTIVE at the start, ACTIVE at the end (with or without a job of this run)."""
+        return sorted(self.activated_by_jobs_read_set_ids + self.activated_without_job_read_set_ids)
+
+
+def _utc_now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class ActivationRun:
+    """Activate the read sets of ``inputs`` and wait until every one is ACTIVE.
+
+    :param api: paced HealthOmics calls (its clock is the run's clock). The run bounds it
+        by its deadline and cancel event (:meth:`OmicsApi.bound`) and listens to it for
+        progress lines.
+    :param inputs: validated inputs (store, IDs, ``timeout_seconds``, ``max_concurrent_jobs``).
+    :param generation: salt of the clientTokens: the same for a rerun of the same
+        create/update (so tokens repeat), different for a later re-activation.
+    :param report: receives progress lines (default: stderr).
+    :param poll: the polling schedule (default :class:`PollSchedule`; seconds on the clock).
+    :param progress: the progress cadence (default :class:`ProgressThrottle`: on change at
+        most every 5 s, else every :data:`~omics_dynamic.activation.progress.HEARTBEAT_S`).
+    :param now_iso: returns the ISO-8601 UTC time stamp of ``activated_at``.
+    :param cancel: when set (by the provider's cancellation glue: the engine's Cancel RPC
+        or SIGINT), the run stops within seconds: its waits wait on this event (through
+        ``clock.wait``), a call in progress is abandoned, and it raises
+        :class:`~omics_dynamic.errors.ActivationCancelledError` naming the jobs still
+        running, which the next ``pulumi up`` adopts.
+
+    The parts it composes: :class:`ReadSets` (statuses), :class:`JobTracker` (jobs in
+    flight, adopted, found), :class:`Starter` (the queue, attempts, the window),
+    :class:`Confirmation` (ACTIVE confirmed by the read sets' own statuses, failures) and
+    :class:`Progress` (lines).
+    """
+
+    def __init__(
+        self,
+        api: OmicsApi,
+        inputs: ActivationInputs,
+        *,
+        generation: str,
+        report: Callable[[str], None] = stderr_reporter,
+        poll: Optional[PollSchedule] = None,
+        progress: Optional[ProgressThrottle] = None,
+        now_iso: Callable[[], str] = _utc_now_iso,
+        cancel: Optional[threading.Event] = None,
+    ):
+        self.api = api
+        self.clock: Clock = api.clock
+        self.inputs = inputs
+        self.store = inputs.sequence_store_id
+        self.name = inputs.resource_name
+        self.now_iso = now_iso
+        self.cancel = cancel
+        self.deadline_s = 0.0
+        self.poll = poll or PollSchedule()
+        self.progress = Progress(self.name, self.clock, report, progress)
+        self.read_sets = ReadSets(inputs.read_set_ids)
+        self.jobs = JobTracker(api, self.store, self.clock, self.read_sets, self.progress, self._on_tracked)
+        attempts = StartAttempts()
+        self.confirmation = Confirmation(api, self.store, self.read_sets, self.jobs, attempts, self.progress)
+        window = ConcurrencyWindow(inputs.max_concurrent_jobs, retry_after_s=self.poll.max_interval_s)
+        self.starter = Starter(api, self.store, generation, self.clock, self.jobs, self.confirmation,
+                               self.poll, window, attempts)
+
+    # -- public -----------------------------------------------------------------------
+    def run(self) -> ActivationResult:
+        """Run to the end.
+
+        :raises ReadSetsUnusableError: before starting any job, for unusable read sets.
+        :raises ActivationFailedError: after every job ended, if read sets did not become
+            ACTIVE (each failure re-checked against the read set's own status).
+        :raises ActivationTimeoutError: when ``timeout_seconds`` is spent.
+        :raises ActivationCancelledError: when the ``cancel`` event is set.
+        :raises ListingStuckError: when the store's jobs in flight cannot be listed (a
+            nextToken repeats), so that starting a job could duplicate one.
+        :raises AwsCallError: for permanent AWS errors (AccessDenied, not found, validation),
+            with code and request ID.
+        """
+        self.progress.start()
+        self.starter.started_at_s = self.progress.started_at_s
+        self.deadline_s = self.progress.started_at_s + self.inputs.timeout_seconds
+        self.api.bound(self.deadline_s, self.cancel)
+        self.api.listener = ProgressListener(self.progress)
+        try:
+            self._check_cancel()
+            plan = self._discover()
+            self._adopt_and_plan(plan)
+            self._wait()
+            self._final_sweep()
+        except BudgetExhaustedError as err:
+            self._timeout(err)
+        except CallCancelledError:
+            self._cancelled()
+        finally:
+            self.api.bound(None, None)
+        return self._finish()
+
+    def _on_tracked(self, job_id: str, ids: list[str], origin: str) -> None:
+        """A job now covers ``ids``: nothing to confirm for them until it ends, and (unless
+        this run started it) nothing to start."""
+        self.confirmation.covered(ids)
+        if origin != "started":
+            self.starter.drop(ids)
+
+    # -- phases -----------------------------------------------------------------------
+    def _discover(self) -> ReadSetPlan:
+        ids = self.inputs.read_set_ids
+        self.progress.say(("discover", 0), lambda: (
+            f"reading the statuses of {len(ids)} read sets in sequence store {self.store}"), force=True)
+
+        def on_progress(known: int, total: int) -> None:
+            self.progress.say(("discover", known), lambda: (
+                f"reading read set statuses: {known}/{total} known, {self.progress.elapsed()} elapsed"))
+
+        self.read_sets.discovered(look_up_statuses(self.api, self.store, ids, on_progress=on_progress))
+        plan = classify(self.read_sets.statuses)
+        if plan.unusable:
+            raise ReadSetsUnusableError(self.store, plan.unusable)
+        return plan
+
+    def _adopt_and_plan(self, plan: ReadSetPlan) -> None:
+        """Adopt the jobs in flight for our read sets, then cut the rest into chunks."""
+        to_activate = list(plan.activate)
+        waiting = set(plan.wait)
+        covered: set[str] = set()
+        if to_activate or waiting:
+            self.progress.say(("adopt",), lambda: (
+                f"looking for activation jobs already in flight in sequence store {self.store}, "
+                f"{self.progress.elapsed()} elapsed"))
+            covered = self.jobs.look_for_in_flight("adopted")
+            if self.jobs.unlisted and set(to_activate) - covered:
+                covered |= self._await_unlisted_sources()
+        to_activate = [rid for rid in to_activate if rid not in covered]
+        self.confirmation.plan(busy=to_activate + sorted(covered), waiting=waiting - covered)
+        self.starter.queue(order_by_listing(to_activate, self.read_sets.page_of))
+        read_sets, bases, without = self.read_sets.volume
+        self.progress.say(("plan",), lambda: (
+            f"{len(self.inputs.read_set_ids)} read sets in sequence store {self.store}: "
+            f"{len(plan.active)} ACTIVE, {len(plan.activate)} ARCHIVED, {len(plan.wait)} "
+            f"activating or uploading; will activate {volume_text(read_sets, bases, without)}; "
+            f"{len(self.jobs.in_flight)} job(s) already in flight, "
+            f"{len(self.starter.pending)} to start (at most {self.inputs.max_concurrent_jobs} at a time)"),
+            force=True)
+
+    def _await_unlisted_sources(self) -> set[str]:
+        """Wait, bounded, until in-flight jobs with no sources listed show them or leave
+        SUBMITTED (design.md section 3.1: starting before could duplicate them)."""
+        budget_s = unlisted_sources_wait_s(self.inputs.timeout_seconds)
+        until_s = min(self.clock.now() + budget_s, self.deadline_s)
+        covered: set[str] = set()
+        while self.jobs.unlisted and self.clock.now() < until_s:
+            count = len(self.jobs.unlisted)
+            self.progress.say(("unlisted", count), lambda: (
+                f"waiting up to {format_duration(budget_s)} for {count} activation job(s) in flight "
+                "whose sources are not listed yet (SUBMITTED), so as not to start duplicates; "
+                f"{self.progress.elapsed()} elapsed"))
+            self._sleep(min(UNLISTED_POLL_S, until_s - self.clock.now()))
+            self._check_cancel()
+            covered |= self.jobs.reread_unlisted()
+        if self.jobs.unlisted:
+            count = len(self.jobs.unlisted)
+            self.progress.say(("unlisted-left", count), lambda: (
+                f"{count} job(s) in flight still list no sources; starting jobs now (any that "
+                "duplicate them are found and reported in job_ids)"), force=True)
+        return covered
+
+    def _wait(self) -> None:
+        """Start, poll, confirm, until nothing is left (or the budget ends)."""
+        while True:
+            self._check_cancel()
+            self.starter.start_ready()
+            if self.starter.retried_start:
+                self.starter.retried_start = False
+                self.jobs.sweep(track=True)
+            if self._done():
+                return
+            now_s = self.clock.now()
+            if now_s < self.deadline_s:
+                wake_s = self._next_wake(now_s)
+                if wake_s > now_s:
+                    self._sleep(wake_s - now_s)
+                self._check_cancel()
+            if self.clock.now() >= self.deadline_s:
+                self._final_look()
+                return
+            self._say_summary()  # a heartbeat due now is not held back by the calls below
+            self._poll_jobs()
+            self.starter.start_ready()  # refill freed slots before spending time on confirmation
+            self._confirm()
+            self._say_summary()
+
+    def _final_look(self) -> None:
+        """The budget is spent: one last look (each call bounded by a few real seconds) so
+        a run that just finished is not lost; otherwise the timeout error."""
+        self.api.bound(self.clock.now(), self.cancel)
+        try:
+            self._poll_jobs()
+            self._confirm()
+        except (BudgetExhaustedError, ListingStuckError):
+            pass
+        if not self._done():
+            self._timeout(None)
+
+    def _final_sweep(self) -> None:
+        """Before reporting success, find the jobs covering our read sets that the run did
+        not start (report them; do not wait for them: every read set is ACTIVE)."""
+        if self.jobs.found_after() is None and not self.jobs.unlisted:
+            return
+        try:
+            self.jobs.sweep(track=False)
+        except BudgetExhaustedError:
+            self.progress.say(("sweep-skipped",), lambda: (
+                "warning: no time left to look for duplicate jobs; job_ids lists only the jobs "
+                "this run knows"), force=True)
+
+    # -- waiting ----------------------------------------------------------------------
+    def _done(self) -> bool:
+        return not self.jobs.in_flight and not self.starter.pending and not self.confirmation.unconfirmed
+
+    def _next_wake(self, now_s: float) -> float:
+        starts = [j.tracked_s for j in self.jobs.in_flight.values()]
+        if not starts and (self.confirmation.unconfirmed or self.starter.pending):
+            # Only read sets waiting without a job of ours: time the checks from the run's
+            # start. (With jobs in flight, the run's start must not count as the "oldest
+            # job": the schedule would think a job is long overdue and back off.)
+            starts.append(self.progress.started_at_s)
+        wake = self.poll.next_poll_at(now_s, starts) or now_s + self.poll.max_interval_s
+        retry_s = self.starter.window.retry_at_s()
+        if retry_s is not None and self.starter.pending:
+            wake = min(wake, retry_s)
+        due = self.progress.next_due_s()
+        if due is not None:
+            wake = min(wake, max(due, now_s))
+        return min(wake, self.deadline_s)
+
+    def _poll_jobs(self) -> None:
+        """Learn which in-flight jobs ended and record each end."""
+        if not self.jobs.in_flight:
+            return
+        ended = self.jobs.ended_jobs()
+        for job_id, item in ended.items():
+            self._record_end(job_id, item)
+        if ended:
+            self.confirmation.due = True
+
+    def _record_end(self, job_id: str, item: Mapping[str, Any]) -> None:
+        """Record one ended job (its sources read if the poll did not show them)."""
+        status = item["status"]
+        kind = JOB_STATUS_CLASS.get(status, "failed")
+        detail = item if (kind == "done" or "sources" in item) else self.api.get_job(self.store, job_id)
+        job, freed = self.jobs.end(job_id)
+        self.starter.window.on_job_finished()
+        if job.origin == "started":
+            self.poll.observe_duration(self.clock.now() - job.tracked_s)
+        self.poll.reset_backoff()
+        self.confirmation.job_ended(job, status, detail, freed)
+
+    def _confirm(self) -> None:
+        requeue = self.confirmation.confirm(final=not self.jobs.in_flight and not self.starter.pending,
+                                            in_flight=bool(self.jobs.in_flight),
+                                            status_counts_hint=self._status_counts_hint)
+        if requeue:
+            self.starter.queue(requeue)
+
+    def _status_counts_hint(self) -> dict[str, int]:
+        """Read sets expected per status now: the store's others as discovery saw them, our
+        queued read sets ARCHIVED, those of jobs in flight ACTIVATING."""
+        counts = Counter(self.read_sets.others_non_active or {})
+        counts["ARCHIVED"] += sum(len(c) for c in self.starter.pending)
+        counts["ACTIVATING"] += sum(len(j.read_set_ids) for j in self.jobs.in_flight.values())
+        return dict(counts)
+
+    # -- ends -------------------------------------------------------------------------
+    def _finish(self) -> ActivationResult:
+        rs = self.read_sets
+        final = sorted(rs.statuses)
+        became = sorted(rid for rid in final if rs.initial.get(rid) != "ACTIVE" and rs.statuses[rid] == "ACTIVE")
+        failures = self.confirmation.failures
+        if failures:
+            count = len(failures)
+            self.progress.say(("failed",), lambda: f"{count} read set(s) failed to activate", force=True)
+            raise ActivationFailedError(self.name, failures, became)
+        origin = self.jobs.origin
+        covered = set().union(*self.jobs.job_sources.values()) if self.jobs.job_sources else set()
+        jobs_by_origin: dict[str, list[str]] = {"started": [], "adopted": [], "found": []}
+        for job_id, job_origin in sorted(origin.items()):
+            jobs_by_origin[job_origin].append(job_id)
+        self.progress.say(("done",), lambda: (
+            f"all {len(final)} read sets ACTIVE after {self.progress.elapsed()} "
+            f"({len(origin)} activation job(s))"), force=True)
+        by_jobs = [rid for rid in became if rid in covered]
+        return ActivationResult(
+            job_ids=sorted(origin),
+            started_job_ids=jobs_by_origin["started"],
+            adopted_job_ids=jobs_by_origin["adopted"],
+            found_job_ids=jobs_by_origin["found"],
+            activated_by_jobs_read_set_ids=by_jobs,
+            activated_without_job_read_set_ids=[rid for rid in became if rid not in covered],
+            already_active_read_set_ids=sorted(rid for rid, s in rs.initial.items() if s == "ACTIVE"),
+            read_set_statuses={rid: rs.statuses[rid] for rid in final},
+            activated_at=self.now_iso(),
+            calls=Counter(self.api.calls),
+            activated_base_count=sum(rs.base_counts.get(rid, 0) for rid in by_jobs),
+            store_arn=rs.store_arn,
+        )
+
+    def _timeout(self, blocked: Optional[BudgetExhaustedError]) -> None:
+        """Raise ActivationTimeoutError. Unless the budget ran out inside a call (no answer,
+        or transient answers until the end), the not-yet-ACTIVE statuses are read once more
+        (each call bounded by a few real seconds) so the error counts ACTIVATING correctly."""
+        rs = self.read_sets
+        if blocked is None:
+            self.api.bound(self.clock.now(), self.cancel)
+            stale = sorted(rid for rid in self.inputs.read_set_ids if rs.statuses.get(rid) != "ACTIVE")
+            try:
+                found = look_up_statuses(self.api, self.store, stale, unseen_active=True,
+                                         status_counts_hint=self._status_counts_hint())
+                for rid, status in found.statuses.items():
+                    rs.set_status(rid, status)
+            except (AwsCallError, BudgetExhaustedError, ListingStuckError):
+                pass  # keep the last known statuses; the timeout is the error to report
+        counts = Counter(rs.statuses.get(rid, "UNKNOWN") for rid in self.inputs.read_set_ids)
+        detail = f"when it ran out: {blocked}" if blocked is not None else ""
+        self.progress.say(("timeout",), lambda: f"timed out: {self._summary_text()}", force=True)
+        raise ActivationTimeoutError(self.name, self.inputs.timeout_seconds, sorted(self.jobs.in_flight),
+                                     counts, detail)
+
+    def _cancelled(self) -> None:
+        running = len(self.jobs.in_flight)
+        self.progress.say(("cancelled",), lambda: (
+            f"cancelled; {running} activation job(s) keep running in HealthOmics (the next "
+            "`pulumi up` resumes them)"), force=True)
+        raise ActivationCancelledError(self.name, sorted(self.jobs.in_flight))
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            self._cancelled()
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait on the clock; with a ``cancel`` event, wait on it (wakes when it is set)."""
+        if seconds <= 0:
+            return
+        if self.cancel is None:
+            self.clock.sleep(seconds)
+        elif self.clock.wait(self.cancel, seconds):
+            self._cancelled()
+
+    # -- progress ---------------------------------------------------------------------
+    def _counts(self) -> RunCounts:
+        busy = bool(self.jobs.in_flight or self.starter.pending)
+        unconfirmed = self.confirmation
+        return RunCounts(
+            active=self.read_sets.active_count, total=len(self.inputs.read_set_ids),
+            running=len(self.jobs.in_flight), queued=len(self.starter.pending),
+            finished=len(unconfirmed.deferred) if busy else 0,
+            waiting=0 if busy else len(unconfirmed.unconfirmed))
+
+    def _summary_text(self) -> str:
+        return summary_text(self._counts(), self.progress.elapsed())
+
+    def _say_summary(self) -> None:
+        counts = self._counts()
+        self.progress.say(("wait",) + tuple(counts), lambda: summary_text(counts, self.progress.elapsed()))
