@@ -122,20 +122,29 @@ class ListingStuckError(OmicsDynamicError):
     Such a listing never ends (botocore's paginators catch a token repeated at once,
     :class:`~omics_dynamic.aws.OmicsApi` any token seen before). Callers fall back where
     they can (status discovery reads the rest with GetReadSetMetadata; polling reads each
-    job) and raise this where they cannot (finding the jobs already in flight before
+    job; a start answered "token used" waits, bounded, then re-checks the read sets'
+    statuses) and raise this where they cannot (finding the jobs already in flight before
     starting any). ``operation``, ``pages`` (pages read), ``request_ids`` (of the pages
-    that repeated the token).
+    that repeated the token), ``running_job_ids`` (jobs covering the run's read sets known
+    to be running when it was raised, named in the message).
     """
 
-    def __init__(self, operation: str, pages: int, request_ids: Sequence[Optional[str]]):
+    def __init__(self, operation: str, pages: int, request_ids: Sequence[Optional[str]],
+                 running_job_ids: Sequence[str] = ()):
         self.operation = operation
         self.pages = pages
         self.request_ids = [r for r in request_ids if r]
+        self.running_job_ids = sorted(running_job_ids)
+        running = ""
+        if self.running_job_ids:
+            running = (f" {len(self.running_job_ids)} activation job(s) covering these read sets "
+                       f"are running: {_listing(self.running_job_ids)}; they keep running in "
+                       "HealthOmics and the next `pulumi up` waits for them.")
         super().__init__(
             f"{operation} answered a nextToken it had already given (after {pages} page(s); "
             f"request IDs {', '.join(self.request_ids) or 'none'}): the listing does not "
             "advance. This is a HealthOmics fault; run `pulumi up` again later, and report "
-            "the request IDs to AWS Support if it persists."
+            "the request IDs to AWS Support if it persists." + running
         )
 
 

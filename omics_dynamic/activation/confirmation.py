@@ -110,6 +110,19 @@ class Confirmation:
             self.unconfirmed.add(rid)
             self._place(rid)
 
+    def leave_queue(self, rid: str, status: str) -> None:
+        """A queued read set turned out not ARCHIVED (a re-check before a new attempt): it
+        needs no job of ours. ACTIVE: done; ACTIVATING or PROCESSING_UPLOAD: confirmed
+        later like any read set waiting for somebody else's activation; unusable: a
+        failure (:meth:`settle`)."""
+        waits = STATUS_CLASS.get(status) == "wait"
+        self.cursor.mark_ready(rid, was_busy=True, to_confirm=waits)
+        if waits:
+            self.unconfirmed.add(rid)
+        self.settle(rid, status)
+        if rid in self.unconfirmed:
+            self._place(rid)
+
     def not_started(self, rid: str, message: str) -> None:
         """``rid``'s chunk could not be started: a failure naming why."""
         self.cursor.mark_ready(rid, was_busy=True, to_confirm=False)

@@ -20,7 +20,7 @@ from .progress import Progress
 from .readsets import ReadSets
 
 __all__ = ["JOB_STATUS_CLASS", "OPEN_SOURCE_STATUSES", "GET_EACH_JOB_UP_TO", "FOUND_MARGIN_S",
-           "is_running", "TrackedJob", "JobTracker"]
+           "is_running", "TrackedJob", "UnlistedJob", "JobTracker"]
 
 #: What each activation job status means (one table, as botocore's waiters-2.json does for
 #: ``ReadSetActivationJobCompleted``): ``running`` (CANCELLING too: it has not ended),
@@ -67,6 +67,19 @@ class TrackedJob:
     origin: str
 
 
+@dataclass(frozen=True)
+class UnlistedJob:
+    """A job in flight seen with no sources listed (SUBMITTED, ``sources: []``).
+
+    ``first_seen_s``: clock seconds when the run first saw it; ``origin``: what it is once
+    its sources show ours: "adopted" when it was seen before the run started any job (in
+    flight at its start), else "found".
+    """
+
+    first_seen_s: float
+    origin: str
+
+
 class JobTracker:
     """The jobs that cover the run's read sets.
 
@@ -77,14 +90,18 @@ class JobTracker:
     :param on_tracked: called with ``(job_id, read set IDs, origin)`` each time a job starts
         being tracked as in flight (the run takes those read sets out of its queue and its
         confirmation).
+    :param unlisted_wait_s: how long (clock seconds) a job whose sources are not listed is
+        waited for from when it was first seen
+        (:func:`~omics_dynamic.scheduling.unlisted_sources_wait_s`).
 
     State: ``in_flight`` (job ID -> :class:`TrackedJob`), ``origin`` (job ID -> origin of
     every job that covered the run's read sets), ``job_sources`` (job ID -> its sources
-    among the run's read sets), ``unlisted`` (jobs SUBMITTED with no sources listed yet).
+    among the run's read sets), ``unlisted`` (job ID -> :class:`UnlistedJob`: SUBMITTED
+    with no sources listed yet).
     """
 
     def __init__(self, api: OmicsApi, store: str, clock: Clock, read_sets: ReadSets, progress: Progress,
-                 on_tracked: Callable[[str, list[str], str], None]):
+                 on_tracked: Callable[[str, list[str], str], None], unlisted_wait_s: float):
         self.api = api
         self.store = store
         self.clock = clock
@@ -94,8 +111,9 @@ class JobTracker:
         self.in_flight: dict[str, TrackedJob] = {}
         self.origin: dict[str, str] = {}
         self.job_sources: dict[str, set[str]] = {}
+        self.unlisted_wait_s = unlisted_wait_s
         self.foreign: set[str] = set()  # jobs seen that cover none of our read sets
-        self.unlisted: set[str] = set()
+        self.unlisted: dict[str, UnlistedJob] = {}
         self.jobs_of: dict[str, set[str]] = {}  # read set -> running jobs of ours covering it
         self.last_job: dict[str, str] = {}  # read set -> last job of ours covering it
         self.run_start_service_time: Optional[_dt.datetime] = None
@@ -152,8 +170,7 @@ class JobTracker:
                 job_id = item["id"]
                 if self.known(job_id):
                     continue
-                covered |= self.consider(job_id, self.api.get_job(self.store, job_id),
-                                         "adopted" if job_id in self.unlisted else origin)
+                covered |= self.consider(job_id, self.api.get_job(self.store, job_id), origin)
                 read += 1
                 self.progress.say(("adopt", read), lambda: (
                     f"looking for activation jobs in flight: {read} read, {len(self.in_flight)} "
@@ -164,22 +181,33 @@ class JobTracker:
         """Read each unlisted job again; :returns: the read sets they now cover."""
         covered: set[str] = set()
         for job_id in sorted(self.unlisted):
-            covered |= self.consider(job_id, self.api.get_job(self.store, job_id), "adopted")
+            covered |= self.consider(job_id, self.api.get_job(self.store, job_id), "found")
         return covered
+
+    def unlisted_wait_until_s(self) -> Optional[float]:
+        """Until when (clock seconds) jobs whose sources are not listed yet are worth
+        waiting for (each one for ``unlisted_wait_s`` from when it was first seen); None
+        when no such wait is still open."""
+        end = max((u.first_seen_s + self.unlisted_wait_s for u in self.unlisted.values()), default=None)
+        return end if end is not None and end > self.clock.now() else None
 
     def consider(self, job_id: str, detail: Mapping[str, Any], origin: str, track: bool = True) -> set[str]:
         """Decide whether a job we did not start covers our read sets; track it if it may
-        still activate some (``track``). :returns: the read sets it now covers for us."""
+        still activate some (``track``). A job first seen with no sources listed keeps the
+        origin it had then (:class:`UnlistedJob`). :returns: the read sets it now covers
+        for us."""
         sources = detail.get("sources") or []
         status = detail.get("status", "")
         if not sources:
-            if status == "SUBMITTED":
-                self.unlisted.add(job_id)  # sources not listed yet: look again later
+            if status == "SUBMITTED":  # sources not listed yet: look again later
+                self.unlisted.setdefault(job_id, UnlistedJob(self.clock.now(), origin))
             else:
-                self.unlisted.discard(job_id)
+                self.unlisted.pop(job_id, None)
                 self.foreign.add(job_id)
             return set()
-        self.unlisted.discard(job_id)
+        seen = self.unlisted.pop(job_id, None)
+        if seen is not None:
+            origin = seen.origin
         ours = {s["readSetId"] for s in sources} & self.read_sets.candidates()
         if not ours:
             self.foreign.add(job_id)
@@ -220,8 +248,7 @@ class JobTracker:
                 self.progress.say(("sweep-stuck",), lambda: f"warning: cannot look for duplicate jobs: {reason}",
                                   force=True)
         for job_id in sorted(candidates):
-            origin = "adopted" if job_id in self.unlisted else "found"
-            self.consider(job_id, self.api.get_job(self.store, job_id), origin, track=track)
+            self.consider(job_id, self.api.get_job(self.store, job_id), "found", track=track)
 
     # -- polling ---------------------------------------------------------------------
     def ended_jobs(self) -> dict[str, Mapping[str, Any]]:

@@ -76,7 +76,9 @@ class RunCounts(NamedTuple):
 
     ``active``/``total`` read sets; ``running`` jobs in flight; ``queued`` chunks not yet
     started; ``finished``: read sets finished by their jobs, to be confirmed ACTIVE at the
-    end; ``waiting``: read sets to be confirmed now (no job of ours in flight).
+    end; ``waiting``: read sets to be confirmed now (no job of ours in flight); ``held``:
+    queued chunks held back because a start of theirs was answered "token used" and the
+    token's job may still show.
     """
 
     active: int
@@ -85,6 +87,7 @@ class RunCounts(NamedTuple):
     queued: int
     finished: int
     waiting: int
+    held: int = 0
 
 
 def summary_text(counts: RunCounts, elapsed: str) -> str:
@@ -93,6 +96,8 @@ def summary_text(counts: RunCounts, elapsed: str) -> str:
     c = counts
     text = (f"{c.active}/{c.total} read sets active, {c.running} "
             f"job{'' if c.running == 1 else 's'} running, {c.queued} queued")
+    if c.held:
+        text += f" ({c.held} held back: a clientToken of theirs was answered as used, its job may still show)"
     if c.finished:
         text += f", {c.finished} more finished by their jobs (confirmed ACTIVE at the end)"
     if c.waiting:

@@ -141,12 +141,14 @@ class ActivationRun:
         self.poll = poll or PollSchedule()
         self.progress = Progress(self.name, self.clock, report, progress)
         self.read_sets = ReadSets(inputs.read_set_ids)
-        self.jobs = JobTracker(api, self.store, self.clock, self.read_sets, self.progress, self._on_tracked)
+        self.jobs = JobTracker(api, self.store, self.clock, self.read_sets, self.progress, self._on_tracked,
+                               unlisted_wait_s=unlisted_sources_wait_s(inputs.timeout_seconds))
         attempts = StartAttempts()
         self.confirmation = Confirmation(api, self.store, self.read_sets, self.jobs, attempts, self.progress)
         window = ConcurrencyWindow(inputs.max_concurrent_jobs, retry_after_s=self.poll.max_interval_s)
         self.starter = Starter(api, self.store, generation, self.clock, self.jobs, self.confirmation,
-                               self.poll, window, attempts)
+                               self.read_sets, self.progress, self.poll, window, attempts)
+        self._unlisted_read_at_s = 0.0
 
     # -- public -----------------------------------------------------------------------
     def run(self) -> ActivationResult:
@@ -158,7 +160,8 @@ class ActivationRun:
         :raises ActivationTimeoutError: when ``timeout_seconds`` is spent.
         :raises ActivationCancelledError: when the ``cancel`` event is set.
         :raises ListingStuckError: when the store's jobs in flight cannot be listed (a
-            nextToken repeats), so that starting a job could duplicate one.
+            nextToken repeats) before any start, so that starting a job could duplicate
+            one; it names the jobs found running by then.
         :raises AwsCallError: for permanent AWS errors (AccessDenied, not found, validation),
             with code and request ID.
         """
@@ -177,6 +180,11 @@ class ActivationRun:
             self._timeout(err)
         except CallCancelledError:
             self._cancelled()
+        except ListingStuckError as err:
+            if not self.jobs.in_flight:
+                raise
+            raise ListingStuckError(err.operation, err.pages, err.request_ids,
+                                    running_job_ids=list(self.jobs.in_flight)) from err
         finally:
             self.api.bound(None, None)
         return self._finish()
@@ -231,7 +239,7 @@ class ActivationRun:
     def _await_unlisted_sources(self) -> set[str]:
         """Wait, bounded, until in-flight jobs with no sources listed show them or leave
         SUBMITTED (design.md section 3.1: starting before could duplicate them)."""
-        budget_s = unlisted_sources_wait_s(self.inputs.timeout_seconds)
+        budget_s = self.jobs.unlisted_wait_s
         until_s = min(self.clock.now() + budget_s, self.deadline_s)
         covered: set[str] = set()
         while self.jobs.unlisted and self.clock.now() < until_s:
@@ -271,6 +279,7 @@ class ActivationRun:
                 return
             self._say_summary()  # a heartbeat due now is not held back by the calls below
             self._poll_jobs()
+            self._reread_unlisted()
             self.starter.start_ready()  # refill freed slots before spending time on confirmation
             self._confirm()
             self._say_summary()
@@ -314,10 +323,36 @@ class ActivationRun:
         retry_s = self.starter.window.retry_at_s()
         if retry_s is not None and self.starter.pending:
             wake = min(wake, retry_s)
+        for other_s in (self.starter.held_until_s(), self._unlisted_read_due_s()):
+            if other_s is not None:
+                wake = min(wake, max(other_s, now_s))
         due = self.progress.next_due_s()
         if due is not None:
             wake = min(wake, max(due, now_s))
         return min(wake, self.deadline_s)
+
+    def _unlisted_read_due_s(self) -> Optional[float]:
+        """When jobs with unlisted sources are next read again: every
+        :data:`UNLISTED_POLL_S` while a chunk is held back for them (None otherwise)."""
+        if not self.jobs.unlisted or self.jobs.unlisted_wait_until_s() is None:
+            return None
+        if not any(self.starter.held(queued) for queued in self.starter.pending):
+            return None
+        last_s = max([self._unlisted_read_at_s] + [u.first_seen_s for u in self.jobs.unlisted.values()])
+        return last_s + UNLISTED_POLL_S
+
+    def _reread_unlisted(self) -> None:
+        due_s = self._unlisted_read_due_s()
+        if due_s is None or self.clock.now() < due_s:
+            return
+        count = len(self.jobs.unlisted)
+        self.progress.say(("unlisted", count), lambda: (
+            f"waiting up to {format_duration(self.jobs.unlisted_wait_s)} for {count} activation "
+            "job(s) in flight whose sources are not listed yet (SUBMITTED) before trying again a "
+            "start whose clientToken was answered as used, so as not to start duplicates; "
+            f"{self.progress.elapsed()} elapsed"))
+        self._unlisted_read_at_s = self.clock.now()
+        self.jobs.reread_unlisted()
 
     def _poll_jobs(self) -> None:
         """Learn which in-flight jobs ended and record each end."""
@@ -352,7 +387,7 @@ class ActivationRun:
         """Read sets expected per status now: the store's others as discovery saw them, our
         queued read sets ARCHIVED, those of jobs in flight ACTIVATING."""
         counts = Counter(self.read_sets.others_non_active or {})
-        counts["ARCHIVED"] += sum(len(c) for c in self.starter.pending)
+        counts["ARCHIVED"] += self.starter.queued_read_sets()
         counts["ACTIVATING"] += sum(len(j.read_set_ids) for j in self.jobs.in_flight.values())
         return dict(counts)
 
@@ -439,7 +474,8 @@ class ActivationRun:
             active=self.read_sets.active_count, total=len(self.inputs.read_set_ids),
             running=len(self.jobs.in_flight), queued=len(self.starter.pending),
             finished=len(unconfirmed.deferred) if busy else 0,
-            waiting=0 if busy else len(unconfirmed.unconfirmed))
+            waiting=0 if busy else len(unconfirmed.unconfirmed),
+            held=sum(1 for queued in self.starter.pending if self.starter.held(queued)))
 
     def _summary_text(self) -> str:
         return summary_text(self._counts(), self.progress.elapsed())

@@ -5,8 +5,10 @@ The service's handling of a used clientToken is not documented; every answer con
 
 - a running job: ours (new, or the token's job from an earlier run);
 - an ended job, ConflictException (409), or a ValidationException about the token: the
-  token was used; the chunk goes to the next attempt (after the checks of
-  :meth:`Starter.token_used`), or fails once its attempts are spent;
+  token was used, so a job exists for it; the chunk goes to the next attempt only after
+  the checks of :meth:`Starter.token_used` (jobs in flight found, jobs with unlisted
+  sources waited for, the read sets' own statuses re-checked), or fails once its attempts
+  are spent;
 - ServiceQuotaExceededException: wait for a slot
   (:class:`~omics_dynamic.scheduling.ConcurrencyWindow`);
 - anything else is permanent and raised.
@@ -15,20 +17,40 @@ The service's handling of a used clientToken is not documented; every answer con
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Optional
 
 from ..aws import Clock, OmicsApi, StartAnswer
-from ..errors import AwsCallError
+from ..errors import AwsCallError, ListingStuckError
 from ..planning import chunk, client_token
-from ..scheduling import ConcurrencyWindow, PollSchedule, StartAttempts
+from ..scheduling import ConcurrencyWindow, PollSchedule, StartAttempts, format_duration
 from .confirmation import Confirmation
 from .jobs import JobTracker, is_running
+from .lookup import look_up_statuses
+from .progress import Progress
+from .readsets import ReadSets
 
-__all__ = ["Starter"]
+__all__ = ["Chunk", "Starter"]
 
 #: A ValidationException from StartReadSetActivationJob whose message matches this is
 #: about the clientToken (used before, for other sources): the next attempt gets a new one.
 #: Any other ValidationException is the permanent error it says it is.
 _TOKEN_WORDS = re.compile(r"token|idempot", re.IGNORECASE)
+
+
+@dataclass(eq=False)
+class Chunk:
+    """Read sets to start in one job (at most 20), in the order to start them.
+
+    ``recheck``: a start of this chunk was answered "token used" (a job exists for that
+    token): before the next attempt the read sets' own statuses are looked up again
+    (:meth:`Starter.token_used`). ``hold_until_s``: no next attempt before this clock time
+    (the store's job listing does not advance, so the token's job cannot be found).
+    """
+
+    ids: list[str]
+    recheck: bool = False
+    hold_until_s: Optional[float] = None
 
 
 class Starter:
@@ -38,52 +60,90 @@ class Starter:
     :param generation: salt of the clientTokens (:func:`~omics_dynamic.planning.client_token`).
     :param clock: the run's clock.
     :param jobs: the job tracker (started jobs are tracked there).
-    :param confirmation: where chunks that cannot be started are reported.
+    :param confirmation: where read sets that leave the queue are confirmed (or reported).
+    :param read_sets: the run's read sets (statuses a re-check learns are recorded there).
+    :param progress: for lines about held chunks.
     :param poll: the poll schedule (a start makes the next poll come soon).
     :param window: the concurrency window (``max_concurrent_jobs``, quota blocking).
     :param attempts: clientToken attempts per chunk.
 
-    State: ``pending`` (chunks not yet started, in listing order), ``retried_start`` (a
-    start's answer came after botocore retried: an earlier try may have created a job).
+    State: ``pending`` (:class:`Chunk` s not yet started, in listing order),
+    ``retried_start`` (a start's answer came after botocore retried: an earlier try may have
+    created a job).
     """
 
     def __init__(self, api: OmicsApi, store: str, generation: str, clock: Clock, jobs: JobTracker,
-                 confirmation: Confirmation, poll: PollSchedule, window: ConcurrencyWindow,
-                 attempts: StartAttempts):
+                 confirmation: Confirmation, read_sets: ReadSets, progress: Progress, poll: PollSchedule,
+                 window: ConcurrencyWindow, attempts: StartAttempts):
         self.api = api
         self.store = store
         self.generation = generation
         self.clock = clock
         self.jobs = jobs
         self.confirmation = confirmation
+        self.read_sets = read_sets
+        self.progress = progress
         self.poll = poll
         self.window = window
         self.attempts = attempts
-        self.pending: list[list[str]] = []
+        self.pending: list[Chunk] = []
         self.retried_start = False
         self.started_at_s = 0.0
 
     # -- the queue -------------------------------------------------------------------
     def queue(self, ids: list[str]) -> None:
         """Queue ``ids`` (in the order to start them) as chunks of at most 20."""
-        self.pending.extend(chunk(ids))
+        self.pending.extend(Chunk(ids_) for ids_ in chunk(ids))
 
     def drop(self, ids: list[str]) -> None:
         """Another job covers ``ids``: take them out of the queue."""
         if self.pending:
             covering = set(ids)
-            self.pending = [rest for rest in ([rid for rid in c if rid not in covering] for c in self.pending)
-                            if rest]
+            for queued in self.pending:
+                queued.ids = [rid for rid in queued.ids if rid not in covering]
+            self.pending = [queued for queued in self.pending if queued.ids]
+
+    def queued_read_sets(self) -> int:
+        """Read sets in the queue."""
+        return sum(len(queued.ids) for queued in self.pending)
+
+    def held(self, queued: Chunk) -> bool:
+        """True while ``queued`` may not be attempted again: its token's job may be one
+        whose sources are not listed yet (waited for, bounded), or cannot be listed."""
+        if not queued.recheck:
+            return False
+        if queued.hold_until_s is not None and self.clock.now() < queued.hold_until_s:
+            return True
+        return self.jobs.unlisted_wait_until_s() is not None
+
+    def held_until_s(self) -> Optional[float]:
+        """The earliest clock time a held chunk may go again (None: none is held)."""
+        ends = []
+        for queued in self.pending:
+            if self.held(queued):
+                ends.append(max(queued.hold_until_s or 0.0, self.jobs.unlisted_wait_until_s() or 0.0))
+        return min(ends, default=None)
 
     # -- starting --------------------------------------------------------------------
     def start_ready(self) -> None:
-        """Start queued chunks while the window allows."""
-        while self.pending and self.window.can_start(len(self.jobs.in_flight), self.clock.now()):
-            if not self._start_one(self.pending[0]):
+        """Start queued chunks while the window allows: first those that need no re-check,
+        then, in one status lookup, the re-checked ones that are not held."""
+        while self.pending:
+            for queued in list(self.pending):
+                if not self.window.can_start(len(self.jobs.in_flight), self.clock.now()):
+                    return
+                if queued.recheck or queued not in self.pending:
+                    continue
+                if not self._start_one(queued):
+                    return
+            due = [queued for queued in self.pending if queued.recheck and not self.held(queued)]
+            if not due or not self.window.can_start(len(self.jobs.in_flight), self.clock.now()):
                 return
+            self._recheck(due)
 
-    def _start_one(self, ids: list[str]) -> bool:
-        """Start the first pending chunk; False when the quota blocks further starts."""
+    def _start_one(self, queued: Chunk) -> bool:
+        """Start one chunk; False when the quota blocks further starts."""
+        ids = queued.ids
         attempt = self.attempts.attempt(ids)
         token = client_token(self.store, ids, self.generation, attempt)
         try:
@@ -94,37 +154,88 @@ class Starter:
                 return False
             if err.code == "ConflictException" or (
                     err.code == "ValidationException" and _TOKEN_WORDS.search(err.aws_message or "")):
-                self.token_used(ids, attempt, f"{err.code} (request ID {err.request_id or 'none'})",
+                self.token_used(queued, attempt, f"{err.code} (request ID {err.request_id or 'none'})",
                                 look_again=True)
                 return True
             raise
         if not is_running(answer.status):
-            self.token_used(ids, attempt, f"job {answer.job_id} already {answer.status} "
-                                          f"(request ID {answer.request_id or 'none'})", look_again=False)
+            self.token_used(queued, attempt, f"job {answer.job_id} already {answer.status} "
+                                             f"(request ID {answer.request_id or 'none'})", look_again=False)
             return True
-        self._started(ids, answer)
+        self._started(queued, answer)
         return True
 
-    def _started(self, ids: list[str], answer: StartAnswer) -> None:
-        self.pending.pop(0)
-        self.attempts.started(ids)
-        self.jobs.started(answer.job_id, ids, answer.creation_time, self.started_at_s)
+    def _started(self, queued: Chunk, answer: StartAnswer) -> None:
+        self.pending.remove(queued)
+        self.attempts.started(queued.ids)
+        self.jobs.started(answer.job_id, queued.ids, answer.creation_time, self.started_at_s)
         self.poll.reset_backoff()
         if answer.retried:
             self.retried_start = True  # an earlier try may have started a job we never heard of
 
-    def token_used(self, ids: list[str], attempt: int, answer: str, look_again: bool) -> None:
-        """The attempt's clientToken was used before: adopt what covers the chunk, then let
-        the rest go to the next attempt, or fail it once the attempts are spent."""
+    def token_used(self, queued: Chunk, attempt: int, answer: str, look_again: bool) -> None:
+        """The attempt's clientToken was used before: a job exists (or existed) for it.
+
+        The chunk is not attempted again at once (design.md section 3.1, "clientTokens"):
+
+        1. with ``look_again`` (the answer does not name the job: 409, 400), the store's
+           jobs in flight are listed again and those covering the chunk are tracked (found);
+           a job with no sources listed yet holds the chunk back (bounded, as at the start,
+           :meth:`held`); a listing that does not advance holds it back for as long, then
+           the re-check decides;
+        2. before the next attempt the read sets' own statuses are looked up
+           (:meth:`_recheck`): ACTIVE, ACTIVATING or PROCESSING_UPLOAD ones need no new job
+           (the token's job, or somebody's, activated or is activating them); only the
+           ARCHIVED ones are started, with the next attempt number.
+
+        Once the chunk's attempts are spent, its read sets fail naming every answer.
+        """
+        ids = list(queued.ids)
         allowed = self.attempts.burn(ids, f"attempt {attempt}: {answer}")
-        covered = self.jobs.look_for_in_flight("found") if look_again else set()
-        remaining = [rid for rid in ids if rid not in covered]
-        if allowed or not remaining:
+        if look_again:
+            try:
+                self.jobs.look_for_in_flight("found")
+            except ListingStuckError as err:
+                self._listing_stuck(queued, err)
+        if queued not in self.pending:  # every read set is covered by a job found just now
             return
-        if remaining in self.pending:  # the chunk, less what was adopted, is still first
-            self.pending.remove(remaining)
+        if allowed:
+            queued.recheck = True
+            return
+        self.pending.remove(queued)
         answers = self.attempts.answers(ids)
-        for rid in remaining:
+        for rid in queued.ids:
             self.confirmation.not_started(rid, (
                 f"StartReadSetActivationJob answered {len(answers)} clientTokens of this chunk as "
                 f"used before ({'; '.join(answers)}); run `pulumi up` again later"))
+
+    def _listing_stuck(self, queued: Chunk, err: ListingStuckError) -> None:
+        """The token's job cannot be looked for: poll by reading each job from now on, and
+        hold the chunk back as long as a job with unlisted sources would be."""
+        self.jobs.listing_stuck = True
+        queued.hold_until_s = self.clock.now() + self.jobs.unlisted_wait_s
+        wait = format_duration(self.jobs.unlisted_wait_s)
+        reason = str(err)
+        self.progress.say(("token-listing-stuck", tuple(queued.ids)), lambda: (
+            f"warning: a clientToken was answered as used but the store's jobs cannot be listed "
+            f"({reason}); waiting {wait} before looking at those {len(queued.ids)} read sets' "
+            "statuses again (a job may be activating them)"), force=True)
+
+    def _recheck(self, due: list[Chunk]) -> None:
+        """Look up the statuses of the re-checked chunks' read sets in one lookup; what is
+        not ARCHIVED leaves the queue (to confirmation); the rest goes to its next attempt."""
+        ids = [rid for queued in due for rid in queued.ids]
+        found = look_up_statuses(self.api, self.store, ids, unseen_active=True)
+        for queued in due:
+            queued.recheck = False
+            queued.hold_until_s = None
+            keep = []
+            for rid in queued.ids:
+                status = found.statuses.get(rid, "ARCHIVED")
+                if status == "ARCHIVED":
+                    self.read_sets.set_status(rid, status)
+                    keep.append(rid)
+                else:
+                    self.confirmation.leave_queue(rid, status)
+            queued.ids = keep
+        self.pending = [queued for queued in self.pending if queued.ids]
