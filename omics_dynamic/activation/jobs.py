@@ -11,6 +11,7 @@ again. Polling reads each job while few are in flight, else lists the store's jo
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
@@ -172,10 +173,12 @@ class JobTracker:
                     continue
                 covered |= self.consider(job_id, self.api.get_job(self.store, job_id), origin)
                 read += 1
-                self.progress.say(("adopt", read), lambda: (
-                    f"looking for activation jobs in flight: {read} read, {len(self.in_flight)} "
-                    f"cover read sets of this resource, {self.progress.elapsed()} elapsed"))
+                self.progress.say(("adopt", read), functools.partial(self._looking_line, read))
         return covered
+
+    def _looking_line(self, read: int) -> str:
+        return (f"looking for activation jobs in flight: {read} read, {len(self.in_flight)} "
+                f"cover read sets of this resource, {self.progress.elapsed()} elapsed")
 
     def reread_unlisted(self) -> set[str]:
         """Read each unlisted job again; :returns: the read sets they now cover."""

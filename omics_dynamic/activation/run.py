@@ -4,6 +4,7 @@ confirmation, and its three ends (success, failure, timeout or cancellation)."""
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -244,10 +245,7 @@ class ActivationRun:
         covered: set[str] = set()
         while self.jobs.unlisted and self.clock.now() < until_s:
             count = len(self.jobs.unlisted)
-            self.progress.say(("unlisted", count), lambda: (
-                f"waiting up to {format_duration(budget_s)} for {count} activation job(s) in flight "
-                "whose sources are not listed yet (SUBMITTED), so as not to start duplicates; "
-                f"{self.progress.elapsed()} elapsed"))
+            self.progress.say(("unlisted", count), functools.partial(self._unlisted_line, budget_s, count))
             self._sleep(min(UNLISTED_POLL_S, until_s - self.clock.now()))
             self._check_cancel()
             covered |= self.jobs.reread_unlisted()
@@ -257,6 +255,11 @@ class ActivationRun:
                 f"{count} job(s) in flight still list no sources; starting jobs now (any that "
                 "duplicate them are found and reported in job_ids)"), force=True)
         return covered
+
+    def _unlisted_line(self, budget_s: float, count: int) -> str:
+        return (f"waiting up to {format_duration(budget_s)} for {count} activation job(s) in flight "
+                "whose sources are not listed yet (SUBMITTED), so as not to start duplicates; "
+                f"{self.progress.elapsed()} elapsed")
 
     def _wait(self) -> None:
         """Start, poll, confirm, until nothing is left (or the budget ends)."""
