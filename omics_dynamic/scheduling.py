@@ -401,7 +401,11 @@ class ListingCursor:
 
 
 def format_duration(seconds: float) -> str:
-    """``192.4`` -> ``"3m12s"``; ``3725`` -> ``"1h02m05s"``; ``4`` -> ``"4s"``."""
+    """``192.4`` -> ``"3m12s"``; ``3725`` -> ``"1h02m05s"``; ``4.7`` -> ``"4s"``; under a
+    second, tenths, floored as the whole seconds are: ``0.97`` -> ``"0.9s"`` (``"0s"`` below
+    0.1 s)."""
+    if 0.1 <= seconds < 1:
+        return f"{math.floor(seconds * 10) / 10:.1f}s"
     total = max(0, int(math.floor(seconds)))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)

@@ -7,6 +7,8 @@ calls."""
 
 from __future__ import annotations
 
+import re
+
 from omics_dynamic.activation import ActivationRun
 from omics_dynamic.planning import ActivationInputs
 
@@ -36,3 +38,37 @@ def test_lines_come_within_5_s_then_at_least_every_30_s_in_every_phase(emulator)
     assert lines[-1].startswith("cohort: all 3000 read sets ACTIVE after")
     assert emulator.now() - t0 > 300  # the wait really was long
     assert all(line.startswith("cohort: ") for line in lines)
+
+
+def test_backoff_lines_keep_the_cadence_and_say_sub_second_delays(emulator, no_botocore_backoff):
+    """A throttling storm (80 % of requests throttled, botocore's retries exhausted now and
+    then). Before: each burst's first backoff line was forced out, 0.6-3.6 s after the one
+    before, saying "backing off 0s" for delays of 0.5-1 s. Now backoff lines keep the
+    cadence of every line (never within 5 s of the previous one; the start and end lines
+    are the only exceptions), one that is not due is printed when the next line is, and a
+    sub-second delay reads in tenths."""
+    store = emulator.create_store(read_sets=["ARCHIVED"] * 200)
+    ids = sorted(emulator.read_set_statuses(store))
+    emulator.set_faults(throttle_rate=0.8)
+    stamped: list = []
+    run = ActivationRun(make_api(emulator), ActivationInputs(store, tuple(ids), resource_name="cohort"),
+                        generation="g", report=lambda line: stamped.append((emulator.now(), line)))
+    run.run()
+    backoffs = [i for i, (_, line) in enumerate(stamped) if "backing off" in line]
+    assert len(backoffs) >= 3
+    for i in backoffs:
+        assert stamped[i][0] - stamped[i - 1][0] >= 5.0, stamped[i - 1:i + 1]
+    assert not any("backing off 0s" in line for _, line in stamped)
+    # A line held back to keep the cadence says when the backoff happened, not when printed.
+    t0 = stamped[0][0]
+    said_at = [(stamped[i][0] - t0, _seconds(re.search(r": at (\S+) elapsed: HealthOmics answered ",
+                                                       stamped[i][1]).group(1))) for i in backoffs]
+    assert all(at_s <= printed_s for printed_s, at_s in said_at), said_at
+    assert any(at_s < printed_s - 5 for printed_s, at_s in said_at), said_at  # some were held back
+    assert any(re.search(r"backing off 0\.[5-9]s and going on", line) for _, line in stamped)
+
+
+def _seconds(text: str) -> float:
+    """``"1m02s"`` -> 62.0, ``"0.8s"`` -> 0.8 (format_duration's output)."""
+    h, m, sec = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(\d+(?:\.\d)?)s", text).groups()
+    return int(h or 0) * 3600 + int(m or 0) * 60 + float(sec)

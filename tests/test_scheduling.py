@@ -135,7 +135,9 @@ def test_progress_throttle_cadence():
     assert throttle.should_emit(36.0, ("done",), force=True)
 
 
-@pytest.mark.parametrize("seconds,text", [(4, "4s"), (192.4, "3m12s"), (3725, "1h02m05s"), (-3, "0s")])
+@pytest.mark.parametrize("seconds,text", [(4, "4s"), (192.4, "3m12s"), (3725, "1h02m05s"), (-3, "0s"),
+                                          (0.64, "0.6s"), (0.68, "0.6s"), (0.97, "0.9s"), (0.07, "0s"),
+                                          (0.02, "0s"), (1.9, "1s")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
 

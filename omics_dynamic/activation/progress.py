@@ -47,6 +47,7 @@ class Progress:
         self.report = report
         self.throttle = throttle or ProgressThrottle(min_interval_s=5.0, heartbeat_s=HEARTBEAT_S)
         self.started_at_s = 0.0
+        self._deferred: Optional[tuple[Hashable, str]] = None
 
     def start(self) -> None:
         """The run begins now: elapsed times count from here."""
@@ -57,10 +58,21 @@ class Progress:
         is made of (without the elapsed time), never its text."""
         return self.throttle.should_emit(self.clock.now(), key, force=force)
 
-    def say(self, key: Hashable, render: Callable[[], str], force: bool = False) -> None:
-        """Print ``name: render()`` (formatted only then) when a line for ``key`` is due."""
+    def say(self, key: Hashable, render: Callable[[], str], force: bool = False, defer: bool = False) -> None:
+        """Print ``name: render()`` (formatted only then) when a line for ``key`` is due.
+
+        With ``defer``, a line that is not due is formatted now and kept (the latest one
+        wins): it is printed by the next :meth:`say` at which a line is due, in place of
+        that call's own line unless forced, so news such as a backoff is not lost and the
+        cadence still holds."""
+        if self._deferred is not None and not force and self.due(self._deferred[0]):
+            self.report(self._deferred[1])
+            self._deferred = None
+            return
         if self.due(key, force=force):
             self.report(f"{self.name}: {render()}")
+        elif defer:
+            self._deferred = (key, f"{self.name}: {render()}")
 
     def next_due_s(self) -> Optional[float]:
         """When a line becomes due even without news (clock seconds), or None."""
@@ -113,11 +125,14 @@ class ProgressListener(ApiListener):
         self.progress = progress
 
     def on_backoff(self, operation: str, error: AwsCallError, delay_s: float, in_a_row: int) -> None:
+        """A line on the cadence like any other (at most one per 5 s); one that is not due
+        yet is printed when the next line is (:meth:`Progress.say`'s ``defer``), so it
+        starts with the elapsed time of the backoff itself, not of the printing."""
         p = self.progress
         p.say(("backoff", operation, error.code, in_a_row), lambda: (
-            f"HealthOmics answered {operation} with {error.code} {in_a_row} time(s) in "
-            f"a row after botocore's retries; backing off {format_duration(delay_s)} and going on "
-            f"(transient), {p.elapsed()} elapsed"), force=in_a_row == 1)  # a burst's start is news
+            f"at {p.elapsed()} elapsed: HealthOmics answered {operation} with {error.code} {in_a_row} "
+            f"time(s) in a row after botocore's retries; backing off {format_duration(delay_s)} and "
+            "going on (transient)"), defer=True)
 
     def on_waiting(self, operation: str, waited_real_s: float) -> None:
         p = self.progress
