@@ -412,11 +412,19 @@ class OmicsApi:
 
     # Call machinery -----------------------------------------------------------------
     def _before_call(self, model, **_kwargs) -> None:
-        """botocore ``before-call`` hook: count, then pace (returns None: the call proceeds)."""
-        with self._lock:
-            self.calls[model.name] += 1
+        """botocore ``before-call`` hook: pace, then count (returns None: the call proceeds).
+
+        A StartReadSetActivationJob is not sent (nor counted) once the deadline has passed,
+        pacing included: a job started after the budget was spent would run unwatched
+        (:class:`~omics_dynamic.errors.BudgetExhaustedError` with ``sent`` False).
+        """
         if self.budget is not None:
             self.budget.wait(model.name, self.clock)
+        if (model.name == "StartReadSetActivationJob" and self.deadline_s is not None
+                and self.clock.now() >= self.deadline_s):
+            raise BudgetExhaustedError(model.name, 0.0, sent=False)
+        with self._lock:
+            self.calls[model.name] += 1
 
     def _call(self, operation: str, store: str, attempt: Callable[[], Any]) -> Any:
         """Run ``attempt`` (one botocore call) with the bounds; retry transient answers."""
@@ -424,6 +432,10 @@ class OmicsApi:
         while True:
             try:
                 return self._bounded(operation, store, attempt)
+            except (BudgetExhaustedError, CallCancelledError) as err:
+                if backoff.in_a_row and not err.sent:
+                    err.sent = True  # an earlier try was sent (and answered transiently)
+                raise
             except AwsCallError as err:
                 if not err.transient or self.deadline_s is None:
                     raise
@@ -441,7 +453,7 @@ class OmicsApi:
 
     def _bounded(self, operation: str, store: str, attempt: Callable[[], Any]) -> Any:
         if self.cancel is not None and self.cancel.is_set():
-            raise CallCancelledError(f"{operation} not sent: the run was cancelled")
+            raise CallCancelledError(f"{operation} not sent: the run was cancelled", sent=False)
         if self.deadline_s is None and self.cancel is None:
             return self._translated(operation, store, attempt)
         limit_real_s = math.inf

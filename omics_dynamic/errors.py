@@ -156,13 +156,20 @@ class BudgetExhaustedError(OmicsDynamicError):
     transient errors go on. :class:`~omics_dynamic.activation.ActivationRun` turns it into
     :class:`ActivationTimeoutError`; diff's live check into a warning. ``operation``,
     ``waited_s`` (real seconds spent on the last call), ``last_error`` (the last transient
-    :class:`AwsCallError`, or None when the call simply got no answer in time).
+    :class:`AwsCallError`, or None when the call simply got no answer in time), ``sent``
+    (False only when no request of the call was sent: the budget was spent before it; else
+    the service may have acted on it, e.g. created a job).
     """
 
-    def __init__(self, operation: str, waited_s: float, last_error: Optional[AwsCallError] = None):
+    def __init__(self, operation: str, waited_s: float, last_error: Optional[AwsCallError] = None,
+                 *, sent: bool = True):
         self.operation = operation
         self.waited_s = waited_s
         self.last_error = last_error
+        self.sent = sent
+        if not sent:
+            super().__init__(f"{operation} not sent: the time budget was already spent")
+            return
         detail = (f"the last answer was {last_error.code} ({'request ID ' + last_error.request_id if last_error.request_id else 'no request ID'})"
                   if last_error is not None else f"no answer after {waited_s:.1f}s")
         super().__init__(f"{operation} could not complete within the time budget: {detail}")
@@ -171,7 +178,12 @@ class BudgetExhaustedError(OmicsDynamicError):
 class CallCancelledError(OmicsDynamicError):
     """A call or wait of :class:`~omics_dynamic.aws.OmicsApi` stopped because its cancel
     event was set; :class:`~omics_dynamic.activation.ActivationRun` turns it into
-    :class:`ActivationCancelledError`."""
+    :class:`ActivationCancelledError`. ``sent``: False only when no request of the call was
+    sent (as :class:`BudgetExhaustedError`)."""
+
+    def __init__(self, message: str, *, sent: bool = True):
+        self.sent = sent
+        super().__init__(message)
 
 
 class ReadSetsUnusableError(OmicsDynamicError):
