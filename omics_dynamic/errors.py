@@ -42,6 +42,8 @@ __all__ = [
     "ActivationTimeoutError",
     "ActivationCancelledError",
     "SourceFailure",
+    "QuotaRefusals",
+    "UnansweredStart",
 ]
 
 #: How many items an error message lists before it says "and N more".
@@ -265,13 +267,66 @@ class ActivationFailedError(OmicsDynamicError):
         )
 
 
+class QuotaRefusals(NamedTuple):
+    """Starts HealthOmics refused with ServiceQuotaExceededException (the account's quota of
+    concurrent activation jobs, per Region) during a run: ``refusals`` (how many),
+    ``last_request_id`` (of the last one), ``queued_chunks`` (chunks of read sets still not
+    started when the run ended), ``jobs_of_the_run`` (jobs of the run still running then:
+    with none, other jobs of the account hold the quota)."""
+
+    refusals: int
+    last_request_id: Optional[str]
+    queued_chunks: int
+    jobs_of_the_run: int
+
+
+class UnansweredStart(NamedTuple):
+    """A StartReadSetActivationJob call that got no answer before the run stopped (the
+    budget ran out while the answer was held, or the run was cancelled): it may have created
+    a job. ``client_token``; ``read_sets`` (how many sources it named)."""
+
+    client_token: str
+    read_sets: int
+
+
+def _jobs_left(running_job_ids: Sequence[str], cancelling: Mapping[str, str],
+               unanswered: Optional[UnansweredStart], resumes: str) -> str:
+    """The sentences about the jobs a stopped run leaves behind (running, CANCELLING, a start
+    with no answer), ending with what the next `pulumi up` does; ``resumes`` is that
+    sentence for running jobs."""
+    active = [job for job in running_job_ids if job not in cancelling]
+    parts = []
+    if active:
+        parts.append(f"{len(active)} activation job(s) still running: {_listing(active)}. {resumes}")
+    elif not cancelling and unanswered is None:
+        parts.append("no activation job of this run is running.")
+    if cancelling:
+        shown = [f'{job} ("{message}")' if message else job for job, message in sorted(cancelling.items())]
+        parts.append(
+            f"{len(cancelling)} activation job(s) CANCELLING in HealthOmics (a cancellation was "
+            f"requested): {_listing(shown)}; a cancelled job does not activate its read sets: the "
+            "next `pulumi up` waits until it is CANCELLED and starts new jobs for the read sets "
+            "still ARCHIVED.")
+    if unanswered is not None:
+        text = (f"a StartReadSetActivationJob call for {unanswered.read_sets} read set(s) (clientToken "
+                f"{unanswered.client_token}) got no answer before the run stopped: it may have created a "
+                "job, which then keeps running in HealthOmics; the next `pulumi up` looks for it and "
+                "adopts it (or, sending the same clientToken, is answered with it).")
+        parts.append(text[0].upper() + text[1:] if parts else text)
+    return " ".join(parts)
+
+
 class ActivationTimeoutError(OmicsDynamicError):
     """The wait budget (input ``timeout_seconds``) ran out before every read set was ACTIVE.
 
     ``running_job_ids`` are the jobs still running (they keep running in HealthOmics);
     ``counts`` maps read set status to how many of the resource's read sets have it
     (``UNKNOWN`` for those whose status was not read before the budget ran out);
-    ``detail`` says what was going on when it ran out (e.g. a call that got no answer).
+    ``detail`` says what was going on when it ran out (e.g. a call that got no answer);
+    ``cancelling`` maps the running jobs that are CANCELLING to their statusMessage (they
+    will not activate their read sets); ``unanswered_start`` is a start that got no answer
+    (it may have created a job); ``quota`` the starts refused for the concurrent-job quota
+    while chunks stayed queued (then the advice is about the quota, not the budget).
     """
 
     def __init__(
@@ -281,20 +336,42 @@ class ActivationTimeoutError(OmicsDynamicError):
         running_job_ids: Sequence[str],
         counts: Mapping[str, int],
         detail: str = "",
+        *,
+        cancelling: Optional[Mapping[str, str]] = None,
+        unanswered_start: Optional[UnansweredStart] = None,
+        quota: Optional[QuotaRefusals] = None,
     ):
         self.timeout_s = timeout_s
         self.running_job_ids = list(running_job_ids)
         self.counts = dict(counts)
         self.detail = detail
+        self.cancelling = dict(cancelling or {})
+        self.unanswered_start = unanswered_start
+        self.quota = quota
         count_text = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
+        jobs = _jobs_left(self.running_job_ids, self.cancelling, unanswered_start,
+                          "The jobs keep running in HealthOmics; the next `pulumi up` resumes: it "
+                          "waits for them and starts jobs only for read sets still ARCHIVED.")
+        advice = "Raise timeout_seconds if activations in this account take longer."
+        if quota is not None and quota.refusals and quota.queued_chunks:
+            advice = (
+                f"HealthOmics refused {quota.refusals} start(s) with ServiceQuotaExceededException "
+                f"(request ID of the last: {quota.last_request_id or 'none'}), so {quota.queued_chunks} "
+                "chunk(s) of at most 20 read sets were never started: the account's quota of "
+                "concurrent activation jobs in this Region was in use"
+                + (" by its other jobs. Wait for them to end or ask AWS for a higher quota of concurrent "
+                   "read set activation jobs (Service Quotas, AWS HealthOmics), then run `pulumi up` "
+                   "again; raising timeout_seconds only helps if they end within it."
+                   if not quota.jobs_of_the_run else
+                   ". Raise timeout_seconds, or ask AWS for a higher quota of concurrent read set "
+                   "activation jobs (Service Quotas, AWS HealthOmics).")
+            )
+        elif self.cancelling and len(self.cancelling) == len(self.running_job_ids) and unanswered_start is None:
+            advice = ""  # only cancelled jobs are left: more time does not help them
         super().__init__(
             f"{resource_name}: timed out after {timeout_s:g}s (timeout_seconds) with "
-            f"{count_text}" + (f" ({detail})" if detail else "")
-            + f"; {len(self.running_job_ids)} activation job(s) still running"
-            + (f": {_listing(self.running_job_ids)}" if self.running_job_ids else "")
-            + ". The jobs keep running in HealthOmics; the next `pulumi up` resumes: it "
-            "waits for them and starts jobs only for read sets still ARCHIVED. Raise "
-            "timeout_seconds if activations in this account take longer."
+            f"{count_text}" + (f" ({detail})" if detail else "") + f"; {jobs}"
+            + (f" {advice}" if advice else "")
         )
 
 
@@ -306,16 +383,18 @@ class ActivationCancelledError(OmicsDynamicError):
     wait on the event) instead of holding ``pulumi up`` for up to ``timeout_seconds``.
     ``running_job_ids`` are the activation jobs still running: they keep running in
     HealthOmics (there is no API to cancel them, design.md section 3) and the next
-    ``pulumi up`` adopts them instead of starting duplicates.
+    ``pulumi up`` adopts them instead of starting duplicates. ``cancelling`` and
+    ``unanswered_start`` as in :class:`ActivationTimeoutError`.
     """
 
-    def __init__(self, resource_name: str, running_job_ids: Sequence[str]):
+    def __init__(self, resource_name: str, running_job_ids: Sequence[str], *,
+                 cancelling: Optional[Mapping[str, str]] = None,
+                 unanswered_start: Optional[UnansweredStart] = None):
         self.resource_name = resource_name
         self.running_job_ids = sorted(running_job_ids)
-        super().__init__(
-            f"{resource_name}: cancelled before every read set was ACTIVE; "
-            f"{len(self.running_job_ids)} activation job(s) still running"
-            + (f": {_listing(self.running_job_ids)}" if self.running_job_ids else "")
-            + ". They keep running in HealthOmics; the next `pulumi up` resumes them: it "
-            "waits for them and starts jobs only for read sets still ARCHIVED."
-        )
+        self.cancelling = dict(cancelling or {})
+        self.unanswered_start = unanswered_start
+        jobs = _jobs_left(self.running_job_ids, self.cancelling, unanswered_start,
+                          "They keep running in HealthOmics; the next `pulumi up` resumes them: it "
+                          "waits for them and starts jobs only for read sets still ARCHIVED.")
+        super().__init__(f"{resource_name}: cancelled before every read set was ACTIVE; {jobs}")

@@ -106,6 +106,10 @@ class ConcurrencyWindow:
         """When a start may be tried again while blocked by time; None otherwise."""
         return None if self._until_a_job_ends else self._until_s
 
+    def blocked(self) -> bool:
+        """True while a quota answer blocks starts (until a job ends, or a time)."""
+        return self._until_a_job_ends or self._until_s is not None
+
     def on_quota_exceeded(self, in_flight: int, now_s: float) -> None:
         """The service refused a start for the concurrent-job quota."""
         self.quota_errors += 1

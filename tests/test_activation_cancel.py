@@ -83,4 +83,6 @@ def test_cancel_abandons_a_call_that_gets_no_answer(emulator):
         run.run()
     assert time.monotonic() - t0 < 2.0
     assert info.value.running_job_ids == []
+    # With no job running, no sentence says "they keep running".
+    assert str(info.value) == "cohort: cancelled before every read set was ACTIVE; no activation job of this run is running."
     assert emulator.calls["StartReadSetActivationJob"] == 0

@@ -66,6 +66,10 @@ class TrackedJob:
     #: "started", "adopted" or "found": only started jobs teach the poll schedule a
     #: duration (the others' start time is unknown).
     origin: str
+    #: Its status and statusMessage as last read (a running status: SUBMITTED,
+    #: IN_PROGRESS or CANCELLING).
+    status: str = ""
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,8 @@ class JobTracker:
         """True for a job already classified (covering our read sets or not)."""
         return job_id in self.origin or job_id in self.foreign
 
-    def started(self, job_id: str, ids: list[str], creation_time: Any, started_at_s: float) -> None:
+    def started(self, job_id: str, ids: list[str], creation_time: Any, started_at_s: float,
+                status: str = "") -> None:
         """A start of this run was answered with running job ``job_id`` for ``ids``.
 
         A new job was created at most as long after the run began as the clock says (clock
@@ -142,7 +147,7 @@ class JobTracker:
         if job_id not in self.in_flight:
             self.origin[job_id] = "started"
             self.job_sources[job_id] = set(ids)
-            self.track(job_id, ids, creation_time, "started")
+            self.track(job_id, ids, creation_time, "started", status)
 
     def found_after(self) -> Optional[_dt.datetime]:
         """createdAfter of the listings that look for found jobs: the run's start on the
@@ -224,13 +229,14 @@ class JobTracker:
                     if s["readSetId"] in ours and s.get("status") in OPEN_SOURCE_STATUSES
                     and statuses.get(s["readSetId"]) != "ACTIVE"]
         if covering:
-            self.track(job_id, covering, detail.get("creationTime"), origin)
+            self.track(job_id, covering, detail.get("creationTime"), origin, status, detail.get("statusMessage") or "")
         return set(covering)
 
-    def track(self, job_id: str, read_set_ids: Iterable[str], creation_time: Any, origin: str) -> None:
+    def track(self, job_id: str, read_set_ids: Iterable[str], creation_time: Any, origin: str,
+              status: str = "", message: str = "") -> None:
         """Track ``job_id`` as in flight for ``read_set_ids``."""
         ids = sorted(set(read_set_ids))
-        self.in_flight[job_id] = TrackedJob(job_id, ids, self.clock.now(), creation_time, origin)
+        self.in_flight[job_id] = TrackedJob(job_id, ids, self.clock.now(), creation_time, origin, status, message)
         for rid in ids:
             self.jobs_of.setdefault(rid, set()).add(job_id)
             self.last_job[rid] = job_id
@@ -268,6 +274,7 @@ class JobTracker:
         after = (min(created) - _dt.timedelta(seconds=1)) if len(created) == len(self.in_flight) else None
         ended: dict[str, Mapping[str, Any]] = {}
         unknown: list[str] = []
+        changed: list[tuple[str, str]] = []  # running jobs whose status changed
         found_after = self.found_after()
         try:
             for item in self.api.list_jobs(self.store, created_after=after):
@@ -275,6 +282,8 @@ class JobTracker:
                 if job_id in self.in_flight:
                     if not is_running(item["status"]):
                         ended[job_id] = item
+                    elif item["status"] != self.in_flight[job_id].status:
+                        changed.append((job_id, item["status"]))
                 elif (not self.known(job_id) and found_after is not None
                       and item.get("creationTime") is not None and item["creationTime"] >= found_after):
                     unknown.append(job_id)
@@ -283,6 +292,11 @@ class JobTracker:
             self.progress.say(("jobs-listing-stuck",), lambda: (
                 "ListReadSetActivationJobs repeats a nextToken; reading each job instead"), force=True)
             return self._ended_by_get()
+        for job_id, status in changed:
+            job = self.in_flight[job_id]
+            job.status = status
+            if status == "CANCELLING":  # the listing gives no statusMessage: read it once
+                self._note(job, self.api.get_job(self.store, job_id))
         for job_id in unknown:
             self.consider(job_id, self.api.get_job(self.store, job_id), "found")
         return ended
@@ -293,7 +307,19 @@ class JobTracker:
             detail = self.api.get_job(self.store, job_id)
             if not is_running(detail["status"]):
                 ended[job_id] = detail
+            else:
+                self._note(self.in_flight[job_id], detail)
         return ended
+
+    @staticmethod
+    def _note(job: TrackedJob, detail: Mapping[str, Any]) -> None:
+        job.status = detail.get("status", job.status)
+        job.message = detail.get("statusMessage") or ""
+
+    def cancelling(self) -> dict[str, str]:
+        """Jobs in flight last seen CANCELLING: job ID -> statusMessage (they will not
+        activate their read sets)."""
+        return {job_id: job.message for job_id, job in self.in_flight.items() if job.status == "CANCELLING"}
 
     def end(self, job_id: str) -> tuple[TrackedJob, list[str]]:
         """Stop tracking an ended job. :returns: the job and those of its read sets that no

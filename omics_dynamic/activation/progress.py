@@ -90,7 +90,11 @@ class RunCounts(NamedTuple):
     started; ``finished``: read sets finished by their jobs, to be confirmed ACTIVE at the
     end; ``waiting``: read sets to be confirmed now (no job of ours in flight); ``held``:
     queued chunks held back because a start of theirs was answered "token used" and the
-    token's job may still show.
+    token's job may still show; ``cancelling``: jobs in flight CANCELLING; ``quota_refusals``:
+    starts refused with ServiceQuotaExceededException while the quota holds the queue back
+    (0 otherwise), ``quota_request_id`` the last refusal's request ID; ``unanswered``: 1
+    when a start got no answer before the run stopped (it may have created a job that no
+    other count shows).
     """
 
     active: int
@@ -100,6 +104,10 @@ class RunCounts(NamedTuple):
     finished: int
     waiting: int
     held: int = 0
+    cancelling: int = 0
+    quota_refusals: int = 0
+    quota_request_id: str = ""
+    unanswered: int = 0
 
 
 def summary_text(counts: RunCounts, elapsed: str) -> str:
@@ -107,7 +115,13 @@ def summary_text(counts: RunCounts, elapsed: str) -> str:
     is left to confirm, when there is)."""
     c = counts
     text = (f"{c.active}/{c.total} read sets active, {c.running} "
-            f"job{'' if c.running == 1 else 's'} running, {c.queued} queued")
+            f"job{'' if c.running == 1 else 's'} running" + (f" ({c.cancelling} CANCELLING)" if c.cancelling else "")
+            + (" (and a start that got no answer may have created one)" if c.unanswered else "")
+            + f", {c.queued} queued")
+    if c.quota_refusals:
+        text += (f" (held back by the account's quota of concurrent activation jobs: {c.quota_refusals} "
+                 f"start(s) refused with ServiceQuotaExceededException, the last with request ID "
+                 f"{c.quota_request_id or 'none'})")
     if c.held:
         text += f" ({c.held} held back: a clientToken of theirs was answered as used, its job may still show)"
     if c.finished:

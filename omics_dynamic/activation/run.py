@@ -20,7 +20,9 @@ from ..errors import (
     BudgetExhaustedError,
     CallCancelledError,
     ListingStuckError,
+    QuotaRefusals,
     ReadSetsUnusableError,
+    UnansweredStart,
 )
 from ..planning import ActivationInputs, ReadSetPlan, classify
 from ..scheduling import (
@@ -169,6 +171,7 @@ class ActivationRun:
         self.progress.start()
         self.starter.started_at_s = self.progress.started_at_s
         self.deadline_s = self.progress.started_at_s + self.inputs.timeout_seconds
+        self.starter.deadline_s = self.deadline_s
         self.api.bound(self.deadline_s, self.cancel)
         self.api.listener = ProgressListener(self.progress)
         try:
@@ -429,32 +432,66 @@ class ActivationRun:
         )
 
     def _timeout(self, blocked: Optional[BudgetExhaustedError]) -> None:
-        """Raise ActivationTimeoutError. Unless the budget ran out inside a call (no answer,
-        or transient answers until the end), the not-yet-ACTIVE statuses are read once more
-        (each call bounded by a few real seconds) so the error counts ACTIVATING correctly."""
+        """Raise ActivationTimeoutError after one last look, each call bounded by a few real
+        seconds: the not-yet-ACTIVE statuses are read once more (so the error counts
+        ACTIVATING correctly) unless the budget ran out inside a read set call (no answer,
+        or transient answers until the end: it would only wait again); and when a start got
+        no answer, the store's jobs in flight are listed to find the job it may have
+        created."""
+        self.api.bound(self.clock.now(), self.cancel)
+        if self.starter.unanswered is not None:
+            self._look_for_unanswered_start()
+        if blocked is None or blocked.operation not in ("ListReadSets", "GetReadSetMetadata"):
+            self._refresh_statuses()
         rs = self.read_sets
-        if blocked is None:
-            self.api.bound(self.clock.now(), self.cancel)
-            stale = sorted(rid for rid in self.inputs.read_set_ids if rs.statuses.get(rid) != "ACTIVE")
-            try:
-                found = look_up_statuses(self.api, self.store, stale, unseen_active=True,
-                                         status_counts_hint=self._status_counts_hint())
-                for rid, status in found.statuses.items():
-                    rs.set_status(rid, status)
-            except (AwsCallError, BudgetExhaustedError, ListingStuckError):
-                pass  # keep the last known statuses; the timeout is the error to report
         counts = Counter(rs.statuses.get(rid, "UNKNOWN") for rid in self.inputs.read_set_ids)
         detail = f"when it ran out: {blocked}" if blocked is not None else ""
         self.progress.say(("timeout",), lambda: f"timed out: {self._summary_text()}", force=True)
+        quota = None
+        if self.starter.quota_refusals and self.starter.pending:
+            error = self.starter.last_quota_error
+            quota = QuotaRefusals(self.starter.quota_refusals, error.request_id if error else None,
+                                  len(self.starter.pending), len(self.jobs.in_flight))
         raise ActivationTimeoutError(self.name, self.inputs.timeout_seconds, sorted(self.jobs.in_flight),
-                                     counts, detail)
+                                     counts, detail, cancelling=self.jobs.cancelling(),
+                                     unanswered_start=self._unanswered(), quota=quota)
+
+    def _refresh_statuses(self) -> None:
+        stale = sorted(rid for rid in self.inputs.read_set_ids if self.read_sets.statuses.get(rid) != "ACTIVE")
+        try:
+            found = look_up_statuses(self.api, self.store, stale, unseen_active=True,
+                                     status_counts_hint=self._status_counts_hint())
+        except (AwsCallError, BudgetExhaustedError, ListingStuckError):
+            return  # keep the last known statuses; the timeout is the error to report
+        for rid, status in found.statuses.items():
+            self.read_sets.set_status(rid, status)
+
+    def _look_for_unanswered_start(self) -> None:
+        """A start got no answer: list the store's jobs in flight (found ones are tracked and
+        named by the error); when one now covers the start's read sets, that was its job."""
+        unanswered = self.starter.unanswered
+        if unanswered is None:
+            return
+        try:
+            self.jobs.look_for_in_flight("found")
+        except (AwsCallError, BudgetExhaustedError, ListingStuckError):
+            return
+        queued, _ = unanswered
+        if not queued.ids or queued not in self.starter.pending:
+            self.starter.unanswered = None  # a job in flight covers every read set of that start
+
+    def _unanswered(self) -> Optional[UnansweredStart]:
+        return self.starter.unanswered[1] if self.starter.unanswered is not None else None
 
     def _cancelled(self) -> None:
-        running = len(self.jobs.in_flight)
-        self.progress.say(("cancelled",), lambda: (
-            f"cancelled; {running} activation job(s) keep running in HealthOmics (the next "
-            "`pulumi up` resumes them)"), force=True)
-        raise ActivationCancelledError(self.name, sorted(self.jobs.in_flight))
+        running = sorted(self.jobs.in_flight)
+        unanswered = self._unanswered()
+        self.progress.say(("cancelled",), lambda: "cancelled; " + (
+            f"{len(running)} activation job(s) keep running in HealthOmics (the next `pulumi up` resumes them)"
+            if running else "no activation job of this run is running")
+            + ("; a start got no answer and may have created a job" if unanswered else ""), force=True)
+        raise ActivationCancelledError(self.name, running, cancelling=self.jobs.cancelling(),
+                                       unanswered_start=unanswered)
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -478,7 +515,17 @@ class ActivationRun:
             running=len(self.jobs.in_flight), queued=len(self.starter.pending),
             finished=len(unconfirmed.deferred) if busy else 0,
             waiting=0 if busy else len(unconfirmed.unconfirmed),
-            held=sum(1 for queued in self.starter.pending if self.starter.held(queued)))
+            held=sum(1 for queued in self.starter.pending if self.starter.held(queued)),
+            cancelling=sum(1 for job in self.jobs.in_flight.values() if job.status == "CANCELLING"),
+            unanswered=int(self.starter.unanswered is not None),
+            **self._quota_counts())
+
+    def _quota_counts(self) -> dict[str, Any]:
+        if not self.starter.quota_blocked():
+            return {}
+        error = self.starter.last_quota_error
+        return {"quota_refusals": self.starter.quota_refusals,
+                "quota_request_id": (error.request_id if error else None) or ""}
 
     def _summary_text(self) -> str:
         return summary_text(self._counts(), self.progress.elapsed())

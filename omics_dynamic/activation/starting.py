@@ -16,12 +16,13 @@ The service's handling of a used clientToken is not documented; every answer con
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Optional
 
 from ..aws import Clock, OmicsApi, StartAnswer
-from ..errors import AwsCallError, ListingStuckError
+from ..errors import AwsCallError, BudgetExhaustedError, CallCancelledError, ListingStuckError, UnansweredStart
 from ..planning import chunk, client_token
 from ..scheduling import ConcurrencyWindow, PollSchedule, StartAttempts, format_duration
 from .confirmation import Confirmation
@@ -69,7 +70,9 @@ class Starter:
 
     State: ``pending`` (:class:`Chunk` s not yet started, in listing order),
     ``retried_start`` (a start's answer came after botocore retried: an earlier try may have
-    created a job).
+    created a job), ``quota_refusals`` and ``last_quota_error`` (starts refused with
+    ServiceQuotaExceededException), ``unanswered`` (a start that got no answer before the
+    run stopped: it may have created a job), ``deadline_s`` (no start from then on).
     """
 
     def __init__(self, api: OmicsApi, store: str, generation: str, clock: Clock, jobs: JobTracker,
@@ -89,6 +92,10 @@ class Starter:
         self.pending: list[Chunk] = []
         self.retried_start = False
         self.started_at_s = 0.0
+        self.deadline_s = math.inf
+        self.quota_refusals = 0
+        self.last_quota_error: Optional[AwsCallError] = None
+        self.unanswered: Optional[tuple[Chunk, UnansweredStart]] = None
 
     # -- the queue -------------------------------------------------------------------
     def queue(self, ids: list[str]) -> None:
@@ -125,19 +132,28 @@ class Starter:
         return min(ends, default=None)
 
     # -- starting --------------------------------------------------------------------
+    def quota_blocked(self) -> bool:
+        """True while chunks wait and the last start was refused for the quota."""
+        return bool(self.pending) and self.quota_refusals > 0 and self.window.blocked()
+
+    def _may_start(self) -> bool:
+        now_s = self.clock.now()
+        return now_s < self.deadline_s and self.window.can_start(len(self.jobs.in_flight), now_s)
+
     def start_ready(self) -> None:
-        """Start queued chunks while the window allows: first those that need no re-check,
-        then, in one status lookup, the re-checked ones that are not held."""
+        """Start queued chunks while the window allows and the budget lasts: first those
+        that need no re-check, then, in one status lookup, the re-checked ones that are not
+        held."""
         while self.pending:
             for queued in list(self.pending):
-                if not self.window.can_start(len(self.jobs.in_flight), self.clock.now()):
+                if not self._may_start():
                     return
                 if queued.recheck or queued not in self.pending:
                     continue
                 if not self._start_one(queued):
                     return
             due = [queued for queued in self.pending if queued.recheck and not self.held(queued)]
-            if not due or not self.window.can_start(len(self.jobs.in_flight), self.clock.now()):
+            if not due or not self._may_start():
                 return
             self._recheck(due)
 
@@ -148,8 +164,14 @@ class Starter:
         token = client_token(self.store, ids, self.generation, attempt)
         try:
             answer = self.api.start_job(self.store, ids, token)
+        except (BudgetExhaustedError, CallCancelledError) as err:
+            if err.sent:  # the run stops here; the job may exist
+                self.unanswered = (queued, UnansweredStart(token, len(ids)))
+            raise
         except AwsCallError as err:
             if err.code == "ServiceQuotaExceededException":
+                self.quota_refusals += 1
+                self.last_quota_error = err
                 self.window.on_quota_exceeded(len(self.jobs.in_flight), self.clock.now())
                 return False
             if err.code == "ConflictException" or (
@@ -168,7 +190,7 @@ class Starter:
     def _started(self, queued: Chunk, answer: StartAnswer) -> None:
         self.pending.remove(queued)
         self.attempts.started(queued.ids)
-        self.jobs.started(answer.job_id, queued.ids, answer.creation_time, self.started_at_s)
+        self.jobs.started(answer.job_id, queued.ids, answer.creation_time, self.started_at_s, answer.status)
         self.poll.reset_backoff()
         if answer.retried:
             self.retried_start = True  # an earlier try may have started a job we never heard of
