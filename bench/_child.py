@@ -49,7 +49,9 @@ def _provider(spec: dict) -> dict:
     started = time.monotonic()
     outs = prov.create(checked.inputs).outs
     ended = time.monotonic()
-    statuses = outs["read_set_statuses"]
+    from omics_dynamic.outputs import statuses as derived_statuses
+
+    statuses = derived_statuses(outs["read_set_ids"], outs["not_active_read_set_statuses"])
     return {"started_mono_s": started, "ended_mono_s": ended, "jobs": len(outs["job_ids"]),
             "warmup_real_s": round(warmup_real_s, 3),
             "all_active": all(s == "ACTIVE" for s in statuses.values()) and len(statuses) == len(spec["ids"])}

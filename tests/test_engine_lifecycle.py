@@ -65,7 +65,7 @@ def test_story_create_same_rearchive_preview_update_refresh_destroy(harness, sca
     assert first.ops == {"cohort": "create"}
     outs = first.outputs("cohort")
     assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
-    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert outs["not_active_read_set_statuses"] == {}
     assert len(outs["job_ids"]) == 3 == len(emu.jobs())
     assert outs["activation_count"] == 1
     assert any(line.startswith("cohort: all 50 read sets ACTIVE") for line in first.stderr_lines)
@@ -95,7 +95,7 @@ def test_story_create_same_rearchive_preview_update_refresh_destroy(harness, sca
     # Refresh after another archive shows drift and starts no job.
     emu.archive(store, ids[10:12])
     refreshed = harness.refresh()
-    assert refreshed.step("cohort").outputs["read_set_statuses"][ids[10]] == "ARCHIVED"
+    assert refreshed.step("cohort").outputs["not_active_read_set_statuses"] == {ids[10]: "ARCHIVED", ids[11]: "ARCHIVED"}
     assert refreshed.step("cohort").drift
     assert len(emu.jobs()) == 4
 
