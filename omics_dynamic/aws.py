@@ -197,8 +197,8 @@ def effective_region(settings: ProviderSettings, region: Optional[str] = None, *
     :param region: the resource's ``region`` input (None when absent).
     :param session: the boto3 session to ask (default: a new one for ``settings.profile``).
     :returns: ``region``, else ``aws:region`` (``settings.region``), else boto3's chain
-        (``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's ``region`` in the shared config
-        file); None when none of them names one.
+        (``AWS_DEFAULT_REGION``, then the profile's ``region`` in the shared config file;
+        botocore does not read ``AWS_REGION``); None when none of them names one.
     :raises ConfigurationError: when ``aws:region`` or boto3's chain names something that is
         not a Region name (:data:`~omics_dynamic.planning.REGION_PATTERN`; the ``region``
         input is checked by ``check``).
@@ -210,7 +210,7 @@ def effective_region(settings: ProviderSettings, region: Optional[str] = None, *
         found, source = settings.region, "aws:region"
     else:
         session = session or boto3.session.Session(profile_name=settings.profile)
-        found, source = session.region_name, "the AWS environment (AWS_REGION, AWS_DEFAULT_REGION or the profile)"
+        found, source = session.region_name, "boto3's chain (AWS_DEFAULT_REGION or the profile's region)"
     if found and not REGION_PATTERN.fullmatch(found):
         raise ConfigurationError(f"{source} names {found!r}, which is not an AWS Region name "
                                  "such as 'us-east-1'; set `pulumi config set aws:region us-east-1`")
@@ -227,7 +227,7 @@ def required_region(settings: ProviderSettings, region: Optional[str] = None) ->
     if not found:
         raise ConfigurationError(
             "no AWS Region: set the resource's region input, or `pulumi config set aws:region "
-            "us-east-1`, or AWS_REGION in the environment"
+            "us-east-1`, or AWS_DEFAULT_REGION in the environment"
         )
     return found
 
