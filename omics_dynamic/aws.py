@@ -316,7 +316,7 @@ _BUDGETS_LOCK = threading.Lock()
 
 def shared_rate_budget(key: tuple, rate_per_s: float) -> RateBudget:
     """The process-wide budget for ``key`` (e.g. (region, endpoint, time scale)), so every
-    activation one provider process runs shares one request budget (issue 5)."""
+    activation one provider process runs shares one request budget."""
     with _BUDGETS_LOCK:
         budget = _BUDGETS.get((key, rate_per_s))
         if budget is None:

@@ -20,7 +20,6 @@ method.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import threading
 import time
 from collections import Counter
@@ -59,7 +58,7 @@ from .outputs import (
     stored_outputs,
 )
 from .planning import (
-    INPUT_KEYS,
+    DEFAULT_RESOURCE_NAME,
     TUNING_KEYS,
     ActivationInputs,
     not_active_in_state,
@@ -201,11 +200,11 @@ class ReadSetActivationProvider(ResourceProvider):
     # -- diff (rules 3, 5, 7) -----------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare the old outputs with the new inputs (:func:`~omics_dynamic.planning.plan_diff`);
-        with ``check_live_status`` and nothing else to do, ask HealthOmics (in the recorded
-        region). A store change, or an effective region other than the recorded one, is a
-        replace. The reason is printed to stderr (the SDK's DiffResult has no field for it).
+        with ``check_live_status``, the same read sets and all of them recorded ACTIVE, ask
+        HealthOmics too (in the recorded region). A store change, or an effective region
+        other than the recorded one, is a replace. The reason is printed to stderr (the SDK's DiffResult has no field for it).
         """
-        name = news.get("resource_name") or olds.get("resource_name") or "read-set-activation"
+        name = news.get("resource_name") or olds.get("resource_name") or DEFAULT_RESOURCE_NAME
         plan = plan_diff(olds, news, new_region=self._diff_region(name, news, olds),
                          has_unknown=_has_unknown)
         reasons = list(plan.reasons)
@@ -364,7 +363,7 @@ class ReadSetActivationProvider(ResourceProvider):
     # -- delete -------------------------------------------------------------------------
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Make no AWS change: HealthOmics has no API to archive or deactivate read sets."""
-        name = props.get("resource_name") or "read-set-activation"
+        name = props.get("resource_name") or DEFAULT_RESOURCE_NAME
         _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
 

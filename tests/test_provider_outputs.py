@@ -15,7 +15,7 @@ import pytest
 from omics_dynamic import outputs
 from omics_dynamic.errors import ActivationTimeoutError
 from omics_dynamic.outputs import read_set_arns, read_set_uris
-from omics_dynamic.provider import OUTPUT_KEYS, ReadSetActivationProvider
+from omics_dynamic.provider import OUTPUT_KEYS
 
 ACCOUNT_ARN = "arn:aws:omics:us-west-2:123456789012:sequenceStore/1234567890"
 
