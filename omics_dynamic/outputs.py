@@ -1,7 +1,7 @@
 """ReadSetActivation's outputs: what the provider stores in state, and what the resource
 class derives from it for dependents (pure functions, no IO).
 
-Stored (returned by create/update/read, kept in the stack's state; :data:`STORED_OUTPUT_KEYS`
+Stored (returned by create/update/read, kept in the stack's state; :data:`OUTPUT_KEYS`
 after the normalised inputs of :data:`~omics_dynamic.planning.INPUT_KEYS`):
 
 - ``region``: the AWS Region the resource lives in, the one create really used (the
@@ -18,7 +18,8 @@ after the normalised inputs of :data:`~omics_dynamic.planning.INPUT_KEYS`):
   under somebody else's job, or PROCESSING_UPLOAD), in no job of ``job_ids``, ACTIVE at
   its end.
 - ``activated_base_count``: bases (an integer) of ``activated_read_set_ids``, the sum of
-  their ``sequenceInformation.totalBaseCount`` where HealthOmics reports it.
+  their ``sequenceInformation.totalBaseCount`` in HealthOmics' listing (0 for a read set it
+  gives no count for).
 - ``not_active_read_set_statuses``: read set ID -> status for the read sets whose last
   observed status (create, update or refresh) was not ACTIVE; empty after every create and
   update, filled by a refresh that finds read sets archived again.
@@ -46,7 +47,7 @@ from typing import Any, Iterable, Mapping, Optional
 from .planning import ActivationInputs, not_active_in_state
 
 __all__ = [
-    "STORED_OUTPUT_KEYS",
+    "OUTPUT_KEYS",
     "DERIVED_OUTPUT_KEYS",
     "LEGACY_OUTPUT_KEYS",
     "stored_outputs",
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 #: Outputs the provider stores, after the normalised inputs.
-STORED_OUTPUT_KEYS = (
+OUTPUT_KEYS = (
     "store_arn",
     "job_ids",
     "activated_read_set_ids",

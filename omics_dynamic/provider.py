@@ -52,7 +52,7 @@ from .aws import (
 )
 from .errors import AwsCallError, BudgetExhaustedError, OmicsDynamicError
 from .outputs import (
-    STORED_OUTPUT_KEYS,
+    OUTPUT_KEYS,
     carried_outputs,
     next_activation_count,
     stored_outputs,
@@ -72,10 +72,8 @@ __all__ = ["ReadSetActivationProvider", "OUTPUT_KEYS", "UNKNOWN"]
 #: ``UNKNOWN`` (re-exported) is the SDK's own unknown-value sentinel string,
 #: ``pulumi.runtime.rpc.UNKNOWN`` (the engine's ``plugin.UnknownStringValue``).
 
-#: Output-only properties the provider stores, after the normalised inputs
-#: (:data:`omics_dynamic.outputs.STORED_OUTPUT_KEYS`; the resource class derives
-#: :data:`~omics_dynamic.outputs.DERIVED_OUTPUT_KEYS` from them).
-OUTPUT_KEYS = STORED_OUTPUT_KEYS
+# OUTPUT_KEYS (re-exported from omics_dynamic.outputs): the output-only properties the
+# provider stores, after the normalised inputs.
 
 #: How long diff's live observation "all ACTIVE" lets a following update skip AWS calls
 #: (seconds; the engine calls Diff then Update in one provider process, rule 1).

@@ -155,8 +155,9 @@ class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetAc
     """Read sets not ACTIVE when the last create or update began (ACTIVATING under somebody
     else's job, or PROCESSING_UPLOAD) that became ACTIVE without a job of ``job_ids``."""
     activated_base_count: pulumi.Output[int]
-    """Bases (an integer) of the read sets the last create or update activated, summed from
-    HealthOmics' ``sequenceInformation.totalBaseCount`` where reported: the volume it cost."""
+    """Bases (an integer) of ``activated_read_set_ids``: the sum of their
+    ``sequenceInformation.totalBaseCount`` in HealthOmics' listing (0 for a read set it gives
+    no count for): the volume the last create or update activated."""
     not_active_read_set_statuses: pulumi.Output[dict[str, str]]
     """Read set ID -> status of the read sets last observed not ACTIVE: empty after every
     create and update; a refresh that finds read sets archived again fills it (and the next
