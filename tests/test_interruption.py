@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import random
+import signal
 import sys
 import threading
 from collections import Counter
@@ -280,7 +281,21 @@ def test_one_ctrl_c_stops_the_create_within_seconds_naming_the_jobs(frozen_emu, 
     assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
 
 
-def test_second_ctrl_c_sigint_ends_the_provider_process_before_the_engines_sigkill(frozen_emu, tmp_path):
+@pytest.fixture(params=["sigint-default", "sigint-ignored"])
+def parent_sigint(request):
+    """Run the test with SIGINT at its default, and with SIGINT ignored in the process that
+    runs the harness (``nohup``, ``cmd &`` from a script, some CI runners): the provider
+    must get SIGINT either way, as under the CLI (Go resets handled signals to the default
+    in the processes it starts)."""
+    previous = signal.getsignal(signal.SIGINT)
+    if request.param == "sigint-ignored":
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield request.param
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_second_ctrl_c_sigint_ends_the_provider_process_before_the_engines_sigkill(frozen_emu, tmp_path,
+                                                                                   parent_sigint):
     """When the Cancel RPC cannot reach the provider (all 4 server threads busy), the second
     Ctrl-C's SIGINT to the plugin's process group (Plugin.Kill) still does: the interpreter's
     shutdown sets the cancel event before it joins the thread running create, and the

@@ -26,6 +26,20 @@ from ._errors import ProviderStartError
 ENGINE_ADDRESS_PLACEHOLDER = "127.0.0.1:0"
 
 
+def _sigint_ignored() -> bool:
+    """True when this process ignores SIGINT (started with ``nohup``, ``cmd &`` from a
+    non-interactive shell, some CI runners): a child would inherit SIG_IGN."""
+    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+def _default_sigint() -> None:
+    """In the child, before exec: SIGINT back to its default action. The CLI handles
+    SIGINT itself (``signal.Notify``), and Go resets handled signals to the default in the
+    processes it starts (``runtime.clearSignalHandlers``), so a real provider always gets
+    SIGINT; the engine's second Ctrl-C relies on it (design.md section 2, rule 16)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ProviderServer:
     """One ``python -u -m pulumi.dynamic`` process and a gRPC stub connected to it.
 
@@ -83,6 +97,7 @@ class ProviderServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=_default_sigint if _sigint_ignored() else None,
         )
         self._threads = [
             threading.Thread(target=self._drain_stdout, daemon=True, name="provider-stdout"),
