@@ -21,7 +21,14 @@ demo: $(VENV)
 test: $(VENV)
 	$(VENV)/bin/python -m pytest -q
 
-bench: $(VENV)
+# The benchmark also draws its timeline (matplotlib: the optional group "bench").
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(VENV)/bin/python bench/run.py
 
 clean:

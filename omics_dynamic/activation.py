@@ -9,9 +9,10 @@ tests run it on the emulator's manual clock without sleeping.
 
 What a run does (docs/design.md section 3, "The activation run", gives the reasons):
 
-1. Discovery: learns every read set's status with the fewest calls
-   (:func:`read_statuses`); a listing that does not advance falls back to
-   GetReadSetMetadata per ID.
+1. Discovery: learns every read set's status choosing between the unfiltered listing, the
+   listings by status and GetReadSetMetadata per ID by expected cost, within a proven
+   bound of the cheapest in hindsight (:func:`look_up_statuses`,
+   :mod:`omics_dynamic.costmodel`); a listing that does not advance is left to the others.
 2. Fails before starting any job if read sets are missing, DELETED, DELETING or
    UPLOAD_FAILED (:class:`~omics_dynamic.errors.ReadSetsUnusableError`).
 3. Adoption: tracks the store's jobs in flight whose sources include its read sets
@@ -27,6 +28,10 @@ What a run does (docs/design.md section 3, "The activation run", gives the reaso
    its own final status and message and each source's; confirms ACTIVE with the read sets'
    own statuses (a FINISHED source does not prove it), and re-checks every failure the
    same way before reporting it (a failed source whose read set ends ACTIVE is no failure).
+   Read sets of finished jobs are confirmed page by page through the store's listing while
+   jobs end, or all at once when nothing is left in flight, whichever is predicted cheaper
+   (:func:`~omics_dynamic.costmodel.cursor_pays`); failures and read sets waiting for
+   somebody else's activation are looked at after each poll that ended a job.
 6. Finds jobs it did not start that cover its read sets (a start whose answer was lost
    where tokens are ignored, a concurrent create of the same inputs) and reports them
    (``found``).
@@ -42,6 +47,7 @@ What a run does (docs/design.md section 3, "The activation run", gives the reaso
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 import sys
 import threading
@@ -61,6 +67,7 @@ from .errors import (
     ReadSetsUnusableError,
     SourceFailure,
 )
+from .costmodel import ALL, BY_STATUS, GET, NON_ACTIVE_STATUSES, LookupRace, cursor_pays, volume_text
 from .planning import STATUS_CLASS, ActivationInputs, ReadSetPlan, chunk, classify, client_token
 from .scheduling import (
     ConcurrencyWindow,
@@ -69,8 +76,6 @@ from .scheduling import (
     ProgressThrottle,
     StartAttempts,
     format_duration,
-    keep_listing,
-    listing_pays,
     order_by_listing,
     unlisted_sources_wait_s,
 )
@@ -78,6 +83,8 @@ from .scheduling import (
 __all__ = [
     "JOB_STATUS_CLASS",
     "read_statuses",
+    "look_up_statuses",
+    "StatusLookup",
     "ActivationResult",
     "ActivationRun",
     "stderr_reporter",
@@ -98,9 +105,6 @@ JOB_STATUS_CLASS: Mapping[str, str] = {
 
 #: Source statuses of a job that may still activate its read set.
 OPEN_SOURCE_STATUSES = ("NOT_STARTED", "IN_PROGRESS")
-
-#: Below this many IDs, GetReadSetMetadata per ID is used without trying a listing.
-SMALL_LOOKUP = 3
 
 #: With at most this many jobs in flight, polling reads each one (GetReadSetActivationJob);
 #: with more, one ListReadSetActivationJobs page (100 jobs) is cheaper.
@@ -123,61 +127,248 @@ UNLISTED_POLL_S = 5.0
 _TOKEN_WORDS = re.compile(r"token|idempot", re.IGNORECASE)
 
 
+@dataclass
+class StatusLookup:
+    """What one status lookup (:func:`look_up_statuses`) learned.
+
+    - ``statuses``: requested read set ID -> status, for every requested ID
+      (``"NOT_FOUND"`` when it does not exist).
+    - ``base_counts``: ID -> ``sequenceInformation.totalBaseCount`` (bases), for the
+      requested read sets not ACTIVE whose listing item or metadata reported one.
+    - ``store_arn``: ``arn:aws:omics:<region>:<account>:sequenceStore/<id>``, from the
+      ``arn`` of any read set seen; None when none was seen.
+    - ``page_of``: ID -> 0-based page of the unfiltered listing that showed it.
+    - ``others_non_active``: the store's other read sets (not requested) that are not
+      ACTIVE, per status, when a listing saw the whole store (the unfiltered listing ended,
+      or every status listing did); None otherwise.
+    - ``assumed_active``: requested read sets taken as ACTIVE because no status listing
+      showed them (``unseen_active`` only).
+    - ``calls``: calls per way (:data:`~omics_dynamic.costmodel.ALL`,
+      :data:`~omics_dynamic.costmodel.BY_STATUS`, :data:`~omics_dynamic.costmodel.GET`).
+    - ``also``: ID -> status of the ``also`` read sets the lookup learned without spending
+      a call on them.
+    - ``complete``: False when the lookup was stopped by its time budget (``partial``):
+      ``statuses`` then holds only the read sets it had learned.
+    - ``unguarded_steps``: calls the race made outside its guard (0 unless its proof fails).
+    """
+
+    statuses: dict[str, str]
+    base_counts: dict[str, int] = field(default_factory=dict)
+    store_arn: Optional[str] = None
+    page_of: dict[str, int] = field(default_factory=dict)
+    others_non_active: Optional[dict[str, int]] = None
+    assumed_active: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+    also: dict[str, str] = field(default_factory=dict)
+    complete: bool = True
+    unguarded_steps: int = 0
+
+    def volume(self, status: str = "ARCHIVED") -> tuple[int, int, int]:
+        """``(read sets, bases, read sets without a base count)`` of the requested read
+        sets in ``status`` (ARCHIVED: what an activation starts jobs for)."""
+        ids = [rid for rid, s in self.statuses.items() if s == status]
+        with_count = [rid for rid in ids if rid in self.base_counts]
+        return len(ids), sum(self.base_counts[rid] for rid in with_count), len(ids) - len(with_count)
+
+
+def _store_arn_of(read_set_arn: Any) -> Optional[str]:
+    """``arn:...:sequenceStore/<id>`` from a read set's ARN (``.../readSet/<id>``)."""
+    if isinstance(read_set_arn, str) and "/readSet/" in read_set_arn:
+        return read_set_arn.split("/readSet/", 1)[0]
+    return None
+
+
+def _base_count(item: Mapping[str, Any]) -> Optional[int]:
+    info = item.get("sequenceInformation") or {}
+    count = info.get("totalBaseCount")
+    return int(count) if isinstance(count, int) and not isinstance(count, bool) else None
+
+
+def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_active: bool = False,
+                     listing: bool = True, on_progress: Optional[Callable[[int, int], None]] = None,
+                     also: Iterable[str] = (), all_pages_hint: Optional[int] = None,
+                     status_counts_hint: Optional[Mapping[str, int]] = None,
+                     partial: bool = False) -> StatusLookup:
+    """Learn the statuses of ``ids`` choosing, call by call, between the unfiltered listing,
+    one listing per non-ACTIVE status and GetReadSetMetadata per ID
+    (:class:`~omics_dynamic.costmodel.LookupRace`: at most 3 x, and in the cases
+    :mod:`omics_dynamic.costmodel` names 2 x, the calls of the cheapest of the three chosen
+    in hindsight).
+
+    :param unseen_active: True to take a read set that no status listing shows as ACTIVE
+        (diff's live check, the confirmation of ACTIVE, the timeout's last look: the read
+        sets existed when the run started); False (create's discovery, refresh) to settle
+        each such read set with the unfiltered listing or a read, so that a read set that
+        does not exist is reported ``"NOT_FOUND"``.
+    :param listing: False to read each ID (no listing at all).
+    :param on_progress: called with ``(known, total)`` after each call.
+    :param also: other read sets whose statuses are welcome if a listing shows them (or, with
+        ``unseen_active``, if every status listing ends): no call is spent on them.
+    :param all_pages_hint: expected unfiltered pages until ``ids`` are shown (from an earlier
+        listing); ``status_counts_hint``: expected read sets per status. Both only steer
+        the expected cost, never the bound.
+    :param partial: True to return what is known when the api's time budget runs out
+        (``complete`` False) instead of raising BudgetExhaustedError.
+    :returns: a :class:`StatusLookup`.
+    :raises AwsCallError: on AWS errors (AccessDeniedException, a missing store...). A
+        listing whose nextToken repeats (ListingStuckError) or is refused
+        (ValidationException) is abandoned: the other ways finish.
+    """
+    wanted = list(dict.fromkeys(ids))
+    wanted_set = set(wanted)
+    also_set = set(also) - wanted_set
+    race = LookupRace(len(wanted), unseen_active=unseen_active, listings=listing,
+                      all_pages_hint=all_pages_hint, status_counts_hint=status_counts_hint)
+    out = StatusLookup(statuses={})
+    found = out.statuses
+    shown: set[str] = set()
+    shown_by_status: set[str] = set()
+    counted: dict[str, str] = {}  # requested read sets reported to the race as learned, by status
+    others_all: Counter = Counter()
+    others_status: Counter = Counter()
+    listings: dict[Optional[str], Iterator[Page]] = {}
+    all_pages = 0
+    next_get = iter(wanted)
+
+    def seen(item: Mapping[str, Any]) -> None:
+        if out.store_arn is None:
+            out.store_arn = _store_arn_of(item.get("arn"))
+
+    def record(rid: str, item: Mapping[str, Any]) -> bool:
+        """Record a requested read set's status; True when it was unknown."""
+        status = item.get("status", "")
+        if status != "ACTIVE":
+            count = _base_count(item)
+            if count is not None:
+                out.base_counts[rid] = count
+        new = rid not in found
+        found[rid] = status
+        return new
+
+    try:
+        while True:
+            step = race.next_step()
+            if step is None:
+                break
+            if step.way == GET:
+                rid = next((r for r in next_get if r not in found), None)
+                if rid is None:  # the race's count and ours disagree: nothing left to read
+                    break
+                meta = api.get_read_set(store, rid)
+                if meta is None:
+                    found[rid] = "NOT_FOUND"
+                else:
+                    seen(meta)
+                    record(rid, meta)
+                    if meta.get("status") in NON_ACTIVE_STATUSES:
+                        counted[rid] = meta["status"]
+                race.on_get(missing=meta is None, status=None if meta is None else meta.get("status"))
+            else:
+                key = step.status if step.way == BY_STATUS else None
+                pages = listings.get(key)
+                if pages is None:
+                    pages = listings[key] = api.read_set_pages(store, status=key)
+                try:
+                    page = next(pages, None)
+                except ListingStuckError:
+                    race.abandon(step.way)
+                    continue
+                except AwsCallError as err:
+                    if err.code != "ValidationException":
+                        raise
+                    race.abandon(step.way)  # a refused nextToken or filter: the other ways finish
+                    continue
+                items = page.items if page is not None else []
+                last = page is None or page.next_token is None
+                newly_shown = newly_resolved = first_listed = 0
+                delta: Counter = Counter()  # learned (unfiltered page) or shown_known (status page)
+                for item in items:
+                    rid = item.get("id")
+                    seen(item)
+                    if rid in wanted_set:
+                        if rid not in shown and rid not in shown_by_status:
+                            first_listed += 1
+                        new = record(rid, item)
+                        newly_resolved += new
+                        status = item.get("status", "")
+                        if step.way == ALL:
+                            if new and status in NON_ACTIVE_STATUSES:
+                                counted[rid] = status
+                                delta[status] += 1
+                            if rid not in shown:
+                                shown.add(rid)
+                                newly_shown += 1
+                                out.page_of[rid] = all_pages
+                        else:
+                            if rid in counted:
+                                delta[counted.pop(rid)] += 1
+                            if rid not in shown_by_status:
+                                shown_by_status.add(rid)
+                                newly_shown += 1
+                    elif rid in also_set:
+                        out.also[rid] = item.get("status", "")
+                    elif item.get("status") != "ACTIVE":
+                        (others_all if step.way == ALL else others_status)[item.get("status", "")] += 1
+                if step.way == ALL:
+                    all_pages += 1
+                    race.on_all_page(newly_shown, newly_resolved, last, learned=delta, first_listed=first_listed)
+                else:
+                    race.on_status_page(newly_resolved, last, shown_known=delta, newly_shown=newly_shown,
+                                        first_listed=first_listed)
+                    if last:
+                        del listings[key]
+            if on_progress is not None:
+                on_progress(len(found), len(wanted))
+    except BudgetExhaustedError:
+        if not partial:
+            raise
+        out.complete = False
+        out.calls = dict(race.calls)
+        out.statuses = {rid: found[rid] for rid in wanted if rid in found}
+        return out
+    outcome = race.unresolved_outcome()
+    rest = [rid for rid in wanted if rid not in found]
+    for rid in rest:
+        # outcome None cannot happen with read sets left; settle them exactly rather than guess
+        found[rid] = outcome if outcome is not None else api.get_read_set_status(store, rid)
+    if rest and outcome == "ACTIVE":
+        out.assumed_active = len(rest)
+    if race.status_complete and unseen_active:
+        for rid in also_set:
+            out.also.setdefault(rid, "ACTIVE")
+    if race.all_state == "ended":
+        out.others_non_active = dict(others_all)
+    elif race.status_complete:
+        out.others_non_active = dict(others_status)
+    out.calls = dict(race.calls)
+    out.unguarded_steps = race.unguarded_steps
+    if (race.calls[ALL] == 0 and race.calls[BY_STATUS] == 0 and found
+            and all(s == "NOT_FOUND" for s in found.values())):
+        api.assert_store_exists(store)
+    # Keep the requested order (callers sort as they need).
+    out.statuses = {rid: found[rid] for rid in wanted}
+    return out
+
+
 def read_statuses(api: OmicsApi, store: str, ids: Iterable[str],
                   page_of: Optional[dict[str, int]] = None,
                   on_progress: Optional[Callable[[int, int], None]] = None,
-                  listing: bool = True) -> dict[str, str]:
-    """Current status of each read set, with the fewest calls.
+                  listing: bool = True, unseen_active: bool = False) -> dict[str, str]:
+    """Current status of each read set (read set ID -> status; ``"NOT_FOUND"`` for one the
+    store does not hold, after one check that the store itself exists), through
+    :func:`look_up_statuses` (its cost bound; ``unseen_active`` as there).
 
-    Lists the store (ListReadSets, 100 per page) while that is cheaper than one
-    GetReadSetMetadata per still-unknown ID (:func:`~omics_dynamic.scheduling.keep_listing`;
-    empty pages count), then gets the rest one by one. A listing that repeats a nextToken
-    (:class:`~omics_dynamic.errors.ListingStuckError`) is abandoned the same way: the rest
-    are read one by one. IDs the store does not hold get ``"NOT_FOUND"`` (after one check
-    that the store itself exists, so a missing store is reported as such).
-
-    :param page_of: if given, receives read set ID -> 0-based page of the listing it was
-        seen on (for :class:`~omics_dynamic.scheduling.ListingCursor`).
-    :param on_progress: called with ``(known, total)`` after each page and each single read.
-    :param listing: False to read each ID (the caller knows a listing would cost more).
-    :returns: read set ID -> status for every requested ID.
+    :param page_of: if given, receives read set ID -> 0-based page of the unfiltered listing
+        it was seen on (for :class:`~omics_dynamic.scheduling.ListingCursor`).
+    :param on_progress: called with ``(known, total)`` after each call.
+    :param listing: False to read each ID.
     :raises AwsCallError: on AWS errors (e.g. AccessDeniedException, a missing store).
     """
-    wanted = list(dict.fromkeys(ids))
-    unknown = set(wanted)
-    found: dict[str, str] = {}
-    pages = 0
-
-    def progress() -> None:
-        if on_progress is not None:
-            on_progress(len(found), len(wanted))
-
-    if listing and len(unknown) > SMALL_LOOKUP:
-        listed = api.read_set_pages(store)
-        try:
-            while keep_listing(pages, len(unknown)):
-                page = next(listed, None)
-                if page is None:
-                    break
-                pages += 1
-                for item in page.items:
-                    rid = item.get("id")
-                    if rid in unknown:
-                        found[rid] = item["status"]
-                        unknown.discard(rid)
-                        if page_of is not None:
-                            page_of[rid] = pages - 1
-                progress()
-                if page.next_token is None:
-                    break
-        except ListingStuckError:
-            pass  # documented fallback: GetReadSetMetadata for the rest
-    for rid in sorted(unknown):
-        found[rid] = api.get_read_set_status(store, rid)
-        progress()
-    if pages == 0 and found and all(s == "NOT_FOUND" for s in found.values()):
-        api.assert_store_exists(store)
-    return found
+    found = look_up_statuses(api, store, ids, unseen_active=unseen_active, listing=listing,
+                             on_progress=on_progress)
+    if page_of is not None:
+        page_of.update(found.page_of)
+    return found.statuses
 
 
 @dataclass
@@ -197,6 +388,12 @@ class ActivationResult:
 
     ``read_set_statuses``: ID -> status at the end (all ACTIVE); ``activated_at``: ISO-8601
     UTC instant of the final confirmation; ``calls``: API calls by operation.
+
+    ``activated_base_count``: bases, the sum of ``sequenceInformation.totalBaseCount`` of
+    ``activated_by_jobs_read_set_ids`` as the status discovery's listing (or metadata)
+    reported them, 0 for a read set it gave no count for. ``store_arn``:
+    ``arn:aws:omics:<region>:<account>:sequenceStore/<id>`` from the ARN of any read set the
+    run saw, None if it saw none.
     """
 
     job_ids: list[str]
@@ -209,6 +406,8 @@ class ActivationResult:
     read_set_statuses: dict[str, str]
     activated_at: str
     calls: Counter = field(default_factory=Counter)
+    activated_base_count: int = 0
+    store_arn: Optional[str] = None
 
     @property
     def became_active_read_set_ids(self) -> list[str]:
@@ -315,7 +514,18 @@ class ActivationRun:
         self.statuses: dict[str, str] = {}  # last seen status
         self.initial: dict[str, str] = {}  # status at the start
         self.page_of: dict[str, int] = {}  # page of the discovery listing
+        self.base_counts: dict[str, int] = {}  # totalBaseCount of read sets not ACTIVE at the start
+        self.store_arn: Optional[str] = None
+        self._others_non_active: Optional[dict[str, int]] = None  # the store's other read sets
+        self._n_active = 0  # read sets whose last seen status is ACTIVE
+        self._candidate_set: Optional[set[str]] = None
         self.unconfirmed: set[str] = set()  # no job of ours running for it; not seen ACTIVE yet
+        # Each unconfirmed read set is covered by the cursor, or deferred (its job finished
+        # it: confirmed when nothing is left in flight), or prompt (looked at after each poll
+        # that ended a job: failures, read sets waiting for somebody else's activation).
+        self._deferred: set[str] = set()
+        self._prompt: set[str] = set()
+        self._ids_on_page: dict[int, list[str]] = {}
         self.suspects: dict[str, SourceFailure] = {}  # failed in a job; re-checked before reported
         self.failures: list[SourceFailure] = []
         self._requeue: list[str] = []
@@ -335,6 +545,7 @@ class ActivationRun:
         self._cursor_pages: Optional[Iterator[Page]] = None
         self._confirm_due = False
         self._sweep_due = False
+        self._volume = (0, 0, 0)  # ARCHIVED at the start: (read sets, bases, without a count)
 
     # -- public -----------------------------------------------------------------------
     def run(self) -> ActivationResult:
@@ -379,8 +590,15 @@ class ActivationRun:
             self._say(("discover", known), lambda: (
                 f"{self.name}: reading read set statuses: {known}/{total} known, {self._elapsed()} elapsed"))
 
-        self.statuses = read_statuses(self.api, self.store, ids, page_of=self.page_of, on_progress=on_progress)
+        found = look_up_statuses(self.api, self.store, ids, on_progress=on_progress)
+        self.statuses = found.statuses
+        self.page_of = found.page_of
+        self.base_counts = found.base_counts
+        self.store_arn = found.store_arn
+        self._others_non_active = found.others_non_active
+        self._n_active = sum(1 for status in self.statuses.values() if status == "ACTIVE")
         self.initial = dict(self.statuses)
+        self._volume = found.volume("ARCHIVED")
         plan = classify(self.statuses)
         if plan.unusable:
             raise ReadSetsUnusableError(self.store, plan.unusable)
@@ -402,11 +620,24 @@ class ActivationRun:
         self.unconfirmed = waiting - covered
         busy = to_activate + sorted(covered)
         self.cursor = ListingCursor(self.page_of, busy=busy, ready=self.unconfirmed)
+        if not self.cursor.exhausted:
+            pages = 1 + max(self.page_of[rid] for rid in itertools.chain(busy, self.unconfirmed)
+                            if rid in self.page_of)
+            if cursor_pays(pages, self._others_non_active):
+                for rid in itertools.chain(busy, self.unconfirmed):
+                    if rid in self.page_of:
+                        self._ids_on_page.setdefault(self.page_of[rid], []).append(rid)
+            else:
+                self.cursor = ListingCursor({})  # one round of status listings at the end is cheaper
+        for rid in self.unconfirmed:
+            self._place(rid)
         self.pending = chunk(order_by_listing(to_activate, self.page_of))
+        read_sets, bases, without = self._volume
         self._say(("plan",), lambda: (
             f"{self.name}: {len(self.inputs.read_set_ids)} read sets in sequence store {self.store}: "
             f"{len(plan.active)} ACTIVE, {len(plan.activate)} ARCHIVED, {len(plan.wait)} "
-            f"activating or uploading; {len(self.in_flight)} job(s) already in flight, "
+            f"activating or uploading; will activate {volume_text(read_sets, bases, without)}; "
+            f"{len(self.in_flight)} job(s) already in flight, "
             f"{len(self.pending)} to start (at most {self.inputs.max_concurrent_jobs} at a time)"),
             force=True)
 
@@ -556,8 +787,11 @@ class ActivationRun:
 
     # -- adoption and found jobs ------------------------------------------------------
     def _candidates(self) -> set[str]:
-        """Our read sets that were not ACTIVE at the start."""
-        return {rid for rid, status in self.initial.items() if status != "ACTIVE"}
+        """Our read sets that were not ACTIVE at the start (computed once: ``initial`` does
+        not change after discovery)."""
+        if self._candidate_set is None:
+            self._candidate_set = {rid for rid, status in self.initial.items() if status != "ACTIVE"}
+        return self._candidate_set
 
     def _look_for_in_flight(self, origin: str) -> set[str]:
         """Track the store's SUBMITTED and IN_PROGRESS jobs covering our read sets, as
@@ -619,6 +853,8 @@ class ActivationRun:
             self._jobs_of.setdefault(rid, set()).add(job_id)
             self._last_job[rid] = job_id
             self.unconfirmed.discard(rid)
+            self._deferred.discard(rid)
+            self._prompt.discard(rid)
         if origin != "started" and self.pending:
             covering = set(ids)
             self.pending = [rest for rest in ([rid for rid in c if rid not in covering] for c in self.pending) if rest]
@@ -755,22 +991,31 @@ class ActivationRun:
                 continue  # another job of ours still covers it
             self.cursor.mark_ready(rid, was_busy=True)
             self.unconfirmed.add(rid)
+            self._place(rid)
 
     # -- confirmation -----------------------------------------------------------------
     def _confirm(self) -> None:
         """Confirm ACTIVE with the read sets' own statuses, with as few calls as possible.
 
         Read sets still covered by the listing cursor are confirmed when it reads their
-        page (once every job with read sets on that page has ended). The others (not seen
-        by the discovery listing, passed by the cursor while not yet ACTIVE, or waiting from
-        the start) are re-read with :func:`read_statuses` when a poll ended some job or
-        nothing else is in flight, to save requests.
+        page (once every job with read sets on that page has ended). The prompt ones
+        (failures to re-check, read sets waiting for somebody else's activation, pages the
+        cursor passed without them) are looked up when a poll ended some job or nothing of
+        ours is in flight; the deferred ones (their job finished them) once nothing is in
+        flight or queued, in one lookup (:func:`look_up_statuses`, taking a read set that no
+        status listing shows as ACTIVE: these read sets exist). A lookup of the prompt ones
+        that ends every status listing settles the deferred ones too, for no extra call.
         """
         if not self.unconfirmed:
             return
         self._read_cursor_pages()
-        left = sorted(rid for rid in self.unconfirmed if not self.cursor.covers(rid))
-        if left and (self._confirm_due or not self.in_flight):
+        final = not self.in_flight and not self.pending
+        ids: set[str] = set()
+        if self._prompt and (self._confirm_due or not self.in_flight):
+            ids |= self._prompt
+        if final:
+            ids |= self._deferred
+        if ids:
             self._confirm_due = False
 
             def on_progress(known: int, total: int) -> None:
@@ -778,15 +1023,45 @@ class ActivationRun:
                     f"{self.name}: confirming ACTIVE: {known}/{total} read sets read, "
                     f"{self._elapsed()} elapsed"))
 
-            for rid, status in read_statuses(self.api, self.store, left, on_progress=on_progress,
-                                             listing=listing_pays(self.page_of, left)).items():
-                self._settle(rid, status)
+            found = look_up_statuses(self.api, self.store, sorted(ids), unseen_active=True,
+                                     on_progress=on_progress, also=self._deferred - ids,
+                                     all_pages_hint=self._pages_hint(ids),
+                                     status_counts_hint=self._status_counts_hint())
+            for rid, status in itertools.chain(found.statuses.items(), found.also.items()):
+                if rid in self.unconfirmed:
+                    self._settle(rid, status)
         if self._requeue:
-            ids = order_by_listing(self._requeue, self.page_of)
+            ids_ = order_by_listing(self._requeue, self.page_of)
             self._requeue = []
-            for rid in ids:
+            for rid in ids_:
                 self.cursor.mark_busy(rid)
-            self.pending.extend(chunk(ids))
+            self.pending.extend(chunk(ids_))
+
+    def _place(self, rid: str) -> None:
+        """File an unconfirmed read set the cursor does not cover: deferred when its last
+        job of ours (or adopted) finished it, else prompt."""
+        if self.cursor.covers(rid) or rid not in self.unconfirmed:
+            return
+        if rid in self._last_job and rid not in self.suspects:
+            self._deferred.add(rid)
+        else:
+            self._prompt.add(rid)
+
+    def _pages_hint(self, ids: Iterable[str]) -> Optional[int]:
+        """Unfiltered pages up to the last of ``ids`` in the discovery listing (all must
+        have been seen there), for the lookup's expected cost."""
+        pages = [self.page_of.get(rid) for rid in ids]
+        if not pages or any(p is None for p in pages):
+            return None
+        return 1 + max(p for p in pages if p is not None)
+
+    def _status_counts_hint(self) -> dict[str, int]:
+        """Read sets expected per status now: the store's others as discovery saw them, our
+        queued read sets ARCHIVED, those of jobs in flight ACTIVATING."""
+        counts = Counter(self._others_non_active or {})
+        counts["ARCHIVED"] += sum(len(c) for c in self.pending)
+        counts["ACTIVATING"] += sum(len(j.read_set_ids) for j in self.in_flight.values())
+        return dict(counts)
 
     def _read_cursor_pages(self) -> None:
         while self.cursor.wants_page():
@@ -803,11 +1078,22 @@ class ActivationRun:
             if page is None:
                 self.cursor.reset()
                 self._cursor_pages = None
+                self._ids_on_page.clear()
+                for rid in list(self.unconfirmed):
+                    if rid not in self._deferred:
+                        self._place(rid)
                 return
             for item in page.items:
                 if item.get("id") in self.unconfirmed:
                     self._settle(item["id"], item["status"])
+            passed = self.cursor.next_page
             self.cursor.page_read(last=page.next_token is None)
+            for rid in self._ids_on_page.pop(passed, ()):
+                self._place(rid)  # predicted on that page but not confirmed there
+            if self.cursor.exhausted:
+                for rid in list(self.unconfirmed):
+                    self._place(rid)
+                self._ids_on_page.clear()
             pages = self.cursor.next_page
             if self._due(("confirm-pages", pages)):
                 self.report(f"{self.name}: confirming ACTIVE: {pages} page(s) of the store's "
@@ -823,15 +1109,15 @@ class ActivationRun:
         for it: the suspect failure if there is one (the source's message), else another
         round (its job reported success, or somebody else's activation fell back).
         """
-        self.statuses[rid] = status
+        self._set_status(rid, status)
         if status == "ACTIVE":
-            self.unconfirmed.discard(rid)
+            self._unconfirm(rid)
             self.suspects.pop(rid, None)
             return
         kind = STATUS_CLASS.get(status, "unusable")
         if kind == "wait" or self._jobs_of.get(rid):
             return
-        self.unconfirmed.discard(rid)
+        self._unconfirm(rid)
         suspect = self.suspects.pop(rid, None)
         if kind == "unusable":
             self.failures.append(SourceFailure(
@@ -845,6 +1131,16 @@ class ActivationRun:
             self.failures.append(SourceFailure(
                 rid, self._last_job.get(rid, "-"), "ARCHIVED",
                 f"still ARCHIVED after {self.attempts.max_rounds} rounds of activation"))
+
+    def _unconfirm(self, rid: str) -> None:
+        self.unconfirmed.discard(rid)
+        self._deferred.discard(rid)
+        self._prompt.discard(rid)
+
+    def _set_status(self, rid: str, status: str) -> None:
+        old = self.statuses.get(rid)
+        self.statuses[rid] = status
+        self._n_active += (status == "ACTIVE") - (old == "ACTIVE")
 
     # -- ends -------------------------------------------------------------------------
     def _finish(self) -> ActivationResult:
@@ -862,17 +1158,20 @@ class ActivationRun:
         self._say(("done",), lambda: (
             f"{self.name}: all {len(final)} read sets ACTIVE after {self._elapsed()} "
             f"({len(self.origin)} activation job(s))"), force=True)
+        by_jobs = [rid for rid in became if rid in covered]
         return ActivationResult(
             job_ids=sorted(self.origin),
             started_job_ids=jobs_by_origin["started"],
             adopted_job_ids=jobs_by_origin["adopted"],
             found_job_ids=jobs_by_origin["found"],
-            activated_by_jobs_read_set_ids=[rid for rid in became if rid in covered],
+            activated_by_jobs_read_set_ids=by_jobs,
             activated_without_job_read_set_ids=[rid for rid in became if rid not in covered],
             already_active_read_set_ids=sorted(rid for rid, s in self.initial.items() if s == "ACTIVE"),
             read_set_statuses={rid: self.statuses[rid] for rid in final},
             activated_at=self.now_iso(),
             calls=Counter(self.api.calls),
+            activated_base_count=sum(self.base_counts.get(rid, 0) for rid in by_jobs),
+            store_arn=self.store_arn,
         )
 
     def _timeout(self, blocked: Optional[BudgetExhaustedError]) -> None:
@@ -883,7 +1182,10 @@ class ActivationRun:
             self.api.bound(self.clock.now(), self.cancel)
             stale = sorted(rid for rid in self.inputs.read_set_ids if self.statuses.get(rid) != "ACTIVE")
             try:
-                self.statuses.update(read_statuses(self.api, self.store, stale))
+                found = look_up_statuses(self.api, self.store, stale, unseen_active=True,
+                                         status_counts_hint=self._status_counts_hint())
+                for rid, status in found.statuses.items():
+                    self._set_status(rid, status)
             except (AwsCallError, BudgetExhaustedError, ListingStuckError):
                 pass  # keep the last known statuses; the timeout is the error to report
         counts = Counter(self.statuses.get(rid, "UNKNOWN") for rid in self.inputs.read_set_ids)
@@ -926,15 +1228,20 @@ class ActivationRun:
     def _elapsed(self) -> str:
         return format_duration(self.clock.now() - self.started_at_s)
 
-    def _counts(self) -> tuple[int, int, int, int]:
-        active = sum(1 for s in self.statuses.values() if s == "ACTIVE")
-        waiting = len(self.unconfirmed) if not self.in_flight and not self.pending else 0
-        return active, len(self.in_flight), len(self.pending), waiting
+    def _counts(self) -> tuple[int, int, int, int, int]:
+        """(active, jobs running, chunks queued, finished by their jobs and to be confirmed
+        at the end, waiting to be confirmed now): kept as counters, O(1) per line."""
+        busy = bool(self.in_flight or self.pending)
+        finished = len(self._deferred) if busy else 0
+        waiting = 0 if busy else len(self.unconfirmed)
+        return self._n_active, len(self.in_flight), len(self.pending), finished, waiting
 
     def _summary_text(self) -> str:
-        active, running, queued, waiting = self._counts()
+        active, running, queued, finished, waiting = self._counts()
         text = (f"{active}/{len(self.inputs.read_set_ids)} read sets active, {running} "
                 f"job{'' if running == 1 else 's'} running, {queued} queued")
+        if finished:
+            text += f", {finished} more finished by their jobs (confirmed ACTIVE at the end)"
         if waiting:
             text += f", {waiting} waiting to be confirmed ACTIVE"
         return text + f", {self._elapsed()} elapsed"

@@ -601,17 +601,23 @@ class OmicsApi:
                 return
 
     # Read sets ----------------------------------------------------------------------
-    def get_read_set_status(self, store: str, read_set_id: str) -> str:
-        """Status of one read set, or ``"NOT_FOUND"`` when HealthOmics answers
-        ResourceNotFoundException (the read set, or the whole store, is missing: callers
-        tell the two apart with :meth:`assert_store_exists`)."""
+    def get_read_set(self, store: str, read_set_id: str) -> Optional[dict]:
+        """GetReadSetMetadata of one read set (``status``, ``arn``, ``sequenceInformation``,
+        ...), or None when HealthOmics answers ResourceNotFoundException (the read set, or
+        the whole store, is missing: callers tell the two apart with
+        :meth:`assert_store_exists`)."""
         try:
             return self._call("GetReadSetMetadata", store, lambda: self.client.get_read_set_metadata(
-                sequenceStoreId=store, id=read_set_id))["status"]
+                sequenceStoreId=store, id=read_set_id))
         except AwsCallError as err:
             if err.code == "ResourceNotFoundException":
-                return "NOT_FOUND"
+                return None
             raise
+
+    def get_read_set_status(self, store: str, read_set_id: str) -> str:
+        """Status of one read set, or ``"NOT_FOUND"`` (see :meth:`get_read_set`)."""
+        found = self.get_read_set(store, read_set_id)
+        return "NOT_FOUND" if found is None else found["status"]
 
     def assert_store_exists(self, store: str) -> None:
         """Raise AwsCallError (ResourceNotFoundException, naming the store) if the sequence
@@ -628,11 +634,16 @@ class OmicsApi:
         return Page(resp.get("readSets", []), resp.get("nextToken"),
                     resp.get("ResponseMetadata", {}).get("RequestId"))
 
-    def read_set_pages(self, store: str, starting_token: Optional[str] = None) -> Iterator[Page]:
+    def read_set_pages(self, store: str, starting_token: Optional[str] = None,
+                       status: Optional[str] = None) -> Iterator[Page]:
         """Every page of ListReadSets (100 read sets each), lazily: a page is requested when
-        the caller asks for it. :raises ListingStuckError: see :meth:`_pages`."""
-        return self._pages("ListReadSets", "list_read_sets", store, {"sequenceStoreId": store},
-                           "readSets", starting_token)
+        the caller asks for it; with ``status``, only read sets in that status (the API's
+        ``filter.status``, one status per listing). :raises ListingStuckError: see
+        :meth:`_pages`."""
+        params: dict[str, Any] = {"sequenceStoreId": store}
+        if status:
+            params["filter"] = {"status": status}
+        return self._pages("ListReadSets", "list_read_sets", store, params, "readSets", starting_token)
 
     # Activation jobs ----------------------------------------------------------------
     def start_job(self, store: str, read_set_ids: list[str], token: str) -> StartAnswer:

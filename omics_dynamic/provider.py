@@ -40,7 +40,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
 from . import cancellation
-from .activation import ActivationResult, ActivationRun, read_statuses, stderr_reporter
+from .activation import ActivationResult, ActivationRun, look_up_statuses, read_statuses, stderr_reporter
 from .aws import (
     MonotonicClock,
     OmicsApi,
@@ -50,7 +50,8 @@ from .aws import (
     required_region,
     shared_rate_budget,
 )
-from .errors import AwsCallError, BudgetExhaustedError, OmicsDynamicError
+from .costmodel import volume_text
+from .errors import AwsCallError, OmicsDynamicError
 from .outputs import (
     OUTPUT_KEYS,
     carried_outputs,
@@ -59,6 +60,8 @@ from .outputs import (
 )
 from .planning import (
     DEFAULT_RESOURCE_NAME,
+    INPUT_KEYS,
+    STATUS_CLASS,
     TUNING_KEYS,
     ActivationInputs,
     not_active_in_state,
@@ -193,6 +196,8 @@ class ReadSetActivationProvider(ResourceProvider):
         normalised, failures = validate_inputs(news, is_unknown=_is_unknown)
         inputs = dict(news)
         inputs.update(normalised)
+        if not _olds and not failures:
+            self._preview_create(inputs)  # a preview of a new resource shows its volume
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     # -- diff (rules 3, 5, 7) -----------------------------------------------------------
@@ -231,38 +236,101 @@ class ReadSetActivationProvider(ResourceProvider):
                        f"keeping the recorded region {olds.get('region')}")
             return None
 
+    def _live_api(self, region: Optional[str]) -> OmicsApi:
+        """A client for a bounded live lookup: every call within :data:`LIVE_CHECK_TIMEOUT_S`
+        real seconds in all (on the provider's clock)."""
+        api = self._api(region)
+        api.bound(api.clock.now() + LIVE_CHECK_TIMEOUT_S * self.settings.time_scale)
+        return api
+
     def _live_reason(self, id_: str, name: str, news: dict[str, Any]) -> Optional[str]:
-        """Ask HealthOmics for the read sets' statuses; a reason when some are not ACTIVE.
+        """Ask HealthOmics for the read sets' statuses; a reason when some are not ACTIVE,
+        with the volume ``pulumi up`` will activate (read sets and gigabases, from the
+        listings' ``sequenceInformation.totalBaseCount``: no extra call).
+
+        The lookup chooses its calls by cost (:func:`~omics_dynamic.activation.look_up_statuses`
+        with ``unseen_active``: a read set no status listing shows counts as ACTIVE, so an
+        all-ACTIVE cohort costs the six status listings, whatever the store's size; a
+        read set that no longer exists counts as ACTIVE too when the status listings
+        answered, and as NOT_FOUND when the unfiltered listing did).
 
         Bounded by :data:`LIVE_CHECK_TIMEOUT_S` real seconds in all (plus a call's answer
         in flight, :data:`~omics_dynamic.aws.CALL_SLACK_REAL_S`): an endpoint that drops
         connections, never answers, or throttles makes diff fall back to state within that
         bound, saying so; a preview never waits for botocore's full retries (12 attempts of
-        up to 60 s read timeout each).
+        up to 60 s read timeout each). Read sets seen not ACTIVE before the bound are a
+        reason all the same.
         """
         store = news["sequence_store_id"]
         try:
-            api = self._api(news.get("region"))
-            api.bound(api.clock.now() + LIVE_CHECK_TIMEOUT_S * self.settings.time_scale)
-            current = read_statuses(api, store, news["read_set_ids"])
-        except BudgetExhaustedError as err:
-            _say(name, f"warning: live status check got no usable answer within "
-                       f"{LIVE_CHECK_TIMEOUT_S:g}s ({err}); using state only")
-            return None
+            found = look_up_statuses(self._live_api(news.get("region")), store, news["read_set_ids"],
+                                     unseen_active=True, partial=True)
         except Exception as err:  # noqa: BLE001 - a live check never blocks a preview
             _say(name, f"warning: live status check failed, using state only: {err}")
             return None
+        current = found.statuses
         not_active = {rid: s for rid, s in current.items() if s != "ACTIVE"}
+        if not found.complete and not not_active:
+            _say(name, f"warning: live status check got no usable answer within "
+                       f"{LIVE_CHECK_TIMEOUT_S:g}s ({len(current)} of {len(news['read_set_ids'])} "
+                       "statuses known, all ACTIVE); using state only")
+            return None
         with _live_lock:
-            if not_active:
+            if not_active or not found.complete:
                 _live_all_active.pop(id_, None)
             else:
                 _live_all_active[id_] = time.monotonic()
         if not not_active:
             return None
         counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(not_active.values()).items()))
-        return (f"{len(not_active)} of {len(current)} read sets are not ACTIVE in HealthOmics "
-                f"({counts}; e.g. {min(not_active)}); `pulumi up` re-activates them")
+        read_sets, bases, without = found.volume("ARCHIVED")
+        then = (f"`pulumi up` will activate {volume_text(read_sets, bases, without)}" if read_sets
+                else "`pulumi up` waits until they are ACTIVE")
+        total = str(len(current)) if found.complete else f"the {len(current)} looked up within {LIVE_CHECK_TIMEOUT_S:g}s"
+        return (f"{len(not_active)} of {total} read sets are not ACTIVE in HealthOmics "
+                f"({counts}; e.g. {min(not_active)}); {then}")
+
+    def _preview_create(self, inputs: dict[str, Any]) -> None:
+        """For a new resource (check with no olds) whose inputs are all known, with
+        ``check_live_status``: print ``<name>: create: will activate N read sets (X Gbases)
+        ...`` so that a preview, which calls only Check for a new resource (rule 4), shows
+        the volume too.
+
+        The same bounded lookup as diff's live check (:meth:`_live_reason`, at most
+        :data:`LIVE_CHECK_TIMEOUT_S` real seconds, read sets seen before the bound are
+        counted, "at least"); it never fails check (a warning instead). Check runs
+        synchronously in the engine's step generation (design.md section 2, rule 11), and
+        the engine calls it in the preview and again in the update: each costs the lookup's
+        calls and its time, during which no other resource is registered. Only a provider
+        the engine has configured (rule 2) looks; a program or test calling ``check`` on a
+        bare provider object makes no AWS call.
+        """
+        if getattr(self, "_settings", None) is None or inputs.get("check_live_status") is not True:
+            return
+        name = inputs.get("resource_name") or DEFAULT_RESOURCE_NAME
+        store, ids = inputs.get("sequence_store_id"), inputs.get("read_set_ids")
+        if (not isinstance(store, str) or not isinstance(ids, list) or not ids
+                or any(_has_unknown(inputs.get(k)) for k in INPUT_KEYS)):
+            return
+        try:
+            found = look_up_statuses(self._live_api(inputs.get("region")), store, ids,
+                                     unseen_active=True, partial=True)
+        except Exception as err:  # noqa: BLE001 - check never fails for the preview's volume
+            _say(name, f"warning: create: the volume to activate is unknown: live lookup failed: {err}")
+            return
+        read_sets, bases, without = found.volume("ARCHIVED")
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(found.statuses.values()).items()))
+        unusable = sorted(rid for rid, s in found.statuses.items() if STATUS_CLASS.get(s, "unusable") == "unusable")
+        if found.complete:
+            _say(name, f"create: will activate {volume_text(read_sets, bases, without)} of {len(ids)} "
+                       f"in sequence store {store} ({counts})"
+                       + (f"; the create will fail: {len(unusable)} read set(s) cannot be activated "
+                          f"(e.g. {unusable[0]} {found.statuses[unusable[0]]})" if unusable else ""))
+        else:
+            _say(name, f"warning: create: will activate at least {volume_text(read_sets, bases, without)} "
+                       f"of {len(ids)} in sequence store {store}: the live lookup stopped after "
+                       f"{LIVE_CHECK_TIMEOUT_S:g}s with {len(found.statuses)} statuses known"
+                       + (f" ({counts})" if counts else ""))
 
     # -- create (rules 4, 9) ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -22,8 +22,6 @@ __all__ = [
     "unlisted_sources_wait_s",
     "PollSchedule",
     "ProgressThrottle",
-    "keep_listing",
-    "listing_pays",
     "ListingCursor",
     "order_by_listing",
     "format_duration",
@@ -320,27 +318,6 @@ class ProgressThrottle:
         return self._last_at + self.heartbeat_s
 
 
-def listing_pays(page_of: Mapping[str, int], ids: Iterable[str]) -> bool:
-    """Whether reading the store's listing is predicted to cost no more calls than one
-    GetReadSetMetadata per ID: every ID was seen by an earlier listing (``page_of``: ID ->
-    0-based page) and the pages up to the last of them are no more than the IDs."""
-    ids = list(ids)
-    if not ids or any(rid not in page_of for rid in ids):
-        return False
-    return max(page_of[rid] for rid in ids) + 1 <= len(ids)
-
-
-def keep_listing(pages_spent: int, unknown_remaining: int) -> bool:
-    """Whether to fetch another ListReadSets page instead of one GetReadSetMetadata per ID.
-
-    A page answers up to 100 read sets but the store's size is unknown until the listing
-    ends, so this is the ski-rental rule: keep listing while the pages already spent are
-    fewer than the IDs still unknown. Total calls stay within twice the cheaper of the two
-    ways, whatever the store's size.
-    """
-    return unknown_remaining > 0 and pages_spent < unknown_remaining
-
-
 def order_by_listing(ids: Iterable[str], page_of: Mapping[str, int]) -> list[str]:
     """IDs in the order the store's listing showed them (page, then ID); IDs the listing
     did not show (found one by one) come first, so their jobs end first. Cut into jobs
@@ -366,8 +343,8 @@ class ListingCursor:
     store are not covered from the start.
 
     Read sets with no page, or whose page the cursor has passed, are not covered
-    (:meth:`covers`): the caller confirms them another way (GetReadSetMetadata or a new
-    listing, whichever is cheaper).
+    (:meth:`covers`): the caller confirms them another way (a status lookup,
+    :func:`omics_dynamic.activation.look_up_statuses`).
     """
 
     def __init__(self, page_of: Mapping[str, int], busy: Iterable[str] = (), ready: Iterable[str] = ()):

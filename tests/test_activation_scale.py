@@ -15,8 +15,11 @@ def test_1000_read_sets_read_the_listing_once_to_discover_and_once_to_confirm(em
     assert result.activated_without_job_read_set_ids == [] and result.found_job_ids == []
     assert sorted(result.started_job_ids) == sorted(j["id"] for j in emulator.jobs())
     assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
-    # 10 pages to discover, 10 pages to confirm (each page read once, in listing order).
-    assert emulator.calls["ListReadSets"] == 20
+    # 10 unfiltered pages to discover (the status listings' lower bound grows with the
+    # ARCHIVED read sets those pages show, so the race never leaves the unfiltered listing);
+    # then 10 pages to confirm, each read once in listing order as its jobs end (within
+    # twice the six status listings a round at the end would cost: costmodel.cursor_pays).
+    assert emulator.calls["ListReadSets"] == 10 + 10
     # Looking for duplicates before reporting success: one page of jobs created in the run.
     assert emulator.calls["ListReadSetActivationJobs"] >= 3
     assert emulator.calls["GetReadSetMetadata"] == 0
@@ -28,6 +31,20 @@ def test_1000_read_sets_read_the_listing_once_to_discover_and_once_to_confirm(em
     assert wall_s <= 1.15 * 195
     last_s = max(j["completionTime"] for j in emulator.jobs())
     assert emulator.now() - last_s < 1.0
+
+
+def test_2000_read_sets_confirm_with_one_round_of_status_listings_not_20_pages(emulator):
+    """Where the cursor would read more than twice the six calls of a round of status
+    listings (20 pages here, 1,000 at 100,000), the read sets of finished jobs wait for that
+    round once nothing is in flight. Manual clock, unpaced: the calls, not the time (the
+    time is bench/run.py's)."""
+    store = emulator.create_store(generate={"ARCHIVED": 2000})
+    ids = sorted(emulator.read_set_statuses(store))
+    lines: list = []
+    result = run_activation(emulator, store, ids, lines=lines)
+    assert len(result.activated_by_jobs_read_set_ids) == 2000
+    assert emulator.calls["ListReadSets"] == 20 + 6 and emulator.calls["GetReadSetMetadata"] == 0
+    assert any("more finished by their jobs (confirmed ACTIVE at the end)" in line for line in lines)
 
 
 def test_jobs_are_started_in_listing_order(emulator):

@@ -17,8 +17,6 @@ from omics_dynamic.scheduling import (
     TransientBackoff,
     unlisted_sources_wait_s,
     format_duration,
-    keep_listing,
-    listing_pays,
 )
 
 
@@ -137,13 +135,6 @@ def test_progress_throttle_cadence():
     assert throttle.should_emit(36.0, ("done",), force=True)
 
 
-def test_keep_listing_is_ski_rental():
-    assert keep_listing(0, 5)
-    assert keep_listing(4, 5)
-    assert not keep_listing(5, 5)
-    assert not keep_listing(0, 0)
-
-
 @pytest.mark.parametrize("seconds,text", [(4, "4s"), (192.4, "3m12s"), (3725, "1h02m05s"), (-3, "0s")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
@@ -227,8 +218,6 @@ def test_listing_cursor_is_not_used_where_reading_each_read_set_is_cheaper():
     assert sparse.exhausted and not sparse.covers("e")
     dense = ListingCursor({"a": 0, "b": 1}, busy=["a"], ready=["b"])
     assert not dense.exhausted and dense.covers("b")
-    assert listing_pays({"a": 0, "b": 1}, ["a", "b"]) and not listing_pays({"a": 0, "b": 5}, ["a", "b"])
-    assert not listing_pays({"a": 0}, ["a", "unseen"]) and not listing_pays({}, [])
 
 
 def test_listing_cursor_reset_gives_everything_back():
