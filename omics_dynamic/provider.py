@@ -205,7 +205,8 @@ class ReadSetActivationProvider(ResourceProvider):
         """Compare the old outputs with the new inputs (:func:`~omics_dynamic.planning.plan_diff`);
         with ``check_live_status``, the same read sets and all of them recorded ACTIVE, ask
         HealthOmics too (in the recorded region). A store change, or an effective region
-        other than the recorded one, is a replace. The reason is printed to stderr (the SDK's DiffResult has no field for it).
+        other than the recorded one, is a replace. The reason is printed to stderr (the SDK's
+        DiffResult has no field for it).
         """
         name = news.get("resource_name") or olds.get("resource_name") or DEFAULT_RESOURCE_NAME
         plan = plan_diff(olds, news, new_region=self._diff_region(name, news, olds),
