@@ -401,7 +401,8 @@ def plan_diff(olds: Mapping[str, Any], news: Mapping[str, Any], *, new_region: O
         recorded one, replaces (an unknown store or region may change: replace, as the
         engine previews what Diff answers); ``__provider`` and ``resource_name`` are ignored
         (rule 5); a changed or unknown other input, or a read set recorded as not ACTIVE,
-        is an update. A recorded region of None (older state) or a new region of None
+        is an update. The live check is asked for only when every input is known (a
+        preview with an unknown input makes no AWS call). A recorded region of None (older state) or a new region of None
         (nothing configured) never replaces: the resource stays where it was recorded.
     """
     recorded = olds.get("region") or None
@@ -423,18 +424,23 @@ def plan_diff(olds: Mapping[str, Any], news: Mapping[str, Any], *, new_region: O
         reasons.append(f"region changed ({recorded} -> {new_region}, from the {source})")
     if replaces:
         return DiffPlan(tuple(replaces), tuple(reasons))
-    changed = [k for k in INPUT_KEYS if k not in REPLACE_KEYS and k != "resource_name"
-               and (has_unknown(news.get(k)) or news.get(k) != olds.get(k))]
+    candidates = [k for k in INPUT_KEYS if k not in REPLACE_KEYS and k != "resource_name"]
+    unknown = [k for k in candidates if has_unknown(news.get(k))]
+    changed = [k for k in candidates if k not in unknown and news.get(k) != olds.get(k)]
     if changed:
         reasons.append(f"{', '.join(changed)} changed")
+    if unknown:
+        reasons.append(f"{', '.join(unknown)} may change (not known yet)")
     live_check = False
-    if "read_set_ids" not in changed:
+    if "read_set_ids" not in changed and "read_set_ids" not in unknown:
         not_active = sorted(not_active_in_state(olds))
         ids = news.get("read_set_ids")
         if not_active:
             reasons.append(f"{len(not_active)} read set(s) not ACTIVE in state (e.g. {not_active[0]})")
         else:
-            live_check = news.get("check_live_status") is True and bool(ids)
+            # A preview with an unknown input makes no AWS call (issue 13: the engine previews
+            # what Diff answers; the update itself re-reads every status anyway).
+            live_check = not unknown and news.get("check_live_status") is True and bool(ids)
     return DiffPlan((), tuple(reasons), live_check, recorded or new_region)
 
 
