@@ -46,6 +46,7 @@ __all__ = [
     "MonotonicClock",
     "ProviderSettings",
     "make_client",
+    "custom_endpoint",
     "effective_region",
     "required_region",
     "RateBudget",
@@ -255,26 +256,55 @@ def make_client(settings: ProviderSettings, region: Optional[str]):
     default on, which gives ``control-storage-omics.<region>.amazonaws.com``).
     """
     session = boto3.session.Session(profile_name=settings.profile)
-    resolved_region = effective_region(settings, region, session=session)
-    if not resolved_region:
-        resolved_region = required_region(settings, region)  # raises, saying where to set one
-    options: dict[str, Any] = dict(
+    resolved_region = _region_or_raise(settings, region, session)
+    options = _client_options(settings)
+    endpoint = settings.endpoint_url
+    if endpoint is None:
+        client = session.client("omics", region_name=resolved_region, config=botocore.config.Config(**options))
+        endpoint = _configured_endpoint(session, resolved_region, client, options)
+        if endpoint is None:
+            return client
+    return session.client("omics", region_name=resolved_region, endpoint_url=endpoint,
+                          config=botocore.config.Config(inject_host_prefix=False, **options))
+
+
+def custom_endpoint(settings: ProviderSettings, region: Optional[str]) -> Optional[str]:
+    """The custom endpoint URL a client for ``region`` uses (resolved as :func:`make_client`
+    resolves it), or None for AWS's standard endpoint. The provider records it beside the
+    region so that a refresh can tell "the store is gone" from "this is another endpoint".
+
+    :raises ConfigurationError: when no region can be found.
+    """
+    if settings.endpoint_url:
+        return settings.endpoint_url
+    session = boto3.session.Session(profile_name=settings.profile)
+    resolved_region = _region_or_raise(settings, region, session)
+    options = _client_options(settings)
+    client = session.client("omics", region_name=resolved_region, config=botocore.config.Config(**options))
+    return _configured_endpoint(session, resolved_region, client, options)
+
+
+def _region_or_raise(settings: ProviderSettings, region: Optional[str], session: Any) -> str:
+    resolved = effective_region(settings, region, session=session)
+    return resolved or required_region(settings, region)  # raises, saying where to set one
+
+
+def _client_options(settings: ProviderSettings) -> dict[str, Any]:
+    return dict(
         retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
         connect_timeout=10,
         read_timeout=60,
         max_pool_connections=10,
         user_agent_extra="omics-dynamic/0.1",
     )
-    endpoint = settings.endpoint_url
-    if endpoint is None:
-        client = session.client("omics", region_name=resolved_region, config=botocore.config.Config(**options))
-        standard = session.client("omics", region_name=resolved_region, config=botocore.config.Config(
-            ignore_configured_endpoint_urls=True, **options))
-        if client.meta.endpoint_url == standard.meta.endpoint_url:
-            return client
-        endpoint = client.meta.endpoint_url
-    return session.client("omics", region_name=resolved_region, endpoint_url=endpoint,
-                          config=botocore.config.Config(inject_host_prefix=False, **options))
+
+
+def _configured_endpoint(session: Any, region: str, client: Any, options: dict[str, Any]) -> Optional[str]:
+    """``client``'s endpoint when botocore's configuration chain set a custom one, else None:
+    the endpoint differs from the one a client that ignores configured endpoints resolves."""
+    standard = session.client("omics", region_name=region, config=botocore.config.Config(
+        ignore_configured_endpoint_urls=True, **options))
+    return None if client.meta.endpoint_url == standard.meta.endpoint_url else client.meta.endpoint_url
 
 
 #: Fraction of the configured rate the buckets pace at, and of a second's worth of requests

@@ -63,6 +63,7 @@ __all__ = [
 #: Outputs the provider stores, after the normalised inputs.
 OUTPUT_KEYS = (
     "store_arn",
+    "endpoint_url",
     "job_ids",
     "activated_read_set_ids",
     "activated_without_job_read_set_ids",
@@ -83,7 +84,8 @@ def _plain_seconds(timeout: float) -> Any:
 
 
 def stored_outputs(inputs: ActivationInputs, result: Any, *, activation_count: int,
-                   previous: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+                   previous: Optional[Mapping[str, Any]] = None,
+                   endpoint_url: Optional[str] = None) -> dict[str, Any]:
     """The complete outputs of a create or update (design.md section 2, rule 6).
 
     :param inputs: the normalised inputs, ``region`` the effective region the run used.
@@ -93,6 +95,8 @@ def stored_outputs(inputs: ActivationInputs, result: Any, *, activation_count: i
     :param activation_count: :func:`next_activation_count`'s answer.
     :param previous: the outputs the update starts from (None for a create): their
         ``store_arn`` is kept when the run learnt none.
+    :param endpoint_url: the custom endpoint the run talked to (None: AWS's standard
+        endpoint, :func:`~omics_dynamic.aws.custom_endpoint`).
     """
     store_arn = getattr(result, "store_arn", None) or (previous or {}).get("store_arn")
     return {
@@ -104,6 +108,7 @@ def stored_outputs(inputs: ActivationInputs, result: Any, *, activation_count: i
         "check_live_status": inputs.check_live_status,
         "resource_name": inputs.resource_name,
         "store_arn": store_arn,
+        "endpoint_url": endpoint_url,
         "job_ids": list(result.job_ids),
         "activated_read_set_ids": list(result.activated_by_jobs_read_set_ids),
         "activated_without_job_read_set_ids": list(result.activated_without_job_read_set_ids),

@@ -45,13 +45,14 @@ from .aws import (
     MonotonicClock,
     OmicsApi,
     ProviderSettings,
+    custom_endpoint,
     effective_region,
     make_client,
     required_region,
     shared_rate_budget,
 )
 from .costmodel import volume_text
-from .errors import AwsCallError, OmicsDynamicError
+from .errors import AwsCallError, ConfigurationError, OmicsDynamicError
 from .outputs import (
     OUTPUT_KEYS,
     carried_outputs,
@@ -351,7 +352,8 @@ class ReadSetActivationProvider(ResourceProvider):
         inputs = ActivationInputs.from_props(props)
         inputs = dataclasses.replace(inputs, region=required_region(self.settings, inputs.region))
         result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
-        outs = stored_outputs(inputs, result, activation_count=next_activation_count(None, result))
+        outs = stored_outputs(inputs, result, activation_count=next_activation_count(None, result),
+                              endpoint_url=custom_endpoint(self.settings, inputs.region))
         return CreateResult(resource_id(inputs.resource_name, inputs.sequence_store_id, inputs.region), outs)
 
     # -- update (rules 3, 6) ------------------------------------------------------------
@@ -389,7 +391,7 @@ class ReadSetActivationProvider(ResourceProvider):
         result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}")
         return UpdateResult(stored_outputs(
             inputs, result, activation_count=next_activation_count(count, result, recorded_not_active),
-            previous=olds))
+            previous=olds, endpoint_url=custom_endpoint(self.settings, region)))
 
     def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
         api = self._api(inputs.region)
@@ -401,7 +403,10 @@ class ReadSetActivationProvider(ResourceProvider):
         """Refresh: re-read statuses, in the recorded region, into
         ``not_active_read_set_statuses``; start no job.
 
-        A sequence store that no longer exists removes the resource from state (empty ID).
+        A sequence store that no longer exists removes the resource from state (empty ID),
+        but only through the endpoint the resource was created through (``endpoint_url``):
+        through another one, "not found" proves nothing, and read raises
+        ConfigurationError instead: refresh never reads the resource silently elsewhere.
         Expected failures are raised bare (:func:`_bare`).
         """
         try:
@@ -414,16 +419,27 @@ class ReadSetActivationProvider(ResourceProvider):
         # props are the outputs: their region is the recorded one (older state: the input).
         region = required_region(self.settings, inputs.region)
         api = self._api(region)
+        endpoint = custom_endpoint(self.settings, region)
         try:
             current = read_statuses(api, inputs.sequence_store_id, inputs.read_set_ids)
         except AwsCallError as err:
-            if err.code == "ResourceNotFoundException":
-                _say(inputs.resource_name, f"sequence store {inputs.sequence_store_id} no longer "
-                                           f"exists in {region}; removing the resource from state")
-                return ReadResult("", {})
-            raise
+            if err.code != "ResourceNotFoundException":
+                raise
+            if "endpoint_url" in props and props["endpoint_url"] != endpoint:
+                # Not where the resource was created: "not found" says nothing about the store.
+                raise ConfigurationError(
+                    f"{inputs.resource_name}: sequence store {inputs.sequence_store_id} was not found "
+                    f"in {region} through {_endpoint_text(endpoint)}, but this resource was created "
+                    f"through {_endpoint_text(props['endpoint_url'])}; refresh keeps it in state. "
+                    "Point the provider back at that endpoint (omics-dynamic:endpoint, "
+                    "AWS_ENDPOINT_URL_OMICS, the AWS config file), or, if the store is really "
+                    "gone, remove the resource with `pulumi state delete <urn>`") from None
+            _say(inputs.resource_name, f"sequence store {inputs.sequence_store_id} no longer "
+                                       f"exists in {region}; removing the resource from state")
+            return ReadResult("", {})
         outs = carried_outputs(props)
         outs["region"] = region
+        outs["endpoint_url"] = endpoint  # the store was found here: this is where it lives
         outs["not_active_read_set_statuses"] = {rid: s for rid, s in sorted(current.items()) if s != "ACTIVE"}
         return ReadResult(id_, outs)
 
@@ -434,3 +450,6 @@ class ReadSetActivationProvider(ResourceProvider):
         _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
 
+
+def _endpoint_text(endpoint: Optional[str]) -> str:
+    return f"the endpoint {endpoint}" if endpoint else "AWS's standard endpoint"

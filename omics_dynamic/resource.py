@@ -142,6 +142,11 @@ class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetAc
     store_arn: pulumi.Output[Optional[str]]
     """``arn:aws:omics:<region>:<account>:sequenceStore/<id>`` as HealthOmics reported it
     (None only if no call answered with an ARN)."""
+    endpoint_url: pulumi.Output[Optional[str]]
+    """The custom HealthOmics endpoint the last create, update or refresh reached the store
+    through (the emulator, a VPC endpoint); None for AWS's standard endpoint. A refresh
+    through another endpoint that does not find the store fails instead of dropping the
+    resource from state."""
     job_ids: pulumi.Output[list[str]]
     """Every activation job that worked on these read sets during the last create or update:
     started by it, adopted (in flight when it began, e.g. after an interrupted ``up``) or

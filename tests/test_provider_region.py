@@ -17,7 +17,7 @@ import omics_dynamic.emulator.server as emulator_server
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.planning import resource_id
 from omics_dynamic.provider import ReadSetActivationProvider
-from omics_dynamic.testing import EngineHarness, ResourceSpec
+from omics_dynamic.testing import EngineHarness, ProviderCallError, ResourceSpec
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
@@ -173,3 +173,31 @@ def test_update_talks_to_the_recorded_region(provider, emulator, signed_regions)
     assert set(signed_regions) == {"us-east-1"}
     assert updated["region"] == "us-east-1"
     assert updated["activated_read_set_ids"] == ids
+
+
+def test_refresh_through_another_endpoint_keeps_the_resource_and_says_why(scaled_emulator, tmp_path):
+    """The endpoint is recorded beside the region (``endpoint_url``). A refresh that reaches
+    another endpoint, where the store does not exist, used to say "no longer exists" and
+    drop the resource from state; now it fails naming both endpoints and keeps it. Through
+    the endpoint it was created through, a store that is really gone still removes it."""
+    emu = scaled_emulator
+    store = emu.create_store(read_sets=["ACTIVE"] * 2)
+    ids = sorted(emu.read_set_statuses(store))
+    harness = _harness(emu, tmp_path, {"aws:region": "us-east-1"})
+    created = harness.up([_spec(store, ids)])
+    assert created.outputs("cohort")["endpoint_url"] == emu.endpoint_url
+
+    with Emulator(rate_limit=0) as other:
+        elsewhere = _harness(other, tmp_path, {"aws:region": "us-east-1"})
+        with pytest.raises(ProviderCallError) as info:
+            elsewhere.refresh()
+    text = info.value.provider_message
+    assert (f"sequence store {store} was not found in us-east-1 through the endpoint {other.endpoint_url}, "
+            f"but this resource was created through the endpoint {emu.endpoint_url}; refresh keeps it in state"
+            in text), text
+    assert [r.name for r in harness.state().resources] == ["cohort"]
+
+    with emu.backend.lock:  # the emulator has no DeleteSequenceStore: drop the store as AWS would
+        emu.backend.stores.pop(store)
+    gone = harness.refresh()
+    assert gone.step("cohort").gone and harness.state().resources == []
