@@ -4,7 +4,7 @@
 ``1234567890``) holding 1,000 read sets of a sequencing cohort: 296 subjects, 359
 samples (about one subject in five also has a tumour sample besides the normal one), and
 the sample sheet ``data/cohort_samples.csv`` the example stack selects its read sets with
-(:func:`build_sample_sheet`: every sample whose read sets can all be activated).
+(:func:`build_sample_sheet`: the tumour-normal pairs whose read sets can all be activated).
 
 Per sample: two paired-FASTQ read sets (two lanes of one flow cell; each read set has
 ``source1`` = R1 and ``source2`` = R2) and, for 80% of samples, an aligned BAM (50%) or
@@ -192,25 +192,28 @@ def build(seed: int = 20240601) -> Dict[str, Any]:
 
 
 def build_sample_sheet(seed: Dict[str, Any]) -> str:
-    """The cohort's sample sheet (CSV text) for a seed of :func:`build`'s shape.
+    """The cohort's sample sheet (CSV text) for a seed of :func:`build`'s shape: its
+    tumour-normal pairs, the unit of a somatic variant calling run.
 
-    Header ``subject_id,sample_id,sample_type``; one row per sample of the first store
-    whose read sets are all ARCHIVED, ACTIVE or ACTIVATING (a sample with a DELETED or
-    UPLOAD_FAILED read set is left out: ReadSetActivation refuses those), in the seed's
-    order. ``sample_type`` is ``normal`` (``-10A``, blood-derived normal) or ``tumour``
-    (``-01A``, primary tumour). Lines end with ``\\n``.
+    Header ``subject_id,sample_id,sample_type``; two rows (normal, then tumour) per subject
+    of the first store that has a normal (``-10A``, blood-derived) and a tumour (``-01A``,
+    primary tumour) sample whose read sets are all ARCHIVED, ACTIVE or ACTIVATING (a
+    sample with a DELETED or UPLOAD_FAILED read set cannot be activated), in the seed's
+    order. ``sample_type`` is ``normal`` or ``tumour``. Lines end with ``\\n``.
     """
     read_sets = seed["sequenceStores"][0]["readSets"]
     usable: Dict[str, bool] = {}
-    subjects: Dict[str, str] = {}
+    subjects: Dict[str, List[str]] = {}
     for rs in read_sets:
         sample = rs["sampleId"]
         usable[sample] = usable.get(sample, True) and rs["status"] in ACTIVATABLE
-        subjects[sample] = rs["subjectId"]
+        if sample not in subjects.setdefault(rs["subjectId"], []):
+            subjects[rs["subjectId"]].append(sample)
     lines = ["subject_id,sample_id,sample_type"]
-    for sample, ok in usable.items():
-        if ok:
-            lines.append(f"{subjects[sample]},{sample},{SAMPLE_TYPES[sample.rsplit('-', 1)[1][:2]]}")
+    for subject, samples in subjects.items():
+        kinds = {SAMPLE_TYPES[s.rsplit("-", 1)[1][:2]]: s for s in samples if usable[s]}
+        if set(kinds) == {"normal", "tumour"}:
+            lines += [f"{subject},{kinds['normal']},normal", f"{subject},{kinds['tumour']},tumour"]
     return "\n".join(lines) + "\n"
 
 
