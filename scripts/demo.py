@@ -36,6 +36,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -185,11 +186,12 @@ class EmulatorProcess:
 class Outcome:
     """What one operation did.
 
-    ``ops`` {resource name: step op} (every resource's when the runner's ``exact_ops``,
-    else what could be told from the CLI's output); ``exports`` the stack outputs after an
-    up; ``lines`` provider progress lines / CLI output; ``resources`` the registrations
-    in order (``omics_dynamic.testing.RegisteredResource``, with the inputs of resources
-    recorded but not created) when the runner records them, else None.
+    ``ops`` {resource name: step op} of every resource the operation stepped (the stack and
+    provider resources left out); ``exports`` the stack outputs after an up; ``lines`` the
+    provider's progress lines (the harness: its stderr; the CLI: diagnostics, plus the
+    CLI's own messages); ``resources`` the registrations in order
+    (``omics_dynamic.testing.RegisteredResource``, with the inputs of resources recorded
+    but not created) when the runner records them, else None.
     """
 
     operation: str
@@ -211,17 +213,20 @@ class StackRunner(Protocol):
 
     ``label`` says what runs it (shown at the start); ``short_label`` for the summary;
     ``command`` prefixes an operation in step titles ("pulumi " or ""); ``deploy_compute``
-    whether the run declares the pulumi-aws compute; ``exact_ops`` whether
-    ``Outcome.ops`` holds every resource's step op. ``up`` / ``preview`` / ``destroy``
-    run one operation of ``stack`` with ``config`` (:func:`stack_config`), passing each
-    output line to ``echo``, and raise on failure; ``cleanup`` removes the stack.
+    whether the run declares the pulumi-aws compute; ``strict_lines`` whether a provider
+    line missing from ``Outcome.lines`` fails the demo (the harness captures the provider's
+    stderr itself; through the CLI the lines arrive as engine diagnostics, a path checked
+    against the engine's source but never run here, so a missing line is only a note).
+    ``up`` / ``preview`` / ``destroy`` run one operation of ``stack`` with ``config``
+    (:func:`stack_config`), passing each output line to ``echo``, and raise on failure;
+    ``cleanup`` removes the stack.
     """
 
     label: str
     short_label: str
     command: str
     deploy_compute: bool
-    exact_ops: bool
+    strict_lines: bool
 
     def up(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome: ...
 
@@ -241,7 +246,7 @@ class HarnessRunner:
     short_label = "engine-role harness, program mode"
     command = ""
     deploy_compute = True  # recorded, never created: shows the wiring
-    exact_ops = True
+    strict_lines = True
 
     def __init__(self, state_dir: Path, env: dict[str, str]) -> None:
         from omics_dynamic.testing import run_program
@@ -285,13 +290,43 @@ class CliRunner:
     the repository's ``__main__.py`` in ``.demo/cli/``, so the demo's stack config never
     lands next to the user's own stacks. The sample sheet path in config is absolute, so
     the program finds it from that directory.
+
+    Every command runs with ``--non-interactive`` (a persistent flag of the root command,
+    pulumi/pulumi ``pkg/cmd/pulumi/pulumi.go``) and ``--color never``. What the CLI prints
+    was checked against the pulumi/pulumi source (master of the ``fetch`` snapshot), not
+    against a running CLI (none can be installed here):
+
+    - ``up`` / ``destroy`` take ``--json`` together with ``--yes`` and ``--skip-preview``
+      (``pkg/cmd/pulumi/operations/up.go`` / ``destroy.go``; ``updateFlagsToOptions`` in
+      ``operations/io.go`` refuses only ``--skip-preview``/``--yes`` with
+      ``--preview-only``). The CLI then prints one engine event per line:
+      ``pkg/backend/display/display.go`` ``ShowEvents`` -> ``json.go`` ``ShowJSONEvents``
+      -> ``display.go`` ``logJSONEvent`` (a ``json.Encoder``), read by
+      :func:`read_engine_event`.
+    - ``preview --json`` prints one indented document instead (``json.go``
+      ``ShowPreviewDigest``, ``pkg/display/json.go`` ``PreviewDigest``), unless
+      ``PULUMI_ENABLE_STREAMING_JSON_PREVIEW`` is set (``sdk/go/common/env/env.go``
+      ``EnableStreamingJSONPreview``), which the runner sets to false; read by
+      :func:`read_preview_digest`. ``--show-sames`` keeps unchanged resources in its
+      ``steps`` (``display.go`` ``shouldShow``).
+    - The provider's progress lines are its stderr: the engine reads a plugin's stderr line
+      by line and, for the dynamic provider binaries (``pulumi-resource-pulumi-python``,
+      ``isDynamicPluginBinary``), logs each with ``Diag.Infoerrf`` without a URN
+      (``pkg/resource/plugin/plugin.go`` ``newPlugin``, ``runtrace``); other resource
+      plugins' stderr goes to debug. ``pkg/engine/eventsink.go`` ``Infoerrf`` /
+      ``StringifyDiag`` make that a diagnostic of severity ``info#err``, no prefix, the
+      message wrapped in colour directives with a newline added.
+    - The CLI's own messages (a failed update's ``error: ...``) are not events; they come
+      through the same pipe (stderr is merged) and are passed on as they are.
     """
 
     label = "pulumi CLI ({version}) with a local file backend (.demo/cli-backend)"
     short_label = "pulumi CLI"
     command = "pulumi "
     deploy_compute = False  # no AWS account: the pulumi-aws compute is left out
-    exact_ops = False  # `pulumi up` output is parsed for the activation's op only
+    # A missing provider line is a note: the event shapes are checked against the source,
+    # but this path has never run against a real CLI here.
+    strict_lines = False
 
     def __init__(self, demo_dir: Path, env: dict[str, str], pulumi: str = "pulumi") -> None:
         self.pulumi = pulumi
@@ -319,21 +354,16 @@ class CliRunner:
             "PULUMI_BACKEND_URL": backend.resolve().as_uri(),
             "PULUMI_CONFIG_PASSPHRASE": self.env.get("PULUMI_CONFIG_PASSPHRASE", "omics-dynamic-demo"),
             "PULUMI_SKIP_UPDATE_CHECK": "true",
+            # `preview --json` prints its one document, not streamed events (see the class docstring).
+            "PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "false",
         })
         # deployCompute is false: no plugin besides the language host is needed.
         self.env.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
         version = subprocess.run([pulumi, "version"], capture_output=True, text=True, env=self.env)
         self.label = self.label.format(version=(version.stdout.strip() or "unknown version"))
 
-    @staticmethod
-    def _collect(out: Outcome, echo: Echo) -> Echo:
-        def on_line(line: str) -> None:
-            out.lines.append(line)
-            echo(line)
-
-        return on_line
-
-    def _cli(self, args: list[str], echo: Optional[Echo] = None, check: bool = True) -> tuple[int, list[str]]:
+    def _cli(self, args: list[str], on_line: Optional[Echo] = None, check: bool = True) -> tuple[int, list[str]]:
+        """Run ``pulumi <args> --non-interactive`` in the project; ``(exit code, output lines)``."""
         proc = subprocess.Popen([self.pulumi, *args, "--non-interactive"], cwd=self.project_dir, env=self.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert proc.stdout is not None
@@ -341,8 +371,8 @@ class CliRunner:
         for raw in proc.stdout:
             line = raw.rstrip("\n")
             lines.append(line)
-            if echo is not None:
-                echo(line)
+            if on_line is not None:
+                on_line(line)
         rc = proc.wait()
         if check and rc != 0:
             tail = "\n".join(lines[-30:])
@@ -360,47 +390,141 @@ class CliRunner:
         doc["config"] = {k: (v if isinstance(v, (list, dict)) else str(v)) for k, v in config.items()}
         path.write_text(yaml.safe_dump(doc, sort_keys=True), encoding="utf-8")
 
-    def _outputs(self, stack: str) -> dict[str, Any]:
-        _, lines = self._cli(["stack", "output", "--json", "--show-secrets", "--stack", stack])
-        return json.loads("\n".join(lines) or "{}")
+    def _operation(self, operation: str, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
+        """``pulumi up|destroy --yes --skip-preview --json``; raises :class:`DemoFailure` with
+        the last lines (diagnostics and CLI messages) when it exits non-zero."""
+        out = Outcome(operation)
+        self._select(stack, config)
+        rc, _ = self._cli([operation, "--yes", "--skip-preview", "--json", "--color", "never", "--stack", stack],
+                          on_line=lambda line: read_engine_event(line, out, echo), check=False)
+        if rc != 0:
+            raise DemoFailure(f"`pulumi {operation}` exited {rc}:\n" + "\n".join(out.lines[-30:]))
+        if operation == "up":
+            _, lines = self._cli(["stack", "output", "--json", "--show-secrets", "--stack", stack])
+            out.exports = json.loads("\n".join(lines) or "{}")
+        return out
 
     def up(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
-        out = Outcome("up")
-        self._select(stack, config)
-        rc, lines = self._cli(["up", "--yes", "--skip-preview", "--stack", stack],
-                              echo=self._collect(out, echo), check=False)
-        if rc != 0:
-            raise DemoFailure("`pulumi up` failed:\n" + "\n".join(lines[-30:]))
-        text = "\n".join(lines)
-        if "cohort" in text and ("created" in text or " create " in text):
-            out.ops["cohort"] = "create"
-        out.exports = self._outputs(stack)
-        return out
+        return self._operation("up", stack, config, echo)
+
+    def destroy(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
+        return self._operation("destroy", stack, config, echo)
 
     def preview(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
         out = Outcome("preview")
         self._select(stack, config)
-        _, lines = self._cli(["preview", "--json", "--stack", stack])
-        doc = json.loads("\n".join(lines))
-        on_line = self._collect(out, echo)
-        for diag in doc.get("diagnostics") or []:
-            for line in str(diag.get("message", "")).splitlines():
-                on_line(line)
-        for step in doc.get("steps") or []:
-            urn = step.get("urn", "")
-            out.ops[urn.rsplit("::", 1)[-1]] = step.get("op", "")
-        return out
-
-    def destroy(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
-        out = Outcome("destroy")
-        self._select(stack, config)
-        self._cli(["destroy", "--yes", "--skip-preview", "--stack", stack],
-                  echo=self._collect(out, echo))
-        out.ops = {"cohort": "delete"}
+        _, lines = self._cli(["preview", "--json", "--show-sames", "--color", "never", "--stack", stack])
+        read_preview_digest(lines, out, echo)
         return out
 
     def cleanup(self, stack: str) -> None:
         self._cli(["stack", "rm", "--yes", "--force", "--stack", stack], check=False)
+
+
+#: Colour directives (``<{%reset%}>``, ``<{%fg 1%}>``) of pulumi/pulumi
+#: ``sdk/go/common/diag/colors/colors.go``; ``--color never`` removes them from events
+#: (``logJSONEvent``), this only guards against a run without it.
+_COLOR_DIRECTIVE = re.compile(r"<\{%[^%]*%\}>")
+_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _record_op(out: Outcome, urn: str, resource_type: str, op: str) -> None:
+    if resource_type == _STACK_TYPE or resource_type.startswith("pulumi:providers:") or not urn:
+        return
+    out.ops[urn.rsplit("::", 1)[-1]] = op
+
+
+def _emit(out: Outcome, echo: Echo, text: str) -> None:
+    for line in _COLOR_DIRECTIVE.sub("", text).rstrip("\n").splitlines():
+        out.lines.append(line)
+        echo(line)
+
+
+def read_engine_event(line: str, out: Outcome, echo: Echo) -> None:
+    """Read one line of ``pulumi up|destroy --json`` into ``out``.
+
+    A line is one ``apitype.EngineEvent`` (pulumi/pulumi ``sdk/go/common/apitype/events.go``;
+    made by ``pkg/backend/display/events.go`` ``ConvertEngineEvent``): exactly one of its
+    event fields is set, beside ``sequence`` and ``timestamp``. Read here:
+
+    - ``resourcePreEvent.metadata`` (``StepEventMetadata``): ``op``, ``urn``, ``type``,
+      ``logical`` (omitted when false). The engine sends one for every step it executes,
+      "same" steps included (``pkg/resource/deploy/step_executor.go`` ``executeStep`` ->
+      ``pkg/engine/update.go`` ``OnResourceStepPre``), and ``ShowJSONEvents`` filters none.
+      Only logical steps are kept (``Logical()`` in ``pkg/resource/deploy/step.go``: a
+      replace's create-replacement/delete-replaced are not logical; its "replace" is), so
+      ``out.ops[name]`` is the resource's op as the harness reports it. The stack and
+      provider resources are left out. ``planning`` events (a preview inside ``up``,
+      ``previewActions.OnResourceStepPre``) are skipped.
+    - ``diagnosticEvent``: ``prefix`` (``"error: "``, ``"warning: "``; empty for info and
+      for the provider's stderr, severity ``info#err``), ``message`` (ANSI codes already
+      stripped by ``ConvertEngineEvent``, colour directives by ``--color never``),
+      ``severity``, ``urn`` (none for plugin stderr), ``ephemeral``. Ephemeral (status)
+      and ``debug`` diagnostics are skipped, as ``ShowPreviewDigest`` does; the stream ID
+      is not in the JSON (``ConvertEngineEvent`` does not copy it). Each remaining one
+      becomes lines of ``out.lines`` (prefix + message) passed to ``echo``.
+    - ``stdoutEvent.message`` likewise (messages of the CLI's own).
+
+    Other events are ignored; a line that is not a JSON object (the CLI's own stderr) goes
+    to ``out.lines`` and ``echo`` as it is.
+    """
+    try:
+        event = json.loads(line)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        if line.strip():
+            _emit(out, echo, line)
+        return
+    pre = event.get("resourcePreEvent")
+    if isinstance(pre, dict) and not pre.get("planning"):
+        meta = pre.get("metadata") or {}
+        if meta.get("logical"):
+            _record_op(out, str(meta.get("urn", "")), str(meta.get("type", "")), str(meta.get("op", "")))
+    diagnostic = event.get("diagnosticEvent")
+    if isinstance(diagnostic, dict) and not diagnostic.get("ephemeral") and diagnostic.get("severity") != "debug":
+        _emit(out, echo, str(diagnostic.get("prefix") or "") + str(diagnostic.get("message") or ""))
+    stdout = event.get("stdoutEvent")
+    if isinstance(stdout, dict):
+        _emit(out, echo, str(stdout.get("message") or ""))
+
+
+def read_preview_digest(lines: list[str], out: Outcome, echo: Echo) -> None:
+    """Read the output of ``pulumi preview --json`` into ``out``.
+
+    The document is pulumi/pulumi ``pkg/display/json.go`` ``PreviewDigest``, printed by
+    ``pkg/backend/display/json.go`` ``ShowPreviewDigest`` with ``json.MarshalIndent`` at
+    the end of the preview: ``steps[]`` (``PreviewStep``: ``op``, ``urn``; same steps only
+    with ``--show-sames``, replacement steps only with ``--show-replacement-steps``),
+    ``diagnostics[]`` (``PreviewDiagnostic``: ``message`` already holds prefix + message
+    without colour, ``severity``, ``urn``; ephemeral and debug ones are left out there).
+    ``out.ops`` gets each step's op by resource name (stack and provider resources left
+    out); each diagnostic's lines go to ``out.lines`` and ``echo``. Lines around the
+    document (the CLI's own stderr, merged into the pipe) are passed on as they are.
+
+    Raises :class:`DemoFailure` when no JSON document is found.
+    """
+    text = "\n".join(lines)
+    start = next((i for i, line in enumerate(lines) if line.startswith("{")), None)
+    if start is None:
+        raise DemoFailure("`pulumi preview --json` printed no JSON document:\n" + "\n".join(lines[-30:]))
+    before = lines[:start]
+    offset = sum(len(line) + 1 for line in before)
+    try:
+        doc, end = json.JSONDecoder().raw_decode(text, offset)
+    except ValueError as err:
+        raise DemoFailure(f"`pulumi preview --json` printed no valid JSON document ({err}):\n"
+                          + "\n".join(lines[-30:])) from None
+    for line in before + text[end:].strip("\n").splitlines():
+        if line.strip():
+            _emit(out, echo, line)
+    for diag in doc.get("diagnostics") or []:
+        _emit(out, echo, str(diag.get("message") or ""))
+    for step in doc.get("steps") or []:
+        urn = str(step.get("urn", ""))
+        # The URN's last-but-one part is the type: urn:pulumi:<stack>::<project>::<type>::<name>.
+        parts = urn.split("::")
+        _record_op(out, urn, parts[-2] if len(parts) >= 2 else "", str(step.get("op", "")))
 
 
 def make_runner(demo_dir: Path, env: dict[str, str], force_harness: bool = False) -> StackRunner:
@@ -478,16 +602,15 @@ class Demo:
         return new_jobs
 
     def expect_op(self, out: Outcome, op: str, step: str) -> None:
-        """The activation's step op is ``op`` (where the runner can tell)."""
-        if self.runner.exact_ops or "cohort" in out.ops:
-            expect(out.ops.get("cohort") == op, f"{step}: the activation's op is {out.ops.get('cohort')!r}, not {op!r}")
+        """The activation's step op is ``op``."""
+        expect(out.ops.get("cohort") == op, f"{step}: the activation's op is {out.ops.get('cohort')!r}, not {op!r}")
 
     def expect_line(self, out: Outcome, words: tuple[str, ...], what: str) -> None:
-        """Some provider line holds every one of ``words`` (a note only for the CLI, whose
-        ``preview --json`` carrying the provider's lines is unverified)."""
+        """Some provider line holds every one of ``words`` (else a failure, or a note when
+        the runner's lines are not ``strict_lines``)."""
         if any(all(w in line for w in words) for line in out.lines):
             return
-        if self.runner.exact_ops:
+        if self.runner.strict_lines:
             raise DemoFailure(f"no provider line shows {what}")
         say(f"    (note: the provider's line with {what} was not in the CLI's output)")
 
@@ -555,7 +678,7 @@ def step_archive_and_preview(demo: Demo) -> None:
         f"{', '.join(archived[:3])}, ...")
     out, dt = demo.run("4", "preview: the provider's diff sees them", "preview")
     expect(demo.report(out, dt) == 0, "the preview started an activation job")
-    expect(out.ops.get("cohort") == "update", f"the preview did not plan an update of cohort: {out.ops}")
+    demo.expect_op(out, "update", "step 4")
     demo.expect_line(out, ("update:", "not ACTIVE", f"will activate {len(archived)} read sets", "Gbases"),
                      "the update and the read sets and gigabases it will activate")
 
