@@ -51,10 +51,9 @@ def _provider(spec: dict) -> dict:
     started = time.monotonic()
     outs = prov.create(checked.inputs).outs
     ended = time.monotonic()
-    statuses = outs.get("read_set_statuses")
-    if statuses is None:  # outputs that keep only the read sets not ACTIVE
-        not_active = outs.get("not_active_read_set_statuses") or {}
-        statuses = {rid: not_active.get(rid, "ACTIVE") for rid in outs["read_set_ids"]}
+    from omics_dynamic.outputs import statuses as derived_statuses
+
+    statuses = derived_statuses(outs["read_set_ids"], outs["not_active_read_set_statuses"])
     # What the engine keeps in state for the resource: the inputs and the outputs (JSON).
     inputs_bytes = len(json.dumps(checked.inputs, separators=(",", ":")))
     outputs_bytes = len(json.dumps(outs, separators=(",", ":")))

@@ -38,6 +38,7 @@ from .errors import (
     ConfigurationError,
     ListingStuckError,
 )
+from .planning import REGION_PATTERN
 from .scheduling import TokenBucket, TransientBackoff
 
 __all__ = [
@@ -45,6 +46,9 @@ __all__ = [
     "MonotonicClock",
     "ProviderSettings",
     "make_client",
+    "custom_endpoint",
+    "effective_region",
+    "required_region",
     "RateBudget",
     "shared_rate_budget",
     "OmicsApi",
@@ -123,10 +127,12 @@ class MonotonicClock:
 class ProviderSettings:
     """Provider configuration, from stack config (rule 2) and the environment.
 
-    - ``region``: ``aws:region`` (the resource's ``region`` input wins over it).
+    - ``region``: ``aws:region`` (the resource's ``region`` input wins over it; without
+      either, boto3's chain decides: :func:`effective_region`).
     - ``profile``: ``aws:profile``.
-    - ``endpoint_url``: ``omics-dynamic:endpoint``, else botocore's
-      ``AWS_ENDPOINT_URL_OMICS`` / ``AWS_ENDPOINT_URL`` from the environment.
+    - ``endpoint_url``: ``omics-dynamic:endpoint``, an explicit endpoint that wins over
+      botocore's own endpoint configuration (which :func:`make_client` lets botocore
+      resolve: ``AWS_ENDPOINT_URL_OMICS``, ``AWS_ENDPOINT_URL``, the shared config file).
     - ``time_scale``: ``omics-dynamic:timeScale`` or ``OMICS_DYNAMIC_TIME_SCALE``: run the
       provider's clock k times faster (only for the emulator's time-scaled benchmarks and
       demo; never set it against AWS).
@@ -184,43 +190,121 @@ class ProviderSettings:
             max_attempts=attempts,
         )
 
-    def effective_endpoint(self, environ: Optional[dict] = None) -> Optional[str]:
-        """The custom endpoint in use, if any: config first, then botocore's env variables."""
-        env = os.environ if environ is None else environ
-        return self.endpoint_url or env.get("AWS_ENDPOINT_URL_OMICS") or env.get("AWS_ENDPOINT_URL") or None
+
+def effective_region(settings: ProviderSettings, region: Optional[str] = None, *,
+                     session: Optional[boto3.session.Session] = None) -> Optional[str]:
+    """The AWS Region calls for a resource go to, resolved as create resolves it.
+
+    :param region: the resource's ``region`` input (None when absent).
+    :param session: the boto3 session to ask (default: a new one for ``settings.profile``).
+    :returns: ``region``, else ``aws:region`` (``settings.region``), else boto3's chain
+        (``AWS_DEFAULT_REGION``, then the profile's ``region`` in the shared config file;
+        botocore does not read ``AWS_REGION``); None when none of them names one.
+    :raises ConfigurationError: when ``aws:region`` or boto3's chain names something that is
+        not a Region name (:data:`~omics_dynamic.planning.REGION_PATTERN`; the ``region``
+        input is checked by ``check``).
+    :raises botocore.exceptions.ProfileNotFound: for an ``aws:profile`` the shared files lack.
+    """
+    if region:
+        return region
+    if settings.region:
+        found, source = settings.region, "aws:region"
+    else:
+        session = session or boto3.session.Session(profile_name=settings.profile)
+        found, source = session.region_name, "boto3's chain (AWS_DEFAULT_REGION or the profile's region)"
+    if found and not REGION_PATTERN.fullmatch(found):
+        raise ConfigurationError(f"{source} names {found!r}, which is not an AWS Region name "
+                                 "such as 'us-east-1'; set `pulumi config set aws:region us-east-1`")
+    return found or None
+
+
+def required_region(settings: ProviderSettings, region: Optional[str] = None) -> str:
+    """:func:`effective_region`, which must name one.
+
+    :raises ConfigurationError: when no region can be found (saying where to set one), or
+        the one found is not a Region name.
+    """
+    found = effective_region(settings, region)
+    if not found:
+        raise ConfigurationError(
+            "no AWS Region: set the resource's region input, or `pulumi config set aws:region "
+            "us-east-1`, or AWS_DEFAULT_REGION in the environment"
+        )
+    return found
 
 
 def make_client(settings: ProviderSettings, region: Optional[str]):
-    """Create a boto3 HealthOmics client.
+    """Create a boto3 HealthOmics client for ``region``.
 
-    :param region: the resource's ``region`` input, or None for ``aws:region`` and then
-        boto3's own chain (``AWS_REGION``, ``AWS_DEFAULT_REGION``, profile).
-    :raises ConfigurationError: when no region can be found.
+    :param region: the Region to call (the resource's ``region`` input or its recorded
+        region), or None for ``aws:region`` and then boto3's chain (:func:`effective_region`).
+    :raises ConfigurationError: when no region can be found, or one that is not a Region.
 
-    Whenever a custom endpoint is in use (``omics-dynamic:endpoint``,
-    ``AWS_ENDPOINT_URL_OMICS`` or ``AWS_ENDPOINT_URL``), host-prefix injection is off:
-    botocore would otherwise turn ``http://127.0.0.1:PORT`` into
-    ``http://control-storage-127.0.0.1:PORT`` (design.md section 3).
+    Endpoint: ``omics-dynamic:endpoint`` when set; otherwise botocore resolves it through
+    its whole configuration chain, as boto3 would (``AWS_ENDPOINT_URL_OMICS``,
+    ``AWS_ENDPOINT_URL``, the shared config file's ``services`` section and the profile's
+    ``endpoint_url``, all ignored with ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` or the
+    config file's ``ignore_configured_endpoint_urls``: ``_compute_configured_endpoint_url``
+    in ``botocore/args.py``, ``_add_configured_endpoint_provider`` in
+    ``botocore/session.py``). The resolved endpoint is custom when it differs from the one a
+    client that ignores configured endpoints resolves (public API only). With a custom
+    endpoint, host-prefix injection is off: these operations carry the host prefix
+    ``control-storage-``, which botocore would put in front of any host, turning
+    ``http://127.0.0.1:PORT`` into ``http://control-storage-127.0.0.1:PORT`` and a VPC
+    endpoint's ``vpce-...`` DNS name into ``control-storage-vpce-...`` (design.md section
+    3). Without one, botocore's own setting applies (``AWS_DISABLE_HOST_PREFIX_INJECTION``;
+    default on, which gives ``control-storage-omics.<region>.amazonaws.com``).
     """
     session = boto3.session.Session(profile_name=settings.profile)
-    resolved_region = region or settings.region or session.region_name
-    if not resolved_region:
-        raise ConfigurationError(
-            "no AWS Region: set the resource's region input, or `pulumi config set aws:region "
-            "us-east-1`, or AWS_REGION in the environment"
-        )
-    endpoint = settings.effective_endpoint()
-    config = botocore.config.Config(
+    resolved_region = _region_or_raise(settings, region, session)
+    options = _client_options(settings)
+    endpoint = settings.endpoint_url
+    if endpoint is None:
+        client = session.client("omics", region_name=resolved_region, config=botocore.config.Config(**options))
+        endpoint = _configured_endpoint(session, resolved_region, client, options)
+        if endpoint is None:
+            return client
+    return session.client("omics", region_name=resolved_region, endpoint_url=endpoint,
+                          config=botocore.config.Config(inject_host_prefix=False, **options))
+
+
+def custom_endpoint(settings: ProviderSettings, region: Optional[str]) -> Optional[str]:
+    """The custom endpoint URL a client for ``region`` uses (resolved as :func:`make_client`
+    resolves it), or None for AWS's standard endpoint. The provider records it beside the
+    region so that a refresh can tell "the store is gone" from "this is another endpoint".
+
+    :raises ConfigurationError: when no region can be found.
+    """
+    if settings.endpoint_url:
+        return settings.endpoint_url
+    session = boto3.session.Session(profile_name=settings.profile)
+    resolved_region = _region_or_raise(settings, region, session)
+    options = _client_options(settings)
+    client = session.client("omics", region_name=resolved_region, config=botocore.config.Config(**options))
+    return _configured_endpoint(session, resolved_region, client, options)
+
+
+def _region_or_raise(settings: ProviderSettings, region: Optional[str], session: Any) -> str:
+    resolved = effective_region(settings, region, session=session)
+    return resolved or required_region(settings, region)  # raises, saying where to set one
+
+
+def _client_options(settings: ProviderSettings) -> dict[str, Any]:
+    return dict(
         retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
-        inject_host_prefix=not endpoint,
         connect_timeout=10,
         read_timeout=60,
         max_pool_connections=10,
         user_agent_extra="omics-dynamic/0.1",
     )
-    return session.client(
-        "omics", region_name=resolved_region, endpoint_url=endpoint, config=config
-    )
+
+
+def _configured_endpoint(session: Any, region: str, client: Any, options: dict[str, Any]) -> Optional[str]:
+    """``client``'s endpoint when botocore's configuration chain set a custom one, else None:
+    the endpoint differs from the one a client that ignores configured endpoints resolves."""
+    standard = session.client("omics", region_name=region, config=botocore.config.Config(
+        ignore_configured_endpoint_urls=True, **options))
+    return None if client.meta.endpoint_url == standard.meta.endpoint_url else client.meta.endpoint_url
 
 
 #: Fraction of the configured rate the buckets pace at, and of a second's worth of requests
@@ -262,7 +346,7 @@ _BUDGETS_LOCK = threading.Lock()
 
 def shared_rate_budget(key: tuple, rate_per_s: float) -> RateBudget:
     """The process-wide budget for ``key`` (e.g. (region, endpoint, time scale)), so every
-    activation one provider process runs shares one request budget (issue 5)."""
+    activation one provider process runs shares one request budget."""
     with _BUDGETS_LOCK:
         budget = _BUDGETS.get((key, rate_per_s))
         if budget is None:

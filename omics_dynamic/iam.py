@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from .planning import _ID_RE as _STORE_RE, _REGION_RE
+from .planning import ID_PATTERN, REGION_PATTERN
 
-_ACCOUNT_RE = re.compile(r"[0-9]{12}")
+#: An AWS account ID: 12 digits.
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
 
 __all__ = ["iam_policy", "REQUIRED_ACTIONS"]
 
@@ -35,11 +36,11 @@ def iam_policy(sequence_store_id: str, region: Optional[str] = None,
     :raises ValueError: naming the argument, for a store ID that is not 10-36 digits, a
         malformed region or an account ID that is not 12 digits.
     """
-    if not isinstance(sequence_store_id, str) or not _STORE_RE.fullmatch(sequence_store_id):
+    if not isinstance(sequence_store_id, str) or not ID_PATTERN.fullmatch(sequence_store_id):
         raise ValueError(f"sequence_store_id must be 10 to 36 digits, got {sequence_store_id!r}")
-    if region is not None and (not isinstance(region, str) or not _REGION_RE.fullmatch(region)):
+    if region is not None and (not isinstance(region, str) or not REGION_PATTERN.fullmatch(region)):
         raise ValueError(f"region must be an AWS Region name such as 'us-east-1' (or None for any), got {region!r}")
-    if account_id is not None and (not isinstance(account_id, str) or not _ACCOUNT_RE.fullmatch(account_id)):
+    if account_id is not None and (not isinstance(account_id, str) or not ACCOUNT_ID_PATTERN.fullmatch(account_id)):
         raise ValueError(f"account_id must be 12 digits (or None for any), got {account_id!r}")
     arn = f"arn:aws:omics:{region or '*'}:{account_id or '*'}:sequenceStore/{sequence_store_id}"
     return {

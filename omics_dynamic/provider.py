@@ -1,8 +1,14 @@
 """ReadSetActivationProvider: the dynamic provider's lifecycle, as thin glue.
 
 Each method turns Pulumi property dicts into :class:`~omics_dynamic.planning.ActivationInputs`,
-calls the core (:mod:`.activation`), and turns results back into outputs. The engine rules
-it follows are in design.md section 2 and cited by number.
+calls the core (:mod:`.activation`), and turns results back into outputs
+(:mod:`.outputs` defines each one; :func:`~omics_dynamic.planning.plan_diff` decides diff).
+The engine rules it follows are in design.md section 2 and cited by number.
+
+Region: create records the region it really used in the ``region`` output; diff compares
+it with the effective region of the new inputs, and update and refresh talk to the recorded
+region, so a changed ``aws:region`` replaces the resource instead of silently reading
+elsewhere.
 
 The provider object holds no clients, credentials, sets or other state when it is
 pickled (rule 12): the SDK pickles it by reference (this class lives in an importable
@@ -13,11 +19,10 @@ method.
 
 from __future__ import annotations
 
-from collections import Counter
-import math
-import sys
+import dataclasses
 import threading
 import time
+from collections import Counter
 from typing import Any, Optional
 
 import botocore.exceptions
@@ -36,15 +41,32 @@ from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
 from . import cancellation
 from .activation import ActivationResult, ActivationRun, look_up_statuses, read_statuses, stderr_reporter
-from .aws import MonotonicClock, OmicsApi, ProviderSettings, make_client, shared_rate_budget
+from .aws import (
+    MonotonicClock,
+    OmicsApi,
+    ProviderSettings,
+    custom_endpoint,
+    effective_region,
+    make_client,
+    required_region,
+    shared_rate_budget,
+)
 from .costmodel import volume_text
-from .errors import AwsCallError, OmicsDynamicError
+from .errors import AwsCallError, ConfigurationError, OmicsDynamicError
+from .outputs import (
+    OUTPUT_KEYS,
+    carried_outputs,
+    next_activation_count,
+    stored_outputs,
+)
 from .planning import (
-    STATUS_CLASS,
+    DEFAULT_RESOURCE_NAME,
     INPUT_KEYS,
-    REPLACE_KEYS,
+    STATUS_CLASS,
     TUNING_KEYS,
     ActivationInputs,
+    not_active_in_state,
+    plan_diff,
     resource_id,
     validate_inputs,
 )
@@ -54,15 +76,8 @@ __all__ = ["ReadSetActivationProvider", "OUTPUT_KEYS", "UNKNOWN"]
 #: ``UNKNOWN`` (re-exported) is the SDK's own unknown-value sentinel string,
 #: ``pulumi.runtime.rpc.UNKNOWN`` (the engine's ``plugin.UnknownStringValue``).
 
-#: Output-only properties, after the normalised inputs.
-OUTPUT_KEYS = (
-    "job_ids",
-    "activated_read_set_ids",
-    "already_active_read_set_ids",
-    "read_set_statuses",
-    "activated_at",
-    "activation_count",
-)
+# OUTPUT_KEYS (re-exported from omics_dynamic.outputs): the output-only properties the
+# provider stores, after the normalised inputs.
 
 #: How long diff's live observation "all ACTIVE" lets a following update skip AWS calls
 #: (seconds; the engine calls Diff then Update in one provider process, rule 1).
@@ -139,11 +154,11 @@ class ReadSetActivationProvider(ResourceProvider):
     """Pulumi dynamic provider of ``ReadSetActivation`` (type
     ``pulumi-python:dynamic/omics:ReadSetActivation``).
 
-    Lifecycle (issue 3): ``check`` validates; ``diff`` compares inputs (ignoring
-    ``__provider``, rule 5), refreshed statuses and, with ``check_live_status``, live
-    statuses; ``create``/``update`` activate and wait; ``read`` re-reads statuses;
-    ``delete`` changes nothing in AWS. Errors raised by these methods reach ``pulumi up``
-    as the resource's error.
+    Lifecycle: ``check`` validates; ``diff`` compares inputs (ignoring ``__provider``, rule
+    5) and the effective region with the outputs, the recorded statuses and, with
+    ``check_live_status``, live statuses; ``create``/``update`` activate and wait; ``read``
+    re-reads statuses; ``delete`` changes nothing in AWS. Errors raised by these methods
+    reach ``pulumi up`` as the resource's error.
     """
 
     # -- configuration (rule 2) ---------------------------------------------------------
@@ -166,6 +181,7 @@ class ReadSetActivationProvider(ResourceProvider):
         return settings
 
     def _api(self, region: Optional[str]) -> OmicsApi:
+        """An :class:`OmicsApi` for ``region`` (None: the provider configuration's)."""
         settings = self.settings
         client = make_client(settings, region)
         clock = MonotonicClock(settings.time_scale)
@@ -187,40 +203,40 @@ class ReadSetActivationProvider(ResourceProvider):
 
     # -- diff (rules 3, 5, 7) -----------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Compare old outputs with new inputs; a store or region change replaces.
-
-        Read sets that changed, or that are not ACTIVE in the refreshed outputs or (with
-        ``check_live_status``) live in HealthOmics, are an update; a change of only
-        ``timeout_seconds``/``max_concurrent_jobs``/``check_live_status`` is an update that
-        makes no AWS call. The reason is printed to stderr (the SDK's DiffResult has no
-        field for it).
+        """Compare the old outputs with the new inputs (:func:`~omics_dynamic.planning.plan_diff`);
+        with ``check_live_status``, the same read sets and all of them recorded ACTIVE, ask
+        HealthOmics too (in the recorded region). A store change, or an effective region
+        other than the recorded one, is a replace. The reason is printed to stderr (the SDK's
+        DiffResult has no field for it).
         """
-        name = news.get("resource_name") or olds.get("resource_name") or "read-set-activation"
-        # An unknown input may turn out to differ: a store or region is a replace, the rest
-        # an update (the engine previews exactly what Diff answers).
-        replaces = [k for k in REPLACE_KEYS if _has_unknown(news.get(k)) or news.get(k) != olds.get(k)]
-        if replaces:
-            _say(name, f"replace: {', '.join(replaces)} changed")
-            return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=False)
-        changed = [k for k in INPUT_KEYS if k not in REPLACE_KEYS and k != "resource_name"
-                   and (_has_unknown(news.get(k)) or news.get(k) != olds.get(k))]
-        reasons = []
-        if changed:
-            reasons.append(f"{', '.join(changed)} changed")
-        ids = news.get("read_set_ids")
-        if "read_set_ids" not in changed:
-            stored = olds.get("read_set_statuses") or {}
-            not_active = sorted(rid for rid in ids or [] if stored.get(rid) != "ACTIVE")
-            if not_active:
-                reasons.append(f"{len(not_active)} read set(s) not ACTIVE in state (e.g. {not_active[0]})")
-            elif news.get("check_live_status") is True and not _has_unknown(ids) and ids:
-                reason = self._live_reason(_id, name, news)
-                if reason:
-                    reasons.append(reason)
+        name = news.get("resource_name") or olds.get("resource_name") or DEFAULT_RESOURCE_NAME
+        plan = plan_diff(olds, news, new_region=self._diff_region(name, news, olds),
+                         has_unknown=_has_unknown)
+        reasons = list(plan.reasons)
+        if plan.live_check:
+            reason = self._live_reason(_id, name, {**news, "region": plan.region})
+            if reason:
+                reasons.append(reason)
+        if plan.replaces:
+            _say(name, "replace: " + "; ".join(reasons))
+            return DiffResult(changes=True, replaces=list(plan.replaces), stables=[], delete_before_replace=False)
         if not reasons:
             return DiffResult(changes=False, replaces=[], stables=[], delete_before_replace=False)
         _say(name, "update: " + "; ".join(reasons))
         return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=False)
+
+    def _diff_region(self, name: str, news: dict[str, Any], olds: dict[str, Any]) -> Optional[str]:
+        """The effective region of ``news`` as create would resolve it; None when it is
+        unknown or cannot be told (then diff keeps the recorded region, saying so)."""
+        region = news.get("region")
+        if _has_unknown(region):
+            return None
+        try:
+            return effective_region(self.settings, region)
+        except (OmicsDynamicError, botocore.exceptions.BotoCoreError) as err:
+            _say(name, f"warning: cannot tell which AWS Region the configuration names ({err}); "
+                       f"keeping the recorded region {olds.get('region')}")
+            return None
 
     def _live_api(self, region: Optional[str]) -> OmicsApi:
         """A client for a bounded live lookup: every call within :data:`LIVE_CHECK_TIMEOUT_S`
@@ -293,7 +309,7 @@ class ReadSetActivationProvider(ResourceProvider):
         """
         if getattr(self, "_settings", None) is None or inputs.get("check_live_status") is not True:
             return
-        name = inputs.get("resource_name") or "read-set-activation"
+        name = inputs.get("resource_name") or DEFAULT_RESOURCE_NAME
         store, ids = inputs.get("sequence_store_id"), inputs.get("read_set_ids")
         if (not isinstance(store, str) or not isinstance(ids, list) or not ids
                 or any(_has_unknown(inputs.get(k)) for k in INPUT_KEYS)):
@@ -324,7 +340,8 @@ class ReadSetActivationProvider(ResourceProvider):
 
         Safe to run twice for the same inputs (rule 9): a rerun adopts the jobs an
         interrupted run started. Raises the errors of
-        :meth:`omics_dynamic.activation.ActivationRun.run`, bare (:func:`_bare`).
+        :meth:`omics_dynamic.activation.ActivationRun.run`, and ConfigurationError when no
+        region can be found, bare (:func:`_bare`).
         """
         try:
             return self._create(props)
@@ -333,13 +350,16 @@ class ReadSetActivationProvider(ResourceProvider):
 
     def _create(self, props: dict[str, Any]) -> CreateResult:
         inputs = ActivationInputs.from_props(props)
+        inputs = dataclasses.replace(inputs, region=required_region(self.settings, inputs.region))
         result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
-        outs = _outputs(inputs, result, activation_count=1 if result.became_active_read_set_ids else 0)
+        outs = stored_outputs(inputs, result, activation_count=next_activation_count(None, result),
+                              endpoint_url=custom_endpoint(self.settings, inputs.region))
         return CreateResult(resource_id(inputs.resource_name, inputs.sequence_store_id, inputs.region), outs)
 
     # -- update (rules 3, 6) ------------------------------------------------------------
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Re-activate what is not ACTIVE; return the complete outputs (rule 6).
+        """Re-activate what is not ACTIVE, in the recorded region; return the complete
+        outputs (rule 6).
 
         A change of tuning inputs only, with every read set ACTIVE in state (and, with
         ``check_live_status``, seen ACTIVE by this process's diff), makes no AWS call.
@@ -352,22 +372,26 @@ class ReadSetActivationProvider(ResourceProvider):
 
     def _update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = ActivationInputs.from_props(news)
+        # Where the resource lives: diff replaced it had the new effective region differed.
+        region = olds.get("region") or required_region(self.settings, inputs.region)
+        inputs = dataclasses.replace(inputs, region=region)
         count = int(olds.get("activation_count") or 0)
-        same_ids = list(olds.get("read_set_ids") or []) == list(inputs.read_set_ids)
-        stored = olds.get("read_set_statuses") or {}
-        all_active = same_ids and all(stored.get(rid) == "ACTIVE" for rid in inputs.read_set_ids)
+        ids = set(inputs.read_set_ids)
+        recorded_not_active = [rid for rid in not_active_in_state(olds) if rid in ids]
+        all_active = list(olds.get("read_set_ids") or []) == list(inputs.read_set_ids) and not recorded_not_active
         with _live_lock:
             seen_s = _live_all_active.get(_id)
         live_ok = not inputs.check_live_status or (
             seen_s is not None and time.monotonic() - seen_s < LIVE_OBSERVATION_TTL_S)
         if all_active and live_ok:
-            outs = dict(olds)
+            outs = carried_outputs(olds)
             outs.update({k: news[k] for k in TUNING_KEYS if k in news})
-            outs.pop("__provider", None)
+            outs["region"] = region
             return UpdateResult(outs)
         result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}")
-        return UpdateResult(_outputs(inputs, result,
-                                     activation_count=count + (1 if result.became_active_read_set_ids else 0)))
+        return UpdateResult(stored_outputs(
+            inputs, result, activation_count=next_activation_count(count, result, recorded_not_active),
+            previous=olds, endpoint_url=custom_endpoint(self.settings, region)))
 
     def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
         api = self._api(inputs.region)
@@ -376,9 +400,13 @@ class ReadSetActivationProvider(ResourceProvider):
 
     # -- read (rule 7) ------------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Refresh: re-read statuses into ``read_set_statuses``; start no job.
+        """Refresh: re-read statuses, in the recorded region, into
+        ``not_active_read_set_statuses``; start no job.
 
-        A sequence store that no longer exists removes the resource from state (empty ID).
+        A sequence store that no longer exists removes the resource from state (empty ID),
+        but only through the endpoint the resource was created through (``endpoint_url``):
+        through another one, "not found" proves nothing, and read raises
+        ConfigurationError instead: refresh never reads the resource silently elsewhere.
         Expected failures are raised bare (:func:`_bare`).
         """
         try:
@@ -388,42 +416,40 @@ class ReadSetActivationProvider(ResourceProvider):
 
     def _read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = ActivationInputs.from_props(props)
-        api = self._api(inputs.region)
+        # props are the outputs: their region is the recorded one (older state: the input).
+        region = required_region(self.settings, inputs.region)
+        api = self._api(region)
+        endpoint = custom_endpoint(self.settings, region)
         try:
             current = read_statuses(api, inputs.sequence_store_id, inputs.read_set_ids)
         except AwsCallError as err:
-            if err.code == "ResourceNotFoundException":
-                _say(inputs.resource_name, f"sequence store {inputs.sequence_store_id} no longer "
-                                           "exists; removing the resource from state")
-                return ReadResult("", {})
-            raise
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs["read_set_statuses"] = dict(sorted(current.items()))
+            if err.code != "ResourceNotFoundException":
+                raise
+            if "endpoint_url" in props and props["endpoint_url"] != endpoint:
+                # Not where the resource was created: "not found" says nothing about the store.
+                raise ConfigurationError(
+                    f"{inputs.resource_name}: sequence store {inputs.sequence_store_id} was not found "
+                    f"in {region} through {_endpoint_text(endpoint)}, but this resource was created "
+                    f"through {_endpoint_text(props['endpoint_url'])}; refresh keeps it in state. "
+                    "Point the provider back at that endpoint (omics-dynamic:endpoint, "
+                    "AWS_ENDPOINT_URL_OMICS, the AWS config file), or, if the store is really "
+                    "gone, remove the resource with `pulumi state delete <urn>`") from None
+            _say(inputs.resource_name, f"sequence store {inputs.sequence_store_id} no longer "
+                                       f"exists in {region}; removing the resource from state")
+            return ReadResult("", {})
+        outs = carried_outputs(props)
+        outs["region"] = region
+        outs["endpoint_url"] = endpoint  # the store was found here: this is where it lives
+        outs["not_active_read_set_statuses"] = {rid: s for rid, s in sorted(current.items()) if s != "ACTIVE"}
         return ReadResult(id_, outs)
 
     # -- delete -------------------------------------------------------------------------
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Make no AWS change: HealthOmics has no API to archive or deactivate read sets."""
-        name = props.get("resource_name") or "read-set-activation"
+        name = props.get("resource_name") or DEFAULT_RESOURCE_NAME
         _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
 
 
-def _outputs(inputs: ActivationInputs, result: ActivationResult, activation_count: int) -> dict[str, Any]:
-    """Complete outputs: the normalised inputs plus what the run observed."""
-    timeout = inputs.timeout_seconds
-    return {
-        "sequence_store_id": inputs.sequence_store_id,
-        "read_set_ids": list(inputs.read_set_ids),
-        "region": inputs.region,
-        "timeout_seconds": int(timeout) if math.isfinite(timeout) and float(timeout).is_integer() else timeout,
-        "max_concurrent_jobs": inputs.max_concurrent_jobs,
-        "check_live_status": inputs.check_live_status,
-        "resource_name": inputs.resource_name,
-        "job_ids": list(result.job_ids),
-        "activated_read_set_ids": list(result.became_active_read_set_ids),
-        "already_active_read_set_ids": list(result.already_active_read_set_ids),
-        "read_set_statuses": dict(result.read_set_statuses),
-        "activated_at": result.activated_at,
-        "activation_count": activation_count,
-    }
+def _endpoint_text(endpoint: Optional[str]) -> str:
+    return f"the endpoint {endpoint}" if endpoint else "AWS's standard endpoint"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi.dynamic
 
-from .provider import ReadSetActivationProvider
+from . import outputs
+from .provider import OUTPUT_KEYS, ReadSetActivationProvider
 
 __all__ = ["ReadSetActivation", "ReadSetActivationArgs"]
 
@@ -22,7 +23,8 @@ class ReadSetActivationArgs:
         duplicates are removed and order is ignored. A change is an update that activates
         only what is not ACTIVE.
     :param region: AWS Region of the store; default ``aws:region``, then the AWS
-        environment and config chain. A change replaces the resource.
+        environment and config chain. A change of the region this resolves to (input or
+        provider configuration) replaces the resource.
     :param timeout_seconds: wait budget of one create or update, seconds (default
         21,600 = 6 h; at most 604,800). When it runs out, ``pulumi up`` fails and the
         next ``pulumi up`` resumes the jobs.
@@ -70,7 +72,7 @@ class ReadSetActivationArgs:
     @property
     @pulumi.getter(name="region")
     def region(self) -> Optional[pulumi.Input[str]]:
-        """AWS Region; default ``aws:region``; change: replace."""
+        """AWS Region; default ``aws:region``; change of the effective region: replace."""
         return pulumi.get(self, "region")
 
     @property
@@ -103,24 +105,32 @@ class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetAc
 
     Type token: ``pulumi-python:dynamic/omics:ReadSetActivation``.
 
-    Outputs: the normalised inputs (``sequence_store_id``, ``read_set_ids`` sorted and
-    deduplicated, ``region``, ``timeout_seconds``, ``max_concurrent_jobs``,
-    ``check_live_status``, ``resource_name``) and ``job_ids``, ``activated_read_set_ids``,
-    ``already_active_read_set_ids``, ``read_set_statuses`` (ID -> status),
-    ``activated_at`` (ISO-8601 UTC) and ``activation_count`` (see the attributes below).
+    Outputs (the attributes below; :mod:`omics_dynamic.outputs` defines each): the
+    normalised inputs (``region`` the effective one), the outputs the provider stores in
+    state (``store_arn``, ``job_ids``, ``activated_read_set_ids``,
+    ``activated_without_job_read_set_ids``, ``activated_base_count``,
+    ``not_active_read_set_statuses``, ``activated_at``, ``activation_count``), and four
+    this class derives from them for dependents (``already_active_read_set_ids``,
+    ``read_set_statuses``, ``read_set_arns``, ``read_set_uris``): they carry the dependency
+    on this resource like any output, but are not in the stack's state, so export them to
+    see them in ``pulumi stack output`` or from another stack.
 
     Example::
 
         activation = ReadSetActivation("cohort", ReadSetActivationArgs(
             sequence_store_id="1234567890", read_set_ids=["1000000001", "1000000002"]))
+        # a workflow run's input, by data flow:
+        first_uri = activation.read_set_uris.apply(lambda uris: uris["1000000001"])
     """
 
     sequence_store_id: pulumi.Output[str]
     """Sequence store ID (as given)."""
     read_set_ids: pulumi.Output[list[str]]
     """Read set IDs, sorted and deduplicated."""
-    region: pulumi.Output[Optional[str]]
-    """The ``region`` input (absent when ``aws:region`` decides)."""
+    region: pulumi.Output[str]
+    """The AWS Region the resource lives in: the ``region`` input, else the ``aws:region``
+    (or boto3's chain) that create used. Update and refresh talk to this region; a different
+    effective region replaces the resource."""
     timeout_seconds: pulumi.Output[float]
     """Wait budget of one create or update, seconds."""
     max_concurrent_jobs: pulumi.Output[int]
@@ -129,19 +139,55 @@ class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetAc
     """Whether diff asks HealthOmics for live statuses."""
     resource_name: pulumi.Output[str]
     """The resource's name (prefix of its progress lines)."""
+    store_arn: pulumi.Output[Optional[str]]
+    """``arn:aws:omics:<region>:<account>:sequenceStore/<id>`` as HealthOmics reported it
+    (None only if no call answered with an ARN)."""
+    endpoint_url: pulumi.Output[Optional[str]]
+    """The custom HealthOmics endpoint the last create, update or refresh reached the store
+    through (the emulator, a VPC endpoint); None for AWS's standard endpoint. A refresh
+    through another endpoint that does not find the store fails instead of dropping the
+    resource from state."""
     job_ids: pulumi.Output[list[str]]
-    """Activation jobs started (or adopted after an interruption) by the last create or update."""
+    """Every activation job that worked on these read sets during the last create or update:
+    started by it, adopted (in flight when it began, e.g. after an interrupted ``up``) or
+    found (created meanwhile by someone else, or by a start whose answer was lost). For audit
+    (console, CloudTrail)."""
     activated_read_set_ids: pulumi.Output[list[str]]
-    """Read sets those jobs activated."""
-    already_active_read_set_ids: pulumi.Output[list[str]]
-    """Read sets that were ACTIVE when the last create or update began."""
-    read_set_statuses: pulumi.Output[dict[str, str]]
-    """Read set ID -> status, as last observed (create, update or refresh)."""
+    """Read sets that jobs of ``job_ids`` activated: not ACTIVE when the last create or update
+    began, sources of those jobs, ACTIVE at its end. A dependent that processes only newly
+    usable data takes these and ``activated_without_job_read_set_ids``."""
+    activated_without_job_read_set_ids: pulumi.Output[list[str]]
+    """Read sets not ACTIVE when the last create or update began (ACTIVATING under somebody
+    else's job, or PROCESSING_UPLOAD) that became ACTIVE without a job of ``job_ids``."""
+    activated_base_count: pulumi.Output[int]
+    """Bases (an integer) of ``activated_read_set_ids``: the sum of their
+    ``sequenceInformation.totalBaseCount`` in HealthOmics' listing (0 for a read set it gives
+    no count for): the volume the last create or update activated."""
+    not_active_read_set_statuses: pulumi.Output[dict[str, str]]
+    """Read set ID -> status of the read sets last observed not ACTIVE: empty after every
+    create and update; a refresh that finds read sets archived again fills it (and the next
+    ``up`` re-activates them)."""
     activated_at: pulumi.Output[str]
-    """ISO-8601 UTC instant when every read set was confirmed ACTIVE."""
+    """ISO-8601 UTC instant when the last create or update confirmed every read set ACTIVE."""
     activation_count: pulumi.Output[int]
-    """Starts at 1 when create activated something (else 0) and grows by one whenever an
-    update re-activates something: use it as a trigger for dependents that must re-run."""
+    """Re-run trigger: 1 after a create that found read sets not ACTIVE (else 0), plus one for
+    every update that found read sets not ACTIVE (in HealthOmics, or recorded by a refresh)
+    and made them ACTIVE. Embed it in a dependent (a tag, a definition) so it is updated, and
+    re-runs, exactly when data it may have seen unusable is usable again."""
+    already_active_read_set_ids: pulumi.Output[list[str]]
+    """Derived: read sets ACTIVE when the last create or update began (``read_set_ids``
+    minus both activated lists)."""
+    read_set_statuses: pulumi.Output[dict[str, str]]
+    """Derived: read set ID -> last observed status (``not_active_read_set_statuses``' status,
+    else ACTIVE)."""
+    read_set_arns: pulumi.Output[dict[str, str]]
+    """Derived: read set ID -> ARN, ``<store_arn>/readSet/<id>`` (e.g. for IAM policies of the
+    compute that reads them)."""
+    read_set_uris: pulumi.Output[dict[str, str]]
+    """Derived: read set ID -> ``omics://<account>.storage.<region>.amazonaws.com/<store>/readSet/<id>``,
+    the URI a HealthOmics workflow run takes as input (short form: the read set's first file;
+    append ``/source1``, ``/source2`` for paired FASTQ, or ``/index`` for the BAM/CRAM index;
+    HealthOmics developer guide, "Referencing genome files from a workflow definition")."""
 
     def __init__(
         self,
@@ -176,7 +222,17 @@ class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetAc
             "resource_name": resource_name,
         }
         # Output-only properties are passed as None so that the SDK creates their outputs.
-        for key in ("job_ids", "activated_read_set_ids", "already_active_read_set_ids",
-                    "read_set_statuses", "activated_at", "activation_count"):
+        for key in OUTPUT_KEYS:
             props[key] = None
         super().__init__(ReadSetActivationProvider(), resource_name, props, opts)
+        # Derived outputs (omics_dynamic.outputs): computed in the program from the stored
+        # ones, so they depend on this resource without a copy per map in state.
+        self.already_active_read_set_ids = pulumi.Output.all(
+            self.read_set_ids, self.activated_read_set_ids, self.activated_without_job_read_set_ids,
+        ).apply(lambda a: outputs.already_active_ids(*a))
+        self.read_set_statuses = pulumi.Output.all(
+            self.read_set_ids, self.not_active_read_set_statuses).apply(lambda a: outputs.statuses(*a))
+        self.read_set_arns = pulumi.Output.all(
+            self.store_arn, self.read_set_ids).apply(lambda a: outputs.read_set_arns(*a))
+        self.read_set_uris = pulumi.Output.all(
+            self.store_arn, self.read_set_ids).apply(lambda a: outputs.read_set_uris(*a))

@@ -52,7 +52,7 @@ import pulumi
 
 from .aws import ProviderSettings, RateBudget, MonotonicClock, make_client
 from .errors import MESSAGE_LIST_LIMIT, AwsCallError, OmicsDynamicError
-from .planning import _REGION_RE, _describe, _id_problem
+from .planning import REGION_PATTERN, describe_value, id_problem
 
 __all__ = [
     "ReadSet",
@@ -282,14 +282,14 @@ class Selection:
 def _text_problem(value: Any, what: str) -> Optional[str]:
     """Why ``value`` is not a valid sample ID / subject ID / name (model pattern), or None."""
     if not isinstance(value, str):
-        return f"{what} must be a string, got {type(value).__name__} {_describe(value)}"
+        return f"{what} must be a string, got {type(value).__name__} {describe_value(value)}"
     if not value:
         return f"{what} must not be empty"
     if len(value) > _TEXT_MAX:
-        return f"{what} must be at most {_TEXT_MAX} characters, got {len(value)} ({_describe(value)})"
+        return f"{what} must be at most {_TEXT_MAX} characters, got {len(value)} ({describe_value(value)})"
     bad = next((c for c in value if unicodedata.category(c)[0] not in "LMZSNP"), None)
     if bad is not None:
-        return f"{what} {_describe(value)} holds the control character {bad!r}, which HealthOmics does not allow"
+        return f"{what} {describe_value(value)} holds the control character {bad!r}, which HealthOmics does not allow"
     return None
 
 
@@ -301,7 +301,7 @@ def _values(field: str, value: Any, what: str, problem, failures: list, single: 
         return None
     if isinstance(value, str):
         if single != "ok":
-            failures.append((field, f"must be a list of {what}s, got the string {_describe(value)}; {single}"))
+            failures.append((field, f"must be a list of {what}s, got the string {describe_value(value)}; {single}"))
             return None
         reason = problem(value)
         if reason:
@@ -309,7 +309,7 @@ def _values(field: str, value: Any, what: str, problem, failures: list, single: 
             return None
         return frozenset([value])
     if isinstance(value, bytes) or not isinstance(value, (list, tuple, set, frozenset)):
-        failures.append((field, f"must be a list of {what}s, got {type(value).__name__} {_describe(value)}"))
+        failures.append((field, f"must be a list of {what}s, got {type(value).__name__} {describe_value(value)}"))
         return None
     if not value:
         failures.append((field, f"is an empty list, which would select nothing; pass None to not filter by {what}"))
@@ -329,7 +329,7 @@ def _enum_problem(allowed: Sequence[str], what: str):
         if isinstance(v, str) and v in allowed:
             return None
         hint = f" (did you mean {v.upper()!r}?)" if isinstance(v, str) and v.upper() in allowed else ""
-        return f"{_describe(v)} is not a {what}{hint}; use one of {', '.join(allowed)}"
+        return f"{describe_value(v)} is not a {what}{hint}; use one of {', '.join(allowed)}"
     return problem
 
 
@@ -351,10 +351,10 @@ def _parse_instant(field: str, value: Any, failures: list) -> Optional[_dt.datet
         try:
             parsed = _dt.datetime.fromisoformat(text)
         except ValueError:
-            failures.append((field, f"{_describe(value)} is not an ISO-8601 date or time; {fix}"))
+            failures.append((field, f"{describe_value(value)} is not an ISO-8601 date or time; {fix}"))
             return None
     else:
-        failures.append((field, f"must be a date or time, got {type(value).__name__} {_describe(value)}; {fix}"))
+        failures.append((field, f"must be a date or time, got {type(value).__name__} {describe_value(value)}; {fix}"))
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=_UTC)
@@ -401,7 +401,7 @@ def validate_selection(
         failures.append(("reference_arn", f"must be a genome reference ARN of at most {_TEXT_MAX} "
                                           "characters, such as 'arn:aws:omics:us-east-1:111122223333:"
                                           f"referenceStore/1234567890/reference/1234567890', got "
-                                          f"{_describe(reference_arn)}"))
+                                          f"{describe_value(reference_arn)}"))
     if creation_type is not None:
         problem = _enum_problem(CREATION_TYPES, "read set creation type")(creation_type)
         if problem:
@@ -586,16 +586,16 @@ def _target_failures(sequence_store_id: Any, region: Any, allow_empty: Any,
     """Problems of the arguments that say where to list (store, region) and ``allow_empty``."""
     failures = []
     if sequence_store_id is not None or store_required:
-        problem = _id_problem(sequence_store_id)
+        problem = id_problem(sequence_store_id)
         if problem:
             failures.append(("sequence_store_id", f"{problem}; use the numeric sequence store ID "
                                                   "(e.g. from `aws omics list-sequence-stores`)"))
-    if region is not None and (not isinstance(region, str) or not _REGION_RE.fullmatch(region)):
+    if region is not None and (not isinstance(region, str) or not REGION_PATTERN.fullmatch(region)):
         failures.append(("region", f"must be an AWS Region name such as 'us-east-1', got "
-                                   f"{_describe(region)}; or leave it out to use aws:region"))
+                                   f"{describe_value(region)}; or leave it out to use aws:region"))
     if not isinstance(allow_empty, bool):
         failures.append(("allow_empty", f"must be True or False, got {type(allow_empty).__name__} "
-                                        f"{_describe(allow_empty)}"))
+                                        f"{describe_value(allow_empty)}"))
     return failures
 
 
@@ -872,7 +872,7 @@ def read_sample_sheet(
         if not value:
             problems.append((line, column, f"empty {kind.replace('_', ' ')}"))
             continue
-        problem = _id_problem(value) if kind == "read_set_id" else _text_problem(value, "a sample ID")
+        problem = id_problem(value) if kind == "read_set_id" else _text_problem(value, "a sample ID")
         if problem:
             what = "read set ID " if kind == "read_set_id" else ""
             problems.append((line, column, f"{what}{problem}"))

@@ -63,7 +63,7 @@ CASES = [
     ("region-underscores", {"region": "us_east_1"}, "region", "'us_east_1'", True),
     ("region-upper-case", {"region": "US-EAST-1"}, "region", "'US-EAST-1'", True),
     ("region-url", {"region": "https://omics.us-east-1.amazonaws.com"}, "region", "'https://", True),
-    ("region-number", {"region": 1}, "region", "got 1", False),
+    ("region-number", {"region": 1}, "region", "got int 1", False),
     ("timeout-zero", {"timeout_seconds": 0}, "timeout_seconds", "got 0", True),
     ("timeout-negative", {"timeout_seconds": -60}, "timeout_seconds", "got -60", True),
     ("timeout-nan", {"timeout_seconds": math.nan}, "timeout_seconds", "got nan", True),
@@ -84,7 +84,8 @@ CASES = [
     ("live-check-number", {"check_live_status": 1}, "check_live_status", "got int 1", False),
     ("name-empty", {"resource_name": ""}, "resource_name", "non-empty", True),
     ("name-too-long", {"resource_name": "n" * 201}, "resource_name", "201 characters", True),
-    ("unknown-input-typo", {"read_set_id": ["2000000001"]}, "read_set_id", "unknown input 'read_set_id'", True),
+    ("unknown-input-typo", {"read_set_id": ["2000000001"]}, "read_set_id",
+     "unknown input 'read_set_id'; did you mean 'read_set_ids'?", True),
 ]
 assert len(CASES) >= 25
 

@@ -65,7 +65,7 @@ def test_story_create_same_rearchive_preview_update_refresh_destroy(harness, sca
     assert first.ops == {"cohort": "create"}
     outs = first.outputs("cohort")
     assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
-    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert outs["not_active_read_set_statuses"] == {}
     assert len(outs["job_ids"]) == 3 == len(emu.jobs())
     assert outs["activation_count"] == 1
     assert any(line.startswith("cohort: all 50 read sets ACTIVE") for line in first.stderr_lines)
@@ -95,7 +95,7 @@ def test_story_create_same_rearchive_preview_update_refresh_destroy(harness, sca
     # Refresh after another archive shows drift and starts no job.
     emu.archive(store, ids[10:12])
     refreshed = harness.refresh()
-    assert refreshed.step("cohort").outputs["read_set_statuses"][ids[10]] == "ARCHIVED"
+    assert refreshed.step("cohort").outputs["not_active_read_set_statuses"] == {ids[10]: "ARCHIVED", ids[11]: "ARCHIVED"}
     assert refreshed.step("cohort").drift
     assert len(emu.jobs()) == 4
 
@@ -117,12 +117,14 @@ def test_preview_with_unknown_inputs_passes_check_and_plans_without_aws_calls(ha
     ids = sorted(emu.read_set_statuses(store))
 
     def res(name, **inputs):
+        # check_live_status is on (its default): a preview with an unknown input still makes
+        # no AWS call, neither Check's volume line nor Diff's live check.
         base = {"sequence_store_id": store, "read_set_ids": ids, "resource_name": name,
-                "check_live_status": False}
+                "check_live_status": True}
         base.update(inputs)
         return ResourceSpec(name, TYPE, ReadSetActivationProvider(), base)
 
-    names = ["ids", "element", "timeout", "store", "region"]
+    names = ["ids", "element", "timeout", "jobs", "store", "region"]
     first = harness.up([res(n) for n in names])
     assert set(first.ops.values()) == {"create"}
     calls_before = sum(emu.calls.values())
@@ -131,13 +133,15 @@ def test_preview_with_unknown_inputs_passes_check_and_plans_without_aws_calls(ha
         res("ids", read_set_ids=UNKNOWN),
         res("element", read_set_ids=[ids[0], UNKNOWN]),
         res("timeout", timeout_seconds=UNKNOWN),
+        res("jobs", max_concurrent_jobs=UNKNOWN),
         res("store", sequence_store_id=UNKNOWN),
         res("region", region=UNKNOWN),
         res("new", sequence_store_id=UNKNOWN, read_set_ids=UNKNOWN, region=UNKNOWN),
         res("new-element", read_set_ids=[UNKNOWN, ids[1]]),
     ])
     assert preview.check_failures == {}
-    assert preview.ops == {"ids": "update", "element": "update", "timeout": "update", "store": "replace",
+    assert preview.ops == {"ids": "update", "element": "update", "timeout": "update", "jobs": "update",
+                           "store": "replace",
                            "region": "replace", "new": "create", "new-element": "create"}
     assert preview.step("store").replaces == ["sequence_store_id"]
     assert preview.step("region").replaces == ["region"]
@@ -145,7 +149,7 @@ def test_preview_with_unknown_inputs_passes_check_and_plans_without_aws_calls(ha
     assert preview.step("element").outputs["read_set_ids"] == [ids[0], UNKNOWN]
     assert not {"Create", "Update", "Delete"} & set(preview.methods)
     assert sum(emu.calls.values()) == calls_before  # no AWS call
-    assert "ids: update: read_set_ids changed" in preview.stderr_lines
+    assert "ids: update: read_set_ids may change (not known yet)" in preview.stderr_lines
 
 
 UNKNOWN_PROGRAM = Path(__file__).resolve().parent / "harness_support" / "unknown_program"

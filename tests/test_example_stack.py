@@ -2,214 +2,305 @@
 
 Program mode of the engine-role harness (``omics_dynamic.testing.run_program``): the
 ReadSetActivation goes to the SDK's real provider server, which talks HTTP to the
-emulator; pulumi-aws resources are recorded, not created. These are engine-role harness
-results, not results of the real Pulumi engine. The last test runs the real ``pulumi``
-CLI when it is on PATH.
+emulator; pulumi-aws resources are recorded with their inputs, not created. These are
+engine-role harness results, not results of the real Pulumi engine. The last test runs
+the real ``pulumi`` CLI when it is on PATH.
+
+The stack config comes from ``scripts/demo.py``'s :func:`stack_config` (the demo runs the
+same stack with it). Expected values come from the shipped files themselves
+(``cohort_samples.csv`` and ``cohort.json``), read here, not through the library or the
+emulator.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import importlib.util
 import json
-import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from omics_dynamic.emulator import Emulator
+from omics_dynamic.emulator import COHORT_PATH, COHORT_STORE_ID, Emulator
+from omics_dynamic.emulator.make_seed import SAMPLE_SHEET_PATH, build, build_sample_sheet
 from omics_dynamic.testing import run_program
 
 REPO = Path(__file__).resolve().parent.parent
-PROGRAM = str(REPO / "__main__.py")
-PROJECT = "omics-dynamic-example"
+
+
+def _load_demo():
+    """``scripts/demo.py`` as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("omics_demo", REPO / "scripts" / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
+    spec.loader.exec_module(module)
+    return module
+
+
+demo = _load_demo()
+# pulumi-aws 7's s3 module warns, when imported, that its BucketV2-style classes are
+# deprecated; the stack uses s3.Bucket and s3.BucketObjectv2, the current ones.
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated in favor of:DeprecationWarning")
+PROJECT = demo.PROJECT
 TIME_SCALE = 200.0
 ACTIVATION_URN = f"urn:pulumi:dev::{PROJECT}::pulumi-python:dynamic/omics:ReadSetActivation::cohort"
-ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+SHEET_KEY = f"{PROJECT}/dev/samplesheet.csv"
+URI_BASE = f"omics://123456789012.storage.us-east-1.amazonaws.com/{COHORT_STORE_ID}/readSet/"
+HEADER = "sample_id,subject_id,read_set_id,file_type,source1,source2"
+
+SEED = json.loads(COHORT_PATH.read_text(encoding="utf-8"))["sequenceStores"][0]["readSets"]
+BY_ID = {r["id"]: r for r in SEED}
+with open(SAMPLE_SHEET_PATH, newline="", encoding="utf-8") as _handle:
+    SHEET_ROWS = list(csv.DictReader(_handle))
+SAMPLES = [row["sample_id"] for row in SHEET_ROWS]
+# The sheet's read sets: sample by sample in sheet order, each sample's by ID.
+SELECTED = [r for s in SAMPLES for r in sorted((r for r in SEED if r["sampleId"] == s), key=lambda r: r["id"])]
+SELECTED_IDS = [r["id"] for r in SELECTED]
+
+
+def gbases(read_sets):
+    return f"{sum(r['sequenceInformation']['totalBaseCount'] for r in read_sets) / 1e9:,.1f} Gbases"
 
 
 @pytest.fixture
-def scaled_emulator(aws_test_env):
-    """60-second activations on a clock 200 times faster than real time, no rate limit."""
-    with Emulator(time_scale=TIME_SCALE, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+def cohort_emulator(aws_test_env):
+    """The shipped cohort; 60-second activations on a clock 200 times faster, no rate limit."""
+    with Emulator(seed="cohort", time_scale=TIME_SCALE, activation_seconds=60, queue_seconds=5,
+                  rate_limit=0) as emu:
         yield emu
 
 
-@pytest.fixture
-def cohort(scaled_emulator):
-    """A store with 5 ARCHIVED read sets and 1 ACTIVE one; returns (store_id, ids)."""
-    store = scaled_emulator.create_store("example", ["ARCHIVED"] * 5 + ["ACTIVE"])
-    return store, sorted(scaled_emulator.read_set_statuses(store))
+def config_for(emu, **kwargs):
+    kwargs.setdefault("deploy_compute", True)
+    return demo.stack_config(emu.endpoint_url, time_scale=TIME_SCALE, rate_limit=0, **kwargs)
 
 
-def stack_config(emu, store, ids, deploy_compute=True, **extra):
-    config = {
-        "aws:region": "us-east-1",
-        "omics-dynamic:endpoint": emu.endpoint_url,
-        "omics-dynamic:timeScale": str(TIME_SCALE),
-        "omics-dynamic:rateLimit": "0",
-        f"{PROJECT}:sequenceStoreId": store,
-        f"{PROJECT}:readSetIds": ids,
-        f"{PROJECT}:deployCompute": "true" if deploy_compute else "false",
-        f"{PROJECT}:timeoutSeconds": "3600",
-    }
-    if deploy_compute:
-        config[f"{PROJECT}:workflowId"] = "1234567"
-        config[f"{PROJECT}:outputUri"] = "s3://outputs/cohort/"
-    config.update({f"{PROJECT}:{k}": v for k, v in extra.items()})
-    return config
-
-
-def run(operation, tmp_path, config):
-    return run_program(PROGRAM, state_path=str(tmp_path / "state.json"), operation=operation,
-                       config=config, env=ENV, timeout_s=120, program_timeout_s=300)
+def run(operation, tmp_path, config, **kwargs):
+    return run_program(str(demo.PROGRAM), state_path=str(tmp_path / "state.json"), operation=operation,
+                       config=config, env=demo.AWS_ENV, timeout_s=120, program_timeout_s=300, **kwargs)
 
 
 def aws_resources(result):
     return [r for r in result.resources if r.type.startswith("aws:")]
 
 
-def assert_compute_gated(result):
-    """Every pulumi-aws resource was registered after the activation's Create/Update returned,
-    and depends on it."""
+def assert_compute_gated(result, types):
+    """Every pulumi-aws resource was registered after the activation's Create/Update
+    returned, and depends on it."""
     activation = result.resource("cohort")
     compute = aws_resources(result)
-    assert {r.type for r in compute} == {"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
-                                        "aws:sfn/stateMachine:StateMachine"}
+    assert {r.type for r in compute} == types
     for r in compute:
         assert r.order > activation.order, r.name
         assert r.registered_t_s >= activation.completed_t_s, (r.name, r.registered_t_s, activation.completed_t_s)
         assert ACTIVATION_URN in r.dependencies, (r.name, r.dependencies)
 
 
-def test_lifecycle_activation_gates_compute(tmp_path, scaled_emulator, cohort):
-    emu = scaled_emulator
-    store, ids = cohort
-    config = stack_config(emu, store, ids)
+COMPUTE_TYPES = {"aws:s3/bucket:Bucket", "aws:s3/bucketObjectv2:BucketObjectv2", "aws:iam/role:Role",
+                 "aws:iam/rolePolicy:RolePolicy", "aws:sfn/stateMachine:StateMachine"}
 
-    # up: create activates the 5 ARCHIVED read sets, then the compute is declared.
+
+# --------------------------------------------------------------------------- the shipped sheet
+
+def test_shipped_sheet_is_the_generator_output_and_its_pairs_are_activatable():
+    assert SAMPLE_SHEET_PATH.read_text(encoding="utf-8") == build_sample_sheet(build())
+    assert list(SHEET_ROWS[0]) == ["subject_id", "sample_id", "sample_type"]
+    assert (len(SAMPLES), len(SELECTED)) == (92, 249)
+    assert SAMPLES[:2] == ["CHRT-0003-10A", "CHRT-0003-01A"]
+    for normal, tumour in zip(SHEET_ROWS[::2], SHEET_ROWS[1::2]):
+        assert normal["subject_id"] == tumour["subject_id"]
+        assert (normal["sample_id"], normal["sample_type"]) == (normal["subject_id"] + "-10A", "normal")
+        assert (tumour["sample_id"], tumour["sample_type"]) == (tumour["subject_id"] + "-01A", "tumour")
+    assert {r["status"] for r in SELECTED} == {"ARCHIVED", "ACTIVE", "ACTIVATING"}
+    # Left out: the pairs where a read set of either sample is DELETED or UPLOAD_FAILED.
+    unusable = {r["sampleId"] for r in SEED if r["status"] in ("DELETED", "UPLOAD_FAILED")}
+    assert unusable and not unusable & set(SAMPLES)
+
+
+# --------------------------------------------------------------------------- the story
+
+def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, cohort_emulator):
+    emu = cohort_emulator
+    config = config_for(emu)
+    assert config[f"{PROJECT}:sampleSheet"] == str(SAMPLE_SHEET_PATH.resolve())
+    archived = [r for r in SELECTED if r["status"] == "ARCHIVED"]
+    archived_others = sorted(rid for rid, s in emu.read_set_statuses(COHORT_STORE_ID).items()
+                             if s == "ARCHIVED" and rid not in SELECTED_IDS)
+
+    # preview of the new stack: the check's create line gives the volume; nothing starts.
+    preview = run("preview", tmp_path, config)
+    assert preview.engine.ops == {"cohort": "create"}
+    assert any(f"cohort: create: will activate {len(archived)} read sets ({gbases(archived)}) of "
+               f"{len(SELECTED)} in sequence store {COHORT_STORE_ID}" in line for line in preview.stderr_lines)
+    assert emu.jobs() == []
+
+    # up: the sheet's samples resolve to their read sets; the ARCHIVED ones are activated.
     first = run("up", tmp_path, config)
     assert first.engine.ops == {"cohort": "create"}
-    assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
-    assert_compute_gated(first)
-    job_ids = sorted(j["id"] for j in emu.jobs())
-    assert job_ids and sorted(first.exports["jobIds"]) == job_ids
-    assert first.exports["statusSummary"] == {"ACTIVE": 6}
-    assert first.exports["activationCount"] == 1
-    assert first.exports["readSetCount"] == 6
-    assert first.exports["activatedAt"].endswith("Z")
-    assert any("cohort: all 6 read sets ACTIVE" in line for line in first.stderr_lines)
+    assert first.resource("cohort").inputs["read_set_ids"] == SELECTED_IDS
+    live = emu.read_set_statuses(COHORT_STORE_ID)
+    assert all(live[rid] == "ACTIVE" for rid in SELECTED_IDS)
+    assert len(archived_others) == 798 - len(archived)
+    assert {live[rid] for rid in archived_others} == {"ARCHIVED"}  # read sets outside the sheet: untouched
+    jobs = sorted(j["id"] for j in emu.jobs())
+    assert jobs and sorted(first.exports["jobIds"]) == jobs
+    assert sorted(rid for j in emu.jobs() for rid in (s["readSetId"] for s in j["sources"])) == \
+        sorted(r["id"] for r in archived)
+    ex = first.exports
+    assert (ex["sampleCount"], ex["readSetCount"], ex["readSetUriCount"]) == (92, 249, 249)
+    assert ex["sampleSheet"] == str(SAMPLE_SHEET_PATH.resolve())
+    assert ex["activatedBaseCount"] == sum(r["sequenceInformation"]["totalBaseCount"] for r in archived)
+    assert ex["activationCount"] == 1
+    assert ex["statusSummary"] == {"ACTIVE": 249}
+    assert ex["readSetUriSample"] == {rid: URI_BASE + rid for rid in sorted(SELECTED_IDS)[:3]}
+    assert ex["sampleSheetUri"] == f"s3://sample-sheets-id/{SHEET_KEY}"
+    assert_compute_gated(first, COMPUTE_TYPES)
 
-    # The state machine consumes the activation's outputs.
+    # The workflow's sample sheet in S3: every read set with its long-form URIs.
+    sheet = first.resource("workflow-sample-sheet")
+    assert sheet.type == "aws:s3/bucketObjectv2:BucketObjectv2"
+    assert (sheet.inputs["bucket"], sheet.inputs["key"], sheet.inputs["contentType"]) == \
+        ("sample-sheets-id", SHEET_KEY, "text/csv")
+    expected = [HEADER] + [
+        f"{r['sampleId']},{r['subjectId']},{r['id']},{r['fileType']},{URI_BASE}{r['id']}/source1,"
+        + (f"{URI_BASE}{r['id']}/source2" if r["fileType"] == "FASTQ" else "")
+        for r in SELECTED]
+    assert sheet.inputs["content"] == "\n".join(expected) + "\n"
+    assert {r["fileType"] for r in SELECTED} == {"FASTQ", "BAM", "CRAM"}  # both row shapes are checked
+    assert ACTIVATION_URN in sheet.property_dependencies["content"]
+    assert any(u.endswith("::sample-sheets") for u in sheet.property_dependencies["bucket"])
+    assert first.resource("sample-sheets").type == "aws:s3/bucket:Bucket"
+
+    # The state machine starts the run on that sheet: one run parameter, the sheet's URI.
     machine = first.resource("start-run")
     definition = json.loads(machine.inputs["definition"])
     task = definition["States"]["StartRun"]
     assert task["Resource"] == "arn:aws:states:::aws-sdk:omics:startRun"
-    assert task["Parameters"]["Parameters"] == {"sequence_store_id": store, "read_set_ids": ids}
+    assert task["Parameters"]["Parameters"] == {"input": f"s3://sample-sheets-id/{SHEET_KEY}"}
+    assert task["Parameters"]["WorkflowId"] == demo.WORKFLOW_ID
+    assert task["Parameters"]["OutputUri"] == demo.OUTPUT_URI
     assert task["Parameters"]["Tags"] == {"omics-dynamic:activation-count": "1"}
-    assert all(job in definition["Comment"] for job in job_ids)
-    assert "activation #1" in definition["Comment"]
+    digest = hashlib.sha256(sheet.inputs["content"].encode()).hexdigest()
+    assert f"the 249 read sets of store {COHORT_STORE_ID} listed in s3://sample-sheets-id/{SHEET_KEY} " \
+           f"(sha256 {digest}), ACTIVE after activation #1" in definition["Comment"]
+    assert all(job in definition["Comment"] for job in jobs)
+    assert len(json.dumps(task["Parameters"]["Parameters"])) < 50_000
+    deps = machine.property_dependencies["definition"]
+    assert ACTIVATION_URN in deps and any(u.endswith("::workflow-sample-sheet") for u in deps)
     assert machine.inputs["tags"]["omics-dynamic:activation-count"] == "1"
-    assert set(machine.property_dependencies["definition"]) >= {ACTIVATION_URN}
-    # The role's (placeholder) ARN reaches the state machine, with its dependency.
     assert machine.inputs["roleArn"] == "arn:aws:mock:::Role/start-run-role"
-    assert any(u.endswith("::start-run-role") for u in machine.property_dependencies["roleArn"])
 
     # up again: same, no new job, same exports.
     second = run("up", tmp_path, config)
     assert second.engine.ops == {"cohort": "same"}
-    assert sorted(j["id"] for j in emu.jobs()) == job_ids
+    assert sorted(j["id"] for j in emu.jobs()) == jobs
     assert second.exports["activationCount"] == 1
-    assert sorted(second.exports["jobIds"]) == job_ids
-    assert_compute_gated(second)
+    assert second.resource("workflow-sample-sheet").inputs["content"] == sheet.inputs["content"]
+    assert_compute_gated(second, COMPUTE_TYPES)
 
-    # HealthOmics archives two read sets again: preview shows an update, starts nothing.
-    emu.archive(store, ids[:2])
+    # HealthOmics archives two read sets again: the preview shows the update and its volume.
+    again = [BY_ID[rid] for rid in SELECTED_IDS[:2]]
+    emu.archive(COHORT_STORE_ID, [r["id"] for r in again])
     preview = run("preview", tmp_path, config)
     assert preview.engine.ops == {"cohort": "update"}
-    assert any("update:" in line and "not ACTIVE" in line for line in preview.stderr_lines)
-    assert len(emu.jobs()) == len(job_ids)
+    assert any("cohort: update: 2 of 249 read sets are not ACTIVE" in line
+               and f"`pulumi up` will activate 2 read sets ({gbases(again)})" in line for line in preview.stderr_lines)
+    assert len(emu.jobs()) == len(jobs)
 
     # up re-activates them; activation_count 2 reaches the state machine (re-run trigger).
     third = run("up", tmp_path, config)
     assert third.engine.ops == {"cohort": "update"}
-    assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
-    new_jobs = sorted({j["id"] for j in emu.jobs()} - set(job_ids))
-    assert new_jobs and sorted(third.exports["jobIds"]) == new_jobs
+    assert all(emu.read_set_statuses(COHORT_STORE_ID)[rid] == "ACTIVE" for rid in SELECTED_IDS)
     assert third.exports["activationCount"] == 2
-    assert_compute_gated(third)
+    assert third.exports["activatedBaseCount"] == sum(r["sequenceInformation"]["totalBaseCount"] for r in again)
+    assert_compute_gated(third, COMPUTE_TYPES)
     definition = json.loads(third.resource("start-run").inputs["definition"])
     assert "activation #2" in definition["Comment"]
-    assert third.resource("start-run").inputs["tags"]["omics-dynamic:activation-count"] == "2"
+    assert third.resource("workflow-sample-sheet").inputs["content"] == sheet.inputs["content"]
 
     # destroy deletes the activation (changing nothing in AWS).
     gone = run("destroy", tmp_path, config)
     assert gone.engine.ops == {"cohort": "delete"}
-    assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
 
 
-def test_deploy_compute_false_registers_no_aws_resource(tmp_path, scaled_emulator, cohort):
-    store, ids = cohort
-    result = run("up", tmp_path, stack_config(scaled_emulator, store, ids, deploy_compute=False))
+def test_read_set_ids_and_an_existing_bucket(tmp_path, cohort_emulator):
+    """readSetIds keeps working (no lookup: rows hold only the ID and source1), and
+    sampleSheetBucket puts the sheet in that bucket instead of a declared one."""
+    emu = cohort_emulator
+    fastq = next(r["id"] for r in SELECTED if r["fileType"] == "FASTQ")
+    aligned = next(r["id"] for r in SELECTED if r["fileType"] in ("BAM", "CRAM"))
+    ids = [fastq, aligned, fastq]  # the duplicate is dropped
+    config = config_for(emu, read_set_ids=ids, sampleSheetBucket="lab-sample-sheets", sampleSheetParameter="samplesheet")
+    assert f"{PROJECT}:sampleSheet" not in config
+    result = run("up", tmp_path, config)
+    assert result.resource("cohort").inputs["read_set_ids"] == ids[:2]
+    assert "sampleCount" not in result.exports and "sampleSheet" not in result.exports
+    assert result.exports["readSetCount"] == 2
+    assert_compute_gated(result, COMPUTE_TYPES - {"aws:s3/bucket:Bucket"})
+    sheet = result.resource("workflow-sample-sheet")
+    assert sheet.inputs["bucket"] == "lab-sample-sheets"
+    assert sheet.inputs["content"] == "\n".join(
+        [HEADER] + [f",,{rid},,{URI_BASE}{rid}/source1," for rid in ids[:2]]) + "\n"
+    task = json.loads(result.resource("start-run").inputs["definition"])["States"]["StartRun"]
+    assert task["Parameters"]["Parameters"] == {"samplesheet": f"s3://lab-sample-sheets/{SHEET_KEY}"}
+
+
+def test_deploy_compute_false_registers_no_aws_resource(tmp_path, cohort_emulator, monkeypatch):
+    # None in sys.modules makes `import pulumi_aws` raise ImportError: the program must not import it.
+    monkeypatch.setitem(sys.modules, "pulumi_aws", None)
+    result = run("up", tmp_path, config_for(cohort_emulator, deploy_compute=False))
     assert result.order == ["cohort"]
     assert aws_resources(result) == []
+    assert (result.exports["sampleCount"], result.exports["readSetUriCount"]) == (92, 249)
     assert result.exports["activationCount"] == 1
-    assert "stateMachineArn" not in result.exports
+    assert "stateMachineArn" not in result.exports and "sampleSheetUri" not in result.exports
 
 
-def test_compute_needs_workflow_config(tmp_path, scaled_emulator, cohort):
-    store, ids = cohort
-    config = stack_config(scaled_emulator, store, ids)
-    del config[f"{PROJECT}:workflowId"]
-    with pytest.raises(Exception, match="workflowId"):
+@pytest.mark.parametrize("change, error, match", [
+    ({"workflowId": None}, Exception, "workflowId"),
+    ({"readSetIds": json.dumps({"not": "a list"}), "sampleSheet": None}, ValueError, "readSetIds must be a list"),
+    ({"readSetIds": ["4663788828"]}, ValueError, "set exactly one of the config keys sampleSheet .* both are set"),
+    ({"sampleSheet": None}, ValueError, "set exactly one of the config keys sampleSheet .* neither is set"),
+    ({"sampleSheet": "no-such-sheet.csv"}, Exception, r"sample sheet no-such-sheet.csv: cannot be read"),
+])
+def test_config_errors_name_the_key(tmp_path, cohort_emulator, change, error, match):
+    config = config_for(cohort_emulator, **change)
+    with pytest.raises(error, match=match):
         run("preview", tmp_path, config)
-
-
-def test_read_set_ids_must_be_a_list(tmp_path, scaled_emulator, cohort):
-    store, _ = cohort
-    config = stack_config(scaled_emulator, store, [], deploy_compute=False)
-    config[f"{PROJECT}:readSetIds"] = json.dumps({"not": "a list"})
-    with pytest.raises(ValueError, match="readSetIds must be a list"):
-        run("preview", tmp_path, config)
-
-
-def _load_demo():
-    spec = importlib.util.spec_from_file_location("omics_demo", REPO / "scripts" / "demo.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.pulumi_cli
 @pytest.mark.skipif(shutil.which("pulumi") is None,
                     reason="the pulumi CLI is not on PATH (it cannot be installed from PyPI/npm/Debian); "
                            "install it from https://www.pulumi.com/docs/install/ to run this test")
-def test_real_cli_up_same_destroy(tmp_path, scaled_emulator, cohort):
+def test_real_cli_up_same_destroy(tmp_path, cohort_emulator):
     """The real Pulumi engine, local file backend under tmp_path, deployCompute false."""
-    emu = scaled_emulator
-    store, ids = cohort
-    demo = _load_demo()
-    runner = demo.CliRunner(tmp_path, ENV)
-    config = stack_config(emu, store, ids, deploy_compute=False)
+    emu = cohort_emulator
+    runner = demo.CliRunner(tmp_path, demo.AWS_ENV)
+    config = config_for(emu, deploy_compute=False)
     lines: list[str] = []
     try:
-        first = runner.run("up", "test", config, echo=lines.append)
-        assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
+        first = runner.up("test", config, lines.append)
+        assert all(emu.read_set_statuses(COHORT_STORE_ID)[rid] == "ACTIVE" for rid in SELECTED_IDS)
         job_ids = sorted(j["id"] for j in emu.jobs())
         assert sorted(first.exports["jobIds"]) == job_ids
         assert first.exports["activationCount"] == 1
+        assert (first.exports["sampleCount"], first.exports["readSetUriCount"]) == (92, 249)
         assert any("cohort:" in line and "ACTIVE" in line for line in lines), lines[-40:]
 
-        again = runner.run("up", "test", config, echo=lines.append)
+        again = runner.up("test", config, lines.append)
         assert sorted(j["id"] for j in emu.jobs()) == job_ids
         assert again.exports["activationCount"] == 1
 
-        emu.archive(store, ids[:1])
-        preview = runner.run("preview", "test", config, echo=lines.append)
+        emu.archive(COHORT_STORE_ID, SELECTED_IDS[:1])
+        preview = runner.preview("test", config, lines.append)
         assert preview.ops.get("cohort") == "update"
-        third = runner.run("up", "test", config, echo=lines.append)
+        third = runner.up("test", config, lines.append)
         assert third.exports["activationCount"] == 2
 
-        runner.run("destroy", "test", config, echo=lines.append)
+        runner.destroy("test", config, lines.append)
     finally:
         runner.cleanup("test")

@@ -156,7 +156,7 @@ def _assert_consistent(harness: EngineHarness, emu: Emulator, name: str, store: 
     assert res.name == name
     assert set(OUTPUT_KEYS) <= set(res.outputs)
     assert res.outputs["read_set_ids"] == sorted(ids)
-    assert res.outputs["read_set_statuses"] == {rid: "ACTIVE" for rid in sorted(ids)}
+    assert res.outputs["not_active_read_set_statuses"] == {}
     assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
     return res.outputs
 

@@ -20,6 +20,7 @@ from omics_dynamic import (
     AwsCallError,
     ReadSetsUnusableError,
 )
+from omics_dynamic import outputs
 from omics_dynamic.provider import ReadSetActivationProvider
 
 
@@ -43,18 +44,24 @@ def test_create_with_mixed_statuses_activates_only_archived(provider, emulator, 
     outs = result.outs
     archived = sorted(r for r, s in before.items() if s == "ARCHIVED")
     assert outs["read_set_ids"] == ids
-    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert outs["not_active_read_set_statuses"] == {}
+    assert outputs.statuses(outs["read_set_ids"], outs["not_active_read_set_statuses"]) == {r: "ACTIVE" for r in ids}
     assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
-    assert outs["already_active_read_set_ids"] == sorted(r for r, s in before.items() if s == "ACTIVE")
+    assert outputs.already_active_ids(outs["read_set_ids"], outs["activated_read_set_ids"],
+                                      outs["activated_without_job_read_set_ids"]) == \
+        sorted(r for r, s in before.items() if s == "ACTIVE")
     # Jobs only for the ARCHIVED read sets: 25 -> 2 jobs of 20 + 5.
     jobs = emulator.jobs()
     assert sorted(len(j["sources"]) for j in jobs) == [5, 20]
     assert sorted(s["readSetId"] for j in jobs for s in j["sources"]) == archived
     assert outs["job_ids"] == sorted(j["id"] for j in jobs)
-    assert set(archived) <= set(outs["activated_read_set_ids"])
+    # What the jobs activated, and what became ACTIVE under somebody else's activation.
+    assert outs["activated_read_set_ids"] == archived
+    assert outs["activated_without_job_read_set_ids"] == sorted(r for r, s in before.items() if s == "ACTIVATING")
     assert outs["activation_count"] == 1
     assert outs["activated_at"].endswith("Z")
-    assert result.id == provider_module.resource_id("cohort", store, None)
+    assert outs["region"] == "us-east-1"  # the effective region (aws:region), recorded
+    assert result.id == provider_module.resource_id("cohort", store, "us-east-1")
     err = capfd.readouterr().err
     assert "cohort: 30 read sets in sequence store" in err
     assert "cohort: all 30 read sets ACTIVE" in err
@@ -73,8 +80,11 @@ def test_processing_upload_is_waited_for_without_a_job(provider, emulator):
     emulator.advance = advance
     outs = provider.create(_inputs(store, ids)).outs
     assert emulator.jobs() == []
-    assert outs["read_set_statuses"] == {ids[0]: "ACTIVE", ids[1]: "ACTIVE"}
-    assert outs["activated_read_set_ids"] == [ids[0]]
+    assert outs["not_active_read_set_statuses"] == {}
+    # No job activated it: it became ACTIVE when its upload ended; still a re-run trigger.
+    assert outs["activated_read_set_ids"] == []
+    assert outs["activated_without_job_read_set_ids"] == [ids[0]]
+    assert outs["activation_count"] == 1
 
 
 @pytest.mark.parametrize("n,jobs", [(1, 1), (20, 1), (21, 2), (1001, 51)])
@@ -117,7 +127,7 @@ def test_throttling_30_percent_is_retried_by_botocore(provider, emulator):
     store, ids = _store(emulator, ["ARCHIVED"] * 60)
     emulator.set_faults(throttle_rate=0.3)
     outs = provider.create(_inputs(store, ids)).outs
-    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert outs["not_active_read_set_statuses"] == {}
     throttled = sum(n for (op, outcome), n in emulator.outcomes.items() if outcome == "ThrottlingException")
     assert throttled > 0
     assert len(emulator.jobs()) == 3  # botocore's retries did not start duplicates
@@ -127,7 +137,7 @@ def test_concurrency_quota_of_3_waits_for_slots(provider, emulator):
     emulator.set_quota(max_concurrent_jobs=3)
     store, ids = _store(emulator, ["ARCHIVED"] * 200)
     outs = provider.create(_inputs(store, ids)).outs
-    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert outs["not_active_read_set_statuses"] == {}
     assert len(emulator.jobs()) == 10
     quota = emulator.outcomes[("StartReadSetActivationJob", "ServiceQuotaExceededException")]
     assert 1 <= quota <= 6  # the window drops to 3 and probes rarely
@@ -147,7 +157,7 @@ def test_failed_sources_name_read_set_job_and_message(provider, emulator):
     # Fault cleared: the next up starts a job only for the failed read set.
     emulator.clear_faults()
     outs = provider.create(_inputs(store, ids)).outs
-    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert outs["not_active_read_set_statuses"] == {}
     assert [s["readSetId"] for s in emulator.jobs()[-1]["sources"]] == [ids[3]]
     assert len(emulator.jobs()) == 3
 
@@ -181,7 +191,7 @@ def test_timeout_then_rerun_starts_no_duplicate(provider, emulator):
     outs = provider.create(_inputs(store, ids, timeout_seconds=3600)).outs
     assert len(emulator.jobs()) == jobs_before == 3
     assert sorted(outs["job_ids"]) == sorted(info.value.running_job_ids)
-    assert set(outs["read_set_statuses"].values()) == {"ACTIVE"}
+    assert outs["not_active_read_set_statuses"] == {}
 
 
 def test_rearchive_live_diff_update_reactivates(provider, emulator, capfd):
@@ -215,8 +225,8 @@ def test_refresh_shows_drift_and_diff_sees_it(provider, emulator):
     jobs = len(emulator.jobs())
     refreshed = provider.read("rsa-id", outs)
     assert refreshed.id == "rsa-id"
-    assert refreshed.outs["read_set_statuses"][ids[0]] == "ARCHIVED"
-    assert refreshed.outs["read_set_statuses"][ids[5]] == "ACTIVE"
+    assert refreshed.outs["not_active_read_set_statuses"] == {ids[0]: "ARCHIVED", ids[1]: "ARCHIVED"}
+    assert refreshed.outs["region"] == "us-east-1"
     assert len(emulator.jobs()) == jobs  # refresh starts no job
     assert provider.diff("rsa-id", refreshed.outs, news).changes is True
 
@@ -234,10 +244,34 @@ def test_tuning_change_alone_is_an_update_without_aws_calls(provider, emulator):
     assert updated["job_ids"] == outs["job_ids"] and updated["activation_count"] == 1
 
 
-def test_store_or_region_change_is_a_replace(provider):
-    olds = _inputs("1234567890", ["2000000001"])
-    assert provider.diff("x", olds, _inputs("1234567899", ["2000000001"])).replaces == ["sequence_store_id"]
-    assert provider.diff("x", olds, _inputs("1234567890", ["2000000001"], region="eu-west-1")).replaces == ["region"]
+def _configured(region):
+    from pulumi.dynamic import ConfigureRequest
+    from pulumi.dynamic.config import Config
+
+    prov = ReadSetActivationProvider()
+    prov.configure(ConfigureRequest(Config({"aws:region": region, "omics-dynamic:rateLimit": "0"}, "proj")))
+    return prov
+
+
+def test_store_or_effective_region_change_is_a_replace(provider, emulator, capfd):
+    store, ids = _store(emulator, ["ACTIVE"] * 2)
+    news = _inputs(store, ids, check_live_status=False)
+    olds = provider.create(news).outs
+    assert olds["region"] == "us-east-1"  # aws:region, recorded
+    other = _inputs("1234567899", ids, check_live_status=False)
+    assert provider.diff("x", olds, other).replaces == ["sequence_store_id"]
+    # The region input names another region than the recorded one: replace.
+    assert provider.diff("x", olds, _inputs(store, ids, region="eu-west-1", check_live_status=False)).replaces == ["region"]
+    # The input now names the region aws:region gave: nothing changes.
+    assert provider.diff("x", olds, _inputs(store, ids, region="us-east-1", check_live_status=False)).changes is False
+    # No input, and aws:region moved to us-west-2: the effective region changed.
+    moved = _configured("us-west-2").diff("x", olds, news)
+    assert moved.replaces == ["region"]
+    assert "cohort: replace: region changed (us-east-1 -> us-west-2, from the provider configuration)" in \
+        capfd.readouterr().err
+    # State written before the region was recorded (region None) never replaces.
+    legacy = {**olds, "region": None}
+    assert _configured("us-west-2").diff("x", legacy, news).changes is False
 
 
 def test_delete_changes_nothing(provider, emulator, capfd):
@@ -362,7 +396,8 @@ def test_read_set_falling_back_to_archived_without_a_job_gets_one(provider, emul
     emulator.advance = advance
     outs = provider.create(_inputs(store, ids)).outs
     assert [[s["readSetId"] for s in j["sources"]] for j in emulator.jobs()] == [[ids[0]]]
-    assert outs["read_set_statuses"] == {ids[0]: "ACTIVE", ids[1]: "ACTIVE"}
+    assert outs["not_active_read_set_statuses"] == {}
+    assert outs["activated_read_set_ids"] == [ids[0]]
 
 
 class _Listener:
@@ -401,14 +436,14 @@ class _Listener:
 
 @pytest.mark.parametrize("mode", ["silent", "close"])
 def test_live_check_against_a_dead_endpoint_falls_back_to_state_within_its_bound(provider, emulator, monkeypatch, capfd, mode):
-    """Issue 14.2: a preview against an endpoint that never answers, or drops every
+    """A preview against an endpoint that never answers, or drops every
     connection, falls back to state within LIVE_CHECK_TIMEOUT_S (here 2 s) plus a call's
     slack, and the warning says so (before: 168 s, or still waiting after 300 s)."""
     import time as _time
 
     store, ids = _store(emulator, ["ACTIVE"] * 3)
     news = _inputs(store, ids)
-    olds = {**news, "read_set_statuses": {rid: "ACTIVE" for rid in ids}}
+    olds = {**news, "region": "us-east-1", "not_active_read_set_statuses": {}}
     listener = _Listener(mode)
     try:
         monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", listener.url)

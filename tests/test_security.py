@@ -112,7 +112,7 @@ def test_no_credential_ever_reaches_state(aws_test_env, monkeypatch, tmp_path, s
         r = harness.up([spec])
         assert r.ops == {"cohort": "create"}
         doc = _assert_no_credentials(state_path, needles)
-        assert doc["resources"][0]["outputs"]["read_set_statuses"] == {rid: "ACTIVE" for rid in ids}
+        assert doc["resources"][0]["outputs"]["not_active_read_set_statuses"] == {}
         emu.archive(store, ids[:5])
         assert harness.up([spec]).ops == {"cohort": "update"}
         _assert_no_credentials(state_path, needles)
@@ -171,7 +171,7 @@ def test_iam_policy_allows_exactly_what_a_full_lifecycle_calls(provider, emulato
         outs = provider.update("rsa", outs, news).outs                        # update
         emulator.archive(store, resource_ids[:1])
         refreshed = provider.read("rsa", outs)                                # refresh
-        assert refreshed.outs["read_set_statuses"][resource_ids[0]] == "ARCHIVED"
+        assert refreshed.outs["not_active_read_set_statuses"][resource_ids[0]] == "ARCHIVED"
         provider.delete("rsa", refreshed.outs)                                # delete
         record()
 

@@ -1,8 +1,10 @@
-"""Generate the shipped cohort seed ``data/cohort.json`` deterministically.
+"""Generate the shipped cohort seed ``data/cohort.json`` and its sample sheet deterministically.
 
-``python -m omics_dynamic.emulator.make_seed [OUT]`` writes one sequence store (ID
+``python -m omics_dynamic.emulator.make_seed [OUT [SHEET]]`` writes one sequence store (ID
 ``1234567890``) holding 1,000 read sets of a sequencing cohort: 296 subjects, 359
-samples (about one subject in five also has a tumour sample besides the normal one).
+samples (about one subject in five also has a tumour sample besides the normal one), and
+the sample sheet ``data/cohort_samples.csv`` the example stack selects its read sets with
+(:func:`build_sample_sheet`: the tumour-normal pairs whose read sets can all be activated).
 
 Per sample: two paired-FASTQ read sets (two lanes of one flow cell; each read set has
 ``source1`` = R1 and ``source2`` = R2) and, for 80% of samples, an aligned BAM (50%) or
@@ -53,6 +55,13 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .records import ACCOUNT_ID
 from .seed import COHORT_PATH, COHORT_STORE_ID
+
+#: The shipped sample sheet of the cohort (CSV), written by :func:`main` beside the seed.
+SAMPLE_SHEET_PATH = COHORT_PATH.with_name("cohort_samples.csv")
+#: Read set statuses StartReadSetActivationJob can take (ARCHIVED) or has nothing to do for.
+ACTIVATABLE = ("ARCHIVED", "ACTIVE", "ACTIVATING")
+#: TCGA sample type codes of the cohort's sample IDs (the ``-10A`` / ``-01A`` suffix).
+SAMPLE_TYPES = {"10": "normal", "01": "tumour"}
 
 END = dt.datetime(2025, 6, 30, tzinfo=dt.timezone.utc)
 SPAN_S = 2 * 365 * 86400
@@ -182,11 +191,42 @@ def build(seed: int = 20240601) -> Dict[str, Any]:
     }
 
 
+def build_sample_sheet(seed: Dict[str, Any]) -> str:
+    """The cohort's sample sheet (CSV text) for a seed of :func:`build`'s shape: its
+    tumour-normal pairs, the unit of a somatic variant calling run.
+
+    Header ``subject_id,sample_id,sample_type``; two rows (normal, then tumour) per subject
+    of the first store that has a normal (``-10A``, blood-derived) and a tumour (``-01A``,
+    primary tumour) sample whose read sets are all ARCHIVED, ACTIVE or ACTIVATING (a
+    sample with a DELETED or UPLOAD_FAILED read set cannot be activated), in the seed's
+    order. ``sample_type`` is ``normal`` or ``tumour``. Lines end with ``\\n``.
+    """
+    read_sets = seed["sequenceStores"][0]["readSets"]
+    usable: Dict[str, bool] = {}
+    subjects: Dict[str, List[str]] = {}
+    for rs in read_sets:
+        sample = rs["sampleId"]
+        usable[sample] = usable.get(sample, True) and rs["status"] in ACTIVATABLE
+        if sample not in subjects.setdefault(rs["subjectId"], []):
+            subjects[rs["subjectId"]].append(sample)
+    lines = ["subject_id,sample_id,sample_type"]
+    for subject, samples in subjects.items():
+        kinds = {SAMPLE_TYPES[s.rsplit("-", 1)[1][:2]]: s for s in samples if usable[s]}
+        if set(kinds) == {"normal", "tumour"}:
+            lines += [f"{subject},{kinds['normal']},normal", f"{subject},{kinds['tumour']},tumour"]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: List[str]) -> int:
-    """Write the seed to ``argv[0]`` (default: the shipped ``data/cohort.json``); returns 0."""
+    """Write the seed to ``argv[0]`` (default: the shipped ``data/cohort.json``) and its
+    sample sheet to ``argv[1]`` (default: ``cohort_samples.csv`` beside the seed); returns 0."""
     out = Path(argv[0]) if argv else COHORT_PATH
-    out.write_text(json.dumps(build(), indent=1) + "\n", encoding="utf-8")
+    sheet = Path(argv[1]) if len(argv) > 1 else out.with_name(SAMPLE_SHEET_PATH.name)
+    seed = build()
+    out.write_text(json.dumps(seed, indent=1) + "\n", encoding="utf-8")
+    sheet.write_text(build_sample_sheet(seed), encoding="utf-8")
     print(out)
+    print(sheet)
     return 0
 
 
