@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import grpc
-from google.protobuf import struct_pb2
-from google.protobuf import empty_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
@@ -36,6 +35,7 @@ from ._errors import (
     Interrupted,
     ProviderCallError,
     Terminated,
+    attach_result,
 )
 from ._lock import StackLock, cancel_locks
 from ._server import ProviderServer
@@ -203,7 +203,7 @@ class OperationResult:
     state: Optional[State] = None
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
-    preview: Optional["OperationResult"] = None
+    preview: Optional[OperationResult] = None
     label: str = LABEL
 
     def step(self, name: str) -> Step:
@@ -347,7 +347,7 @@ class _Deployment:
     rule 11).
     """
 
-    def __init__(self, harness: "EngineHarness", operation: str, *, preview: bool,
+    def __init__(self, harness: EngineHarness, operation: str, *, preview: bool,
                  interrupt: Optional[Callable[[], bool]] = None,
                  interrupt_after_s: Optional[float] = None, check_all: bool = False,
                  ctrl_c: Optional[CtrlC] = None) -> None:
@@ -868,10 +868,10 @@ class EngineHarness:
             body()
         except Interrupted as exc:
             killed = True  # a killed CLI never runs its deferred Unlock
-            exc.result = dep.result  # type: ignore[attr-defined]
+            attach_result(exc, dep.result)
             raise
         except Exception as exc:  # attach what was done so far, then re-raise
-            exc.result = dep.result  # type: ignore[attr-defined]
+            attach_result(exc, dep.result)
             raise
         finally:
             dep.close()
@@ -1008,21 +1008,21 @@ class EngineHarness:
                 with dep.lock:
                     dep.state.pending_operations = [p for p in dep.state.pending_operations
                                                     if p.type != "creating"]
-                    dep._save()  # pylint: disable=protected-access
+                    dep._save()
             dep.begin()
             for res in [r for r in dep.state.resources if not r.delete]:
-                dep._ensure_server()  # pylint: disable=protected-access
-                resp = dep._rpc("Read", res.urn, provider_pb2.ReadRequest(  # pylint: disable=protected-access
+                dep._ensure_server()
+                resp = dep._rpc("Read", res.urn, provider_pb2.ReadRequest(
                     id=res.id, urn=res.urn, name=res.name, type=res.type,
-                    properties=dep._wire(res.outputs, res.secret_outputs),  # pylint: disable=protected-access
-                    inputs=dep._wire(res.inputs, res.secret_inputs)))  # pylint: disable=protected-access
+                    properties=dep._wire(res.outputs, res.secret_outputs),
+                    inputs=dep._wire(res.inputs, res.secret_inputs)))
                 step = Step(res.urn, res.name, res.type, "refresh", id=resp.id, old_outputs=dict(res.outputs))
                 if not resp.id:
                     with dep.lock:
                         dep.state.remove(res.urn)
-                        dep._save()  # pylint: disable=protected-access
+                        dep._save()
                     step.gone = True
-                    dep._add(step)  # pylint: disable=protected-access
+                    dep._add(step)
                     continue
                 outputs, out_secret = from_struct(resp.properties)
                 inputs, in_secret = dict(res.inputs), set(res.secret_inputs)
@@ -1033,13 +1033,13 @@ class EngineHarness:
                                     out_secret | (res.secret_outputs & set(outputs)), res.delete_before_replace)
                 with dep.lock:
                     dep.state.put(new)
-                    dep._save()  # pylint: disable=protected-access
+                    dep._save()
                 changes, replaces, _ = dep.diff(new, res.inputs, res.secret_inputs)
                 step.diff, step.replaces, step.outputs = changes, replaces, outputs
                 step.changed_keys = [k for k in _inputs_changed(
                     {k: outputs.get(k) for k in res.inputs}, res.inputs)]
                 step.drift = changes == "some" or (changes == "unknown" and bool(step.changed_keys))
-                dep._add(step)  # pylint: disable=protected-access
+                dep._add(step)
 
         return self._run(dep, body, lock)
 

@@ -27,14 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import pulumi
-from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.settings import SETTINGS, get_root_resource, reset_options
 from pulumi.runtime.stack import run_pulumi_func
 
 from ._engine import LABEL, EngineHarness, OperationResult, ResourceSpec, _Deployment
-from ._errors import HarnessError, Interrupted
+from ._errors import HarnessError, Interrupted, attach_result
 from ._wire import UNKNOWN, _plain
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
@@ -114,7 +113,7 @@ class _HarnessMonitor(MockMonitor):
     """MockMonitor that hands the RegisterResource request to the mocks (dependencies are
     in the request, not in ``MockResourceArgs``) and makes engine-style URNs."""
 
-    def __init__(self, mocks: "_HarnessMocks") -> None:
+    def __init__(self, mocks: _HarnessMocks) -> None:
         super().__init__(mocks)
         self.local = threading.local()
 
@@ -123,7 +122,7 @@ class _HarnessMonitor(MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request):  # the gRPC method's name
         self.local.request = request
         try:
             return super().RegisterResource(request)
@@ -288,7 +287,7 @@ def run_program(
     if operation == "destroy":
         return ProgramResult("destroy", engine=harness.destroy())
 
-    lock = harness._lock() if operation == "up" else None  # pylint: disable=protected-access
+    lock = harness._lock() if operation == "up" else None
     try:
         dep = _Deployment(harness, operation, preview=operation == "preview",
                           interrupt=interrupt, interrupt_after_s=interrupt_after_s)
@@ -341,7 +340,10 @@ def run_program(
             for p in [project_dir, *extra_pythonpath]:
                 if p not in sys.path:
                     sys.path.insert(0, p)
-            loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(main, run_name="__main__")))
+            def run_main() -> None:  # run_pulumi_func takes a function returning None or an awaitable
+                runpy.run_path(main, run_name="__main__")
+
+            loop.run_until_complete(run_pulumi_func(run_main))
             root = get_root_resource()
             for name, value in (getattr(root, "outputs", None) or {}).items():
                 out = pulumi.Output.from_input(value)
@@ -349,7 +351,7 @@ def run_program(
                 result.exports[name] = _plain(loop.run_until_complete(out.future())) if known else UNKNOWN
                 if loop.run_until_complete(out.is_secret()):
                     result.secret_exports.add(name)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as exc:  # everything: handed to the caller's thread
             outcome["error"] = exc
         finally:
             _drain(loop)
@@ -371,10 +373,7 @@ def run_program(
             dep.delete_undesired({r.urn for r in mocks.resources if r.dynamic})
         result.resources = sorted(mocks.resources, key=lambda r: r.order)
         if error is not None:
-            try:
-                error.result = result  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
+            attach_result(error, result)
             raise error
     finally:
         dep.close()
