@@ -61,7 +61,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from omics_dynamic.emulator import Emulator  # noqa: E402
+from omics_dynamic.emulator import Emulator  # noqa: E402 - after the sys.path entry above
 
 ACTIVATION_S = 60.0
 QUEUE_S = 5.0
@@ -205,8 +205,8 @@ def real_outputs(props: dict, activated: list, already: list, count: int = 1) ->
         store_arn=f"arn:aws:omics:us-east-1:123456789012:sequenceStore/{props['sequence_store_id']}")
     inputs = ActivationInputs.from_props(props)
     try:
-        from omics_dynamic.outputs import stored_outputs  # type: ignore[import-not-found]
-    except ImportError:
+        from omics_dynamic.outputs import stored_outputs
+    except ImportError:  # a checkout from before omics_dynamic/outputs.py
         from omics_dynamic.provider import _outputs
 
         return _outputs(inputs, result, activation_count=count)

@@ -320,7 +320,7 @@ class ActivationInputs:
     resource_name: str = DEFAULT_RESOURCE_NAME
 
     @classmethod
-    def from_props(cls, props: Mapping[str, Any]) -> "ActivationInputs":
+    def from_props(cls, props: Mapping[str, Any]) -> ActivationInputs:
         """Build from already-checked property values (state inputs or outputs; output-only
         keys are ignored).
 

@@ -25,7 +25,6 @@ from pulumi.dynamic.config import Config
 import omics_dynamic.provider as provider_module
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import ReadSetActivationProvider
-
 from support import AdvancingClock
 
 

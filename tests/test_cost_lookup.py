@@ -15,7 +15,6 @@ from omics_dynamic.activation import look_up_statuses
 from omics_dynamic.emulator import COHORT_STORE_ID
 from omics_dynamic.errors import ReadSetsUnusableError
 from omics_dynamic.provider import ReadSetActivationProvider
-
 from support import make_api, run_activation
 
 

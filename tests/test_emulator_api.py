@@ -111,7 +111,7 @@ def test_start_get_list_activation_jobs(emulator, omics_client, store):
 def test_list_activation_jobs_paginator(emulator, omics_client, store):
     client = omics_client()
     ids = []
-    for i in range(5):
+    for _ in range(5):
         ids.append(client.start_read_set_activation_job(sequenceStoreId=store, sources=[{"readSetId": "1000000001"}])["id"])
         emulator.advance(1)
     pages = list(client.get_paginator("list_read_set_activation_jobs").paginate(

@@ -20,7 +20,6 @@ from omics_dynamic import ActivationFailedError, AwsCallError
 from omics_dynamic.provider import ReadSetActivationProvider
 
 
-
 @pytest.fixture(autouse=True)
 def no_retry_sleep(monkeypatch):
     """botocore's retry logic still runs (and is counted); only its real-time backoff

@@ -7,19 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-TESTS_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = TESTS_DIR.parent
-if str(TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(TESTS_DIR))
-
-from harness_support.recorder import RecorderProvider  # noqa: E402
-
-from omics_dynamic.testing import (  # noqa: E402
+from harness_support.recorder import RecorderProvider  # tests/ is on sys.path (rootdir conftest)
+from omics_dynamic.testing import (
     UNKNOWN,
     CheckFailedError,
     EngineHarness,
@@ -32,6 +25,9 @@ from omics_dynamic.testing import (  # noqa: E402
     load_state,
     run_program,
 )
+
+TESTS_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = TESTS_DIR.parent
 
 TYPE = "pulumi-python:dynamic/harness:Recorder"
 SIG = "4dabf18193072939515e22adb298388d"

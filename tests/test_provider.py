@@ -19,10 +19,9 @@ from omics_dynamic import (
     ActivationTimeoutError,
     AwsCallError,
     ReadSetsUnusableError,
+    outputs,
 )
-from omics_dynamic import outputs
 from omics_dynamic.provider import ReadSetActivationProvider
-
 
 
 def _store(emulator, statuses):

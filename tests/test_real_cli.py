@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from omics_dynamic.emulator import Emulator
-
 from harness_support.cli import PulumiProject, errors, ops, pulumi_or_skip, recovery_script
+from omics_dynamic.emulator import Emulator
 
 REPO = Path(__file__).resolve().parent.parent
 UNKNOWN_PROGRAM = REPO / "tests" / "harness_support" / "unknown_program"

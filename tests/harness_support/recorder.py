@@ -104,8 +104,8 @@ class RecorderProvider(ResourceProvider):
 
 
 class Recorder(Resource, module="harness", name="Recorder"):
-    status: "pulumi.Output[str]"
-    create_n: "pulumi.Output[float]"
+    status: pulumi.Output[str]
+    create_n: pulumi.Output[float]
 
     """The dynamic resource for program-mode tests: type ``pulumi-python:dynamic/harness:Recorder``."""
 

@@ -5,8 +5,8 @@ Config (project ``omics-unknown``): ``sequenceStoreId``, ``readSetIds`` (the IdL
 """
 
 import pulumi
-
 from id_list import IdList
+
 from omics_dynamic import ReadSetActivation, ReadSetActivationArgs
 
 config = pulumi.Config()
