@@ -9,7 +9,7 @@ credentials (AWS_ACCESS_KEY_ID=test, AWS_SECRET_ACCESS_KEY=test, AWS_DEFAULT_REG
 ``provider``: a configured ReadSetActivationProvider on the emulator's clock and endpoint.
 
 ``omics_client``: a factory ``omics_client(**boto3_client_kwargs)`` returning a boto3
-omics client for the emulator (host prefix injection off, as design.md 3 requires).
+omics client for the emulator (host prefix injection off, as design.md section 3 requires).
 """
 
 from __future__ import annotations

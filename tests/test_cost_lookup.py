@@ -70,7 +70,7 @@ def test_live_check_of_a_small_store_costs_one_page(provider, emulator):
 
 
 def test_live_check_line_gives_the_volume_to_activate(provider, emulator, capfd):
-    """Issue 11.2: the diff line says how many read sets and gigabases `pulumi up` will
+    """The diff line says how many read sets and gigabases `pulumi up` will
     activate, from the listings' sequenceInformation (no extra call); the shipped cohort's
     read sets carry totalBaseCount."""
     emulator.seed("cohort")

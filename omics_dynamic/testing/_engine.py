@@ -1,6 +1,6 @@
 """The engine-role harness: plays the Pulumi engine against the SDK's real provider server.
 
-Every rule cited as "rule N" is design.md section 2 rule N; each rule names the engine
+Every rule cited as "rule N" is design.md section 2, rule N; each rule names the engine
 source it comes from (pulumi/pulumi, read at commit 1b5949891b3c). Results are those of
 this engine-role harness, not of the real Pulumi engine; the Go engine does more (plans,
 aliases, parallel step execution, policy, snapshots in its own format).

@@ -129,7 +129,7 @@ class StackLockedError(HarnessError):
 class Interrupted(HarnessError):
     """The harness SIGKILLed the provider process while an operation was in flight.
 
-    This simulates a killed ``pulumi up`` (design.md 2 rule 9): the pending operation stays in
+    This simulates a killed ``pulumi up`` (design.md section 2, rule 9): the pending operation stays in
     the state file, and so does the operation's lock file (a killed CLI never runs its
     deferred ``Unlock``), so the next up/refresh/destroy fails with
     :class:`StackLockedError` until ``EngineHarness.cancel()``.

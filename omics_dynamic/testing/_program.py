@@ -1,6 +1,6 @@
 """Program mode: run a real Pulumi program under ``pulumi.runtime.set_mocks``.
 
-Dynamic resources (type ``pulumi-python:dynamic/...``, design.md 2 rule 14) are forwarded
+Dynamic resources (type ``pulumi-python:dynamic/...``, design.md section 2, rule 14) are forwarded
 to the SDK's provider server through the same engine logic as ``EngineHarness.up`` /
 ``preview`` (Check/Diff/Create/Update, state file, pending operations). Every other
 resource (pulumi-aws, components) is recorded, not created: its outputs are its inputs

@@ -1,4 +1,4 @@
-"""The provider server process, launched the way the engine launches it (design.md 2 rule 1).
+"""The provider server process, launched the way the engine launches it (design.md section 2, rule 1).
 
 ``<python> -u -m pulumi.dynamic <engine-address>`` with the project directory as working
 directory; the gRPC port is the first stdout line. The SDK server binds ``127.0.0.1:0``

@@ -1,5 +1,5 @@
 """Test program: a ReadSetActivation whose read_set_ids come from another resource's output,
-unknown in a preview of that resource's create or update (issue 13's first case).
+unknown in a preview of that resource's create or update.
 
 Config (project ``omics-unknown``): ``sequenceStoreId``, ``readSetIds`` (the IdList's source).
 """
