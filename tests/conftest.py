@@ -1,4 +1,10 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures, and the suite's test mode.
+
+Test mode (``no_botocore_backoff``, autouse: every test): botocore's retries run as in
+production (same checks, attempts, retry quota, counted by the emulator) but wait 0 s
+between attempts, so no test sleeps through real backoff. It is the one switch; tests do
+not patch botocore themselves. In-process only: a provider process started by the
+engine-role harness backs off for real (those tests inject no retried faults).
 
 ``emulator``: a started :class:`omics_dynamic.emulator.Emulator` with a manual clock
 (time moves only on ``emulator.advance(seconds)``), unlimited rate (``rate_limit=0``;
@@ -18,6 +24,7 @@ from typing import Any, Callable, Iterator
 
 import boto3
 import botocore.config
+import botocore.retries.standard
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
@@ -60,23 +67,29 @@ def omics_client(emulator: Emulator) -> Callable[..., Any]:
     return make
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def no_botocore_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """botocore's retry logic still runs (and is counted); only its real-time backoff
-    sleeps are removed, so retried faults take milliseconds, not seconds."""
-    import botocore.retries.standard
+    """Test mode, for every test: botocore's standard retry mode waits 0 s between attempts.
 
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
+    The hook: ``botocore.retries.standard.ExponentialBackoff.delay_amount`` computes every
+    delay of the standard mode (our clients' mode, ``ProviderSettings.retry_mode``) from
+    the retry context; botocore's endpoint then ``time.sleep``s that many seconds before
+    the next attempt (``Endpoint._needs_retry``). With 0 the retry logic still runs (which
+    errors are retried, ``max_attempts``, the retry quota, the ``RetryAttempts`` metadata)
+    and the emulator still counts every attempt; only the real-time wait is gone. The
+    provider's own waits are on its injected clock (the ``provider`` fixture).
+    """
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
 
 
 @pytest.fixture
-def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, no_botocore_backoff: None) -> ReadSetActivationProvider:
+def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> ReadSetActivationProvider:
     """A configured ReadSetActivationProvider for in-process tests against ``emulator``.
 
     Its clock is the emulator's manual clock (sleeping advances emulated time; also
     exposed as ``provider.clock``), its endpoint comes from botocore's own
     AWS_ENDPOINT_URL_OMICS (so host-prefix injection must be off), its own pacing is off,
-    botocore's retries do not sleep (``no_botocore_backoff``), and diff's
+    botocore's retries do not sleep (test mode, ``no_botocore_backoff``), and diff's
     live-observation cache starts empty.
     """
     monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
