@@ -4,7 +4,8 @@ Test mode (``no_botocore_backoff``, autouse: every test): botocore's retries run
 production (same checks, attempts, retry quota, counted by the emulator) but wait 0 s
 between attempts, so no test sleeps through real backoff. It is the one switch; tests do
 not patch botocore themselves. In-process only: a provider process started by the
-engine-role harness backs off for real (those tests inject no retried faults).
+engine-role harness is another process and backs off for real (the harness tests set no
+throttling or server-error faults).
 
 ``emulator``: a started :class:`omics_dynamic.emulator.Emulator` with a manual clock
 (time moves only on ``emulator.advance(seconds)``), unlimited rate (``rate_limit=0``;
