@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,12 @@ $(VENV): $(STAMP)
 demo: $(VENV)
 	$(VENV)/bin/python scripts/demo.py
 
-test: $(VENV)
+# ruff and mypy first (configured in pyproject.toml): a lint or type error fails `make test`.
+lint: $(VENV)
+	$(VENV)/bin/python -m ruff check omics_dynamic tests scripts bench __main__.py
+	$(VENV)/bin/python -m mypy
+
+test: lint
 	$(VENV)/bin/python -m pytest -q
 
 # The benchmark also draws its timeline (matplotlib: the optional group "bench").
@@ -32,4 +37,4 @@ bench: $(BENCH_STAMP)
 	$(VENV)/bin/python bench/run.py
 
 clean:
-	rm -rf .demo bench/out .pytest_cache
+	rm -rf .demo bench/out .pytest_cache .ruff_cache .mypy_cache

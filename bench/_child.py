@@ -8,7 +8,7 @@ process (``resource.getrusage``), i.e. the peak memory of the provider process.
 - ``provider``: the real provider code path: ``ReadSetActivationProvider`` configured from
   stack config (endpoint, ``omics-dynamic:timeScale``, ``omics-dynamic:rateLimit``),
   ``check`` then ``create`` (ActivationRun, pacing, polling, confirmation).
-- ``naive``: the naive client of issue 5: start one job of at most 20, wait with botocore's
+- ``naive``: the naive client (the speed baseline): start one job of at most 20, wait with botocore's
   ``ReadSetActivationJobCompleted`` waiter (its 30 s delay scaled: Delay = 30/k), next.
 """
 

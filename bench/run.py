@@ -1,6 +1,6 @@
 """`make bench`: ReadSetActivation against the naive client on the time-scaled emulator.
 
-Real-world model (design.md section 5, issue 5): activation D = 60 s (+-10 % jitter per
+Real-world model (design.md section 5): activation D = 60 s (+-10 % jitter per
 read set), queue delay 5 s, Q = 20 concurrent jobs, R = 5 requests/s per operation family.
 The emulator runs all of that k times faster (``Emulator(time_scale=k)``: its rate limits
 are per emulated second, so they scale too) and the provider runs on the same scale
@@ -15,7 +15,7 @@ next job) for N <= 1,000. The emulator serves from this process. The child's
 ``getrusage`` gives the provider process's peak memory; its CPU time and the emulator's
 are printed so one can see whether CPU, not the schedule, limited a run.
 
-Floor (design.md 5): max(ceil(C/Q) * D_eff, C/R) with C = ceil(N/20) and
+Floor (design.md section 5): max(ceil(C/Q) * D_eff, C/R) with C = ceil(N/20) and
 D_eff = queue 5 s + activation 60 s = 65 s. A job of n sources ends with its slowest
 source, so with +-10 % jitter a full job lasts 5 + 60 * (1 + 0.1 * (n-1)/(n+1)) = 70.4 s
 on average; ``floor_jitter_s`` uses that (the floor no client can beat on this emulator).
@@ -34,7 +34,7 @@ raw Check/Diff RPCs with requests encoded beforehand, as the Go engine would sen
 check and diff latency for 1,000 and 100,000 read sets, with and without the live
 status check, and the live check's API calls; the quota scenario (emulator quota 5,
 max_concurrent_jobs 20); the status lookups' cost at full size (``bench/cost.py``: the
-issue's targets and issue 14.4's case); and the picture of the N = 1,000 run
+README's targets and a cohort spread over a larger store); and the picture of the N = 1,000 run
 (``bench/timeline.py``: read sets ACTIVE and jobs in flight over time, ours against the
 naive client, sampled from the emulator during the runs) in ``docs/bench-timeline.png``.
 Writes bench/results.json and bench/results.txt (what it prints).
@@ -61,7 +61,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from omics_dynamic.emulator import Emulator  # noqa: E402
+from omics_dynamic.emulator import Emulator  # noqa: E402 - after the sys.path entry above
 
 ACTIVATION_S = 60.0
 QUEUE_S = 5.0
@@ -205,8 +205,8 @@ def real_outputs(props: dict, activated: list, already: list, count: int = 1) ->
         store_arn=f"arn:aws:omics:us-east-1:123456789012:sequenceStore/{props['sequence_store_id']}")
     inputs = ActivationInputs.from_props(props)
     try:
-        from omics_dynamic.outputs import stored_outputs  # type: ignore[import-not-found]
-    except ImportError:
+        from omics_dynamic.outputs import stored_outputs
+    except ImportError:  # a checkout from before omics_dynamic/outputs.py
         from omics_dynamic.provider import _outputs
 
         return _outputs(inputs, result, activation_count=count)

@@ -57,19 +57,19 @@ _state: dict[str, Any] = {"installed": False, "patched": False, "shutdown_hook":
 _MARK = "_omics_dynamic_cancel_hook"
 
 
-def _cancel_handler(self: Any, request: Any, context: Any) -> Any:  # noqa: ARG001 - gRPC signature
+def _cancel_handler(self: Any, request: Any, context: Any) -> Any:  # the gRPC servicer's signature
     """Replacement body of ``DynamicResourceProviderServicer.Cancel``.
 
     It runs with the SDK server module's globals (only its code object is swapped in), so it
     imports what it needs.
     """
-    import omics_dynamic.cancellation as cancellation  # pylint: disable=import-outside-toplevel
+    import omics_dynamic.cancellation as cancellation
 
-    return cancellation._on_cancel_rpc()  # pylint: disable=protected-access
+    return cancellation._on_cancel_rpc()
 
 
 def _on_cancel_rpc() -> Any:
-    from google.protobuf import empty_pb2  # pylint: disable=import-outside-toplevel
+    from google.protobuf import empty_pb2
 
     CANCEL.set()
     return empty_pb2.Empty()

@@ -320,7 +320,7 @@ class ActivationInputs:
     resource_name: str = DEFAULT_RESOURCE_NAME
 
     @classmethod
-    def from_props(cls, props: Mapping[str, Any]) -> "ActivationInputs":
+    def from_props(cls, props: Mapping[str, Any]) -> ActivationInputs:
         """Build from already-checked property values (state inputs or outputs; output-only
         keys are ignored).
 
@@ -438,7 +438,7 @@ def plan_diff(olds: Mapping[str, Any], news: Mapping[str, Any], *, new_region: O
         if not_active:
             reasons.append(f"{len(not_active)} read set(s) not ACTIVE in state (e.g. {not_active[0]})")
         else:
-            # A preview with an unknown input makes no AWS call (issue 13: the engine previews
+            # A preview with an unknown input makes no AWS call (the engine previews
             # what Diff answers; the update itself re-reads every status anyway).
             live_check = not unknown and news.get("check_live_status") is True and bool(ids)
     return DiffPlan((), tuple(reasons), live_check, recorded or new_region)

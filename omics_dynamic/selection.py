@@ -50,7 +50,7 @@ import botocore.exceptions
 import botocore.session
 import pulumi
 
-from .aws import ProviderSettings, RateBudget, MonotonicClock, make_client
+from .aws import MonotonicClock, ProviderSettings, RateBudget, make_client
 from .errors import MESSAGE_LIST_LIMIT, AwsCallError, OmicsDynamicError
 from .planning import REGION_PATTERN, describe_value, id_problem
 
@@ -466,7 +466,7 @@ def plan_listing(sel: Selection) -> ListingPlan:
         base["creationType"] = sel.creation_type
     if sel.generated_from is not None:
         base["generatedFrom"] = sel.generated_from
-    multi = []
+    multi: list[tuple[int, str, tuple[str, ...]]] = []  # (number of values, filter key, values)
     for key, values in (("sampleId", sel.sample_ids), ("subjectId", sel.subject_ids)):
         if values is None:
             continue
@@ -476,8 +476,8 @@ def plan_listing(sel: Selection) -> ListingPlan:
             multi.append((len(values), key, tuple(sorted(values))))
     if not multi:
         return ListingPlan(base)
-    _, key, values = min(multi)
-    return ListingPlan(base, key, values)
+    _, fan_out_key, fan_out_values = min(multi)
+    return ListingPlan(base, fan_out_key, fan_out_values)
 
 
 # --------------------------------------------------------------------------- AWS side
@@ -699,7 +699,7 @@ def get_read_sets_output(
     allow_empty: pulumi.Input[bool] = False,
     creation_type: Optional[pulumi.Input[str]] = None,
     generated_from: Optional[pulumi.Input[str]] = None,
-) -> "pulumi.Output[GetReadSetsResult]":
+) -> pulumi.Output[GetReadSetsResult]:
     """:func:`get_read_sets` over ``pulumi.Input`` arguments: an ``Output[GetReadSetsResult]``.
 
     The listing runs once every argument is known (during preview too, when they are;
@@ -814,7 +814,7 @@ def _read_rows(path: str, delimiter: Optional[str]) -> tuple[str, list[tuple[int
 
 
 def read_sample_sheet(
-    path: Union[str, "os.PathLike[str]"],
+    path: Union[str, os.PathLike[str]],
     *,
     sequence_store_id: Optional[str] = None,
     read_set_id_column: Optional[str] = None,
@@ -899,7 +899,8 @@ def read_sample_sheet(
     result = _select(sequence_store_id, sel, region, allow_empty=True)
     by_sample: dict[str, list[ReadSet]] = {}
     for rs in result.read_sets:
-        by_sample.setdefault(rs.sample_id, []).append(rs)
+        if rs.sample_id is not None:  # the listing filtered on sampleId; only values are looked up
+            by_sample.setdefault(rs.sample_id, []).append(rs)
     missing = [s for s in values if s not in by_sample]
     if missing:
         conditions = [f"{what} {' or '.join(sorted(accepted))}" for what, accepted in

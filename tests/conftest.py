@@ -1,4 +1,11 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures, and the suite's test mode.
+
+Test mode (``no_botocore_backoff``, autouse: every test): botocore's retries run as in
+production (same checks, attempts, retry quota, counted by the emulator) but wait 0 s
+between attempts, so no test sleeps through real backoff. It is the one switch; tests do
+not patch botocore themselves. In-process only: a provider process started by the
+engine-role harness is another process and backs off for real (the harness tests set no
+throttling or server-error faults).
 
 ``emulator``: a started :class:`omics_dynamic.emulator.Emulator` with a manual clock
 (time moves only on ``emulator.advance(seconds)``), unlimited rate (``rate_limit=0``;
@@ -9,7 +16,7 @@ credentials (AWS_ACCESS_KEY_ID=test, AWS_SECRET_ACCESS_KEY=test, AWS_DEFAULT_REG
 ``provider``: a configured ReadSetActivationProvider on the emulator's clock and endpoint.
 
 ``omics_client``: a factory ``omics_client(**boto3_client_kwargs)`` returning a boto3
-omics client for the emulator (host prefix injection off, as design.md 3 requires).
+omics client for the emulator (host prefix injection off, as design.md section 3 requires).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import Any, Callable, Iterator
 
 import boto3
 import botocore.config
+import botocore.retries.standard
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
@@ -25,7 +33,6 @@ from pulumi.dynamic.config import Config
 import omics_dynamic.provider as provider_module
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import ReadSetActivationProvider
-
 from support import AdvancingClock
 
 
@@ -61,23 +68,29 @@ def omics_client(emulator: Emulator) -> Callable[..., Any]:
     return make
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def no_botocore_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """botocore's retry logic still runs (and is counted); only its real-time backoff
-    sleeps are removed, so retried faults take milliseconds, not seconds."""
-    import botocore.retries.standard
+    """Test mode, for every test: botocore's standard retry mode waits 0 s between attempts.
 
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
+    The hook: ``botocore.retries.standard.ExponentialBackoff.delay_amount`` computes every
+    delay of the standard mode (our clients' mode, ``ProviderSettings.retry_mode``) from
+    the retry context; botocore's endpoint then ``time.sleep``s that many seconds before
+    the next attempt (``Endpoint._needs_retry``). With 0 the retry logic still runs (which
+    errors are retried, ``max_attempts``, the retry quota, the ``RetryAttempts`` metadata)
+    and the emulator still counts every attempt; only the real-time wait is gone. The
+    provider's own waits are on its injected clock (the ``provider`` fixture).
+    """
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
 
 
 @pytest.fixture
-def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, no_botocore_backoff: None) -> ReadSetActivationProvider:
+def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> ReadSetActivationProvider:
     """A configured ReadSetActivationProvider for in-process tests against ``emulator``.
 
     Its clock is the emulator's manual clock (sleeping advances emulated time; also
     exposed as ``provider.clock``), its endpoint comes from botocore's own
     AWS_ENDPOINT_URL_OMICS (so host-prefix injection must be off), its own pacing is off,
-    botocore's retries do not sleep (``no_botocore_backoff``), and diff's
+    botocore's retries do not sleep (test mode, ``no_botocore_backoff``), and diff's
     live-observation cache starts empty.
     """
     monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)

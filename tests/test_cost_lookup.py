@@ -15,7 +15,6 @@ from omics_dynamic.activation import look_up_statuses
 from omics_dynamic.emulator import COHORT_STORE_ID
 from omics_dynamic.errors import ReadSetsUnusableError
 from omics_dynamic.provider import ReadSetActivationProvider
-
 from support import make_api, run_activation
 
 
@@ -71,7 +70,7 @@ def test_live_check_of_a_small_store_costs_one_page(provider, emulator):
 
 
 def test_live_check_line_gives_the_volume_to_activate(provider, emulator, capfd):
-    """Issue 11.2: the diff line says how many read sets and gigabases `pulumi up` will
+    """The diff line says how many read sets and gigabases `pulumi up` will
     activate, from the listings' sequenceInformation (no extra call); the shipped cohort's
     read sets carry totalBaseCount."""
     emulator.seed("cohort")

@@ -105,7 +105,7 @@ def run(api: FakeApi, wanted: list, unseen_active: bool, **kw):
     return found, dict(api.calls)
 
 
-# -- the rule's decisions in the cases the issue names, scaled down ---------------------------
+# -- the rule's decisions in bench/cost.py's cases, scaled down -------------------------------
 def test_a_small_store_costs_one_unfiltered_page():
     """100 read sets are one page: the status listings (6 calls) are never tried."""
     api = FakeApi(make_store(["ACTIVE"] * 90 + ["ARCHIVED"] * 10))

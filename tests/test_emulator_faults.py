@@ -28,12 +28,6 @@ def client(omics_client):
     return omics_client(config=NO_RETRY)
 
 
-@pytest.fixture
-def no_backoff(monkeypatch):
-    """botocore's standard retries without their backoff sleep."""
-    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0.0)
-
-
 def _start(client, ids, **kw):
     return client.start_read_set_activation_job(sequenceStoreId=STORE, sources=[{"readSetId": i} for i in ids], **kw)
 
@@ -186,7 +180,7 @@ def test_throttle_next_counts_down_per_operation(emulator, store, client):
     assert client.list_read_set_activation_jobs(sequenceStoreId=store)["activationJobs"] == []
 
 
-def test_throttle_next_is_retried_by_botocore_and_not_charged_to_the_rate_limit(emulator, store, omics_client, no_backoff):
+def test_throttle_next_is_retried_by_botocore_and_not_charged_to_the_rate_limit(emulator, store, omics_client):
     emulator.set_quota(rate_limit={"readsets": 1})  # one request per emulated second, burst 1
     emulator.set_faults(throttle_next={"GetReadSetMetadata": 3})
     client = omics_client(config=botocore.config.Config(retries={"max_attempts": 5, "mode": "standard"}))
@@ -212,7 +206,7 @@ def test_lost_start_response_creates_the_job_and_answers_500(emulator, store, cl
 
 
 @pytest.mark.parametrize("profile, jobs", [("default", 1), ("token-ignored", 2)])
-def test_lost_start_response_retried_with_a_token(emulator, store, omics_client, no_backoff, profile, jobs):
+def test_lost_start_response_retried_with_a_token(emulator, store, omics_client, profile, jobs):
     """botocore retries the 500 with the same clientToken: the old job comes back under
     "default"; under "token-ignored" the retry starts a duplicate job."""
     emulator.set_profile(profile)

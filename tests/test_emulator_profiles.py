@@ -6,6 +6,7 @@ choice is shown on the wire. Manual clock: nothing sleeps.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -60,7 +61,7 @@ def test_named_profiles_are_the_contract():
     assert PROFILES["token-ignored"] == Behaviour(reused_token="ignored")
     assert PROFILES["paging"] == Behaviour(page_size=7, list_order="shuffled", empty_pages=2)
     assert PROFILES["lagging"] == Behaviour(sources_while_submitted="empty", non_archived_source="failed", activating_lag_s=30.0)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         PROFILES["default"].page_size = 3  # frozen
 
 

@@ -2,7 +2,7 @@
 a stuck job; failed jobs and sources; AccessDenied and an unknown store.
 
 In process, on the emulator's manual clock (the provider's sleeps advance emulated time)
-and with botocore's retry backoff set to 0 (it sleeps real time), so nothing here sleeps.
+and with botocore's retry backoff set to 0 (the test mode in conftest.py), so nothing here sleeps.
 Each scenario prints one figure line (emulated seconds, jobs, calls, faults) to stderr.
 """
 
@@ -13,19 +13,10 @@ import sys
 import time
 from collections import Counter
 
-import botocore.retries.standard
 import pytest
 
 from omics_dynamic import ActivationFailedError, AwsCallError
 from omics_dynamic.provider import ReadSetActivationProvider
-
-
-
-@pytest.fixture(autouse=True)
-def no_retry_sleep(monkeypatch):
-    """botocore's retry logic still runs (and is counted); only its real-time backoff
-    sleeps are removed, so hundreds of retried faults take seconds, not minutes."""
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
 
 
 def _inputs(store, ids, **extra):

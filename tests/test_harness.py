@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-TESTS_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = TESTS_DIR.parent
-if str(TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(TESTS_DIR))
-
-from harness_support.recorder import RecorderProvider  # noqa: E402
-
-from omics_dynamic.testing import (  # noqa: E402
+from harness_support.recorder import RecorderProvider  # tests/ is on sys.path (rootdir conftest)
+from omics_dynamic.testing import (
     UNKNOWN,
     CheckFailedError,
     EngineHarness,
+    HarnessOptions,
     Interrupted,
     ProviderCallError,
     ProviderStartError,
@@ -32,6 +26,9 @@ from omics_dynamic.testing import (  # noqa: E402
     load_state,
     run_program,
 )
+
+TESTS_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = TESTS_DIR.parent
 
 TYPE = "pulumi-python:dynamic/harness:Recorder"
 SIG = "4dabf18193072939515e22adb298388d"
@@ -429,3 +426,17 @@ def test_program_mode_failing_run_then_successful_run_in_one_process(tmp_path, l
     gc.collect()  # unretrieved futures are reported when collected
     reports = [rec.getMessage() for rec in caplog.records if rec.name == "asyncio"]
     assert reports == []
+
+
+def test_harness_options_are_one_object_shared_with_keyword_overrides(tmp_path: Path) -> None:
+    base = HarnessOptions(stack="qa", config={"aws:region": "eu-west-1"}, timeout_s=20)
+    harness = EngineHarness(str(tmp_path), str(tmp_path / "state.json"), base, timeout_s=60, env={"A": "1"})
+    assert (harness.options.stack, harness.options.timeout_s, harness.project) == ("qa", 60, "project")
+    assert harness.urn(TYPE, "r") == f"urn:pulumi:qa::project::{TYPE}::r"
+    harness.config["aws:region"] = "us-west-2"  # the harness's own copy
+    assert base.config == {"aws:region": "eu-west-1"} and base.timeout_s == 20 and base.env == {}
+    assert harness.options.config == {"aws:region": "us-west-2"} and harness.env == {"A": "1"}
+    with pytest.raises(TypeError, match="unknown harness option.* timeout; the options are: stack, project"):
+        EngineHarness(str(tmp_path), str(tmp_path / "state.json"), timeout=5)
+    with pytest.raises(TypeError, match="unknown harness option.* stak"):
+        run_program(str(PROJECT_DIR), state_path=str(tmp_path / "state.json"), stak="dev")

@@ -21,7 +21,6 @@ import math
 import random
 import signal
 import sys
-import threading
 from collections import Counter
 from pathlib import Path
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from omics_dynamic.errors import InvalidInputError
 from omics_dynamic.planning import (
     MAX_SOURCES_PER_JOB,
     ActivationInputs,
@@ -17,7 +18,6 @@ from omics_dynamic.planning import (
     resource_id,
     validate_inputs,
 )
-from omics_dynamic.errors import InvalidInputError
 
 GOOD = {"sequence_store_id": "1234567890", "read_set_ids": ["2000000002", "2000000001", "2000000002"]}
 

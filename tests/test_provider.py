@@ -19,10 +19,9 @@ from omics_dynamic import (
     ActivationTimeoutError,
     AwsCallError,
     ReadSetsUnusableError,
+    outputs,
 )
-from omics_dynamic import outputs
 from omics_dynamic.provider import ReadSetActivationProvider
-
 
 
 def _store(emulator, statuses):
@@ -337,7 +336,7 @@ def test_other_python_versions_pickle_the_provider_identically(tmp_path):
 
 
 def test_client_tokens_are_derived_from_the_inputs(provider, emulator):
-    """A rerun of the same create sends the same tokens (design.md rule 9); a token that
+    """A rerun of the same create sends the same tokens (design.md section 2, rule 9); a token that
     HealthOmics answers with an already ended job is resubmitted under another token
     (see test_faults.py::test_rerun_after_a_failed_job_of_one_whole_chunk_starts_a_new_job)."""
     from omics_dynamic.planning import client_token

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from omics_dynamic.emulator import Emulator
-
 from harness_support.cli import PulumiProject, errors, ops, pulumi_or_skip, recovery_script
+from omics_dynamic.emulator import Emulator
 
 REPO = Path(__file__).resolve().parent.parent
 UNKNOWN_PROGRAM = REPO / "tests" / "harness_support" / "unknown_program"
@@ -36,7 +35,7 @@ def _emulator_config(emu: Emulator, time_scale: float) -> dict:
 
 def test_preview_with_an_unknown_read_set_list_passes_and_plans(tmp_path, aws_test_env):
     """read_set_ids come from another resource's output, unknown while that resource is to
-    be created or updated: `pulumi preview` must succeed (issue 13, case 1)."""
+    be created or updated: `pulumi preview` must succeed."""
     pulumi = pulumi_or_skip()
     with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
         store = emu.create_store(read_sets=["ARCHIVED"] * 3)

@@ -35,7 +35,6 @@ from omics_dynamic.iam import REQUIRED_ACTIONS, iam_policy
 from omics_dynamic.provider import ReadSetActivationProvider
 from omics_dynamic.testing import EngineHarness, ProviderServer, ResourceSpec
 
-
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
 SCALE = 200.0

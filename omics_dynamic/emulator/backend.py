@@ -61,11 +61,11 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 from . import exceptions as exc
 from .clock import EmulatedClock
 from .faults import FAMILIES, Faults, RateLimits, TokenBucket
-from .listing import creation_window, in_window, paginate, read_set_matcher, sorted_after
 from .lifecycle import JobLifecycle
+from .listing import creation_window, in_window, paginate, read_set_matcher, sorted_after
+from .population import READ_SET_STATUSES, StorePopulation
 from .profiles import resolve_profile
 from .records import ACCOUNT_ID, Job, ReadSet, SequenceStore, Source, store_arn
-from .population import READ_SET_STATUSES, StorePopulation
 
 __all__ = ["Backend", "Faults", "TokenBucket", "ReadSet", "SequenceStore", "Job", "Source", "FAMILIES",
            "ARCHIVE_AFTER_S", "ACCOUNT_ID"]

@@ -115,7 +115,7 @@ class Emulator:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         """Bind and serve in a background thread (idempotent); returns self.
 
         :raises OSError: if the address cannot be bound.
@@ -141,7 +141,7 @@ class Emulator:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -197,7 +197,7 @@ class Faults:
             return {op: on for op, on in _operation_map(value, key, _flag(key), LIST_OPERATIONS, wildcard=False).items() if on}
         if key == "hold_response_s":
             return _operation_map(value, key, _seconds(key))
-        raise TypeError(f"unknown fault {key!r}")  # pragma: no cover - guarded by update
+        raise TypeError(f"unknown fault {key!r}")  # unreachable: update checks the names first
 
     def as_dict(self) -> Dict[str, Any]:
         """The settings as JSON-ready data (sets as sorted lists)."""

@@ -151,7 +151,7 @@ def build(seed: int = 20240601) -> Dict[str, Any]:
             created = END - dt.timedelta(seconds=rng.randrange(SPAN_S))
             lane = rng.randint(1, 4)
             genome = extra.random() < 0.7
-            sample_bases = int((extra.uniform(85e9, 120e9) if genome else extra.uniform(6e9, 14e9)))
+            sample_bases = int(extra.uniform(85e9, 120e9) if genome else extra.uniform(6e9, 14e9))
             lane_reads = _lane_reads(extra, sample_bases)
             reference = "GRCh38" if extra.random() < 0.85 else "GRCh37"
             files: List[Tuple[str, str, int, Optional[str]]] = [

@@ -85,7 +85,7 @@ _UNICODE_CLASS = re.compile(r"\[(?:\\p\{[A-Za-z]+\}(?:\|\|)?)+\]")
 _PRINTABLE = "[^\\x00-\\x1f\\x7f]"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compile_pattern(pattern: str) -> Optional[Pattern[str]]:
     """Translate a model (Java) regex into a compiled Python regex, or None if untranslatable."""
     translated = _UNICODE_CLASS.sub(lambda _m: _PRINTABLE, pattern)

@@ -95,7 +95,7 @@ class SequenceStore:
     creation_time_s: float
     arn: str
     read_sets: Dict[str, ReadSet] = field(default_factory=dict)
-    jobs: Dict[str, "Job"] = field(default_factory=dict)
+    jobs: Dict[str, Job] = field(default_factory=dict)
     _indexes: Dict[str, OrderedIndex] = field(default_factory=dict, repr=False)
 
     def describe(self) -> Dict[str, Any]:
@@ -115,7 +115,7 @@ class SequenceStore:
         if index is not None:
             index.add(rs)
 
-    def add_job(self, job: "Job") -> None:
+    def add_job(self, job: Job) -> None:
         """Add a new activation job of this store."""
         self.jobs[job.id] = job
         index = self._indexes.get("jobs")

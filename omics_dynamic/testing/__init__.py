@@ -32,6 +32,7 @@ from ._errors import (
     Terminated,
 )
 from ._lock import existing_locks, lock_dir
+from ._options import HarnessOptions
 from ._program import ProgramResult, RegisteredResource, run_program
 from ._server import ProviderServer
 from ._state import PendingOperation, ResourceState, State, load_state
@@ -45,6 +46,7 @@ __all__ = [
     "DEFAULT_DYNAMIC_TYPE",
     "EngineHarness",
     "HarnessError",
+    "HarnessOptions",
     "HarnessTimeout",
     "Interrupted",
     "LABEL",

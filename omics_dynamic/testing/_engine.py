@@ -1,6 +1,6 @@
 """The engine-role harness: plays the Pulumi engine against the SDK's real provider server.
 
-Every rule cited as "rule N" is design.md section 2 rule N; each rule names the engine
+Every rule cited as "rule N" is design.md section 2, rule N; each rule names the engine
 source it comes from (pulumi/pulumi, read at commit 1b5949891b3c). Results are those of
 this engine-role harness, not of the real Pulumi engine; the Go engine does more (plans,
 aliases, parallel step execution, policy, snapshots in its own format).
@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import grpc
-from google.protobuf import struct_pb2
-from google.protobuf import empty_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
@@ -36,8 +35,10 @@ from ._errors import (
     Interrupted,
     ProviderCallError,
     Terminated,
+    attach_result,
 )
 from ._lock import StackLock, cancel_locks
+from ._options import HarnessOptions
 from ._server import ProviderServer
 from ._state import PendingOperation, ResourceState, State, load_state, make_urn, save_state
 from ._wire import from_struct, to_struct
@@ -203,7 +204,7 @@ class OperationResult:
     state: Optional[State] = None
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
-    preview: Optional["OperationResult"] = None
+    preview: Optional[OperationResult] = None
     label: str = LABEL
 
     def step(self, name: str) -> Step:
@@ -347,7 +348,7 @@ class _Deployment:
     rule 11).
     """
 
-    def __init__(self, harness: "EngineHarness", operation: str, *, preview: bool,
+    def __init__(self, harness: EngineHarness, operation: str, *, preview: bool,
                  interrupt: Optional[Callable[[], bool]] = None,
                  interrupt_after_s: Optional[float] = None, check_all: bool = False,
                  ctrl_c: Optional[CtrlC] = None) -> None:
@@ -377,12 +378,12 @@ class _Deployment:
                 # rule 1: one provider process per operation, started when first needed.
                 self.server = ProviderServer(
                     self.h.project_dir,
-                    python=self.h.python,
-                    extra_pythonpath=self.h.extra_pythonpath,
-                    env=self.h.env,
+                    python=self.h.options.python,
+                    extra_pythonpath=self.h.options.extra_pythonpath,
+                    env=self.h.options.env,
                     project=self.h.project,
-                    start_timeout_s=self.h.start_timeout_s,
-                    on_stderr_line=self.h.on_stderr_line,
+                    start_timeout_s=self.h.options.start_timeout_s,
+                    on_stderr_line=self.h.options.on_stderr_line,
                 )
                 self.result.stderr_lines = self.server.stderr_lines
                 self._configure(self.server)
@@ -392,7 +393,7 @@ class _Deployment:
         # rule 2: Handshake is skipped (the SDK server does not implement it); CheckConfig
         # answers UNIMPLEMENTED, which the engine accepts; DiffConfig needs old config and
         # the SDK answers UNIMPLEMENTED too, so it is skipped.
-        config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.h.config.items()}
+        config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.h.options.config.items()}
         news = struct_pb2.Struct()
         news.update(config)
         try:
@@ -401,7 +402,7 @@ class _Deployment:
             if exc.code not in ("UNIMPLEMENTED",):
                 raise
         # rule 2: Configure with the whole stack config, namespaced keys, values as strings.
-        args = to_struct(config, self.h.secret_config_keys, send_secrets=True)
+        args = to_struct(config, self.h.options.secret_config_keys, send_secrets=True)
         resp = self._rpc(
             "Configure",
             None,
@@ -421,7 +422,7 @@ class _Deployment:
         record = CallRecord(method, urn, round(started - self.t0, 4))
         with self.lock:
             self.result.calls.append(record)
-        timeout_s = self.h.timeout_s
+        timeout_s = self.h.options.timeout_s
         while True:
             done = fut.done()
             # The kill is checked once more when the call has returned: a CLI killed after the
@@ -769,53 +770,47 @@ class EngineHarness:
         project_dir: the project directory (working directory of the provider process).
         state_path: JSON state file (created on first write); lock files go under
             ``.pulumi/locks/`` in its directory.
-        stack, project: names used in URNs and ``PULUMI_PROJECT``.
-        config: stack config, namespaced keys (``aws:region``, ``<project>:key``,
-            ``omics-dynamic:endpoint``); non-string values are sent as JSON strings.
-        secret_config_keys: config keys sent as secrets in Configure.
-        env: extra environment variables for the provider process.
-        extra_pythonpath: extra ``PYTHONPATH`` entries for the provider process.
-        python: interpreter for the provider process (default ``sys.executable``).
-        start_timeout_s: bound on waiting for the provider's port line, seconds.
-        timeout_s: optional safety bound per RPC, seconds (the engine sets no deadline,
-            rule 10; None = wait forever, as the engine does).
-        on_stderr_line: optional callable(str) called with each line the provider process
-            prints to stderr, as it comes (rule 13; from a drain thread).
-        on_warning: callable(str) for the engine's warnings (default: print
-            ``warning: <text>`` to stderr, as the CLI does); they are also kept in
-            ``OperationResult.warnings``.
+        options: :class:`HarnessOptions` (stack, project, config, env, timeouts, callbacks);
+            default every default.
+        **fields: any field of :class:`HarnessOptions` by name, replacing the one in
+            ``options`` (``EngineHarness(d, s, config={...}, timeout_s=60)``).
+
+    Attributes:
+        options: the harness's own copy of its options (``project`` resolved to "project"
+            when None); ``config`` and ``env`` are its ``options.config`` / ``options.env``,
+            which a test may change between operations.
+
+    Raises:
+        TypeError: an unknown option name.
     """
 
-    def __init__(
-        self,
-        project_dir: str,
-        state_path: str,
-        *,
-        stack: str = "dev",
-        project: str = "project",
-        config: Optional[Mapping[str, Any]] = None,
-        secret_config_keys: Sequence[str] = (),
-        env: Optional[Mapping[str, str]] = None,
-        extra_pythonpath: Sequence[str] = (),
-        python: str = sys.executable,
-        start_timeout_s: float = 30.0,
-        timeout_s: Optional[float] = None,
-        on_stderr_line: Optional[Callable[[str], None]] = None,
-        on_warning: Optional[Callable[[str], None]] = None,
-    ) -> None:
-        self.on_stderr_line = on_stderr_line
-        self.on_warning = on_warning
+    def __init__(self, project_dir: str, state_path: str, options: Optional[HarnessOptions] = None,
+                 **fields: Any) -> None:
         self.project_dir = str(project_dir)
         self.state_path = str(state_path)
-        self.stack = stack
-        self.project = project
-        self.config = dict(config or {})
-        self.secret_config_keys = list(secret_config_keys)
-        self.env = dict(env or {})
-        self.extra_pythonpath = list(extra_pythonpath)
-        self.python = python
-        self.start_timeout_s = start_timeout_s
-        self.timeout_s = timeout_s
+        self.options = HarnessOptions.build(options, **fields)
+        if self.options.project is None:
+            self.options.project = "project"
+
+    @property
+    def stack(self) -> str:
+        """``options.stack``."""
+        return self.options.stack
+
+    @property
+    def project(self) -> str:
+        """``options.project`` (never None here)."""
+        return self.options.project or "project"
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """``options.config``."""
+        return self.options.config
+
+    @property
+    def env(self) -> dict[str, str]:
+        """``options.env``."""
+        return self.options.env
 
     def urn(self, type_: str, name: str) -> str:
         """The URN the harness gives a top-level resource."""
@@ -827,8 +822,8 @@ class EngineHarness:
 
     def _warn(self, result: OperationResult, text: str) -> None:
         result.warnings.append(text)
-        if self.on_warning is not None:
-            self.on_warning(text)
+        if self.options.on_warning is not None:
+            self.options.on_warning(text)
         else:
             print(f"warning: {text}", file=sys.stderr)
 
@@ -868,10 +863,10 @@ class EngineHarness:
             body()
         except Interrupted as exc:
             killed = True  # a killed CLI never runs its deferred Unlock
-            exc.result = dep.result  # type: ignore[attr-defined]
+            attach_result(exc, dep.result)
             raise
         except Exception as exc:  # attach what was done so far, then re-raise
-            exc.result = dep.result  # type: ignore[attr-defined]
+            attach_result(exc, dep.result)
             raise
         finally:
             dep.close()
@@ -1008,21 +1003,21 @@ class EngineHarness:
                 with dep.lock:
                     dep.state.pending_operations = [p for p in dep.state.pending_operations
                                                     if p.type != "creating"]
-                    dep._save()  # pylint: disable=protected-access
+                    dep._save()
             dep.begin()
             for res in [r for r in dep.state.resources if not r.delete]:
-                dep._ensure_server()  # pylint: disable=protected-access
-                resp = dep._rpc("Read", res.urn, provider_pb2.ReadRequest(  # pylint: disable=protected-access
+                dep._ensure_server()
+                resp = dep._rpc("Read", res.urn, provider_pb2.ReadRequest(
                     id=res.id, urn=res.urn, name=res.name, type=res.type,
-                    properties=dep._wire(res.outputs, res.secret_outputs),  # pylint: disable=protected-access
-                    inputs=dep._wire(res.inputs, res.secret_inputs)))  # pylint: disable=protected-access
+                    properties=dep._wire(res.outputs, res.secret_outputs),
+                    inputs=dep._wire(res.inputs, res.secret_inputs)))
                 step = Step(res.urn, res.name, res.type, "refresh", id=resp.id, old_outputs=dict(res.outputs))
                 if not resp.id:
                     with dep.lock:
                         dep.state.remove(res.urn)
-                        dep._save()  # pylint: disable=protected-access
+                        dep._save()
                     step.gone = True
-                    dep._add(step)  # pylint: disable=protected-access
+                    dep._add(step)
                     continue
                 outputs, out_secret = from_struct(resp.properties)
                 inputs, in_secret = dict(res.inputs), set(res.secret_inputs)
@@ -1033,13 +1028,13 @@ class EngineHarness:
                                     out_secret | (res.secret_outputs & set(outputs)), res.delete_before_replace)
                 with dep.lock:
                     dep.state.put(new)
-                    dep._save()  # pylint: disable=protected-access
+                    dep._save()
                 changes, replaces, _ = dep.diff(new, res.inputs, res.secret_inputs)
                 step.diff, step.replaces, step.outputs = changes, replaces, outputs
                 step.changed_keys = [k for k in _inputs_changed(
                     {k: outputs.get(k) for k in res.inputs}, res.inputs)]
                 step.drift = changes == "some" or (changes == "unknown" and bool(step.changed_keys))
-                dep._add(step)  # pylint: disable=protected-access
+                dep._add(step)
 
         return self._run(dep, body, lock)
 

@@ -25,6 +25,20 @@ class HarnessError(Exception):
     """Base class of every error the engine-role harness raises."""
 
 
+def attach_result(exc: BaseException, result: object) -> None:
+    """Set ``exc.result`` to what the operation did before ``exc`` ended it.
+
+    Every exception an operation of the harness raises (its own, the provider's, or one
+    a program raised) carries the partial ``OperationResult`` / ``ProgramResult`` there, so
+    a test can inspect the steps done so far. An exception that takes no attributes is left
+    as it is.
+    """
+    try:
+        exc.result = result  # type: ignore[attr-defined]  # any exception type: added at run time
+    except AttributeError:
+        pass
+
+
 class ProviderStartError(HarnessError):
     """The provider server (``python -u -m pulumi.dynamic``) did not start.
 
@@ -115,7 +129,7 @@ class StackLockedError(HarnessError):
 class Interrupted(HarnessError):
     """The harness SIGKILLed the provider process while an operation was in flight.
 
-    This simulates a killed ``pulumi up`` (design.md 2 rule 9): the pending operation stays in
+    This simulates a killed ``pulumi up`` (design.md section 2, rule 9): the pending operation stays in
     the state file, and so does the operation's lock file (a killed CLI never runs its
     deferred ``Unlock``), so the next up/refresh/destroy fails with
     :class:`StackLockedError` until ``EngineHarness.cancel()``.
@@ -149,7 +163,7 @@ class Cancelled(HarnessError):
     """
 
     def __init__(self, operation: str, urn: str, returned_s: float, cancel_code: str,
-                 provider_error: Optional["ProviderCallError"]) -> None:
+                 provider_error: Optional[ProviderCallError]) -> None:
         self.operation = operation
         self.urn = urn
         self.returned_s = returned_s

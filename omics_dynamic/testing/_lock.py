@@ -73,7 +73,7 @@ class StackLock:
                 locks.append((_url(path), content))
             raise StackLockedError(self.stack, stack_locked_message(locks), others)
 
-    def acquire(self) -> "StackLock":
+    def acquire(self) -> StackLock:
         """Check, write the lock file, check again (``Lock``). Returns self."""
         self.check()
         self.dir.mkdir(parents=True, exist_ok=True)

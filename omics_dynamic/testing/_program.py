@@ -1,6 +1,6 @@
 """Program mode: run a real Pulumi program under ``pulumi.runtime.set_mocks``.
 
-Dynamic resources (type ``pulumi-python:dynamic/...``, design.md 2 rule 14) are forwarded
+Dynamic resources (type ``pulumi-python:dynamic/...``, design.md section 2, rule 14) are forwarded
 to the SDK's provider server through the same engine logic as ``EngineHarness.up`` /
 ``preview`` (Check/Diff/Create/Update, state file, pending operations). Every other
 resource (pulumi-aws, components) is recorded, not created: its outputs are its inputs
@@ -24,17 +24,17 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Optional
 
 import pulumi
-from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.settings import SETTINGS, get_root_resource, reset_options
 from pulumi.runtime.stack import run_pulumi_func
 
 from ._engine import LABEL, EngineHarness, OperationResult, ResourceSpec, _Deployment
-from ._errors import HarnessError, Interrupted
+from ._errors import HarnessError, Interrupted, attach_result
+from ._options import HarnessOptions
 from ._wire import UNKNOWN, _plain
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
@@ -114,7 +114,7 @@ class _HarnessMonitor(MockMonitor):
     """MockMonitor that hands the RegisterResource request to the mocks (dependencies are
     in the request, not in ``MockResourceArgs``) and makes engine-style URNs."""
 
-    def __init__(self, mocks: "_HarnessMocks") -> None:
+    def __init__(self, mocks: _HarnessMocks) -> None:
         super().__init__(mocks)
         self.local = threading.local()
 
@@ -123,7 +123,7 @@ class _HarnessMonitor(MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request):  # the gRPC method's name
         self.local.request = request
         try:
             return super().RegisterResource(request)
@@ -226,20 +226,11 @@ def run_program(
     state_path: str,
     operation: str = "up",
     project_dir: Optional[str] = None,
-    stack: str = "dev",
-    project: Optional[str] = None,
-    config: Optional[Mapping[str, Any]] = None,
-    secret_config_keys: Sequence[str] = (),
-    env: Optional[Mapping[str, str]] = None,
-    extra_pythonpath: Sequence[str] = (),
-    python: str = sys.executable,
-    start_timeout_s: float = 30.0,
-    timeout_s: Optional[float] = None,
+    options: Optional[HarnessOptions] = None,
     program_timeout_s: float = 600.0,
     interrupt: Optional[Callable[[], bool]] = None,
     interrupt_after_s: Optional[float] = None,
-    on_stderr_line: Optional[Callable[[str], None]] = None,
-    on_warning: Optional[Callable[[str], None]] = None,
+    **fields: Any,
 ) -> ProgramResult:
     """Run a Pulumi program as ``pulumi up`` / ``preview`` / ``destroy`` would, in the harness.
 
@@ -249,14 +240,13 @@ def run_program(
         operation: "up" | "preview" | "destroy" (destroy does not run the program, like the
             engine: it deletes what the state holds).
         project_dir: working directory of the provider process; default the program's directory.
-        stack, project: names; ``project`` defaults to ``name`` in ``Pulumi.yaml``, else "project".
-        config: stack config, namespaced keys (``<project>:key``, ``aws:region``); set for
-            ``pulumi.Config()`` (``pulumi.runtime.set_all_config``) and sent in Configure (rule 2).
-        secret_config_keys, env, extra_pythonpath, python, start_timeout_s, timeout_s:
-            as for ``EngineHarness``.
+        options, **fields: the harness's options (:class:`HarnessOptions`, shared with
+            ``EngineHarness``), e.g. ``run_program(p, state_path=s, config={...}, timeout_s=60)``.
+            ``project`` None means ``name`` in ``Pulumi.yaml``, else "project"; ``config``
+            is also set for ``pulumi.Config()`` (``pulumi.runtime.set_all_config``), and
+            ``extra_pythonpath`` is put on ``sys.path`` for the program.
         program_timeout_s: bound on the whole program run, seconds.
         interrupt, interrupt_after_s: as for ``EngineHarness.up``.
-        on_stderr_line, on_warning: as for ``EngineHarness``.
 
     ``up`` runs as ``pulumi up --skip-preview`` (the Automation API's way) and, like
     ``destroy``, holds the stack's lock file; ``preview`` takes no lock.
@@ -266,6 +256,7 @@ def run_program(
 
     Raises:
         ValueError: unknown operation or no ``__main__.py``.
+        TypeError: an unknown option name.
         HarnessError (and subclasses): as ``EngineHarness.up`` (StackLockedError when the
             stack is locked); ``.result`` is the partial ProgramResult.
         TimeoutError: the program did not finish within ``program_timeout_s``.
@@ -277,18 +268,16 @@ def run_program(
     if not os.path.isfile(main):
         raise ValueError(f"{LABEL}: no Pulumi program at {main}")
     project_dir = project_dir or os.path.dirname(os.path.abspath(main))
-    project = project or _read_project_name(project_dir) or "project"
-    config = dict(config or {})
-    harness = EngineHarness(
-        project_dir, state_path, stack=stack, project=project, config=config,
-        secret_config_keys=secret_config_keys, env=env, extra_pythonpath=extra_pythonpath,
-        python=python, start_timeout_s=start_timeout_s, timeout_s=timeout_s,
-        on_stderr_line=on_stderr_line, on_warning=on_warning,
-    )
+    opts = HarnessOptions.build(options, **fields)
+    if opts.project is None:
+        opts.project = _read_project_name(project_dir) or "project"
+    harness = EngineHarness(project_dir, state_path, opts)
+    project, stack, config = harness.project, harness.stack, harness.config
+    secret_config_keys, extra_pythonpath = harness.options.secret_config_keys, harness.options.extra_pythonpath
     if operation == "destroy":
         return ProgramResult("destroy", engine=harness.destroy())
 
-    lock = harness._lock() if operation == "up" else None  # pylint: disable=protected-access
+    lock = harness._lock() if operation == "up" else None
     try:
         dep = _Deployment(harness, operation, preview=operation == "preview",
                           interrupt=interrupt, interrupt_after_s=interrupt_after_s)
@@ -341,7 +330,10 @@ def run_program(
             for p in [project_dir, *extra_pythonpath]:
                 if p not in sys.path:
                     sys.path.insert(0, p)
-            loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(main, run_name="__main__")))
+            def run_main() -> None:  # run_pulumi_func takes a function returning None or an awaitable
+                runpy.run_path(main, run_name="__main__")
+
+            loop.run_until_complete(run_pulumi_func(run_main))
             root = get_root_resource()
             for name, value in (getattr(root, "outputs", None) or {}).items():
                 out = pulumi.Output.from_input(value)
@@ -349,7 +341,7 @@ def run_program(
                 result.exports[name] = _plain(loop.run_until_complete(out.future())) if known else UNKNOWN
                 if loop.run_until_complete(out.is_secret()):
                     result.secret_exports.add(name)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as exc:  # everything: handed to the caller's thread
             outcome["error"] = exc
         finally:
             _drain(loop)
@@ -371,10 +363,7 @@ def run_program(
             dep.delete_undesired({r.urn for r in mocks.resources if r.dynamic})
         result.resources = sorted(mocks.resources, key=lambda r: r.order)
         if error is not None:
-            try:
-                error.result = result  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
+            attach_result(error, result)
             raise error
     finally:
         dep.close()

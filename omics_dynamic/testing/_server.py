@@ -1,4 +1,4 @@
-"""The provider server process, launched the way the engine launches it (design.md 2 rule 1).
+"""The provider server process, launched the way the engine launches it (design.md section 2, rule 1).
 
 ``<python> -u -m pulumi.dynamic <engine-address>`` with the project directory as working
 directory; the gRPC port is the first stdout line. The SDK server binds ``127.0.0.1:0``
@@ -78,7 +78,7 @@ class ProviderServer:
         self.stdout_lines: list[str] = []
         self.stderr_lines: list[str] = []
         self._on_stderr_line = on_stderr_line
-        self._port_q: "queue.Queue[Optional[str]]" = queue.Queue()
+        self._port_q: queue.Queue[Optional[str]] = queue.Queue()
         proc_env = dict(os.environ)
         proc_env.update(env or {})
         proc_env.setdefault("PULUMI_PROJECT", project)
@@ -176,7 +176,7 @@ class ProviderServer:
             self.process.send_signal(signal.SIGKILL)
         try:
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
+        except subprocess.TimeoutExpired:  # not expected: SIGKILL cannot be ignored
             pass
         self._close_channel()
         self._join_drains(2.0)
@@ -228,7 +228,7 @@ class ProviderServer:
             channel.close()
             self.channel = None
 
-    def __enter__(self) -> "ProviderServer":
+    def __enter__(self) -> ProviderServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -35,8 +35,8 @@ from typing import Any, Optional
 from pulumi.runtime import rpc
 
 FORMAT = "omics_dynamic.testing/state/v1"
-_SIG = rpc._special_sig_key  # pylint: disable=protected-access
-_SECRET = rpc._special_secret_sig  # pylint: disable=protected-access
+_SIG = rpc._special_sig_key
+_SECRET = rpc._special_secret_sig
 
 
 def make_urn(stack: str, project: str, type_: str, name: str) -> str:
@@ -99,7 +99,7 @@ class ResourceState:
         }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "ResourceState":
+    def from_json(cls, doc: dict[str, Any]) -> ResourceState:
         inputs, secret_inputs = _decode(doc.get("inputs", {}))
         outputs, secret_outputs = _decode(doc.get("outputs", {}))
         return cls(
@@ -147,7 +147,7 @@ class PendingOperation:
         }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "PendingOperation":
+    def from_json(cls, doc: dict[str, Any]) -> PendingOperation:
         inputs, secret = _decode(doc.get("inputs", {}))
         outputs, secret_outputs = _decode(doc.get("outputs", {}))
         return cls(

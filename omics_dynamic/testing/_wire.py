@@ -18,7 +18,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 #: Sentinel for a value not known yet (preview). It is the SDK's own unknown string
-#: (``pulumi.runtime.rpc.UNKNOWN``), so it serialises as an unknown (design.md 2 rule 4).
+#: (``pulumi.runtime.rpc.UNKNOWN``), so it serialises as an unknown (design.md section 2, rule 4).
 UNKNOWN: str = rpc.UNKNOWN
 
 

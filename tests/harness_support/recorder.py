@@ -1,6 +1,6 @@
 """A tiny dynamic provider that records what the engine-role harness makes it do.
 
-Plain data only (a directory path), so it pickles by reference (design.md 2 rule 12).
+Plain data only (a directory path), so it pickles by reference (design.md section 2, rule 12).
 Files it writes under ``log_dir``:
   ``creates``        one line per Create call (the count of creates)
   ``create-started`` written when a Create begins (interruption tests poll it)
@@ -104,8 +104,8 @@ class RecorderProvider(ResourceProvider):
 
 
 class Recorder(Resource, module="harness", name="Recorder"):
-    status: "pulumi.Output[str]"
-    create_n: "pulumi.Output[float]"
+    status: pulumi.Output[str]
+    create_n: pulumi.Output[float]
 
     """The dynamic resource for program-mode tests: type ``pulumi-python:dynamic/harness:Recorder``."""
 

@@ -1,12 +1,12 @@
 """Test program: a ReadSetActivation whose read_set_ids come from another resource's output,
-unknown in a preview of that resource's create or update (issue 13's first case).
+unknown in a preview of that resource's create or update.
 
 Config (project ``omics-unknown``): ``sequenceStoreId``, ``readSetIds`` (the IdList's source).
 """
 
 import pulumi
-
 from id_list import IdList
+
 from omics_dynamic import ReadSetActivation, ReadSetActivationArgs
 
 config = pulumi.Config()

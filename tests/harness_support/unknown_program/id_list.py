@@ -2,7 +2,7 @@
 or update: the source of a ReadSetActivation input that is unknown at preview time, as an
 ID list computed by a resource created in the same ``pulumi up`` would be.
 
-Lives beside the program so the provider pickles by reference (design.md 2 rule 12): the
+Lives beside the program so the provider pickles by reference (design.md section 2, rule 12): the
 provider process runs in the project directory, where this module imports.
 """
 
