@@ -151,7 +151,7 @@ class ProviderSettings:
     retry_mode: str = "standard"
 
     @classmethod
-    def from_config(cls, get, environ: Optional[dict] = None) -> "ProviderSettings":
+    def from_config(cls, get, environ: Optional[dict] = None) -> ProviderSettings:
         """Build from a config getter (``key -> str | None``, namespaced keys) and the env.
 
         Raises :class:`ConfigurationError` naming the key for unparsable numbers.
@@ -549,7 +549,7 @@ class OmicsApi:
         def work() -> None:
             try:
                 box["value"] = self._translated(operation, store, attempt)
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            except BaseException as exc:
                 box["error"] = exc
             finally:
                 done.set()

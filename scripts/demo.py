@@ -717,7 +717,7 @@ def step_expected_failure(demo: Demo) -> None:
     demo.stacks_used.append("demo-failure")
     try:
         demo.runner.up("demo-failure", config, lambda line: say(f"    | {line}"))
-    except Exception as err:  # noqa: BLE001 - the failure is the point of this step
+    except Exception as err:
         first = str(err).strip().splitlines()
         message = next((line for line in first if bad[0] in line), first[-1] if first else repr(err))
         # Keep the provider's sentence, not the gRPC wrapping around it.
@@ -731,7 +731,7 @@ def step_expected_failure(demo: Demo) -> None:
     expect(len(demo.emu.job_ids()) == jobs_before, "step 7 started an activation job")
     try:
         demo.runner.destroy("demo-failure", config, lambda line: None)
-    except Exception:  # noqa: BLE001 - best effort
+    except Exception:
         pass
 
 
@@ -802,7 +802,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         say()
         say(f"DEMO FAILED: {err}")
         return 1
-    except Exception as err:  # noqa: BLE001 - any failure makes the demo fail, loudly
+    except Exception as err:
         say()
         say(f"DEMO FAILED: {type(err).__name__}: {err}")
         return 1
@@ -810,7 +810,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         for stack in demo.stacks_used if demo else ():
             try:
                 runner.cleanup(stack)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         emu.stop()
 

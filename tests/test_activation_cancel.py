@@ -9,10 +9,9 @@ import time
 import pytest
 
 from omics_dynamic.activation import ActivationRun
-from omics_dynamic.aws import OmicsApi, ProviderSettings, MonotonicClock, make_client
+from omics_dynamic.aws import MonotonicClock, OmicsApi, ProviderSettings, make_client
 from omics_dynamic.errors import ActivationCancelledError, OmicsDynamicError
 from omics_dynamic.planning import ActivationInputs
-
 from support import make_api, run_activation
 
 

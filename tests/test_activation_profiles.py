@@ -1,12 +1,12 @@
-"""Issue 9, items 1-6: the provider converges whatever HealthOmics answers where its public
+"""The provider converges whatever HealthOmics answers where its public
 documentation is silent (the emulator's behaviour profiles) and whatever faults it meets.
 
-Each failing input of the issue is a test with the right value. Tests where a profile's
-choice matters run under every profile of :data:`omics_dynamic.emulator.profiles.PROFILES`
-(parametrized); the others name the profile whose choice they exercise. In process, on the
-emulator's manual clock, with botocore's real-time backoff set to 0, so nothing sleeps
-(except the held-response test, which measures real seconds).
-"""
+Each failing input found against other plausible service answers is a test with the right
+value. Tests where a profile's choice matters run under every profile of
+:data:`omics_dynamic.emulator.profiles.PROFILES` (parametrized); the others name the profile
+whose choice they exercise. In process, on the emulator's manual clock, with botocore's
+real-time backoff set to 0, so nothing sleeps (except the held-response test, which measures
+real seconds). """
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from omics_dynamic.emulator.profiles import PROFILES, Behaviour
 from omics_dynamic.errors import ListingStuckError
 from omics_dynamic.planning import ActivationInputs
 from omics_dynamic.provider import ReadSetActivationProvider
-
 from support import make_api
 
 ALL_PROFILES = sorted(PROFILES)
@@ -58,7 +57,7 @@ def _jobs_covering(emulator, ids) -> set:
 # -- 9.1 reused clientTokens -------------------------------------------------------------
 @pytest.mark.parametrize("profile", ALL_PROFILES)
 def test_reruns_after_failed_jobs_of_the_same_chunk_converge_with_one_new_job_each(provider, emulator, profile):
-    """Issue 9.1: a chunk's job ends FAILED twice in a row; each rerun sends the same tokens
+    """A chunk's job ends FAILED twice in a row; each rerun sends the same tokens
     first. Whatever the service does with a used token (old job, 409, 400, ignored), the
     third up starts exactly one new job and ends ACTIVE (before: stuck for good under 409)."""
     emulator.set_profile(profile)
@@ -86,7 +85,7 @@ def test_reruns_after_failed_jobs_of_the_same_chunk_converge_with_one_new_job_ea
 
 @pytest.mark.parametrize("profile", ALL_PROFILES)
 def test_a_lost_start_answer_leaves_no_silent_duplicate(provider, emulator, profile):
-    """Issue 9.1: a start creates its job but its answer is lost (500); botocore retries
+    """A start creates its job but its answer is lost (500); botocore retries
     with the same token. Where tokens are honoured there is one job per chunk; where they
     are ignored the extra job is found and reported in job_ids."""
     emulator.set_profile(profile)
@@ -105,7 +104,7 @@ def test_a_lost_start_answer_leaves_no_silent_duplicate(provider, emulator, prof
 
 @pytest.mark.parametrize("profile", ALL_PROFILES)
 def test_two_concurrent_creates_of_the_same_inputs_report_every_job(emulator, profile):
-    """Issue 9.1: two creates of the same inputs at once (two provider processes). Where
+    """Two creates of the same inputs at once (two provider processes). Where
     tokens are honoured they share the jobs (no duplicate); where they are ignored each
     run's job_ids holds the other's jobs too."""
     emulator.set_profile(profile)
@@ -127,7 +126,7 @@ def test_two_concurrent_creates_of_the_same_inputs_report_every_job(emulator, pr
                             generation="cohort/create", report=lambda line: None)
         try:
             results[tag] = run.run()
-        except Exception as err:  # noqa: BLE001 - reported below
+        except Exception as err:
             errors.append(err)
 
     threads = [threading.Thread(target=create, args=(tag,)) for tag in "ab"]
@@ -146,7 +145,7 @@ def test_two_concurrent_creates_of_the_same_inputs_report_every_job(emulator, pr
 # -- 9.2 jobs in flight whose sources are not listed yet ---------------------------------
 @pytest.mark.parametrize("profile", ALL_PROFILES)
 def test_a_job_in_flight_with_unlisted_sources_is_adopted_not_duplicated(provider, emulator, profile, capfd):
-    """Issue 9.2: another party's job for our read sets is SUBMITTED (for 60 s) and, under
+    """Another party's job for our read sets is SUBMITTED (for 60 s) and, under
     some profiles, lists no sources until it starts. The create waits for it (bounded,
     saying so) and adopts it: one job in all."""
     emulator.set_profile(profile)
@@ -164,7 +163,7 @@ def test_a_job_in_flight_with_unlisted_sources_is_adopted_not_duplicated(provide
 
 
 def test_unlisted_sources_wait_is_bounded_then_the_run_starts_its_own_job(provider, emulator, capfd):
-    """Issue 9.2 (lagging profile): the other job stays SUBMITTED with no sources for 10
+    """Under the lagging profile, the other job stays SUBMITTED with no sources for 10
     minutes; after the 2-minute bound the create says so and starts its own job."""
     emulator.set_profile("lagging")
     store, ids = _store(emulator, ["ARCHIVED"] * 20)
@@ -183,7 +182,7 @@ def test_unlisted_sources_wait_is_bounded_then_the_run_starts_its_own_job(provid
 # -- 9.3 a failed source whose read set ends ACTIVE --------------------------------------
 @pytest.mark.parametrize("non_archived", ["failed", "finished"])
 def test_a_source_that_fails_because_another_job_activates_it_is_no_failure(provider, emulator, non_archived):
-    """Issue 9.3: another job, SUBMITTED with unlisted sources past the wait bound, starts
+    """Another job, SUBMITTED with unlisted sources past the wait bound, starts
     just before ours; our sources meet read sets already ACTIVATING (FAILED under
     non_archived_source "failed"), and a minute later the read sets are ACTIVE: the create
     succeeds (before: `activation failed for 20 read set(s)`) and reports both jobs."""
@@ -203,7 +202,7 @@ def test_a_source_that_fails_because_another_job_activates_it_is_no_failure(prov
 
 
 def test_a_job_completed_while_its_read_sets_still_activate_is_waited_for(provider, emulator):
-    """Issue 9.3 (lagging profile): the job is COMPLETED 30 s before its read sets are
+    """Under the lagging profile, the job is COMPLETED 30 s before its read sets are
     ACTIVE; create returns only once they are."""
     emulator.set_profile("lagging")
     store, ids = _store(emulator, ["ARCHIVED"] * 25)
@@ -217,7 +216,7 @@ def test_a_job_completed_while_its_read_sets_still_activate_is_waited_for(provid
 # -- 9.4 cancelled jobs ------------------------------------------------------------------
 @pytest.mark.parametrize("profile,when", [("default", "IN_PROGRESS"), ("lagging", "SUBMITTED")])
 def test_a_job_cancelled_in_the_console_is_reported_with_its_own_status(provider, emulator, profile, when):
-    """Issue 9.4: the job is cancelled (CANCELLING, then CANCELLED); the error gives the
+    """The job is cancelled (CANCELLING, then CANCELLED); the error gives the
     job's final status and message, then its sources' (before: `NOT_STARTED: no message`)."""
     emulator.set_profile(profile)
     store, ids = _store(emulator, ["ARCHIVED"] * 20)
@@ -243,7 +242,7 @@ def test_a_job_cancelled_in_the_console_is_reported_with_its_own_status(provider
 
 # -- 9.5 listings that do not advance, calls that do not answer --------------------------
 def test_a_jobs_listing_that_repeats_its_next_token_fails_clearly_before_any_start(provider, emulator):
-    """Issue 9.5: ListReadSetActivationJobs answers the same nextToken forever (before: 1,425
+    """ListReadSetActivationJobs answers the same nextToken forever (before: 1,425
     calls in 8 s, no error). The create cannot know the jobs in flight, so it fails at once,
     naming the operation and request IDs, and starts no job."""
     emulator.set_profile("paging")  # page size 7, empty pages first: tokens before any item
@@ -259,7 +258,7 @@ def test_a_jobs_listing_that_repeats_its_next_token_fails_clearly_before_any_sta
 
 @pytest.mark.parametrize("profile", ["default", "paging"])
 def test_a_read_set_listing_that_repeats_its_next_token_falls_back_to_metadata(provider, emulator, profile):
-    """Issue 9.5: ListReadSets repeats its nextToken; discovery reads the rest with
+    """ListReadSets repeats its nextToken; discovery reads the rest with
     GetReadSetMetadata and the run ends ACTIVE with bounded calls."""
     emulator.set_profile(profile)
     store, ids = _store(emulator, ["ARCHIVED"] * 30)
@@ -273,7 +272,7 @@ def test_a_read_set_listing_that_repeats_its_next_token_falls_back_to_metadata(p
 
 
 def test_a_held_answer_gives_the_timeout_error_within_seconds(provider, emulator):
-    """Issue 9.5: HealthOmics holds every ListReadSets answer for 30 real seconds; with
+    """HealthOmics holds every ListReadSets answer for 30 real seconds; with
     timeout_seconds=3 the timeout error arrives within a few seconds (before: at the read
     timeout, 61 s for timeout_seconds=30)."""
     store, ids = _store(emulator, ["ARCHIVED"] * 30)
@@ -289,7 +288,7 @@ def test_a_held_answer_gives_the_timeout_error_within_seconds(provider, emulator
 
 # -- 9.6 transient answers while waiting -------------------------------------------------
 def test_a_throttling_burst_while_waiting_does_not_fail_the_activation(provider, emulator, capfd):
-    """Issue 9.6: 13 throttled status requests in a row (more than botocore's 12 attempts)
+    """13 throttled status requests in a row (more than botocore's 12 attempts)
     while the jobs are IN_PROGRESS: the run backs off on its clock, says so, and ends ACTIVE
     (before: the 6-hour activation failed)."""
     store, ids = _store(emulator, ["ARCHIVED"] * 20)
@@ -311,7 +310,7 @@ def test_a_throttling_burst_while_waiting_does_not_fail_the_activation(provider,
 
 
 def test_server_errors_for_ten_minutes_while_waiting_do_not_fail_the_activation(provider, emulator):
-    """Issue 9.6: every status request answers 500 for 10 emulated minutes of a long job."""
+    """Every status request answers 500 for 10 emulated minutes of a long job."""
     store, ids = _store(emulator, ["ARCHIVED"] * 20)
     emulator.set_faults(delay_next_jobs=1, delay_seconds=1200)
     original_advance = emulator.advance
@@ -336,7 +335,7 @@ def test_server_errors_for_ten_minutes_while_waiting_do_not_fail_the_activation(
 
 # -- 14.1 result sets --------------------------------------------------------------------
 def test_result_sets_say_which_read_sets_the_jobs_activated(emulator):
-    """Issue 14.1: 1 ARCHIVED, 1 PROCESSING_UPLOAD (it becomes ACTIVE without a job), 1
+    """1 ARCHIVED, 1 PROCESSING_UPLOAD (it becomes ACTIVE without a job), 1
     ACTIVE: one job of one source activated one read set, not two."""
     from support import run_activation
 
@@ -373,7 +372,7 @@ def _client_error(code, message, request_id, status):
 
 
 def test_a_chunk_whose_every_token_is_refused_fails_naming_each_answer(emulator):
-    """Issue 9.1: bounded attempts per chunk, then a clear failure naming the codes and
+    """Bounded attempts per chunk, then a clear failure naming the codes and
     request IDs; before each new attempt the run looked again for jobs in flight."""
     store, ids = _store(emulator, ["ARCHIVED"] * 5)
     api = make_api(emulator)

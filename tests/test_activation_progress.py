@@ -1,4 +1,4 @@
-"""Issue 14.3: progress lines for the person watching `pulumi up`: the first within 5 s, then
+"""Progress lines for the person watching `pulumi up`: the first within 5 s, then
 at least one every 30 s through every phase (status discovery, adoption, waiting,
 confirmation), each saying what is being done. Times are the run's clock (the emulator's
 manual clock). The issue's case, 20,000 IDs at 5 requests/s (over a minute of discovery),
@@ -11,7 +11,6 @@ import re
 
 from omics_dynamic.activation import ActivationRun
 from omics_dynamic.planning import ActivationInputs
-
 from support import make_api
 
 

@@ -65,7 +65,6 @@ def test_a_refused_next_token_during_confirmation_falls_back_to_a_fresh_lookup(e
 
     from omics_dynamic.activation import ActivationRun
     from omics_dynamic.planning import ActivationInputs
-
     from support import make_api
 
     store = emulator.create_store(read_sets=["ARCHIVED"] * 250)

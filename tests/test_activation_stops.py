@@ -24,7 +24,6 @@ import pytest
 from omics_dynamic.activation import ActivationRun
 from omics_dynamic.errors import ActivationCancelledError, ActivationTimeoutError, BudgetExhaustedError
 from omics_dynamic.planning import ActivationInputs, client_token
-
 from support import make_api
 
 

@@ -1,4 +1,4 @@
-"""Issue 9.1/9.2/9.5: a start answered "token used" means a job exists for that token.
+"""A start answered "token used" means a job exists for that token.
 
 The run must not start the next attempt blind: it looks for the store's jobs in flight
 (adopting those covering the chunk), waits, bounded, for jobs whose sources are not listed
@@ -19,7 +19,6 @@ from omics_dynamic.activation import ActivationRun
 from omics_dynamic.emulator.profiles import REUSED_TOKEN_CHOICES, SOURCES_WHILE_SUBMITTED_CHOICES, Behaviour
 from omics_dynamic.errors import ListingStuckError
 from omics_dynamic.planning import ActivationInputs
-
 from support import make_api, run_activation
 
 

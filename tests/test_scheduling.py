@@ -9,14 +9,14 @@ from omics_dynamic.planning import chunk
 from omics_dynamic.scheduling import (
     ConcurrencyWindow,
     ListingCursor,
-    order_by_listing,
     PollSchedule,
     ProgressThrottle,
     StartAttempts,
     TokenBucket,
     TransientBackoff,
-    unlisted_sources_wait_s,
     format_duration,
+    order_by_listing,
+    unlisted_sources_wait_s,
 )
 
 
