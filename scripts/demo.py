@@ -21,7 +21,11 @@ Run ``make demo`` (or ``.venv/bin/python scripts/demo.py``). It:
    activation before any job starts).
 
 Exit status 0 only if every step did what it should. The emulator is always stopped.
-State lives under ``.demo/`` (gitignored), wiped at the start.
+State lives under ``.demo/`` (gitignored) or ``--demo-dir DIR``, cleared at the start; the
+demo clears only a directory it made itself (it holds the marker file
+``.omics-dynamic-demo``), an empty or missing one, or (default ``.demo/`` only) one left by
+an earlier demo version that holds nothing but the demo's files. Any other existing
+directory is refused with an error, never deleted (:func:`prepare_demo_dir`).
 
 :func:`stack_config` builds the stack config of a run; the example-stack tests
 (``tests/test_example_stack.py``) use it too.
@@ -71,6 +75,56 @@ Echo = Callable[[str], None]
 
 class DemoFailure(Exception):
     """A step did not do what the demo expects."""
+
+
+# --------------------------------------------------------------------------- demo directory
+
+#: The file the demo writes into its directory; only a directory holding it is cleared.
+DEMO_DIR_MARKER = ".omics-dynamic-demo"
+#: What demo versions before the marker wrote into the default ``.demo/`` directory.
+_LEGACY_DEMO_ENTRIES = frozenset({"emulator.log", "harness", "cli", "cli-backend"})
+DEFAULT_DEMO_DIR = REPO / ".demo"
+
+
+class DemoDirError(ValueError):
+    """``--demo-dir`` names a directory the demo may not clear (see :func:`prepare_demo_dir`)."""
+
+
+def prepare_demo_dir(path: Path, *, default: Path = DEFAULT_DEMO_DIR) -> Path:
+    """Make ``path`` an empty demo directory holding only the marker file; returns it resolved.
+
+    Cleared (``shutil.rmtree``, then made again): a directory holding the marker file
+    :data:`DEMO_DIR_MARKER` (written by this function: the demo made it), and the default
+    directory ``default`` when all it holds are files earlier demo versions wrote there
+    (:data:`_LEGACY_DEMO_ENTRIES`). Used as it is: an empty directory. Made: a missing one
+    (parents too).
+
+    :raises DemoDirError: ``path`` is a file, or a directory holding anything else (the
+        user's own files, a checkout): nothing is deleted; the message names the directory
+        and the fix (a new or empty directory, or deleting it oneself).
+    """
+    path = Path(path).resolve()
+    if path.exists() and not path.is_dir():
+        raise DemoDirError(f"--demo-dir {path}: is not a directory; give a new or empty directory "
+                           f"(default {default})")
+    if path.is_dir():
+        entries = {entry.name for entry in path.iterdir()}
+        ours = (path / DEMO_DIR_MARKER).is_file()
+        legacy = path == Path(default).resolve() and entries <= _LEGACY_DEMO_ENTRIES
+        if entries and not (ours or legacy):
+            shown = ", ".join(sorted(entries)[:5]) + (", ..." if len(entries) > 5 else "")
+            raise DemoDirError(
+                f"--demo-dir {path}: the directory holds files the demo did not create ({shown}) and no "
+                f"{DEMO_DIR_MARKER} file, and the demo clears its directory at the start, so it will not "
+                f"use this one (nothing was deleted). Give a new or empty directory, or leave --demo-dir out "
+                f"(default {default})")
+        if entries:
+            shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / DEMO_DIR_MARKER).write_text(
+        "Made by omics-dynamic's scripts/demo.py, which deletes this directory and everything in it "
+        "at its next start.\n", encoding="utf-8")
+    return path
 
 
 def say(text: str = "") -> None:
@@ -548,6 +602,14 @@ def _count(statuses: dict[str, str], ids: list[str]) -> dict[str, int]:
     return counts
 
 
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the checkout when inside it, else absolute."""
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
 def _gbases(bases: Any) -> str:
     return f"{bases / 1e9:,.1f} Gbases" if isinstance(bases, (int, float)) else "?"
 
@@ -749,7 +811,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="emulated seconds one activation takes (default 60)")
     parser.add_argument("--archive", type=int, default=25, help="read sets the emulator archives again (default 25)")
     parser.add_argument("--harness", action="store_true", help="use the engine-role harness even if pulumi is on PATH")
-    parser.add_argument("--demo-dir", default=str(REPO / ".demo"), help="state directory (default .demo/)")
+    parser.add_argument("--demo-dir", default=str(DEFAULT_DEMO_DIR),
+                        help="state and log directory (default .demo/ in the checkout). It is cleared at the "
+                             f"start, so it must be new, empty, or one the demo made (it holds {DEMO_DIR_MARKER}); "
+                             "any other directory is refused, never deleted")
     args = parser.parse_args(argv)
     if not (args.time_scale > 0 and math.isfinite(args.time_scale)):
         parser.error(f"--time-scale must be a positive number of emulated seconds per real second, got {args.time_scale:g}")
@@ -758,9 +823,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.archive < 1:
         parser.error(f"--archive must be at least 1 read set, got {args.archive}")
 
-    demo_dir = Path(args.demo_dir).resolve()
-    shutil.rmtree(demo_dir, ignore_errors=True)
-    demo_dir.mkdir(parents=True)
+    try:
+        demo_dir = prepare_demo_dir(Path(args.demo_dir))
+    except DemoDirError as err:
+        parser.error(str(err))
     os.environ.update(AWS_ENV)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_OMICS"):
         os.environ.pop(name, None)
@@ -777,7 +843,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         selection = cohort_selection()
         ids = [rs["id"] for read_sets in selection.values() for rs in read_sets]
         say(f"emulator: {emu.url} (shipped cohort, store {COHORT_STORE_ID}; activation "
-            f"{args.activation_seconds:g} s emulated, clock x{args.time_scale:g}; log .demo/emulator.log)")
+            f"{args.activation_seconds:g} s emulated, clock x{args.time_scale:g}; log {_shown_path(demo_dir / 'emulator.log')})")
         say(f"cohort: {len(statuses)} read sets: {_summary(_count(statuses, sorted(statuses)))}")
         say(f"stack input: config sampleSheet = {SAMPLE_SHEET.relative_to(REPO)}: {len(selection)} samples "
             f"(e.g. {', '.join(list(selection)[:2])}) whose {len(ids)} read sets are all activatable: "

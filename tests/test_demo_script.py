@@ -1,0 +1,108 @@
+"""``scripts/demo.py`` pieces that need no emulator: its directory handling and the words
+its steps expect in the provider's lines.
+
+The demo itself (about 20 s) runs in ``make demo``; these check what it decides, fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _load_demo():
+    """``scripts/demo.py`` as a module (scripts/ is not a package); the one
+    tests/test_example_stack.py loaded when it is there."""
+    if "omics_demo" in sys.modules:
+        return sys.modules["omics_demo"]
+    spec = importlib.util.spec_from_file_location("omics_demo", REPO / "scripts" / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
+    spec.loader.exec_module(module)
+    return module
+
+
+demo = _load_demo()
+
+
+# --------------------------------------------------------------------------- --demo-dir
+
+def test_missing_directory_is_made_with_the_marker(tmp_path):
+    target = tmp_path / "a" / "demo"
+    assert demo.prepare_demo_dir(target) == target.resolve()
+    assert sorted(p.name for p in target.iterdir()) == [demo.DEMO_DIR_MARKER]
+
+
+def test_empty_directory_is_used(tmp_path):
+    assert demo.prepare_demo_dir(tmp_path) == tmp_path.resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [demo.DEMO_DIR_MARKER]
+
+
+def test_directory_the_demo_made_is_cleared(tmp_path):
+    target = demo.prepare_demo_dir(tmp_path / "demo")
+    (target / "emulator.log").write_text("old run\n")
+    (target / "harness").mkdir()
+    (target / "harness" / "demo.json").write_text("{}")
+    demo.prepare_demo_dir(target)
+    assert sorted(p.name for p in target.iterdir()) == [demo.DEMO_DIR_MARKER]
+
+
+@pytest.mark.parametrize("files", [["notes.txt"], ["notes.txt", "emulator.log"], ["harness/x.json", "src/main.py"]])
+def test_users_directory_is_refused_and_kept(tmp_path, files):
+    target = tmp_path / "my-project"
+    for name in files:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text("mine\n")
+    with pytest.raises(demo.DemoDirError) as err:
+        demo.prepare_demo_dir(target)
+    message = str(err.value)
+    assert f"--demo-dir {target.resolve()}: the directory holds files the demo did not create" in message
+    assert "nothing was deleted" in message and "Give a new or empty directory" in message
+    assert all((target / name).read_text() == "mine\n" for name in files)
+    assert not (target / demo.DEMO_DIR_MARKER).exists()
+
+
+def test_a_file_is_refused(tmp_path):
+    target = tmp_path / "demo"
+    target.write_text("not a directory\n")
+    with pytest.raises(demo.DemoDirError, match="is not a directory"):
+        demo.prepare_demo_dir(target)
+    assert target.read_text() == "not a directory\n"
+
+
+def test_default_directory_left_by_an_older_demo_is_cleared_only_with_its_own_files(tmp_path):
+    default = tmp_path / ".demo"
+    default.mkdir()
+    for name in ("emulator.log", "harness", "cli", "cli-backend"):
+        (default / name).mkdir() if name != "emulator.log" else (default / name).write_text("log\n")
+    demo.prepare_demo_dir(default, default=default)
+    assert sorted(p.name for p in default.iterdir()) == [demo.DEMO_DIR_MARKER]
+    # The same files elsewhere, or the default with one file more, are not the demo's.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "emulator.log").write_text("log\n")
+    with pytest.raises(demo.DemoDirError):
+        demo.prepare_demo_dir(other, default=default)
+    (default / demo.DEMO_DIR_MARKER).unlink()
+    (default / "emulator.log").write_text("log\n")
+    (default / "notes.txt").write_text("mine\n")
+    with pytest.raises(demo.DemoDirError):
+        demo.prepare_demo_dir(default, default=default)
+    assert (default / "notes.txt").read_text() == "mine\n"
+
+
+def test_demo_refuses_the_checkout_before_starting_anything(tmp_path):
+    """``--demo-dir .`` from the checkout: exit 2 with the error, nothing deleted, no emulator."""
+    before = sorted(p.name for p in REPO.iterdir())
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "demo.py"), "--harness", "--demo-dir", "."],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert f"--demo-dir {REPO}: the directory holds files the demo did not create" in proc.stderr
+    assert proc.stdout == ""
+    assert sorted(p.name for p in REPO.iterdir()) == before
