@@ -736,13 +736,27 @@ def step_archive_and_preview(demo: Demo) -> None:
     archived = demo.ids[: demo.args.archive]
     demo.emu.admin("archive", {"storeId": COHORT_STORE_ID, "readSetIds": archived})
     say()
-    say(f"--- the emulator archives {len(archived)} read sets (as HealthOmics does after 30 days unused): "
-        f"{', '.join(archived[:3])}, ...")
+    say(f"--- the emulator archives {read_sets_text(len(archived))} (as HealthOmics does after 30 days unused): "
+        f"{', '.join(archived[:3])}{', ...' if len(archived) > 3 else ''}")
     out, dt = demo.run("4", "preview: the provider's diff sees them", "preview")
     expect(demo.report(out, dt) == 0, "the preview started an activation job")
     demo.expect_op(out, "update", "step 4")
-    demo.expect_line(out, ("update:", "not ACTIVE", f"will activate {len(archived)} read sets", "Gbases"),
+    demo.expect_line(out, update_preview_words(len(archived)),
                      "the update and the read sets and gigabases it will activate")
+
+
+def read_sets_text(count: int) -> str:
+    """``"1 read set"``, ``"25 read sets"``, ``"1,000 read sets"``: the count and noun as the
+    provider writes them (``omics_dynamic.costmodel.volume_text``)."""
+    return f"{count:,} read set{'' if count == 1 else 's'}"
+
+
+def update_preview_words(archived: int) -> tuple[str, ...]:
+    """Words step 4 expects in one provider line of the preview after the emulator archived
+    ``archived`` read sets (>= 1): the diff's reason (``provider.py`` ``_live_reason``:
+    ``update: N of M read sets are not ACTIVE ...; `pulumi up` will activate N read set(s)
+    (X Gbases)``)."""
+    return ("update:", "not ACTIVE", f"will activate {read_sets_text(archived)} (", "Gbases")
 
 
 def step_reactivate(demo: Demo) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from omics_dynamic.costmodel import volume_text
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -106,3 +108,19 @@ def test_demo_refuses_the_checkout_before_starting_anything(tmp_path):
     assert f"--demo-dir {REPO}: the directory holds files the demo did not create" in proc.stderr
     assert proc.stdout == ""
     assert sorted(p.name for p in REPO.iterdir()) == before
+
+
+# --------------------------------------------------------------------------- expected words
+
+@pytest.mark.parametrize("count, noun", [(1, "1 read set"), (2, "2 read sets"), (25, "25 read sets"),
+                                         (1000, "1,000 read sets")])
+def test_step_4_words_match_the_providers_volume_text(count, noun):
+    """The provider writes the update's volume with costmodel.volume_text; the words step 4
+    looks for are in its text for every count (1 included: 'will activate 1 read set (')."""
+    assert demo.read_sets_text(count) == noun
+    line = (f"cohort: update: {count} of 249 read sets are not ACTIVE in HealthOmics ({count} ARCHIVED; "
+            f"e.g. 1076822549); `pulumi up` will activate {volume_text(count, 52_300_000_000 * count)}")
+    assert all(word in line for word in demo.update_preview_words(count)), (demo.update_preview_words(count), line)
+    # ...and not in the text of another count.
+    other = line.replace(volume_text(count, 52_300_000_000 * count), volume_text(count + 20, 1))
+    assert not all(word in other for word in demo.update_preview_words(count))
