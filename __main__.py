@@ -12,9 +12,23 @@ Stack config (``pulumi config set ...``; project ``omics-dynamic-example``):
     the store (ListReadSets, during preview and up); a column of read set IDs
     (``read_set_id``, ...) is used as it is. See ``omics_dynamic.read_sample_sheet``. The
     emulator's cohort ships one: ``omics_dynamic/emulator/data/cohort_samples.csv``.
+
+    A sample's read sets that cannot be activated (DELETED, DELETING, UPLOAD_FAILED: a
+    re-imported sample keeps its old, deleted read set) are left out, each program run,
+    with one warning naming every such sample, its read sets and their statuses, and the
+    count; the sample's other read sets are activated. A sample left with no read set that
+    can be activated is an error naming it and its line in the sheet (nothing is
+    deployed): remove the sample from the sheet or re-import its data. The statuses come
+    from the listing this run made, so a read set deleted later is left out by the next
+    ``up`` (an update of the activation). Only a read set deleted in the seconds between
+    that listing and the activation's own check reaches ReadSetActivation, which then
+    fails with ReadSetsUnusableError before starting any job; run ``pulumi up`` again.
+    A sheet of read set IDs is not looked up: ReadSetActivation refuses unusable IDs in
+    it (ReadSetsUnusableError names them; remove them from the sheet).
   - ``readSetIds``: a list of read set IDs, e.g.
     ``pulumi config set --path 'readSetIds[0]' 1000000001`` or a YAML list in
-    ``Pulumi.<stack>.yaml``.
+    ``Pulumi.<stack>.yaml``. Passed as they are: an unusable one fails the activation
+    (ReadSetsUnusableError, before any job starts).
 
 - ``deployCompute`` (default true): declare the dependent compute with pulumi-aws:
 
@@ -73,6 +87,39 @@ from omics_dynamic import ReadSetActivation, ReadSetActivationArgs, read_sample_
 
 #: Columns of the workflow's sample sheet in S3.
 SHEET_COLUMNS = ("sample_id", "subject_id", "read_set_id", "file_type", "source1", "source2")
+#: Read set statuses ReadSetActivation takes (ARCHIVED: it starts a job; ACTIVATING and
+#: PROCESSING_UPLOAD: it waits for ACTIVE; ACTIVE: nothing to do). It refuses the others
+#: (DELETING, DELETED, UPLOAD_FAILED) before starting any job, so a sample's read sets in
+#: those are left out of the selection (with a warning).
+USABLE_STATUSES = ("ARCHIVED", "ACTIVATING", "PROCESSING_UPLOAD", "ACTIVE")
+
+
+def _plural(count, noun):
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def usable_read_sets(sheet):
+    """The read sets of ``sheet`` (an ``omics_dynamic.SampleSheet`` of sample IDs) that
+    ReadSetActivation can take, in the sheet's order, and {sample ID: [ReadSet, ...]} of
+    those left out (status not in ``USABLE_STATUSES``)."""
+    usable, left_out = [], {}
+    for rs in sheet.read_sets:
+        if rs.status in USABLE_STATUSES:
+            usable.append(rs)
+        else:
+            left_out.setdefault(rs.sample_id, []).append(rs)
+    return usable, left_out
+
+
+def left_out_warning(sheet, usable, left_out):
+    """The warning naming every read set ``usable_read_sets`` left out, by sample."""
+    count = sum(len(v) for v in left_out.values())
+    samples = "; ".join(f"sample {sample}: " + ", ".join(f"{rs.id} ({rs.status})" for rs in read_sets)
+                        for sample, read_sets in left_out.items())
+    return (f"sample sheet {sheet.path}: {_plural(count, 'read set')} of {_plural(len(left_out), 'sample')} "
+            f"cannot be activated and {'is' if count == 1 else 'are'} left out: {samples}. The stack "
+            f"activates the other {_plural(len(usable), 'read set')} of the sheet's "
+            f"{_plural(len(sheet.samples), 'sample')}; re-import a left-out read set's data to include it")
 
 config = pulumi.Config()
 sequence_store_id = config.require("sequenceStoreId")
@@ -90,7 +137,18 @@ sample_count = None
 if sample_sheet_path is not None:
     sheet = read_sample_sheet(sample_sheet_path, sequence_store_id=sequence_store_id)
     if sheet.read_sets:  # a sheet of sample IDs, resolved through the store's listing
-        rows = [(rs.id, rs.sample_id or "", rs.subject_id or "", rs.file_type) for rs in sheet.read_sets]
+        usable, left_out = usable_read_sets(sheet)
+        if left_out:
+            pulumi.log.warn(left_out_warning(sheet, usable, left_out))
+        if {rs.sample_id for rs in usable} != set(sheet.samples):
+            # Some sample has no usable read set. Read the sheet again, keeping only usable
+            # statuses: read_sample_sheet raises SampleSheetError naming each such sample and
+            # its line in the sheet. (Should the store have changed in between, the new
+            # answer is used.)
+            sheet = read_sample_sheet(sample_sheet_path, sequence_store_id=sequence_store_id,
+                                      status=list(USABLE_STATUSES))
+            usable, _ = usable_read_sets(sheet)
+        rows = [(rs.id, rs.sample_id or "", rs.subject_id or "", rs.file_type) for rs in usable]
         sample_count = len(sheet.samples)
     else:  # a sheet of read set IDs: used as they are, no lookup
         rows = [(rid, "", "", "") for rid in sheet.read_set_ids]

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import importlib.util
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -257,6 +258,93 @@ def test_deploy_compute_false_registers_no_aws_resource(tmp_path, cohort_emulato
     assert (result.exports["sampleCount"], result.exports["readSetUriCount"]) == (92, 249)
     assert result.exports["activationCount"] == 1
     assert "stateMachineArn" not in result.exports and "sampleSheetUri" not in result.exports
+
+
+# --------------------------------------------------------------------------- unusable read sets
+
+USABLE = ("ARCHIVED", "ACTIVATING", "PROCESSING_UPLOAD", "ACTIVE")
+BY_SAMPLE: dict[str, list[dict]] = {}
+for _r in sorted(SEED, key=lambda r: r["id"]):
+    BY_SAMPLE.setdefault(_r["sampleId"], []).append(_r)
+
+
+def _first_sample(statuses):
+    """The first sample (by ID) whose read sets have exactly these statuses (sorted)."""
+    return next(s for s in sorted(BY_SAMPLE) if sorted(r["status"] for r in BY_SAMPLE[s]) == sorted(statuses))
+
+
+def _write_sheet(path, samples):
+    path.write_text("subject_id,sample_id\n" + "".join(f"{s[:9]},{s}\n" for s in samples), encoding="utf-8")
+    return path
+
+
+def _warnings(caplog):
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "sample sheet" in r.getMessage()]
+
+
+def test_sheet_samples_with_unusable_read_sets_activate_the_usable_ones_and_say_what_is_left_out(
+        tmp_path, cohort_emulator, caplog):
+    """A sample whose read sets are ARCHIVED, ARCHIVED and DELETED (a re-imported sample;
+    43 of the cohort's 359 are like this): its two ARCHIVED read sets are activated, the
+    DELETED one is left out with a warning naming sample, read set and status; the
+    ReadSetActivation never sees it."""
+    emu = cohort_emulator
+    deleted = _first_sample(["ARCHIVED", "ARCHIVED", "DELETED"])
+    failed = _first_sample(["ACTIVE", "ARCHIVED", "UPLOAD_FAILED"])
+    both = _first_sample(["ARCHIVED", "DELETED", "UPLOAD_FAILED"])
+    clean = SAMPLES[0]
+    samples = [deleted, clean, failed, both]
+    sheet = _write_sheet(tmp_path / "samples.csv", samples)
+    usable = [r for s in samples for r in BY_SAMPLE[s] if r["status"] in USABLE]
+    left_out = {s: [r for r in BY_SAMPLE[s] if r["status"] not in USABLE] for s in (deleted, failed, both)}
+    assert (len(usable), sum(map(len, left_out.values()))) == (8, 4)  # the seed is as the names say
+
+    caplog.set_level("WARNING")
+    result = run("up", tmp_path, config_for(emu, sample_sheet=sheet))
+    assert result.resource("cohort").inputs["read_set_ids"] == [r["id"] for r in usable]
+    live = emu.read_set_statuses(COHORT_STORE_ID)
+    assert {live[r["id"]] for r in usable} == {"ACTIVE"}
+    assert [live[r["id"]] for rs in left_out.values() for r in rs] == [r["status"] for rs in left_out.values() for r in rs]
+    assert sorted(s["readSetId"] for j in emu.jobs() for s in j["sources"]) == \
+        sorted(r["id"] for r in usable if r["status"] == "ARCHIVED")
+    ex = result.exports
+    assert (ex["sampleCount"], ex["readSetCount"], ex["statusSummary"]) == (4, 8, {"ACTIVE": 8})
+    content = result.resource("workflow-sample-sheet").inputs["content"]
+    assert [line.split(",")[2] for line in content.splitlines()[1:]] == [r["id"] for r in usable]
+
+    def named(sample):
+        return f"sample {sample}: " + ", ".join(f"{r['id']} ({r['status']})" for r in left_out[sample])
+
+    assert _warnings(caplog) == [
+        f"sample sheet {sheet}: 4 read sets of 3 samples cannot be activated and are left out: "
+        f"{named(deleted)}; {named(failed)}; {named(both)}. The stack activates the other 8 read sets of "
+        "the sheet's 4 samples; re-import a left-out read set's data to include it"]
+
+
+def test_sheet_without_unusable_read_sets_warns_nothing(tmp_path, cohort_emulator, caplog):
+    caplog.set_level("WARNING")
+    sheet = _write_sheet(tmp_path / "samples.csv", SAMPLES[:2])
+    result = run("preview", tmp_path, config_for(cohort_emulator, sample_sheet=sheet, deploy_compute=False))
+    assert result.resource("cohort").inputs["read_set_ids"] == [r["id"] for s in SAMPLES[:2] for r in BY_SAMPLE[s]]
+    assert _warnings(caplog) == []
+
+
+def test_sheet_sample_with_no_usable_read_set_is_an_error_naming_it_and_its_line(tmp_path, cohort_emulator, caplog):
+    emu = cohort_emulator
+    gone = _first_sample(["ARCHIVED", "DELETED", "UPLOAD_FAILED"])
+    archived = [r["id"] for r in BY_SAMPLE[gone] if r["status"] == "ARCHIVED"]
+    emu.set_read_set_status(COHORT_STORE_ID, archived[0], "DELETED")
+    sheet = _write_sheet(tmp_path / "samples.csv", [SAMPLES[0], gone])
+    caplog.set_level("WARNING")
+    with pytest.raises(Exception, match=(
+            rf"sample sheet {re.escape(str(sheet))}: line 3, column 'sample_id': sample '{gone}' has no read set "
+            rf"with status ACTIVATING or ACTIVE or ARCHIVED or PROCESSING_UPLOAD in sequence store {COHORT_STORE_ID}")):
+        run("up", tmp_path, config_for(emu, sample_sheet=sheet, deploy_compute=False))
+    assert emu.jobs() == []
+    statuses = {r["id"]: ("DELETED" if r["id"] == archived[0] else r["status"]) for r in BY_SAMPLE[gone]}
+    warning = _warnings(caplog)
+    assert len(warning) == 1 and f"sample {gone}: " + ", ".join(f"{rid} ({st})" for rid, st in statuses.items()) \
+        in warning[0], warning
 
 
 @pytest.mark.parametrize("change, error, match", [
