@@ -111,11 +111,19 @@ def usable_read_sets(sheet):
     return usable, left_out
 
 
+#: How many samples the left-out warning names before it says "and N more samples".
+WARN_SAMPLES = 10
+
+
 def left_out_warning(sheet, usable, left_out):
-    """The warning naming every read set ``usable_read_sets`` left out, by sample."""
+    """The warning naming the read sets ``usable_read_sets`` left out, by sample (the first
+    :data:`WARN_SAMPLES` samples, then how many more)."""
     count = sum(len(v) for v in left_out.values())
+    shown = list(left_out.items())[:WARN_SAMPLES]
     samples = "; ".join(f"sample {sample}: " + ", ".join(f"{rs.id} ({rs.status})" for rs in read_sets)
-                        for sample, read_sets in left_out.items())
+                        for sample, read_sets in shown)
+    if len(left_out) > len(shown):
+        samples += f"; and {_plural(len(left_out) - len(shown), 'more sample')}"
     return (f"sample sheet {sheet.path}: {_plural(count, 'read set')} of {_plural(len(left_out), 'sample')} "
             f"cannot be activated and {'is' if count == 1 else 'are'} left out: {samples}. The stack "
             f"activates the other {_plural(len(usable), 'read set')} of the sheet's "

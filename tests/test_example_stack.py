@@ -392,3 +392,17 @@ def test_real_cli_up_same_destroy(tmp_path, cohort_emulator):
         runner.destroy("test", config, lines.append)
     finally:
         runner.cleanup("test")
+
+
+def test_left_out_warning_names_ten_samples_then_says_how_many_more(tmp_path, cohort_emulator, caplog):
+    """12 samples each with an unusable read set: the warning names the first 10 (sheet order)
+    and ends the list with 'and 2 more samples' instead of one line per sample of the cohort."""
+    unusable = [s for s in BY_SAMPLE if any(r["status"] not in USABLE for r in BY_SAMPLE[s])
+                and any(r["status"] in USABLE for r in BY_SAMPLE[s])][:12]
+    assert len(unusable) == 12
+    sheet = _write_sheet(tmp_path / "samples.csv", unusable)
+    caplog.set_level("WARNING")
+    run("preview", tmp_path, config_for(cohort_emulator, sample_sheet=sheet, deploy_compute=False))
+    (warning,) = _warnings(caplog)
+    named = warning.split(" left out: ", 1)[1].split(". The stack", 1)[0].split("; ")
+    assert [n.split(":")[0] for n in named] == [f"sample {s}" for s in unusable[:10]] + ["and 2 more samples"]
