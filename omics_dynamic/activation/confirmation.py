@@ -175,6 +175,20 @@ class Confirmation:
             if rid in self.unconfirmed:
                 self.settle(rid, status)
 
+    def known_failures(self) -> list[SourceFailure]:
+        """The failures a run that stops early (timeout, cancellation) already knows: those
+        found, and each suspect whose read set's last status read would make :meth:`settle`
+        report it (not ACTIVE, ACTIVATING or PROCESSING_UPLOAD, no job of ours covering
+        it), in read set order after the found ones. The caller re-reads the statuses first
+        when it can (a timeout does; a cancelled run calls nothing more)."""
+        known = list(self.failures)
+        for rid, suspect in sorted(self.suspects.items()):
+            status = self.read_sets.statuses.get(rid)
+            if status == "ACTIVE" or STATUS_CLASS.get(status or "") == "wait" or self.jobs.covering(rid):
+                continue
+            known.append(suspect)
+        return known
+
     def _place(self, rid: str) -> None:
         """File an unconfirmed read set the cursor does not cover: deferred when its last
         job of ours (or adopted) finished it, else prompt."""

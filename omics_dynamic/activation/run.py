@@ -454,7 +454,8 @@ class ActivationRun:
                                   len(self.starter.pending), len(self.jobs.in_flight))
         raise ActivationTimeoutError(self.name, self.inputs.timeout_seconds, sorted(self.jobs.in_flight),
                                      counts, detail, cancelling=self.jobs.cancelling(),
-                                     unanswered_start=self._unanswered(), quota=quota)
+                                     unanswered_start=self._unanswered(), quota=quota,
+                                     failures=self.confirmation.known_failures())
 
     def _refresh_statuses(self) -> None:
         stale = sorted(rid for rid in self.inputs.read_set_ids if self.read_sets.statuses.get(rid) != "ACTIVE")
@@ -491,7 +492,7 @@ class ActivationRun:
             if running else "no activation job of this run is running")
             + ("; a start got no answer and may have created a job" if unanswered else ""), force=True)
         raise ActivationCancelledError(self.name, running, cancelling=self.jobs.cancelling(),
-                                       unanswered_start=unanswered)
+                                       unanswered_start=unanswered, failures=self.confirmation.known_failures())
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
