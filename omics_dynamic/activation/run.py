@@ -510,12 +510,14 @@ class ActivationRun:
     # -- progress ---------------------------------------------------------------------
     def _counts(self) -> RunCounts:
         busy = bool(self.jobs.in_flight or self.starter.pending)
-        unconfirmed = self.confirmation
+        confirmation = self.confirmation
+        finished, suspects = confirmation.ended_counts() if busy else (0, 0)
         return RunCounts(
             active=self.read_sets.active_count, total=len(self.inputs.read_set_ids),
             running=len(self.jobs.in_flight), queued=len(self.starter.pending),
-            finished=len(unconfirmed.deferred) if busy else 0,
-            waiting=0 if busy else len(unconfirmed.unconfirmed),
+            finished=finished,
+            waiting=0 if busy else len(confirmation.unconfirmed),
+            failed=len(confirmation.failures) + suspects,
             held=sum(1 for queued in self.starter.pending if self.starter.held(queued)),
             cancelling=sum(1 for job in self.jobs.in_flight.values() if job.status == "CANCELLING"),
             unanswered=int(self.starter.unanswered is not None),
