@@ -404,7 +404,8 @@ class ReadSetActivationProvider(ResourceProvider):
         ``not_active_read_set_statuses``; start no job.
 
         A sequence store that no longer exists removes the resource from state (empty ID),
-        but only through the endpoint the resource was created through (``endpoint_url``):
+        but only through the endpoint the resource was created through (``endpoint_url``;
+        absent from state for AWS's standard endpoint, whose None the SDK's server drops):
         through another one, "not found" proves nothing, and read raises
         ConfigurationError instead: refresh never reads the resource silently elsewhere.
         Expected failures are raised bare (:func:`_bare`).
@@ -425,12 +426,19 @@ class ReadSetActivationProvider(ResourceProvider):
         except AwsCallError as err:
             if err.code != "ResourceNotFoundException":
                 raise
-            if "endpoint_url" in props and props["endpoint_url"] != endpoint:
+            # No endpoint_url in state means AWS's standard endpoint: the SDK's provider server
+            # drops None outputs (pulumi/runtime/rpc.py serialize_properties: "properties
+            # that serialize to None" are treated "as if they don't exist"), and state older
+            # than the record counts the same way, so it is never dropped through a custom one.
+            recorded = props.get("endpoint_url") or None
+            if recorded != endpoint:
                 # Not where the resource was created: "not found" says nothing about the store.
                 raise ConfigurationError(
                     f"{inputs.resource_name}: sequence store {inputs.sequence_store_id} was not found "
                     f"in {region} through {_endpoint_text(endpoint)}, but this resource was created "
-                    f"through {_endpoint_text(props['endpoint_url'])}; refresh keeps it in state. "
+                    f"through {_endpoint_text(recorded)}"
+                    + ("" if recorded else " (state records no custom endpoint)")
+                    + "; refresh keeps it in state. "
                     "Point the provider back at that endpoint (omics-dynamic:endpoint, "
                     "AWS_ENDPOINT_URL_OMICS, the AWS config file), or, if the store is really "
                     "gone, remove the resource with `pulumi state delete <urn>`") from None

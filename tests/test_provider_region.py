@@ -201,3 +201,36 @@ def test_refresh_through_another_endpoint_keeps_the_resource_and_says_why(scaled
         emu.backend.stores.pop(store)
     gone = harness.refresh()
     assert gone.step("cohort").gone and harness.state().resources == []
+
+
+def test_state_without_endpoint_is_the_standard_endpoint_and_a_refresh_elsewhere_keeps_it(scaled_emulator):
+    """A resource created through AWS's standard endpoint records ``endpoint_url`` None, which
+    the SDK's provider server drops from what it sends the engine (``serialize_properties``:
+    None is "as if [it doesn't] exist"), so state has no such key. A refresh through a custom
+    endpoint (an emulator, a wrong VPC endpoint) that does not find the store used to take that
+    for state older than the record and drop the resource; it fails naming both, keeping it."""
+    from omics_dynamic.aws import ProviderSettings, custom_endpoint
+    from omics_dynamic.errors import ConfigurationError
+    from omics_dynamic.testing._wire import from_struct, to_struct
+
+    emu = scaled_emulator
+    store = emu.create_store(read_sets=["ACTIVE"] * 2)
+    ids = sorted(emu.read_set_statuses(store))
+    props = {"sequence_store_id": store, "read_set_ids": ids, "region": "us-east-1",
+             "resource_name": "cohort", "check_live_status": False}
+    creator = ReadSetActivationProvider()
+    creator._settings = ProviderSettings(endpoint_url=emu.endpoint_url, rate_limit_per_s=0, time_scale=TIME_SCALE)
+    created = creator.create(props)
+    assert custom_endpoint(ProviderSettings(), "us-east-1") is None  # what create records there
+    state, _ = from_struct(to_struct({**created.outs, "endpoint_url": None}, send_secrets=False))
+    assert "endpoint_url" not in state and state["store_arn"] == created.outs["store_arn"]
+
+    with Emulator(rate_limit=0) as other:
+        reader = ReadSetActivationProvider()
+        reader._settings = ProviderSettings(endpoint_url=other.endpoint_url, rate_limit_per_s=0)
+        with pytest.raises(ConfigurationError) as info:
+            reader.read(created.id, state)
+    assert str(info.value).startswith(
+        f"cohort: sequence store {store} was not found in us-east-1 through the endpoint {other.endpoint_url}, "
+        "but this resource was created through AWS's standard endpoint (state records no custom endpoint); "
+        "refresh keeps it in state."), str(info.value)
