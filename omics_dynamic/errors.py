@@ -239,32 +239,51 @@ class ActivationFailedError(OmicsDynamicError):
     def __init__(self, resource_name: str, failures: Sequence[SourceFailure], activated: Sequence[str]):
         self.failures = list(failures)
         self.activated = sorted(activated)
-        by_job: dict[tuple[str, str, str], dict[tuple[str, str], list[str]]] = {}
-        for f in self.failures:
-            job_key = (f.job_id, f.job_status or "", f.job_message or "")
-            by_job.setdefault(job_key, {}).setdefault((f.status, f.message or ""), []).append(f.read_set_id)
-        items = []
-        for (job_id, job_status, job_message), groups in sorted(
-                by_job.items(), key=lambda kv: (-sum(map(len, kv[1].values())), kv[0])):
-            head = "no job" if job_id == "-" else f"job {job_id}"
-            if job_status:
-                head += f" {job_status}" + (f' "{job_message}"' if job_message else " (no statusMessage)")
-            parts = [
-                f"{len(rids)} read set(s) {'with source ' if job_status else ''}{status}"
-                + (f' "{message}"' if message else "") + f": {_listing(sorted(rids))}"
-                for (status, message), rids in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-            ]
-            items.append(f"{head}: " + "; ".join(parts))
-        jobs = {f.job_id for f in self.failures if f.job_id != "-"}
         super().__init__(
-            f"{resource_name}: activation failed for {len(self.failures)} read set(s) in "
-            f"{len(jobs)} job(s): " + " | ".join(items[:MESSAGE_LIST_LIMIT])
-            + (f" | and {len(items) - MESSAGE_LIST_LIMIT} more job(s)" if len(items) > MESSAGE_LIST_LIMIT else "")
+            f"{resource_name}: activation failed for {_failures_text(self.failures)}"
             + f". {len(self.activated)} read set(s) did activate"
             + (f": {_listing(self.activated)}" if self.activated else "")
             + ". Fix the cause (see the messages), then run `pulumi up` again: it starts "
             "jobs only for the read sets that are still not ACTIVE."
         )
+
+
+def _failures_text(failures: Sequence[SourceFailure]) -> str:
+    """``N read set(s) in M job(s): job J STATUS "message": K read set(s) with source FAILED
+    "message": id, ... | ...``: each job's own outcome first, then its read sets grouped by
+    the source's status and message (at most :data:`MESSAGE_LIST_LIMIT` jobs), so every
+    distinct message and every job appears even when hundreds of read sets failed the same
+    way. Shared by :class:`ActivationFailedError` and the errors of a run that stopped early
+    (:class:`ActivationTimeoutError`, :class:`ActivationCancelledError`)."""
+    by_job: dict[tuple[str, str, str], dict[tuple[str, str], list[str]]] = {}
+    for f in failures:
+        job_key = (f.job_id, f.job_status or "", f.job_message or "")
+        by_job.setdefault(job_key, {}).setdefault((f.status, f.message or ""), []).append(f.read_set_id)
+    items = []
+    for (job_id, job_status, job_message), groups in sorted(
+            by_job.items(), key=lambda kv: (-sum(map(len, kv[1].values())), kv[0])):
+        head = "no job" if job_id == "-" else f"job {job_id}"
+        if job_status:
+            head += f" {job_status}" + (f' "{job_message}"' if job_message else " (no statusMessage)")
+        parts = [
+            f"{len(rids)} read set(s) {'with source ' if job_status else ''}{status}"
+            + (f' "{message}"' if message else "") + f": {_listing(sorted(rids))}"
+            for (status, message), rids in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        ]
+        items.append(f"{head}: " + "; ".join(parts))
+    jobs = {f.job_id for f in failures if f.job_id != "-"}
+    return (f"{len(failures)} read set(s) in {len(jobs)} job(s): " + " | ".join(items[:MESSAGE_LIST_LIMIT])
+            + (f" | and {len(items) - MESSAGE_LIST_LIMIT} more job(s)" if len(items) > MESSAGE_LIST_LIMIT else ""))
+
+
+def _failures_known(failures: Sequence[SourceFailure]) -> str:
+    """The sentence of a stopped run's error about the failures it already knew (empty
+    when none): the listing of :func:`_failures_text` and what to do about them."""
+    if not failures:
+        return ""
+    return (f"activation already failed for {_failures_text(failures)}. Fix the cause (see the "
+            "messages): more time does not help these read sets; the next `pulumi up` starts new "
+            "jobs for those still ARCHIVED.")
 
 
 class QuotaRefusals(NamedTuple):
@@ -316,6 +335,14 @@ def _jobs_left(running_job_ids: Sequence[str], cancelling: Mapping[str, str],
     return " ".join(parts)
 
 
+def _after(first: str, then: str) -> str:
+    """``first`` (a whole sentence, or empty) followed by ``then`` (a sentence begun in
+    lower case after "; "), capitalised when it follows."""
+    if not first:
+        return then
+    return f"{first} {then[:1].upper()}{then[1:]}" if then else first
+
+
 class ActivationTimeoutError(OmicsDynamicError):
     """The wait budget (input ``timeout_seconds``) ran out before every read set was ACTIVE.
 
@@ -326,7 +353,11 @@ class ActivationTimeoutError(OmicsDynamicError):
     ``cancelling`` maps the running jobs that are CANCELLING to their statusMessage (they
     will not activate their read sets); ``unanswered_start`` is a start that got no answer
     (it may have created a job); ``quota`` the starts refused for the concurrent-job quota
-    while chunks stayed queued (then the advice is about the quota, not the budget).
+    while chunks stayed queued (then the advice is about the quota, not the budget);
+    ``failures`` the :class:`SourceFailure` the run already knew (sources failed in jobs
+    that ended, their read sets not ACTIVE when last read), named as
+    :class:`ActivationFailedError` names them, with the advice to fix their cause (more
+    time does not help them).
     """
 
     def __init__(
@@ -340,6 +371,7 @@ class ActivationTimeoutError(OmicsDynamicError):
         cancelling: Optional[Mapping[str, str]] = None,
         unanswered_start: Optional[UnansweredStart] = None,
         quota: Optional[QuotaRefusals] = None,
+        failures: Sequence[SourceFailure] = (),
     ):
         self.timeout_s = timeout_s
         self.running_job_ids = list(running_job_ids)
@@ -348,6 +380,7 @@ class ActivationTimeoutError(OmicsDynamicError):
         self.cancelling = dict(cancelling or {})
         self.unanswered_start = unanswered_start
         self.quota = quota
+        self.failures = list(failures)
         count_text = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
         jobs = _jobs_left(self.running_job_ids, self.cancelling, unanswered_start,
                           "The jobs keep running in HealthOmics; the next `pulumi up` resumes: it "
@@ -368,9 +401,11 @@ class ActivationTimeoutError(OmicsDynamicError):
             )
         elif self.cancelling and len(self.cancelling) == len(self.running_job_ids) and unanswered_start is None:
             advice = ""  # only cancelled jobs are left: more time does not help them
+        elif self.failures:
+            advice = "For the rest, raise timeout_seconds if activations in this account take longer."
         super().__init__(
             f"{resource_name}: timed out after {timeout_s:g}s (timeout_seconds) with "
-            f"{count_text}" + (f" ({detail})" if detail else "") + f"; {jobs}"
+            f"{count_text}" + (f" ({detail})" if detail else "") + f"; {_after(_failures_known(self.failures), jobs)}"
             + (f" {advice}" if advice else "")
         )
 
@@ -383,18 +418,22 @@ class ActivationCancelledError(OmicsDynamicError):
     wait on the event) instead of holding ``pulumi up`` for up to ``timeout_seconds``.
     ``running_job_ids`` are the activation jobs still running: they keep running in
     HealthOmics (there is no API to cancel them, design.md section 3) and the next
-    ``pulumi up`` adopts them instead of starting duplicates. ``cancelling`` and
-    ``unanswered_start`` as in :class:`ActivationTimeoutError`.
+    ``pulumi up`` adopts them instead of starting duplicates. ``cancelling``,
+    ``unanswered_start`` and ``failures`` as in :class:`ActivationTimeoutError` (a cancelled
+    run reads no status again: ``failures`` are those its last reads left standing).
     """
 
     def __init__(self, resource_name: str, running_job_ids: Sequence[str], *,
                  cancelling: Optional[Mapping[str, str]] = None,
-                 unanswered_start: Optional[UnansweredStart] = None):
+                 unanswered_start: Optional[UnansweredStart] = None,
+                 failures: Sequence[SourceFailure] = ()):
         self.resource_name = resource_name
         self.running_job_ids = sorted(running_job_ids)
         self.cancelling = dict(cancelling or {})
         self.unanswered_start = unanswered_start
+        self.failures = list(failures)
         jobs = _jobs_left(self.running_job_ids, self.cancelling, unanswered_start,
                           "They keep running in HealthOmics; the next `pulumi up` resumes them: it "
                           "waits for them and starts jobs only for read sets still ARCHIVED.")
-        super().__init__(f"{resource_name}: cancelled before every read set was ACTIVE; {jobs}")
+        super().__init__(f"{resource_name}: cancelled before every read set was ACTIVE; "
+                         f"{_after(_failures_known(self.failures), jobs)}")

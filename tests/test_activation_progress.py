@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from omics_dynamic.activation import ActivationRun
+from omics_dynamic.errors import ActivationTimeoutError
 from omics_dynamic.planning import ActivationInputs
 from support import make_api
 
@@ -71,3 +74,34 @@ def _seconds(text: str) -> float:
     """``"1m02s"`` -> 62.0, ``"0.8s"`` -> 0.8 (format_duration's output)."""
     h, m, sec = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(\d+(?:\.\d)?)s", text).groups()
     return int(h or 0) * 3600 + int(m or 0) * 60 + float(sec)
+
+
+@pytest.mark.parametrize("failing", [0, 1])
+def test_lines_count_the_read_sets_of_a_job_that_ended_while_another_runs(emulator, failing):
+    """Two jobs of 20; the second stays SUBMITTED for two hours, the first ends after about
+    a minute (with ``failing`` of its sources FAILED). Before: for the 9 minutes left of
+    timeout_seconds every line said "0/40 read sets active, 1 job running, 0 queued": the
+    listing cursor covers the first job's read sets (confirmed when it reads their page,
+    once the second job ends), so they were neither ACTIVE nor counted finished. Now the
+    lines count them finished by their job (and the failed one as failed); the timeout
+    line, after the statuses are read again, counts the ACTIVE ones once."""
+    store = emulator.create_store(read_sets=["ARCHIVED"] * 40)
+    ids = sorted(emulator.read_set_statuses(store))
+    emulator.set_faults(failing_read_sets={rid: "KMS key disabled" for rid in ids[:failing]},
+                        delay_jobs_containing=[ids[39]], delay_seconds=7200)
+    stamped: list = []
+    args = ActivationInputs(store, tuple(ids), resource_name="cohort", timeout_seconds=600)
+    run = ActivationRun(make_api(emulator), args, generation="g",
+                        report=lambda line: stamped.append((emulator.now(), line)))
+    with pytest.raises(ActivationTimeoutError):
+        run.run()
+    [ended] = [j for j in emulator.jobs() if j.get("completionTime") is not None]
+    assert ended["completionTime"] - stamped[0][0] < 90
+    later = [line for t, line in stamped if t > ended["completionTime"] + 30]
+    waiting, [timed_out] = later[:-1], later[-1:]
+    failed = f", {failing} failed so far (named when the run ends unless ACTIVE by then)" if failing else ""
+    assert len(waiting) >= 15 and all(re.fullmatch(
+        rf"cohort: 0/40 read sets active, 1 job running, 0 queued, {20 - failing} more finished by their jobs "
+        rf"\(confirmed ACTIVE at the end\){re.escape(failed)}, \d+m\d\ds elapsed", line) for line in waiting), waiting
+    assert timed_out == (f"cohort: timed out: {20 - failing}/40 read sets active, 1 job running, 0 queued{failed}, "
+                         "10m00s elapsed")

@@ -8,7 +8,9 @@ when starts are held back: each sentence means what HealthOmics has.
 - starts refused with ServiceQuotaExceededException show in progress lines and in the
   timeout error, with the right fix;
 - no job is started once the budget is spent;
-- with no job running, no sentence says "they keep running".
+- with no job running, no sentence says "they keep running";
+- source failures the run already knows (re-checked against the read set's own status)
+  are named in the timeout and cancellation errors, with the advice to fix their cause.
 
 In process on the emulator's manual clock (nothing sleeps) except the held-answer tests,
 which wait a few real seconds for the call's bound.
@@ -22,7 +24,12 @@ import time
 import pytest
 
 from omics_dynamic.activation import ActivationRun
-from omics_dynamic.errors import ActivationCancelledError, ActivationTimeoutError, BudgetExhaustedError
+from omics_dynamic.errors import (
+    ActivationCancelledError,
+    ActivationTimeoutError,
+    BudgetExhaustedError,
+    SourceFailure,
+)
 from omics_dynamic.planning import ActivationInputs, client_token
 from support import make_api
 
@@ -223,3 +230,89 @@ def test_the_api_sends_no_start_after_its_deadline(emulator):
     assert info.value.sent is False and str(info.value) == (
         "StartReadSetActivationJob not sent: the time budget was already spent")
     assert emulator.jobs() == [] and api.calls["StartReadSetActivationJob"] == 0
+
+
+# -- failures already known when the run stops -------------------------------------------
+KMS = "KMS key disabled: cannot restore"
+
+
+def _one_job_fails_while_another_runs(emulator, failing):
+    """40 read sets, two jobs of 20: the first ends COMPLETED_WITH_FAILURES (``failing``:
+    its sources that FAIL with :data:`KMS`), the second stays SUBMITTED for two hours."""
+    store, ids = _store(emulator, 40)
+    emulator.set_faults(failing_read_sets={rid: KMS for rid in failing(ids)},
+                        delay_jobs_containing=[ids[39]], delay_seconds=7200)
+    return store, ids
+
+
+def _ended_and_running(emulator):
+    [ended] = [j for j in emulator.jobs() if j["status"] == "COMPLETED_WITH_FAILURES"]
+    [running] = [j for j in emulator.jobs() if j["status"] == "SUBMITTED"]
+    return ended, running
+
+
+def test_a_timeout_names_the_source_failures_it_already_knows(emulator):
+    """The first job ends COMPLETED_WITH_FAILURES after about a minute (two sources FAILED
+    "KMS key disabled"), the other job runs past timeout_seconds; somebody activates one of
+    the two failed read sets meanwhile. Before: the error gave counts and "Raise
+    timeout_seconds", not the failure the run knew. Now it names the read set whose source
+    failed and that is not ACTIVE when re-read (the other one is ACTIVE: not named), with
+    its job ID, the job's status and message and the source's message, and the advice
+    covers both: fix the cause, the next `pulumi up` resumes the running job."""
+    store, ids = _one_job_fails_while_another_runs(emulator, lambda ids: ids[:2])
+    original_advance = emulator.advance
+
+    def advance(seconds):
+        if (any(j["status"] == "COMPLETED_WITH_FAILURES" for j in emulator.jobs())
+                and emulator.read_set_statuses(store)[ids[1]] == "ARCHIVED"):
+            emulator.set_read_set_status(store, ids[1], "ACTIVE")  # activated by somebody else
+        return original_advance(seconds)
+
+    emulator.advance = advance
+    lines: list = []
+    with pytest.raises(ActivationTimeoutError) as info:
+        _run(make_api(emulator), store, ids, lines, timeout_seconds=600)
+    ended, running = _ended_and_running(emulator)
+    assert {s["readSetId"] for s in ended["sources"]} >= {ids[0], ids[1]}
+    err = info.value
+    assert err.failures == [SourceFailure(ids[0], ended["id"], "FAILED", KMS, "COMPLETED_WITH_FAILURES",
+                                          ended["statusMessage"])]
+    assert err.counts == {"ACTIVE": 19, "ARCHIVED": 21} and err.running_job_ids == [running["id"]]
+    assert str(err) == (
+        "cohort: timed out after 600s (timeout_seconds) with 19 ACTIVE, 21 ARCHIVED; activation already "
+        f'failed for 1 read set(s) in 1 job(s): job {ended["id"]} COMPLETED_WITH_FAILURES '
+        f'"{ended["statusMessage"]}": 1 read set(s) with source FAILED "{KMS}": {ids[0]}. Fix the cause (see '
+        "the messages): more time does not help these read sets; the next `pulumi up` starts new jobs for "
+        f"those still ARCHIVED. 1 activation job(s) still running: {running['id']}. The jobs keep running in HealthOmics; the "
+        "next `pulumi up` resumes: it waits for them and starts jobs only for read sets still ARCHIVED. For "
+        "the rest, raise timeout_seconds if activations in this account take longer.")
+
+
+def test_ctrl_c_names_the_source_failures_it_already_knows(emulator):
+    """As above, with Ctrl-C (the cancel event) a minute after the first job ended: the
+    cancellation error names the failed read set with its job and messages besides the job
+    still running."""
+    store, ids = _one_job_fails_while_another_runs(emulator, lambda ids: ids[:1])
+    cancel = threading.Event()
+    original_advance = emulator.advance
+
+    def advance(seconds):
+        ended = [j for j in emulator.jobs() if j["status"] == "COMPLETED_WITH_FAILURES"]
+        if ended and emulator.now() - ended[0]["completionTime"] > 60:
+            cancel.set()
+        return original_advance(seconds)
+
+    emulator.advance = advance
+    lines: list = []
+    with pytest.raises(ActivationCancelledError) as info:
+        _run(make_api(emulator), store, ids, lines, cancel=cancel, timeout_seconds=600)
+    ended, running = _ended_and_running(emulator)
+    assert info.value.failures == [SourceFailure(ids[0], ended["id"], "FAILED", KMS, "COMPLETED_WITH_FAILURES",
+                                                 ended["statusMessage"])]
+    assert str(info.value) == (
+        "cohort: cancelled before every read set was ACTIVE; activation already failed for 1 read set(s) in 1 "
+        f'job(s): job {ended["id"]} COMPLETED_WITH_FAILURES "{ended["statusMessage"]}": 1 read set(s) with '
+        f'source FAILED "{KMS}": {ids[0]}. Fix the cause (see the messages): more time does not help these read '
+        f"sets; the next `pulumi up` starts new jobs for those still ARCHIVED. 1 activation job(s) still running: {running['id']}. "
+        "They keep running in HealthOmics; the next `pulumi up` resumes them: it waits for them and starts jobs "
+        "only for read sets still ARCHIVED.")

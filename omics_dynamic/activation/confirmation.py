@@ -175,6 +175,38 @@ class Confirmation:
             if rid in self.unconfirmed:
                 self.settle(rid, status)
 
+    def ended_counts(self) -> tuple[int, int]:
+        """For progress lines while jobs run: ``(finished, failed)`` among the unconfirmed
+        read sets that no job of ours covers any more and whose last status read is not
+        ACTIVE (those count as active). ``finished``: their last job of ours (or adopted)
+        finished them: the ``deferred`` ones and those the listing cursor covers (confirmed
+        when it reads their page). ``failed``: suspects (their source failed; re-checked
+        before reported). O(unconfirmed) per call."""
+        finished = failed = 0
+        statuses, last_job = self.read_sets.statuses, self.jobs.last_job
+        for rid in self.unconfirmed:
+            if statuses.get(rid) == "ACTIVE" or self.jobs.covering(rid):
+                continue
+            if rid in self.suspects:
+                failed += 1
+            elif rid in last_job:
+                finished += 1
+        return finished, failed
+
+    def known_failures(self) -> list[SourceFailure]:
+        """The failures a run that stops early (timeout, cancellation) already knows: those
+        found, and each suspect whose read set's last status read would make :meth:`settle`
+        report it (not ACTIVE, ACTIVATING or PROCESSING_UPLOAD, no job of ours covering
+        it), in read set order after the found ones. The caller re-reads the statuses first
+        when it can (a timeout does; a cancelled run calls nothing more)."""
+        known = list(self.failures)
+        for rid, suspect in sorted(self.suspects.items()):
+            status = self.read_sets.statuses.get(rid)
+            if status == "ACTIVE" or STATUS_CLASS.get(status or "") == "wait" or self.jobs.covering(rid):
+                continue
+            known.append(suspect)
+        return known
+
     def _place(self, rid: str) -> None:
         """File an unconfirmed read set the cursor does not cover: deferred when its last
         job of ours (or adopted) finished it, else prompt."""

@@ -87,8 +87,10 @@ class RunCounts(NamedTuple):
     """The counts a waiting line is made of (and its cadence key).
 
     ``active``/``total`` read sets; ``running`` jobs in flight; ``queued`` chunks not yet
-    started; ``finished``: read sets finished by their jobs, to be confirmed ACTIVE at the
-    end; ``waiting``: read sets to be confirmed now (no job of ours in flight); ``held``:
+    started; ``finished``: read sets finished by their jobs (no job of ours covers them
+    any more), not yet confirmed ACTIVE by their own status; ``failed``: read sets whose
+    activation failed so far (found, or a source failed in a job that ended: re-checked
+    before the error names it); ``waiting``: read sets to be confirmed now (no job of ours in flight); ``held``:
     queued chunks held back because a start of theirs was answered "token used" and the
     token's job may still show; ``cancelling``: jobs in flight CANCELLING; ``quota_refusals``:
     starts refused with ServiceQuotaExceededException while the quota holds the queue back
@@ -108,6 +110,7 @@ class RunCounts(NamedTuple):
     quota_refusals: int = 0
     quota_request_id: str = ""
     unanswered: int = 0
+    failed: int = 0
 
 
 def summary_text(counts: RunCounts, elapsed: str) -> str:
@@ -126,6 +129,8 @@ def summary_text(counts: RunCounts, elapsed: str) -> str:
         text += f" ({c.held} held back: a clientToken of theirs was answered as used, its job may still show)"
     if c.finished:
         text += f", {c.finished} more finished by their jobs (confirmed ACTIVE at the end)"
+    if c.failed:
+        text += f", {c.failed} failed so far (named when the run ends unless ACTIVE by then)"
     if c.waiting:
         text += f", {c.waiting} waiting to be confirmed ACTIVE"
     return text + f", {elapsed} elapsed"

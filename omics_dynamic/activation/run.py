@@ -454,7 +454,8 @@ class ActivationRun:
                                   len(self.starter.pending), len(self.jobs.in_flight))
         raise ActivationTimeoutError(self.name, self.inputs.timeout_seconds, sorted(self.jobs.in_flight),
                                      counts, detail, cancelling=self.jobs.cancelling(),
-                                     unanswered_start=self._unanswered(), quota=quota)
+                                     unanswered_start=self._unanswered(), quota=quota,
+                                     failures=self.confirmation.known_failures())
 
     def _refresh_statuses(self) -> None:
         stale = sorted(rid for rid in self.inputs.read_set_ids if self.read_sets.statuses.get(rid) != "ACTIVE")
@@ -491,7 +492,7 @@ class ActivationRun:
             if running else "no activation job of this run is running")
             + ("; a start got no answer and may have created a job" if unanswered else ""), force=True)
         raise ActivationCancelledError(self.name, running, cancelling=self.jobs.cancelling(),
-                                       unanswered_start=unanswered)
+                                       unanswered_start=unanswered, failures=self.confirmation.known_failures())
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -509,12 +510,14 @@ class ActivationRun:
     # -- progress ---------------------------------------------------------------------
     def _counts(self) -> RunCounts:
         busy = bool(self.jobs.in_flight or self.starter.pending)
-        unconfirmed = self.confirmation
+        confirmation = self.confirmation
+        finished, suspects = confirmation.ended_counts() if busy else (0, 0)
         return RunCounts(
             active=self.read_sets.active_count, total=len(self.inputs.read_set_ids),
             running=len(self.jobs.in_flight), queued=len(self.starter.pending),
-            finished=len(unconfirmed.deferred) if busy else 0,
-            waiting=0 if busy else len(unconfirmed.unconfirmed),
+            finished=finished,
+            waiting=0 if busy else len(confirmation.unconfirmed),
+            failed=len(confirmation.failures) + suspects,
             held=sum(1 for queued in self.starter.pending if self.starter.held(queued)),
             cancelling=sum(1 for job in self.jobs.in_flight.values() if job.status == "CANCELLING"),
             unanswered=int(self.starter.unanswered is not None),
