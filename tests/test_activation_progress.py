@@ -66,7 +66,9 @@ def test_backoff_lines_keep_the_cadence_and_say_sub_second_delays(emulator, no_b
     said_at = [(stamped[i][0] - t0, _seconds(re.search(r": at (\S+) elapsed: HealthOmics answered ",
                                                        stamped[i][1]).group(1))) for i in backoffs]
     assert all(at_s <= printed_s for printed_s, at_s in said_at), said_at
-    assert any(at_s < printed_s - 5 for printed_s, at_s in said_at), said_at  # some were held back
+    # Some were held back: printed later than they say, by more than the whole second the
+    # elapsed time is rounded down to (how long depends on the storm's draw: 1-10 s).
+    assert any(at_s < printed_s - 1 for printed_s, at_s in said_at), said_at
     assert any(re.search(r"backing off 0\.[5-9]s and going on", line) for _, line in stamped)
 
 
