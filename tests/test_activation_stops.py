@@ -316,3 +316,33 @@ def test_ctrl_c_names_the_source_failures_it_already_knows(emulator):
         f"sets; the next `pulumi up` starts new jobs for those still ARCHIVED. 1 activation job(s) still running: {running['id']}. "
         "They keep running in HealthOmics; the next `pulumi up` resumes them: it waits for them and starts jobs "
         "only for read sets still ARCHIVED.")
+
+
+def test_a_failure_already_recorded_is_not_named_once_its_read_set_is_active(emulator):
+    """250 read sets (the failed one on the listing's first page, so its failure is re-checked
+    and recorded while the delayed job, holding the last page's read sets, still runs); five
+    emulated minutes in, somebody else makes the failed read set ACTIVE; then the budget runs
+    out. Before: the re-read counts had it ACTIVE, yet the error named it as "activation
+    already failed ... more time does not help". Now a recorded failure passes the same test
+    as a suspect: not named, and the advice is the plain timeout's."""
+    store, ids = _store(emulator, 250)
+    emulator.set_faults(failing_read_sets={ids[0]: KMS}, delay_jobs_containing=[ids[249]], delay_seconds=7200)
+    t0 = emulator.now()
+    original_advance = emulator.advance
+
+    def advance(seconds):
+        if emulator.now() - t0 > 300 and emulator.read_set_statuses(store)[ids[0]] == "ARCHIVED":
+            emulator.set_read_set_status(store, ids[0], "ACTIVE")  # activated by somebody else
+        return original_advance(seconds)
+
+    emulator.advance = advance
+    with pytest.raises(ActivationTimeoutError) as info:
+        _run(make_api(emulator), store, ids, [], timeout_seconds=900)
+    err = info.value
+    [running] = [j for j in emulator.jobs() if j["status"] == "SUBMITTED"]
+    assert err.failures == [] and err.counts == {"ACTIVE": 240, "ARCHIVED": 10}
+    assert str(err) == (
+        f"cohort: timed out after 900s (timeout_seconds) with 240 ACTIVE, 10 ARCHIVED; 1 activation job(s) still "
+        f"running: {running['id']}. The jobs keep running in HealthOmics; the next `pulumi up` resumes: it waits "
+        "for them and starts jobs only for read sets still ARCHIVED. Raise timeout_seconds if activations in "
+        "this account take longer.")

@@ -198,14 +198,15 @@ class Confirmation:
         found, and each suspect whose read set's last status read would make :meth:`settle`
         report it (not ACTIVE, ACTIVATING or PROCESSING_UPLOAD, no job of ours covering
         it), in read set order after the found ones. The caller re-reads the statuses first
-        when it can (a timeout does; a cancelled run calls nothing more)."""
-        known = list(self.failures)
-        for rid, suspect in sorted(self.suspects.items()):
+        when it can (a timeout does; a cancelled run calls nothing more). Found failures
+        pass the same test: a read set recorded as failed that somebody has activated
+        since (or is activating) is not named."""
+        def still_failed(rid: str) -> bool:
             status = self.read_sets.statuses.get(rid)
-            if status == "ACTIVE" or STATUS_CLASS.get(status or "") == "wait" or self.jobs.covering(rid):
-                continue
-            known.append(suspect)
-        return known
+            return not (status == "ACTIVE" or STATUS_CLASS.get(status or "") == "wait" or self.jobs.covering(rid))
+
+        known = [failure for failure in self.failures if still_failed(failure.read_set_id)]
+        return known + [suspect for rid, suspect in sorted(self.suspects.items()) if still_failed(rid)]
 
     def _place(self, rid: str) -> None:
         """File an unconfirmed read set the cursor does not cover: deferred when its last
