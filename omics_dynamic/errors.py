@@ -202,7 +202,8 @@ class ReadSetsUnusableError(OmicsDynamicError):
         super().__init__(
             f"{len(items)} read set(s) in sequence store {sequence_store_id} cannot be "
             f"activated: {_listing(items)}. No activation job was started. Remove these "
-            "IDs from read_set_ids (or re-import the data) and run `pulumi up` again."
+            "IDs from read_set_ids, or from the selection or sample sheet that gave them "
+            "(or re-import the data), and run `pulumi up` again."
         )
 
 

@@ -260,8 +260,9 @@ def test_expected_failures_reach_the_engine_as_one_frame_and_the_whole_message(h
         harness.up([activation(store, ids)])
     message = _assert_plain_failure(info.value.details, "create", "ReadSetsUnusableError")
     assert message == (f"1 read set(s) in sequence store {store} cannot be activated: {deleted} (DELETED). "
-                       "No activation job was started. Remove these IDs from read_set_ids (or re-import "
-                       "the data) and run `pulumi up` again.")
+                       "No activation job was started. Remove these IDs from read_set_ids, or from the "
+                       "selection or sample sheet that gave them (or re-import the data), and run "
+                       "`pulumi up` again.")
     assert info.value.provider_message == f"omics_dynamic.errors.ReadSetsUnusableError: {message}"
 
     # An AWS error: the store does not exist (its code and request ID stay in the message).
