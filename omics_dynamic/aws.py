@@ -435,10 +435,18 @@ class ApiListener:
         """``operation`` got its ``in_a_row``-th transient answer (``error``) in a row; the
         next try comes after ``delay_s`` seconds on the clock."""
 
-    def on_waiting(self, operation: str, waited_real_s: float) -> None:
+    def on_waiting(self, operation: str, waited_real_s: float, last_failure: str = "") -> None:
         """``operation`` has had no answer for ``waited_real_s`` real seconds (about once a
-        second while it lasts)."""
+        second while it lasts); ``last_failure``: botocore's last failed attempt, if any
+        (:meth:`OmicsApi.last_failure`)."""
 
+
+#: Seconds (clock) after which an endpoint that no attempt ever connected to fails the call
+#: (:meth:`OmicsApi._check_reachable`) instead of being retried until the deadline.
+UNREACHABLE_AT_START_S = 120.0
+
+#: botocore errors that mean the endpoint could not be reached at all (no connection).
+_UNREACHABLE = (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError)
 
 #: Real seconds a call may outlive the budget (its answer may be on the way).
 CALL_SLACK_REAL_S = 2.0
@@ -486,7 +494,15 @@ class OmicsApi:
         self.listener = ApiListener()
         self._backoff = backoff
         self._lock = threading.Lock()
+        #: The last failed attempt botocore saw (any call), cleared by an answered one:
+        #: ``(text, unreachable)``, see :meth:`last_failure`.
+        self._last_failure: Optional[tuple[str, bool]] = None
+        #: True once any attempt got an HTTP answer; until then, the clock time of the first
+        #: attempt that could not connect (see :data:`UNREACHABLE_AT_START_S`).
+        self._answered = False
+        self._unreachable_since_s: Optional[float] = None
         client.meta.events.register("before-call.omics", self._before_call)
+        client.meta.events.register("needs-retry.omics", self._after_attempt)
 
     def bound(self, deadline_s: Optional[float], cancel: Optional[threading.Event] = None) -> None:
         """Bound every later call by ``deadline_s`` (on the clock; None: no bound) and stop
@@ -510,6 +526,61 @@ class OmicsApi:
         with self._lock:
             self.calls[model.name] += 1
 
+    def _after_attempt(self, response=None, caught_exception=None, **_kwargs) -> None:
+        """botocore ``needs-retry`` hook, after every attempt (returns None: botocore's own
+        retry handler decides). Keeps what the last failed attempt was, so a call that gets
+        no answer in time can say why (connection refused, timeouts, 5xx)."""
+        if caught_exception is not None:
+            failure: Optional[tuple[str, bool]] = (
+                f"{type(caught_exception).__name__}: {caught_exception}",
+                isinstance(caught_exception, _UNREACHABLE))
+        else:
+            http, parsed = response if response is not None else (None, {})
+            status = getattr(http, "status_code", 200)
+            code = (parsed or {}).get("Error", {}).get("Code")
+            failure = (f"HTTP {status} {code or ''}".rstrip(), False) if status >= 400 else None
+        now_s = self.clock.now()
+        with self._lock:
+            self._last_failure = failure
+            if response is not None:
+                self._answered = True
+            elif not self._answered and failure is not None and failure[1] and self._unreachable_since_s is None:
+                self._unreachable_since_s = now_s
+
+    def last_failure(self) -> Optional[tuple[str, bool]]:
+        """The last failed attempt of any call when no attempt was answered since:
+        ``(text, unreachable)``, ``text`` e.g. ``"EndpointConnectionError: Could not connect
+        to the endpoint URL: ..."``, ``unreachable`` True for connection errors and connect
+        timeouts (the endpoint could not be reached at all); None otherwise."""
+        with self._lock:
+            return self._last_failure
+
+    def _check_reachable(self, operation: str) -> None:
+        """Raise AwsCallError ``EndpointUnreachable`` (permanent) once no attempt of this
+        api has ever connected and the first one that could not connect is at least
+        :data:`UNREACHABLE_AT_START_S` seconds (clock) old: an endpoint that was never
+        reached is a wrong endpoint, region or network path far more often than an outage,
+        and nothing has been started yet, so waiting out ``timeout_seconds`` (6 hours by
+        default) helps nobody. After any answer, connection errors stay transient."""
+        with self._lock:
+            since_s = None if self._answered else self._unreachable_since_s
+            failure = self._last_failure
+        if since_s is None or self.clock.now() - since_s < UNREACHABLE_AT_START_S:
+            return
+        endpoint = self.client.meta.endpoint_url
+        raise AwsCallError(
+            operation, "EndpointUnreachable",
+            f"no connection to {endpoint} could be made for {UNREACHABLE_AT_START_S:g}s, since the first "
+            f"attempt ({failure[0] if failure else 'connection failed'})", None, None,
+            BudgetExhaustedError(operation, 0.0, unreachable=True, endpoint_url=endpoint).unreachable_advice()
+            + "; nothing was started")
+
+    def _budget_exhausted(self, operation: str, waited_s: float) -> BudgetExhaustedError:
+        failure = self.last_failure()
+        return BudgetExhaustedError(operation, waited_s, last_attempt=failure[0] if failure else None,
+                                    unreachable=bool(failure and failure[1]),
+                                    endpoint_url=self.client.meta.endpoint_url)
+
     def _call(self, operation: str, store: str, attempt: Callable[[], Any]) -> Any:
         """Run ``attempt`` (one botocore call) with the bounds; retry transient answers."""
         backoff = self._backoff()
@@ -523,9 +594,10 @@ class OmicsApi:
             except AwsCallError as err:
                 if not err.transient or self.deadline_s is None:
                     raise
+                self._check_reachable(operation)
                 delay_s = backoff.next_delay_s()
                 if self.clock.now() + delay_s >= self.deadline_s:
-                    raise BudgetExhaustedError(operation, 0.0, err) from err
+                    raise BudgetExhaustedError(operation, 0.0, err, endpoint_url=self.client.meta.endpoint_url) from err
                 self.listener.on_backoff(operation, err, delay_s, backoff.in_a_row)
                 self._sleep(delay_s)
 
@@ -562,10 +634,12 @@ class OmicsApi:
             if self.cancel is not None and self.cancel.is_set():
                 raise CallCancelledError(f"stopped waiting for {operation}: the run was cancelled")
             if waited >= limit_real_s:
-                raise BudgetExhaustedError(operation, waited)
+                raise self._budget_exhausted(operation, waited)
+            self._check_reachable(operation)
             if int(waited) > reported:
                 reported = int(waited)
-                self.listener.on_waiting(operation, waited)
+                failure = self.last_failure()
+                self.listener.on_waiting(operation, waited, failure[0] if failure else "")
         if "error" in box:
             raise box["error"]
         return box["value"]

@@ -150,6 +150,10 @@ class ListingStuckError(OmicsDynamicError):
         )
 
 
+#: AwsCallError codes (botocore exception names) that mean no connection could be made.
+_UNREACHABLE_CODES = ("EndpointConnectionError", "ConnectTimeoutError")
+
+
 class BudgetExhaustedError(OmicsDynamicError):
     """A call could not get an answer within the time budget it was given.
 
@@ -160,21 +164,41 @@ class BudgetExhaustedError(OmicsDynamicError):
     ``waited_s`` (real seconds spent on the last call), ``last_error`` (the last transient
     :class:`AwsCallError`, or None when the call simply got no answer in time), ``sent``
     (False only when no request of the call was sent: the budget was spent before it; else
-    the service may have acted on it, e.g. created a job).
+    the service may have acted on it, e.g. created a job), ``last_attempt`` (botocore's last
+    failed attempt while no answer came, e.g. ``"EndpointConnectionError: Could not connect
+    to the endpoint URL: ..."``), ``unreachable`` (True when that attempt could not connect
+    at all) and ``endpoint_url`` (where the calls went).
     """
 
     def __init__(self, operation: str, waited_s: float, last_error: Optional[AwsCallError] = None,
-                 *, sent: bool = True):
+                 *, sent: bool = True, last_attempt: Optional[str] = None, unreachable: bool = False,
+                 endpoint_url: Optional[str] = None):
         self.operation = operation
         self.waited_s = waited_s
         self.last_error = last_error
         self.sent = sent
+        self.last_attempt = last_attempt
+        self.unreachable = unreachable or bool(last_error is not None and last_error.code in _UNREACHABLE_CODES)
+        self.endpoint_url = endpoint_url
         if not sent:
             super().__init__(f"{operation} not sent: the time budget was already spent")
             return
-        detail = (f"the last answer was {last_error.code} ({'request ID ' + last_error.request_id if last_error.request_id else 'no request ID'})"
-                  if last_error is not None else f"no answer after {waited_s:.1f}s")
+        if last_error is not None:
+            request = f"request ID {last_error.request_id}" if last_error.request_id else "no request ID"
+            detail = f"the last answer was {last_error.code} ({request})"
+        else:
+            detail = f"no answer after {waited_s:.1f}s" + (
+                f"; botocore's last attempt failed: {last_attempt}" if last_attempt else "")
         super().__init__(f"{operation} could not complete within the time budget: {detail}")
+
+    def unreachable_advice(self) -> str:
+        """What to check when the endpoint could not be reached ("" when it could)."""
+        if not self.unreachable:
+            return ""
+        return (f"HealthOmics could not be reached at {self.endpoint_url or 'its endpoint'}: check the "
+                "endpoint settings (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, the AWS config "
+                "file's services section), the region, and the network path (proxy, VPC endpoint); "
+                "more time does not help")
 
 
 class CallCancelledError(OmicsDynamicError):
@@ -358,7 +382,9 @@ class ActivationTimeoutError(OmicsDynamicError):
     ``failures`` the :class:`SourceFailure` the run already knew (sources failed in jobs
     that ended, their read sets not ACTIVE when last read), named as
     :class:`ActivationFailedError` names them, with the advice to fix their cause (more
-    time does not help them).
+    time does not help them); ``unreachable`` the advice when the budget ran out because
+    the endpoint could not be reached (:meth:`BudgetExhaustedError.unreachable_advice`), in
+    place of "raise timeout_seconds".
     """
 
     def __init__(
@@ -373,6 +399,7 @@ class ActivationTimeoutError(OmicsDynamicError):
         unanswered_start: Optional[UnansweredStart] = None,
         quota: Optional[QuotaRefusals] = None,
         failures: Sequence[SourceFailure] = (),
+        unreachable: str = "",
     ):
         self.timeout_s = timeout_s
         self.running_job_ids = list(running_job_ids)
@@ -387,7 +414,9 @@ class ActivationTimeoutError(OmicsDynamicError):
                           "The jobs keep running in HealthOmics; the next `pulumi up` resumes: it "
                           "waits for them and starts jobs only for read sets still ARCHIVED.")
         advice = "Raise timeout_seconds if activations in this account take longer."
-        if quota is not None and quota.refusals and quota.queued_chunks:
+        if unreachable:
+            advice = unreachable + "."
+        elif quota is not None and quota.refusals and quota.queued_chunks:
             advice = (
                 f"HealthOmics refused {quota.refusals} start(s) with ServiceQuotaExceededException "
                 f"(request ID of the last: {quota.last_request_id or 'none'}), so {quota.queued_chunks} "

@@ -275,7 +275,7 @@ class ReadSetActivationProvider(ResourceProvider):
         if not found.complete and not not_active:
             _say(name, f"warning: live status check got no usable answer within "
                        f"{LIVE_CHECK_TIMEOUT_S:g}s ({len(current)} of {len(news['read_set_ids'])} "
-                       "statuses known, all ACTIVE); using state only")
+                       f"statuses known, all ACTIVE){_why_stopped(found)}; using state only")
             return None
         with _live_lock:
             if not_active or not found.complete:
@@ -332,7 +332,7 @@ class ReadSetActivationProvider(ResourceProvider):
             _say(name, f"warning: create: will activate at least {volume_text(read_sets, bases, without)} "
                        f"of {len(ids)} in sequence store {store}: the live lookup stopped after "
                        f"{LIVE_CHECK_TIMEOUT_S:g}s with {len(found.statuses)} statuses known"
-                       + (f" ({counts})" if counts else ""))
+                       + (f" ({counts})" if counts else "") + _why_stopped(found))
 
     # -- create (rules 4, 9) ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -457,6 +457,16 @@ class ReadSetActivationProvider(ResourceProvider):
         name = props.get("resource_name") or DEFAULT_RESOURCE_NAME
         _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
+
+
+def _why_stopped(found: Any) -> str:
+    """``": <why>"`` for a status lookup its time budget stopped (the call that got no answer
+    and botocore's last failed attempt; what to check when the endpoint was unreachable)."""
+    err = getattr(found, "stopped_by", None)
+    if err is None:
+        return ""
+    advice = err.unreachable_advice()
+    return f": {err}" + (f". {advice}" if advice else "")
 
 
 def _endpoint_text(endpoint: Optional[str]) -> str:

@@ -457,3 +457,65 @@ def test_live_check_against_a_dead_endpoint_falls_back_to_state_within_its_bound
     err = capfd.readouterr().err
     assert "cohort: warning: live status check got no usable answer within 2s" in err
     assert "using state only" in err
+    # ... and says why: the call that got no answer, and what botocore's attempts met.
+    assert "statuses known, all ACTIVE): ListReadSets could not complete within the time budget: " in err, err
+    if mode == "close":
+        assert "the last answer was ConnectionClosedError (no request ID)" in err, err
+
+
+def _refused_url() -> str:
+    """An endpoint on a local port nobody listens on (connection refused)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_create_against_an_endpoint_never_reached_fails_within_two_minutes_naming_it(provider, emulator,
+                                                                                      monkeypatch):
+    """A mistyped endpoint (connection refused). Before: the create retried for the whole
+    timeout_seconds (6 hours by default) and then advised raising it. Now, once no attempt has
+    connected for UNREACHABLE_AT_START_S (120 s on the run's clock) since the first one, the
+    call fails for good, naming the endpoint, the last failure and what to check; no job was
+    started anywhere."""
+    from omics_dynamic.aws import UNREACHABLE_AT_START_S
+    from omics_dynamic.errors import AwsCallError
+
+    store, ids = _store(emulator, ["ARCHIVED"] * 3)
+    url = _refused_url()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", url)
+    t0 = emulator.now()
+    with pytest.raises(AwsCallError) as info:
+        provider.create(_inputs(store, ids))
+    waited_s = emulator.now() - t0
+    assert UNREACHABLE_AT_START_S <= waited_s < UNREACHABLE_AT_START_S + 60, waited_s
+    err = info.value
+    assert (err.code, err.transient) == ("EndpointUnreachable", False)
+    text = str(err)
+    assert f"no connection to {url} could be made for 120s, since the first attempt (EndpointConnectionError: " in text
+    assert (f"HealthOmics could not be reached at {url}: check the endpoint settings (omics-dynamic:endpoint, "
+            "AWS_ENDPOINT_URL_OMICS, the AWS config file's services section), the region, and the network "
+            "path (proxy, VPC endpoint); more time does not help; nothing was started") in text
+    assert emulator.jobs() == []
+
+
+def test_connection_errors_after_an_answer_stay_transient(aws_test_env):
+    """Once an attempt has been answered, a connection error is an outage to wait out (the
+    run's budget bounds it, BudgetExhaustedError), never EndpointUnreachable."""
+    from omics_dynamic.emulator import Emulator
+    from omics_dynamic.errors import BudgetExhaustedError
+    from support import make_api
+
+    with Emulator(rate_limit=0) as emu:
+        store, ids = _store(emu, ["ACTIVE"])
+        api = make_api(emu)
+        assert api.get_read_set(store, ids[0])["status"] == "ACTIVE"
+        clock = api.clock
+    # The emulator has stopped: its port refuses connections from now on.
+    api.bound(clock.now() + 600)
+    with pytest.raises(BudgetExhaustedError) as info:
+        api.get_read_set(store, ids[0])
+    err = info.value
+    assert err.unreachable and err.last_error is not None and err.last_error.code == "EndpointConnectionError"

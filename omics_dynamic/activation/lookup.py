@@ -42,7 +42,9 @@ class StatusLookup:
     - ``also``: ID -> status of the ``also`` read sets the lookup learned without spending
       a call on them.
     - ``complete``: False when the lookup was stopped by its time budget (``partial``):
-      ``statuses`` then holds only the read sets it had learned.
+      ``statuses`` then holds only the read sets it had learned, and ``stopped_by`` the
+      :class:`~omics_dynamic.errors.BudgetExhaustedError` that stopped it (why: no answer,
+      the endpoint unreachable, transient errors).
     - ``unguarded_steps``: calls the race made outside its guard (0 unless its proof fails).
     """
 
@@ -55,6 +57,7 @@ class StatusLookup:
     calls: dict[str, int] = field(default_factory=dict)
     also: dict[str, str] = field(default_factory=dict)
     complete: bool = True
+    stopped_by: Optional[BudgetExhaustedError] = None
     unguarded_steps: int = 0
 
     def volume(self, status: str = "ARCHIVED") -> tuple[int, int, int]:
@@ -274,10 +277,12 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
                      all_pages_hint=all_pages_hint, status_counts_hint=status_counts_hint)
     try:
         lookup.run(on_progress)
-    except BudgetExhaustedError:
+    except BudgetExhaustedError as err:
         if not partial:
             raise
-        return lookup.partial()
+        out = lookup.partial()
+        out.stopped_by = err
+        return out
     return lookup.result()
 
 

@@ -153,8 +153,10 @@ class ProgressListener(ApiListener):
             f"time(s) in a row after botocore's retries; backing off {format_duration(delay_s)} and "
             "going on (transient)"), defer=True)
 
-    def on_waiting(self, operation: str, waited_real_s: float) -> None:
+    def on_waiting(self, operation: str, waited_real_s: float, last_failure: str = "") -> None:
         p = self.progress
         p.say(("no-answer", operation), lambda: (
             f"waiting for HealthOmics to answer {operation} "
-            f"({waited_real_s:.0f}s so far; timeout_seconds bounds the wait), {p.elapsed()} elapsed"))
+            f"({waited_real_s:.0f}s so far; timeout_seconds bounds the wait"
+            + (f"; botocore's last attempt failed: {last_failure}" if last_failure else "")
+            + f"), {p.elapsed()} elapsed"))

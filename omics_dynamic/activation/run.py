@@ -455,7 +455,8 @@ class ActivationRun:
         raise ActivationTimeoutError(self.name, self.inputs.timeout_seconds, sorted(self.jobs.in_flight),
                                      counts, detail, cancelling=self.jobs.cancelling(),
                                      unanswered_start=self._unanswered(), quota=quota,
-                                     failures=self.confirmation.known_failures())
+                                     failures=self.confirmation.known_failures(),
+                                     unreachable=blocked.unreachable_advice() if blocked is not None else "")
 
     def _refresh_statuses(self) -> None:
         stale = sorted(rid for rid in self.inputs.read_set_ids if self.read_sets.statuses.get(rid) != "ACTIVE")
