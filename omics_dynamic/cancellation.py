@@ -23,7 +23,7 @@ process, read in pulumi/pulumi (commit 1b5949891b3c) and the installed SDK (3.27
   ``create`` (concurrent.futures joins its workers from such a hook), so without this module
   the process lives on until the SIGKILL.
 
-So the module does two things, once per process (:func:`install`):
+So the module does three things, once per process (:func:`install`):
 
 1. It makes the server's Cancel handler set :data:`CANCEL` (and still answer ``Empty()``).
    gRPC captured the bound method at start-up, so the function's code object is swapped
@@ -32,6 +32,17 @@ So the module does two things, once per process (:func:`install`):
    threads are joined: a hook registered with ``threading._register_atexit`` (CPython's
    own mechanism, the one concurrent.futures uses; registered later, it runs first). Where
    that function is missing, a daemon thread waits for the main thread to end instead.
+3. It makes sure SIGINT ends the server even when the main thread does not wake up for it.
+   Python runs signal handlers only in the main thread, and the kernel may deliver a
+   process-directed signal to any thread: on this project's CI machine (Linux 6.18, CPython
+   3.11) about one SIGINT in ten was taken by another thread and the main thread stayed
+   asleep in the server's ``Event().wait()``, so the process lived until the engine's
+   SIGKILL. The watch (:func:`_watch_sigint`): ``faulthandler.register(SIGINT, chain=True)``
+   writes a line to a pipe from whichever thread takes the signal, then Python's own handler
+   runs as before; a daemon thread reading the pipe gives the main thread
+   :data:`SIGINT_GRACE_S` to react and otherwise sets :data:`CANCEL` and sends SIGINT to the
+   main thread itself (``signal.pthread_kill``), which wakes it: KeyboardInterrupt, then the
+   shutdown above.
 
 Limits: Cancel is an ordinary gRPC call served by the server's pool of 4 threads, so while
 4 calls are busy it queues and the engine's 30 s expire; the SIGINT path still works. The
@@ -41,6 +52,9 @@ provider down, so every later create in that process should stop too.
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import signal
 import sys
 import threading
 import types
@@ -52,8 +66,11 @@ __all__ = ["CANCEL", "install", "event", "installed"]
 #: the server's main thread). Passed to ``ActivationRun(cancel=...)``.
 CANCEL = threading.Event()
 
+#: Seconds the main thread gets to react to a SIGINT before the watch wakes it.
+SIGINT_GRACE_S = 0.5
+
 _lock = threading.Lock()
-_state: dict[str, Any] = {"installed": False, "patched": False, "shutdown_hook": ""}
+_state: dict[str, Any] = {"installed": False, "patched": False, "shutdown_hook": "", "sigint_watch": False}
 _MARK = "_omics_dynamic_cancel_hook"
 
 
@@ -119,6 +136,40 @@ def _hook_shutdown() -> str:
     return ""
 
 
+def _watch_sigint() -> bool:
+    """Start the SIGINT watch (point 3 of the module docstring); False where it cannot run
+    (no ``signal.pthread_kill``, or faulthandler refuses the signal)."""
+    if not hasattr(signal, "pthread_kill"):
+        return False
+    read_fd, write_fd = os.pipe()
+    try:
+        faulthandler.register(signal.SIGINT, file=write_fd, all_threads=False, chain=True)
+    except (RuntimeError, ValueError, OSError):
+        os.close(read_fd)
+        os.close(write_fd)
+        return False
+    main = threading.main_thread()
+
+    def watch() -> None:
+        woken = False
+        while True:
+            try:
+                data = os.read(read_fd, 65536)  # drained for ever: the handler must never block
+            except OSError:
+                return
+            if not data:
+                return
+            if woken or CANCEL.wait(SIGINT_GRACE_S) or not main.is_alive():
+                continue  # the main thread reacted (its shutdown set CANCEL), or is gone
+            woken = True
+            CANCEL.set()
+            if main.ident is not None:
+                signal.pthread_kill(main.ident, signal.SIGINT)
+
+    threading.Thread(target=watch, name="omics-dynamic-sigint-watch", daemon=True).start()
+    return True
+
+
 def install() -> bool:
     """Hook the engine's cancellation into :data:`CANCEL`, once per process.
 
@@ -133,11 +184,13 @@ def install() -> bool:
             if servicer_cls is not None:
                 _state["patched"] = _patch_cancel(servicer_cls)
                 _state["shutdown_hook"] = _hook_shutdown()
+                _state["sigint_watch"] = _watch_sigint()
         return bool(_state["patched"])
 
 
 def installed() -> dict[str, Any]:
-    """What :func:`install` did: ``{"installed", "patched", "shutdown_hook"}`` (diagnostics)."""
+    """What :func:`install` did: ``{"installed", "patched", "shutdown_hook", "sigint_watch"}``
+    (diagnostics)."""
     with _lock:
         return dict(_state)
 
