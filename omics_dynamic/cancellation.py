@@ -34,9 +34,8 @@ So the module does three things, once per process (:func:`install`):
    that function is missing, a daemon thread waits for the main thread to end instead.
 3. It makes sure SIGINT ends the server even when the main thread does not wake up for it.
    Python runs signal handlers only in the main thread, and the kernel may deliver a
-   process-directed signal to any thread: on this project's CI machine (Linux 6.18, CPython
-   3.11) about one SIGINT in ten was taken by another thread and the main thread stayed
-   asleep in the server's ``Event().wait()``, so the process lived until the engine's
+   process-directed signal to any thread; one taken by another thread leaves the main thread
+   asleep in the server's ``Event().wait()``, so the process would live until the engine's
    SIGKILL. The watch (:func:`_watch_sigint`): ``faulthandler.register(SIGINT, chain=True)``
    writes a line to a pipe from whichever thread takes the signal, then Python's own handler
    runs as before; a daemon thread reading the pipe gives the main thread
