@@ -24,7 +24,6 @@ nothing about the real CLI beyond what the source says.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import textwrap
@@ -32,22 +31,12 @@ from pathlib import Path
 
 import pytest
 
+from support import load_demo
+
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _load_demo():
-    """``scripts/demo.py`` as a module (scripts/ is not a package); the one
-    tests/test_example_stack.py loaded when it is there."""
-    if "omics_demo" in sys.modules:
-        return sys.modules["omics_demo"]
-    spec = importlib.util.spec_from_file_location("omics_demo", REPO / "scripts" / "demo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = _load_demo()
+demo = load_demo()
 
 STACK_URN = "urn:pulumi:demo::omics-dynamic-example::pulumi:pulumi:Stack::omics-dynamic-example-demo"
 PROVIDER_URN = "urn:pulumi:demo::omics-dynamic-example::pulumi:providers:pulumi-python::default"

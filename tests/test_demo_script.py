@@ -6,7 +6,6 @@ The demo itself (about 20 s) runs in ``make demo``; these check what it decides,
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -14,23 +13,12 @@ from pathlib import Path
 import pytest
 
 from omics_dynamic.costmodel import volume_text
+from support import load_demo
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _load_demo():
-    """``scripts/demo.py`` as a module (scripts/ is not a package); the one
-    tests/test_example_stack.py loaded when it is there."""
-    if "omics_demo" in sys.modules:
-        return sys.modules["omics_demo"]
-    spec = importlib.util.spec_from_file_location("omics_demo", REPO / "scripts" / "demo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = _load_demo()
+demo = load_demo()
 
 
 # --------------------------------------------------------------------------- --demo-dir

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import json
 import re
 import shutil
@@ -28,20 +27,12 @@ import pytest
 from omics_dynamic.emulator import COHORT_PATH, COHORT_STORE_ID, Emulator
 from omics_dynamic.emulator.make_seed import SAMPLE_SHEET_PATH, build, build_sample_sheet
 from omics_dynamic.testing import run_program
+from support import load_demo
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _load_demo():
-    """``scripts/demo.py`` as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("omics_demo", REPO / "scripts" / "demo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = _load_demo()
+demo = load_demo()
 # pulumi-aws 7's s3 module warns, when imported, that its BucketV2-style classes are
 # deprecated; the stack uses s3.Bucket and s3.BucketObjectv2, the current ones.
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated in favor of:DeprecationWarning")
