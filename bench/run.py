@@ -267,13 +267,11 @@ def server_rpc_latency(n: int, repeats: int = 3) -> dict:
     not part of what a user waits for. What remains is the server's own work: decoding the
     request Struct, our check/diff, encoding the answer, plus loopback gRPC. Best of
     ``repeats``; no live check (no AWS call)."""
-    from google.protobuf import struct_pb2
     from pulumi.dynamic.dynamic import serialize_provider
     from pulumi.runtime.proto import provider_pb2
 
     from omics_dynamic.planning import validate_inputs
     from omics_dynamic.provider import ReadSetActivationProvider
-    from omics_dynamic.testing import ProviderServer
     from omics_dynamic.testing._wire import to_struct
 
     ids = [str(1_000_000_000 + 7 * i) for i in range(n)]
@@ -288,21 +286,10 @@ def server_rpc_latency(n: int, repeats: int = 3) -> dict:
                                           news=to_struct(user, send_secrets=False))
     diff_req = provider_pb2.DiffRequest(id="rsa", urn=urn, olds=to_struct(outputs, send_secrets=False),
                                         news=to_struct({**normalised, "__provider": provider}, send_secrets=False))
-    config = struct_pb2.Struct()
-    config.update({"aws:region": "us-east-1"})
-    with ProviderServer(ROOT, env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}) as server:
-        server.stub.Configure(provider_pb2.ConfigureRequest(variables={"aws:region": "us-east-1"}, args=config))
-        check_s, diff_s = [], []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            resp = server.stub.Check(check_req)
-            check_s.append(time.perf_counter() - t0)
-            assert not resp.failures, resp.failures
-            t0 = time.perf_counter()
-            diff = server.stub.Diff(diff_req)
-            diff_s.append(time.perf_counter() - t0)
-            assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE
-    return {"n": n, "check_s": round(min(check_s), 3), "diff_s": round(min(diff_s), 3), "repeats": repeats}
+    from state_rpc import time_check_and_diff
+
+    check_s, diff_s = time_check_and_diff(check_req, diff_req, repeats)
+    return {"n": n, "check_s": check_s, "diff_s": diff_s, "repeats": repeats}
 
 
 def provider_methods_in_process(n: int) -> dict:

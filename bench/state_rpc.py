@@ -64,15 +64,39 @@ def outputs_of(inputs, result, count):
     return stored_outputs(dataclasses.replace(inputs, region="us-east-1"), result, activation_count=count)
 
 
-def measure(n: int, repeats: int) -> dict:
+def time_check_and_diff(check_req, diff_req, repeats: int) -> tuple[float, float]:
+    """Send ``check_req`` and ``diff_req`` (encoded beforehand) to a fresh provider server
+    ``repeats`` times; the best Check and Diff times, seconds, rounded to milliseconds.
+    Check must answer no failure and Diff no change (AssertionError otherwise)."""
     from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import provider_pb2
+
+    from omics_dynamic.testing import ProviderServer
+
+    config = struct_pb2.Struct()
+    config.update({"aws:region": "us-east-1"})
+    check_s, diff_s = [], []
+    with ProviderServer(ROOT, env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}) as server:
+        server.stub.Configure(provider_pb2.ConfigureRequest(variables={"aws:region": "us-east-1"}, args=config))
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            resp = server.stub.Check(check_req)
+            check_s.append(time.perf_counter() - t0)
+            assert not resp.failures, resp.failures
+            t0 = time.perf_counter()
+            diff = server.stub.Diff(diff_req)
+            diff_s.append(time.perf_counter() - t0)
+            assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE, diff
+    return round(min(check_s), 3), round(min(diff_s), 3)
+
+
+def measure(n: int, repeats: int) -> dict:
     from pulumi.dynamic.dynamic import serialize_provider
     from pulumi.runtime.proto import provider_pb2
 
     import omics_dynamic
     from omics_dynamic.planning import ActivationInputs
     from omics_dynamic.provider import ReadSetActivationProvider
-    from omics_dynamic.testing import ProviderServer
     from omics_dynamic.testing._wire import to_struct
 
     ids = [str(1_000_000_000 + 7 * i) for i in range(n)]
@@ -94,27 +118,14 @@ def measure(n: int, repeats: int) -> dict:
     diff_req = provider_pb2.DiffRequest(id="rsa", urn=urn,
                                         olds=to_struct({**steady, "__provider": provider}, send_secrets=False),
                                         news=to_struct({**checked, "__provider": provider}, send_secrets=False))
-    config = struct_pb2.Struct()
-    config.update({"aws:region": "us-east-1"})
-    check_s, diff_s = [], []
-    with ProviderServer(ROOT, env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}) as server:
-        server.stub.Configure(provider_pb2.ConfigureRequest(variables={"aws:region": "us-east-1"}, args=config))
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            resp = server.stub.Check(check_req)
-            check_s.append(time.perf_counter() - t0)
-            assert not resp.failures, resp.failures
-            t0 = time.perf_counter()
-            diff = server.stub.Diff(diff_req)
-            diff_s.append(time.perf_counter() - t0)
-            assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE, diff
+    check_s, diff_s = time_check_and_diff(check_req, diff_req, repeats)
     return {
         "checkout": os.path.dirname(os.path.dirname(omics_dynamic.__file__)),
         "n": n,
         "state_bytes_per_read_set": {"create": per_read_set(created), "steady": per_read_set(steady)},
         "output_keys": sorted(steady),
-        "check_s": round(min(check_s), 3),
-        "diff_s": round(min(diff_s), 3),
+        "check_s": check_s,
+        "diff_s": diff_s,
         "repeats": repeats,
     }
 
