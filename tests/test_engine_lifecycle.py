@@ -152,39 +152,6 @@ def test_preview_with_unknown_inputs_passes_check_and_plans_without_aws_calls(ha
     assert "ids: update: read_set_ids may change (not known yet)" in preview.stderr_lines
 
 
-UNKNOWN_PROGRAM = Path(__file__).resolve().parent / "harness_support" / "unknown_program"
-
-
-def test_program_whose_read_set_ids_are_another_resources_output(tmp_path, scaled_emulator):
-    """The program the real-CLI test previews (tests/test_real_cli.py), in program mode: the
-    ReadSetActivation's read_set_ids are an IdList's output, unknown while that IdList is
-    to be created or updated; Check passes and the plan is create, then update."""
-    from omics_dynamic.testing import run_program
-
-    emu = scaled_emulator
-    store = emu.create_store(read_sets=["ARCHIVED"] * 3)
-    ids = sorted(emu.read_set_statuses(store))
-    config = {"aws:region": "us-east-1", "omics-dynamic:endpoint": emu.endpoint_url,
-              "omics-dynamic:timeScale": str(TIME_SCALE), "omics-unknown:sequenceStoreId": store,
-              "omics-unknown:readSetIds": ids[:2]}
-    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-
-    def run(operation, cfg):
-        return run_program(str(UNKNOWN_PROGRAM), operation=operation, state_path=str(tmp_path / "s.json"),
-                           config=cfg, env=env, timeout_s=60)
-
-    preview = run("preview", config)
-    assert preview.engine.ops == {"ids": "create", "cohort": "create"}
-    assert preview.resource("cohort").inputs["read_set_ids"] == UNKNOWN
-    assert sum(emu.calls.values()) == 0
-    up = run("up", config)
-    assert up.exports["readSetStatuses"] == {rid: "ACTIVE" for rid in ids[:2]}
-    grown = {**config, "omics-unknown:readSetIds": ids}
-    again = run("preview", grown)
-    assert again.engine.ops == {"ids": "update", "cohort": "update"}
-    assert again.resource("cohort").inputs["read_set_ids"] == UNKNOWN
-
-
 def test_unknown_predicate_sees_through_the_sdk_secret_wrapper():
     """The engine sends no secrets to this provider (the SDK's Configure answers
     acceptSecrets=False), so a secret-wrapped value cannot come through the server; the

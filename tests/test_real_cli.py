@@ -1,141 +1,349 @@
-"""With the real Pulumi CLI: unknown inputs in a preview, a killed ``pulumi up`` and the
-documented recovery, and Ctrl-C during a create.
+"""Every engine rule of docs/design.md section 2 through the real Pulumi CLI: the engine
+plans, checkpoints to a file backend, locks the stack and runs the SDK's dynamic provider
+server, which talks to the local emulator. Programs run as Automation API inline programs
+(``omics_dynamic.testing.automation``; no Python language host is needed).
 
-These need ``pulumi`` on PATH (it cannot be installed from PyPI, npm or Debian): here they
-skip with that reason; .github/workflows/ci.yml installs the CLI on GitHub's runners and
-sets OMICS_DYNAMIC_REQUIRE_PULUMI_CLI=1, so there they run (or fail, never skip). Every
-stack lives on a file backend under tmp_path and talks to the local emulator. The example
-stack's up/same/preview/up/destroy with the CLI is tests/test_example_stack.py.
+The example stack runs with ``deployCompute`` false (pulumi-aws's plugin cannot be built
+here); ``tests/programs/activations`` is a program whose inputs can be unknown at preview
+time and whose options come from config.
 """
 
 from __future__ import annotations
 
-import signal
+import json
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from harness_support.cli import PulumiProject, errors, ops, pulumi_or_skip, recovery_script
 from omics_dynamic.emulator import Emulator
-
-REPO = Path(__file__).resolve().parent.parent
-UNKNOWN_PROGRAM = REPO / "tests" / "harness_support" / "unknown_program"
-ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
-EXAMPLE = "omics-dynamic-example"
+from omics_dynamic.testing.automation import StackOperationError
+from real_cli import (
+    EXAMPLE,
+    EXAMPLE_PROGRAM,
+    PROGRAMS,
+    Background,
+    emulator_config,
+    make_stack,
+    recovery_script,
+)
 
 pytestmark = pytest.mark.pulumi_cli
 
+ACTIVATIONS = PROGRAMS / "activations" / "__main__.py"
+PROJECT = "omics-activations"
+TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
+PREVIOUS_RELEASE = Path(__file__).parent / "data" / "previous-release"
 
-def _emulator_config(emu: Emulator, time_scale: float) -> dict:
-    return {"aws:region": "us-east-1", "omics-dynamic:endpoint": emu.endpoint_url,
-            "omics-dynamic:timeScale": str(time_scale), "omics-dynamic:rateLimit": "0"}
+
+def _config(emu: Emulator, scale: float, store: str, ids: list[str], **extra) -> dict:
+    config = {**emulator_config(emu.endpoint_url, scale), f"{PROJECT}:sequenceStoreId": store,
+              f"{PROJECT}:readSetIds": list(ids)}
+    config.update({f"{PROJECT}:{k}": v for k, v in extra.items()})
+    return config
 
 
-def test_preview_with_an_unknown_read_set_list_passes_and_plans(tmp_path, aws_test_env):
-    """read_set_ids come from another resource's output, unknown while that resource is to
-    be created or updated: `pulumi preview` must succeed."""
-    pulumi = pulumi_or_skip()
+def _urn(name: str, project: str = PROJECT, stack: str = "test") -> str:
+    return f"urn:pulumi:{stack}::{project}::{TYPE}::{name}"
+
+
+def _resource(state: dict, name: str) -> dict:
+    [found] = [r for r in state["deployment"].get("resources") or [] if r["urn"].endswith(f"::{name}")]
+    return found
+
+
+@pytest.mark.parametrize("unknown", ["list", "element", "store"])
+def test_preview_with_unknown_inputs_plans_without_aws_calls(tmp_path, aws_test_env, unknown):
+    """An input that another resource's create computes reaches Check and Diff unknown: the
+    whole ID list, one element, or the store. The preview succeeds, plans both creates and
+    makes no HealthOmics call; the up then activates."""
     with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
         store = emu.create_store(read_sets=["ARCHIVED"] * 3)
         ids = sorted(emu.read_set_statuses(store))
-        project = PulumiProject(tmp_path, UNKNOWN_PROGRAM, "omics-unknown", ENV, pulumi)
-        config = {**_emulator_config(emu, 200), "omics-unknown:sequenceStoreId": store,
-                  "omics-unknown:readSetIds": ids[:2]}
-        project.new_stack("test", config)
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT, _config(emu, 200, store, ids, unknown=unknown))
 
-        first = project.preview_json("test")
-        assert first["_exit"] == 0 and errors(first) == [], first["_text"][-3000:]
-        assert ops(first) == {"ids": "create", "cohort": "create"}
-        assert sum(emu.calls.values()) == 0
+        preview = stack.preview()
+        assert preview.ops == {"ids": "create", "cohort": "create"}, preview.output[-40:]
+        assert preview.messages("error") == []
+        assert sum(emu.calls.values()) == 0, dict(emu.calls)
 
-        project.run("up", "--yes", "--skip-preview", "--stack", "test")
-        assert project.outputs("test")["readSetStatuses"] == {rid: "ACTIVE" for rid in ids[:2]}
+        stack.up()
+        assert stack.outputs()["readSetStatuses"] == {rid: "ACTIVE" for rid in ids}
 
-        project.set_config("test", {**config, "omics-unknown:readSetIds": ids})
-        second = project.preview_json("test")
-        assert second["_exit"] == 0 and errors(second) == [], second["_text"][-3000:]
-        assert ops(second) == {"ids": "update", "cohort": "update"}
-        project.run("destroy", "--yes", "--skip-preview", "--stack", "test")
+        if unknown == "list":  # an update of the source: unknown again, an update planned
+            stack.set_config(_config(emu, 200, store, ids[:2], unknown=unknown))
+            again = stack.preview()
+            assert again.ops == {"ids": "update", "cohort": "update"}, again.output[-40:]
+        stack.destroy()
 
 
-def test_killed_up_then_the_documented_recovery(tmp_path, aws_test_env):
-    """A `pulumi up` killed mid-create (CLI, language host and provider SIGKILLed, as when a
-    runner dies) leaves the DIY lock and a pending create; the next `up` fails on the lock;
-    the recovery the README and the GitOps workflow document (pulumi_run.py: cancel, up,
-    clear the stale pending create) finishes the activation without a duplicate job."""
-    pulumi = pulumi_or_skip()
-    scale = 20.0  # a 60 s activation lasts 3 s: time to kill the run mid-create
-    with Emulator(time_scale=scale, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
-        store = emu.create_store(read_sets=["ARCHIVED"] * 40)
+def test_a_check_failure_fails_preview_and_up_in_the_engines_words(tmp_path, aws_test_env):
+    """Check's failures are the engine's check failures: `pulumi preview` fails as well as
+    `up`, naming the property and the value; no job starts."""
+    with Emulator(time_scale=200, rate_limit=0) as emu:
+        store = emu.create_store(read_sets=["ARCHIVED"] * 2)
         ids = sorted(emu.read_set_statuses(store))
-        project = PulumiProject(tmp_path, REPO, EXAMPLE, ENV, pulumi)
-        project.new_stack("test", {**_emulator_config(emu, scale), f"{EXAMPLE}:sequenceStoreId": store,
-                                   f"{EXAMPLE}:readSetIds": ids, f"{EXAMPLE}:deployCompute": "false",
-                                   f"{EXAMPLE}:timeoutSeconds": "3600"})
-        proc = project.start("up", "--yes", "--skip-preview", "--stack", "test")
-        deadline = time.monotonic() + 180
-        while not emu.jobs() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert emu.jobs(), (project.dir.parent / "background.log").read_text()[-3000:]
-        project.kill_tree(proc)
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT, _config(emu, 200, store, [*ids, "not-an-id"]))
+        for run in (stack.preview, stack.up):
+            with pytest.raises(StackOperationError) as failed:
+                run()
+            errors = failed.value.operation.messages("error")
+            assert any(f"{TYPE} resource 'cohort': property read_set_ids value" in m and "not-an-id" in m
+                       and "has a problem" in m for m in errors), errors
+        assert emu.jobs() == []
+        assert [r["urn"] for r in stack.export()["deployment"].get("resources") or []
+                if r["type"] == TYPE] == []
 
-        urn = f"urn:pulumi:test::{EXAMPLE}::pulumi-python:dynamic/omics:ReadSetActivation::cohort"
-        assert len(project.lock_files("test")) == 1
-        pending = project.export("test")["deployment"].get("pending_operations") or []
-        assert [(p["type"], p["resource"]["urn"]) for p in pending] == [("creating", urn)]
-        blocked = project.run("up", "--yes", "--skip-preview", "--stack", "test", check=False)
-        assert blocked.returncode != 0
-        assert "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end " \
-               "or delete the lock file with `pulumi cancel`." in blocked.stdout
 
-        recovered = recovery_script(project, "up", "test")
+def test_up_with_its_preview_runs_check_and_diff_twice(tmp_path, aws_test_env):
+    """`pulumi up` without --skip-preview is a preview and an update, two engine runs: the
+    diff's live check (and its line) runs in both; --skip-preview runs it once."""
+    with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        store = emu.create_store(read_sets=["ARCHIVED"] * 4)
+        ids = sorted(emu.read_set_statuses(store))
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT, _config(emu, 200, store, ids))
+        stack.up()
+        emu.archive(store, ids[:1])
+
+        with_preview = stack.up(with_preview=True)
+        reasons = [m for m in with_preview.messages() if "update: 1 of 4 read sets are not ACTIVE" in m]
+        assert len(reasons) == 2, with_preview.messages()
+        assert with_preview.ops["cohort"] == "update"
+        assert stack.outputs()["activationCount"] == 2
+
+        emu.archive(store, ids[:1])
+        skipped = stack.up()
+        assert len([m for m in skipped.messages() if "update: 1 of 4 read sets are not ACTIVE" in m]) == 1
+        stack.destroy()
+
+
+def test_refresh_and_preview_see_a_rearchived_read_set_and_up_reactivates_it(tmp_path, aws_test_env):
+    """HealthOmics archives read sets again: refresh records their live status in state,
+    preview plans an update, up re-activates them (activation_count 2, one new job)."""
+    with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        store = emu.create_store(read_sets=["ARCHIVED"] * 5)
+        ids = sorted(emu.read_set_statuses(store))
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT, _config(emu, 200, store, ids))
+        stack.up()
+        assert len(emu.jobs()) == 1
+        emu.archive(store, ids[:2])
+
+        refresh = stack.refresh()
+        assert refresh.ops["cohort"] == "refresh"
+        outputs = _resource(stack.export(), "cohort")["outputs"]
+        assert outputs["not_active_read_set_statuses"] == {rid: "ARCHIVED" for rid in ids[:2]}
+
+        preview = stack.preview()
+        assert preview.ops["cohort"] == "update"
+        assert len(emu.jobs()) == 1
+
+        up = stack.up()
+        assert up.ops["cohort"] == "update"
+        assert up.outputs["activationCount"] == 2
+        assert len(emu.jobs()) == 2 and sorted(s["readSetId"] for s in emu.jobs()[-1]["sources"]) == ids[:2]
+        assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
+        stack.destroy()
+
+
+def test_target_steps_only_the_targeted_activation(tmp_path, aws_test_env):
+    """`pulumi up --target URN` creates the targeted activation only; the engine reports
+    the untargeted new one as a `same` step but does not create it: it is not in state and
+    starts no job until an untargeted up."""
+    with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        store = emu.create_store(read_sets=["ARCHIVED"] * 4)
+        ids = sorted(emu.read_set_statuses(store))
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT,
+                           _config(emu, 200, store, ids[:2], secondReadSetIds=ids[2:]))
+        up = stack.up(target=[_urn("extra")])
+        assert up.ops == {"extra": "create", "cohort": "same"}
+        assert [s["readSetId"] for j in emu.jobs() for s in j["sources"]] == ids[2:]
+        assert [r["urn"] for r in stack.export()["deployment"]["resources"] if r["type"] == TYPE] == [_urn("extra")]
+
+        stack.up()
+        assert sorted(s["readSetId"] for j in emu.jobs() for s in j["sources"]) == ids
+        stack.destroy()
+
+
+def test_a_store_change_replaces_and_deletes_the_old_activation_at_the_end(tmp_path, aws_test_env):
+    """A new sequence_store_id replaces the activation, create-before-delete: the new one is
+    created first, the old one deleted last."""
+    with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        first = emu.create_store(read_sets=["ARCHIVED"] * 2)
+        second = emu.create_store(read_sets=["ARCHIVED"] * 2)
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT,
+                           _config(emu, 200, first, sorted(emu.read_set_statuses(first))))
+        stack.up()
+        stack.set_config(_config(emu, 200, second, sorted(emu.read_set_statuses(second))))
+
+        preview = stack.preview()
+        assert preview.steps == [("cohort", "create-replacement"), ("cohort", "replace"),
+                                 ("cohort", "delete-replaced")], preview.steps
+        up = stack.up()
+        assert up.steps == [("cohort", "create-replacement"), ("cohort", "replace"),
+                            ("cohort", "delete-replaced")], up.steps
+        assert set(emu.read_set_statuses(second).values()) == {"ACTIVE"}
+        [cohort] = [r for r in stack.export()["deployment"]["resources"] if r["type"] == TYPE]
+        assert cohort["outputs"]["sequence_store_id"] == second and not cohort.get("delete")
+        stack.destroy()
+
+
+def test_ignore_changes_keeps_the_old_read_set_list(tmp_path, aws_test_env):
+    """With ignore_changes on read_set_ids, a changed list is no change: Check and Diff see
+    the old value (the engine puts it back), so nothing is activated."""
+    with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        store = emu.create_store(read_sets=["ARCHIVED"] * 4)
+        ids = sorted(emu.read_set_statuses(store))
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT, _config(emu, 200, store, ids[:2], ignoreReadSetIds="true"))
+        stack.up()
+        stack.set_config(_config(emu, 200, store, ids, ignoreReadSetIds="true"))
+        up = stack.up()
+        assert up.ops["cohort"] == "same"
+        assert _resource(stack.export(), "cohort")["inputs"]["read_set_ids"] == ids[:2]
+        assert len(emu.jobs()) == 1
+        assert [emu.read_set_statuses(store)[r] for r in ids[2:]] == ["ARCHIVED", "ARCHIVED"]
+        stack.destroy()
+
+
+def test_destroy_deletes_the_resource_and_leaves_the_read_sets_active(tmp_path, aws_test_env):
+    """Destroy removes the activation from state; HealthOmics has no archive API, so the
+    read sets stay ACTIVE and no call changes them."""
+    with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        store = emu.create_store(read_sets=["ARCHIVED"] * 2)
+        ids = sorted(emu.read_set_statuses(store))
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT, _config(emu, 200, store, ids))
+        stack.up()
+        destroy = stack.destroy()
+        assert destroy.ops == {"cohort": "delete"}
+        assert [r for r in stack.export()["deployment"].get("resources") or [] if r["type"] == TYPE] == []
+        assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
+        assert len(emu.jobs()) == 1
+
+
+def test_state_written_by_the_previous_release_is_read_by_this_one(tmp_path, aws_test_env):
+    """A checkpoint the previous release wrote (the example stack, 3 read sets of the
+    shipped cohort) imports; with the read sets ACTIVE the next up is no change, a refresh
+    keeps the resource, and an up after HealthOmics archived one re-activates it."""
+    fixture = json.loads((PREVIOUS_RELEASE / "state.json").read_text(encoding="utf-8"))
+    config = json.loads((PREVIOUS_RELEASE / "config.json").read_text(encoding="utf-8"))
+    with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        emu.seed("cohort")
+        ids = config[f"{EXAMPLE}:readSetIds"]
+        store = config[f"{EXAMPLE}:sequenceStoreId"]
+        for rid in ids:
+            emu.set_read_set_status(store, rid, "ACTIVE")
+        text = json.dumps(fixture).replace(config["omics-dynamic:endpoint"], emu.endpoint_url)
+        config["omics-dynamic:endpoint"] = emu.endpoint_url
+        stack = make_stack(tmp_path, EXAMPLE_PROGRAM, EXAMPLE, config, stack="previous")
+        stack.import_state(json.loads(text))
+
+        same = stack.up()
+        assert same.ops["cohort"] == "same", same.output[-30:]
+        refreshed = stack.refresh()
+        assert refreshed.ops["cohort"] in ("refresh", "same") and emu.jobs() == []
+        emu.archive(store, ids[:1])
+        up = stack.up()
+        assert up.ops["cohort"] == "update"
+        assert up.outputs["activationCount"] == 2
+        assert [s["readSetId"] for j in emu.jobs() for s in j["sources"]] == ids[:1]
+        stack.destroy()
+
+
+def _example_config(emu: Emulator, scale: float, store: str, ids: list[str]) -> dict:
+    return {**emulator_config(emu.endpoint_url, scale), f"{EXAMPLE}:sequenceStoreId": store,
+            f"{EXAMPLE}:readSetIds": ids, f"{EXAMPLE}:deployCompute": "false", f"{EXAMPLE}:timeoutSeconds": "3600"}
+
+
+def _one_job_per_read_set(emu: Emulator, ids: list[str]) -> None:
+    per_read_set = Counter(s["readSetId"] for j in emu.jobs() for s in j["sources"])
+    assert sorted(per_read_set) == ids and set(per_read_set.values()) == {1}, per_read_set
+
+
+def _kill_mid_create(tmp_path: Path, emu: Emulator, scale: float, count: int):
+    store = emu.create_store(read_sets=["ARCHIVED"] * count)
+    ids = sorted(emu.read_set_statuses(store))
+    stack = make_stack(tmp_path, EXAMPLE_PROGRAM, EXAMPLE, _example_config(emu, scale, store, ids))
+    run = Background(stack, "up")
+    run.wait_for(lambda: bool(emu.jobs()))
+    run.kill_tree()
+    urn = _urn("cohort", EXAMPLE)
+    assert len(stack.lock_files()) == 1
+    pending = stack.export()["deployment"].get("pending_operations") or []
+    assert [(p["type"], p["resource"]["urn"]) for p in pending] == [("creating", urn)]
+    with pytest.raises(StackOperationError) as blocked:
+        stack.up()
+    assert ("the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
+            "or delete the lock file with `pulumi cancel`.") in blocked.value.operation.error
+    return stack, store, ids, urn
+
+
+@pytest.mark.slow
+def test_killed_up_then_the_documented_recovery_by_hand(tmp_path, aws_test_env):
+    """A `pulumi up` killed mid-create (the Automation API process, the CLI and the provider
+    SIGKILLed, as when a runner dies) leaves the lock and a pending create. The README's
+    recovery: `pulumi cancel`, `pulumi up` (adopts the running job: no duplicate), then
+    `pulumi refresh --clear-pending-creates` drops the stale pending create."""
+    with Emulator(time_scale=20, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        stack, store, ids, urn = _kill_mid_create(tmp_path, emu, 20, 40)
+        stack.cancel()
+        assert stack.lock_files() == []
+        up = stack.up()
+        assert any("Attempting to deploy or update resources with 1 pending operations" in line
+                   for line in up.output), up.output[-30:]
+        assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
+        _one_job_per_read_set(emu, ids)
+        assert stack.export()["deployment"].get("pending_operations")
+        stack.refresh(clear_pending_creates=True)
+        assert not stack.export()["deployment"].get("pending_operations")
+        again = stack.up()
+        assert not any("pending operations" in line for line in again.output)
+        assert again.ops["cohort"] == "same"
+        stack.destroy()
+
+
+@pytest.mark.slow
+def test_killed_up_then_the_gitops_script_recovers_unattended(tmp_path, aws_test_env):
+    """The same kill; `.github/workflows/scripts/pulumi_run.py up` (the GitOps workflow's
+    step) cancels the dead run's lock, runs up, and clears the stale pending create, with
+    no duplicate job."""
+    with Emulator(time_scale=20, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        stack, store, ids, urn = _kill_mid_create(tmp_path, emu, 20, 40)
+        recovered = recovery_script(stack, "up")
         text = recovered.stdout
         assert recovered.returncode == 0, text[-4000:]
         assert "was held at the start of this run" in text
         assert "Attempting to deploy or update resources with 1 pending operations" in text
         assert f"clearing stale pending CREATE operations (the resources were created by this run): {urn}" in text
-        assert not project.export("test")["deployment"].get("pending_operations")
-        assert project.lock_files("test") == []
+        assert not stack.export()["deployment"].get("pending_operations")
+        assert stack.lock_files() == []
         assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
-        per_read_set = Counter(s["readSetId"] for j in emu.jobs() for s in j["sources"])
-        assert sorted(per_read_set) == ids and set(per_read_set.values()) == {1}
-
-        again = project.run("up", "--yes", "--skip-preview", "--stack", "test")
-        assert "pending operations" not in again.stdout
-        project.run("destroy", "--yes", "--skip-preview", "--stack", "test")
+        _one_job_per_read_set(emu, ids)
+        stack.destroy()
 
 
-def test_ctrl_c_during_create_stops_within_seconds_and_leaves_nothing_to_clear(tmp_path, aws_test_env):
-    """One SIGINT to the CLI mid-create: the engine sends Cancel to the provider
-    (SignalCancellation); create stops waiting, fails naming the running jobs, the update
-    ends, the lock is released and no pending create is left; the next up adopts the jobs."""
-    pulumi = pulumi_or_skip()
-    scale = 2.0  # a 60 s activation lasts 30 s: a stop within seconds is visible
-    with Emulator(time_scale=scale, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+@pytest.mark.slow
+def test_ctrl_c_during_create_stops_within_seconds_and_the_next_up_resumes(tmp_path, aws_test_env):
+    """SIGINT to the process group running `pulumi up` (a terminal's Ctrl-C) mid-create: the
+    engine sends Cancel to the provider, whose create stops waiting and fails naming the
+    running job; the update ends within seconds, the lock is released, no pending create
+    is left; the next up adopts the job instead of starting another."""
+    with Emulator(time_scale=2, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
         store = emu.create_store(read_sets=["ARCHIVED"] * 20)
         ids = sorted(emu.read_set_statuses(store))
-        project = PulumiProject(tmp_path, REPO, EXAMPLE, ENV, pulumi)
-        project.new_stack("test", {**_emulator_config(emu, scale), f"{EXAMPLE}:sequenceStoreId": store,
-                                   f"{EXAMPLE}:readSetIds": ids, f"{EXAMPLE}:deployCompute": "false",
-                                   f"{EXAMPLE}:timeoutSeconds": "3600"})
-        proc = project.start("up", "--yes", "--skip-preview", "--stack", "test")
-        deadline = time.monotonic() + 180
-        while not emu.jobs() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert emu.jobs(), (project.dir.parent / "background.log").read_text()[-3000:]
+        stack = make_stack(tmp_path, EXAMPLE_PROGRAM, EXAMPLE, _example_config(emu, 2, store, ids))
+        run = Background(stack, "up")
+        run.wait_for(lambda: bool(emu.jobs()))
         [job] = emu.jobs()
         sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=60)
+        run.interrupt()
+        code = run.wait(timeout_s=60)
         took_s = time.monotonic() - sent
-        log = (project.dir.parent / "background.log").read_text()
+        log = run.text()
         assert code != 0 and took_s < 20, (took_s, log[-3000:])
         assert job["id"] in log and "the next `pulumi up` resumes" in log, log[-3000:]
-        assert project.lock_files("test") == []
-        assert not project.export("test")["deployment"].get("pending_operations")
-        project.run("up", "--yes", "--skip-preview", "--stack", "test")
-        assert [j["id"] for j in emu.jobs()] == [job["id"]]  # adopted, not started again
+        assert stack.lock_files() == []
+        assert not stack.export()["deployment"].get("pending_operations")
+        stack.up()
+        assert [j["id"] for j in emu.jobs()] == [job["id"]]
         assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
-        project.run("destroy", "--yes", "--skip-preview", "--stack", "test")
+        stack.destroy()

@@ -3,7 +3,8 @@
 
 Usage::
 
-    pulumi_run.py {up,refresh,destroy} --stack STACK [--cwd DIR] [-- EXTRA CLI ARGS]
+    pulumi_run.py {up,refresh,destroy} --stack STACK [--cwd DIR] [--pulumi PATH]
+                  [--program FILE --project NAME] [-- EXTRA CLI ARGS]
 
 Used by ``.github/workflows/pulumi-up.yml`` (stdlib only; needs ``pulumi`` on PATH). It is
 safe only because that workflow puts every run that touches the stack in ONE concurrency
@@ -60,12 +61,27 @@ def annotate(kind: str, text: str) -> None:
     print(f"::{kind}::{text}".replace("\n", "%0A"), flush=True)
 
 
-class Cli:
-    """Runs ``pulumi`` in its own session and forwards this process's SIGINT/SIGTERM."""
+#: The operations that run the program (the rest only read or edit the checkpoint).
+PROGRAM_OPERATIONS = ("up", "preview", "refresh", "destroy")
 
-    def __init__(self, pulumi: str = "pulumi", cwd: Optional[str] = None) -> None:
+
+class Cli:
+    """Runs ``pulumi`` in its own session and forwards this process's SIGINT/SIGTERM to
+    that session's process group.
+
+    With ``program`` (a Pulumi program file) and ``project``, the operations that run the
+    program go through the Automation API instead (``python -m
+    omics_dynamic.testing.automation OP``, an inline program: for a CLI without the Python
+    language host, as on machines that build it from the Go module proxy); ``cancel`` and
+    ``stack export`` still run ``pulumi`` itself.
+    """
+
+    def __init__(self, pulumi: str = "pulumi", cwd: Optional[str] = None, program: Optional[str] = None,
+                 project: Optional[str] = None) -> None:
         self.pulumi = pulumi
         self.cwd = cwd
+        self.program = program
+        self.project = project
         self.child: Optional[subprocess.Popen] = None
         self.signals = 0
 
@@ -73,13 +89,24 @@ class Cli:
         self.signals += 1
         child = self.child
         if child is not None and child.poll() is None:
-            child.send_signal(signal.SIGINT if self.signals == 1 else signal.SIGTERM)
+            os.killpg(child.pid, signal.SIGINT if self.signals == 1 else signal.SIGTERM)
+
+    def command(self, args: Sequence[str]) -> list[str]:
+        """The command line that runs ``pulumi ARGS``."""
+        if self.program is None or not args or args[0] not in PROGRAM_OPERATIONS:
+            return [self.pulumi, *args]
+        stack = args[list(args).index("--stack") + 1]
+        flags = ["--clear-pending-creates"] if "--clear-pending-creates" in args else []
+        flags += ["--preview-only"] if "--preview-only" in args else []
+        return [sys.executable, "-m", "omics_dynamic.testing.automation", args[0], "--work-dir", self.cwd or os.getcwd(),
+                "--stack", stack, "--project", self.project or "", "--program", self.program, *flags]
 
     def run(self, args: Sequence[str], *, echo: bool = True) -> tuple[int, str]:
         """Run ``pulumi ARGS``; return (exit code, combined output)."""
         previous = {s: signal.signal(s, self._forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        env = dict(os.environ, OMICS_DYNAMIC_PULUMI=self.pulumi) if self.program else None
         try:
-            self.child = subprocess.Popen([self.pulumi, *args], cwd=self.cwd, stdout=subprocess.PIPE,
+            self.child = subprocess.Popen(self.command(args), cwd=self.cwd, stdout=subprocess.PIPE, env=env,
                                           stderr=subprocess.STDOUT, text=True, start_new_session=True)
             lines = []
             assert self.child.stdout is not None
@@ -171,10 +198,17 @@ def main(argv: Optional[Sequence[str]] = None, cli_factory: Callable[..., Cli] =
     parser.add_argument("--stack", required=True)
     parser.add_argument("--cwd", default=None, help="the project directory (default: current directory)")
     parser.add_argument("--pulumi", default="pulumi", help="the pulumi executable (default: pulumi on PATH)")
+    parser.add_argument("--program", default=None,
+                        help="run this Pulumi program file inline through the Automation API (a CLI without "
+                             "the Python language host); needs --project")
+    parser.add_argument("--project", default=None, help="the project name, with --program")
     parser.add_argument("extra", nargs="*", help="further CLI arguments, after --")
     args = parser.parse_args(argv)
+    if args.program and not args.project:
+        parser.error("--program needs --project (the program's project name, the namespace of its config)")
     recover = os.environ.get("PULUMI_RECOVER_STALE_LOCK", "true").lower() not in ("0", "false", "no")
-    return run_operation(cli_factory(args.pulumi, args.cwd), args.operation, args.stack, args.extra, recover)
+    return run_operation(cli_factory(args.pulumi, args.cwd, args.program, args.project), args.operation,
+                         args.stack, args.extra, recover)
 
 
 if __name__ == "__main__":
