@@ -68,6 +68,8 @@ from .planning import (
     not_active_in_state,
     plan_diff,
     resource_id,
+    status_class,
+    undocumented_statuses,
     validate_inputs,
 )
 
@@ -290,7 +292,7 @@ class ReadSetActivationProvider(ResourceProvider):
                 else "`pulumi up` waits until they are ACTIVE")
         total = str(len(current)) if found.complete else f"the {len(current)} looked up within {LIVE_CHECK_TIMEOUT_S:g}s"
         return (f"{len(not_active)} of {total} read sets are not ACTIVE in HealthOmics "
-                f"({counts}; e.g. {min(not_active)}); {then}")
+                f"({counts}; e.g. {min(not_active)}); {then}{_undocumented_note(not_active.values())}")
 
     def _preview_create(self, inputs: dict[str, Any]) -> None:
         """For a new resource (check with no olds) whose inputs are all known, with
@@ -322,7 +324,7 @@ class ReadSetActivationProvider(ResourceProvider):
             return
         read_sets, bases, without = found.volume("ARCHIVED")
         counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(found.statuses.values()).items()))
-        unusable = sorted(rid for rid, s in found.statuses.items() if STATUS_CLASS.get(s, "unusable") == "unusable")
+        unusable = sorted(rid for rid, s in found.statuses.items() if status_class(s) == "unusable")
         if found.complete:
             _say(name, f"create: will activate {volume_text(read_sets, bases, without)} of {len(ids)} "
                        f"in sequence store {store} ({counts})"
@@ -457,6 +459,17 @@ class ReadSetActivationProvider(ResourceProvider):
         name = props.get("resource_name") or DEFAULT_RESOURCE_NAME
         _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
+
+
+def _undocumented_note(statuses: Any) -> str:
+    """``" (FINALIZING: a status HealthOmics does not document, waited for like ACTIVATING)"``
+    for the statuses among ``statuses`` that :data:`~omics_dynamic.planning.STATUS_CLASS`
+    does not know; "" when there is none."""
+    names = undocumented_statuses(statuses)
+    if not names:
+        return ""
+    return (f" ({', '.join(names)}: a status HealthOmics does not document, waited for like "
+            "ACTIVATING until timeout_seconds)")
 
 
 def _why_stopped(found: Any) -> str:

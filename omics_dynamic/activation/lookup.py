@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 from ..aws import OmicsApi, Page
 from ..costmodel import ALL, BY_STATUS, GET, NON_ACTIVE_STATUSES, LookupRace, Step
 from ..errors import AwsCallError, BudgetExhaustedError, ListingStuckError
+from ..planning import STATUS_CLASS
 
 __all__ = ["StatusLookup", "look_up_statuses", "read_statuses"]
 
@@ -46,6 +47,10 @@ class StatusLookup:
       :class:`~omics_dynamic.errors.BudgetExhaustedError` that stopped it (why: no answer,
       the endpoint unreachable, transient errors).
     - ``unguarded_steps``: calls the race made outside its guard (0 unless its proof fails).
+    - ``undocumented_seen``: True when an answer showed a read set in a status
+      :data:`~omics_dynamic.planning.STATUS_CLASS` does not know; an ``unseen_active``
+      lookup then stops taking unseen read sets as ACTIVE (no status listing lists such a
+      status) and settles them by the unfiltered listing or reads.
     """
 
     statuses: dict[str, str]
@@ -59,6 +64,7 @@ class StatusLookup:
     complete: bool = True
     stopped_by: Optional[BudgetExhaustedError] = None
     unguarded_steps: int = 0
+    undocumented_seen: bool = False
 
     def volume(self, status: str = "ARCHIVED") -> tuple[int, int, int]:
         """``(read sets, bases, read sets without a base count)`` of the requested read
@@ -122,6 +128,14 @@ class _Lookup:
                 on_progress(len(self.found), len(self.wanted))
 
     def _seen(self, item: Mapping[str, Any]) -> None:
+        status = item.get("status")
+        if self.unseen_active and isinstance(status, str) and status not in STATUS_CLASS:
+            # A status nobody documented is in no status listing (they list the documented
+            # non-ACTIVE ones): "no status listing shows it" no longer means ACTIVE, so the
+            # rest must be seen (the unfiltered listing or a read each).
+            self.unseen_active = False
+            self.race.unseen_active = False
+            self.out.undocumented_seen = True
         if self.out.store_arn is None:
             self.out.store_arn = _store_arn_of(item.get("arn"))
 
