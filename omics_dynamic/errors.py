@@ -44,6 +44,8 @@ __all__ = [
     "SourceFailure",
     "QuotaRefusals",
     "UnansweredStart",
+    "unusable_reason",
+    "store_missing_reason",
 ]
 
 #: How many items an error message lists before it says "and N more".
@@ -222,13 +224,50 @@ class ReadSetsUnusableError(OmicsDynamicError):
     def __init__(self, sequence_store_id: str, statuses: Mapping[str, str]):
         self.sequence_store_id = sequence_store_id
         self.statuses = dict(statuses)
-        items = [f"{rid} ({status})" for rid, status in sorted(self.statuses.items())]
         super().__init__(
-            f"{len(items)} read set(s) in sequence store {sequence_store_id} cannot be "
-            f"activated: {_listing(items)}. No activation job was started. Remove these "
-            "IDs from read_set_ids, or from the selection or sample sheet that gave them "
-            "(or re-import the data), and run `pulumi up` again."
+            f"{_unusable_text(sequence_store_id, self.statuses)}. No activation job was started. "
+            "Remove these IDs from read_set_ids, or from the selection or sample sheet that gave "
+            "them (or re-import the data), and run `pulumi up` again."
         )
+
+
+def _unusable_text(sequence_store_id: str, statuses: Mapping[str, str]) -> str:
+    """``N read set(s) in sequence store S cannot be activated (2 NOT_FOUND, 1 DELETED):
+    id (status), ... and K more``: counts per status first, then the first
+    :data:`MESSAGE_LIST_LIMIT` IDs (bounded whatever the number)."""
+    by_status: dict[str, int] = {}
+    for status in statuses.values():
+        by_status[status] = by_status.get(status, 0) + 1
+    counts = ", ".join(f"{n:,} {status}" for status, n in sorted(by_status.items(), key=lambda kv: (-kv[1], kv[0])))
+    items = [f"{rid} ({status})" for rid, status in sorted(statuses.items())]
+    gloss = "; NOT_FOUND: the store does not hold it" if "NOT_FOUND" in by_status else ""
+    return (f"{len(items):,} read set(s) in sequence store {sequence_store_id} cannot be activated "
+            f"({counts}{gloss}): {_listing(items)}")
+
+
+def unusable_reason(sequence_store_id: str, statuses: Mapping[str, str], looked_up: int) -> str:
+    """Check's reason for read sets HealthOmics says cannot be activated (not in the store,
+    DELETED, DELETING, UPLOAD_FAILED): counts, the first IDs, the fix. Bounded (a few
+    hundred characters plus :data:`MESSAGE_LIST_LIMIT` IDs) whatever the number.
+
+    :param statuses: read set ID -> status (``"NOT_FOUND"``) of the unusable ones.
+    :param looked_up: how many read sets check looked up (the others are not named).
+    """
+    return (f"{_unusable_text(sequence_store_id, statuses)} (of {looked_up:,} looked up); `pulumi up` "
+            "would refuse them before starting any job. Remove them from read_set_ids, or from the "
+            "selection or sample sheet that gave them (`aws omics list-read-sets --sequence-store-id "
+            f"{sequence_store_id}` lists the store's read sets)")
+
+
+def store_missing_reason(sequence_store_id: str, region: str, err: AwsCallError) -> str:
+    """Check's reason for a sequence store HealthOmics does not know
+    (ResourceNotFoundException: its code and request ID kept, its message cut to 300
+    characters)."""
+    message = err.aws_message if len(err.aws_message) <= 300 else err.aws_message[:297] + "..."
+    rid = f"request ID {err.request_id}" if err.request_id else "no request ID"
+    return (f"sequence store {sequence_store_id} does not exist in {region}: {err.operation} answered "
+            f"{err.code}: {message} ({rid}). Check the ID (`aws omics list-sequence-stores --region "
+            f"{region}` lists them) and the region (the region input, aws:region)")
 
 
 class SourceFailure(NamedTuple):
