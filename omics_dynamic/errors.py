@@ -50,6 +50,18 @@ __all__ = [
 
 #: How many items an error message lists before it says "and N more".
 MESSAGE_LIST_LIMIT = 20
+#: Distinct source messages listed per job in a failure listing, and read set IDs per message.
+GROUPS_PER_JOB_LIMIT = 3
+GROUP_ID_LIMIT = 5
+#: Characters one AWS status message may take in a message (cut with "...").
+STATUS_MESSAGE_CHARS = 200
+#: Characters the per-job part of a failure listing may take (whole jobs; at least one).
+FAILURES_TEXT_CHARS = 2_500
+
+
+def _cut_message(text: str, limit: int = STATUS_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (ending "...")."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _listing(items: Sequence[str], limit: int = MESSAGE_LIST_LIMIT) -> str:
@@ -320,6 +332,7 @@ def _failures_text(failures: Sequence[SourceFailure]) -> str:
     way. Shared by :class:`ActivationFailedError` and the errors of a run that stopped early
     (:class:`ActivationTimeoutError`, :class:`ActivationCancelledError`)."""
     by_job: dict[tuple[str, str, str], dict[tuple[str, str], list[str]]] = {}
+    cut = _cut_message
     for f in failures:
         job_key = (f.job_id, f.job_status or "", f.job_message or "")
         by_job.setdefault(job_key, {}).setdefault((f.status, f.message or ""), []).append(f.read_set_id)
@@ -328,16 +341,33 @@ def _failures_text(failures: Sequence[SourceFailure]) -> str:
             by_job.items(), key=lambda kv: (-sum(map(len, kv[1].values())), kv[0])):
         head = "no job" if job_id == "-" else f"job {job_id}"
         if job_status:
-            head += f" {job_status}" + (f' "{job_message}"' if job_message else " (no statusMessage)")
+            head += f" {job_status}" + (f' "{cut(job_message)}"' if job_message else " (no statusMessage)")
+        ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         parts = [
             f"{len(rids)} read set(s) {'with source ' if job_status else ''}{status}"
-            + (f' "{message}"' if message else "") + f": {_listing(sorted(rids))}"
-            for (status, message), rids in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            + (f' "{cut(message)}"' if message else "") + f": {_listing(sorted(rids), GROUP_ID_LIMIT)}"
+            for (status, message), rids in ordered[:GROUPS_PER_JOB_LIMIT]
         ]
+        rest = ordered[GROUPS_PER_JOB_LIMIT:]
+        if rest:
+            parts.append(f"and {sum(len(r) for _, r in rest)} more read set(s) with {len(rest)} other "
+                         "distinct source message(s)")
         items.append(f"{head}: " + "; ".join(parts))
     jobs = {f.job_id for f in failures if f.job_id != "-"}
-    return (f"{len(failures)} read set(s) in {len(jobs)} job(s): " + " | ".join(items[:MESSAGE_LIST_LIMIT])
-            + (f" | and {len(items) - MESSAGE_LIST_LIMIT} more job(s)" if len(items) > MESSAGE_LIST_LIMIT else ""))
+    shown: list[str] = []
+    used = 0
+    for item in items[:MESSAGE_LIST_LIMIT]:
+        if shown and used + len(item) > FAILURES_TEXT_CHARS:
+            break
+        shown.append(item)
+        used += len(item)
+    more = len(items) - len(shown)
+    where = ("the error's `failures`; each job's sources and messages: `aws omics "
+             "get-read-set-activation-job --sequence-store-id <store> --id <job>`")
+    return (f"{len(failures)} read set(s) in {len(jobs)} job(s): " + " | ".join(shown)
+            + (f" | and {more} more job(s)" if more else "")
+            + (f" (the rest: {where})" if more or any(len(g) > GROUPS_PER_JOB_LIMIT for g in by_job.values())
+               else ""))
 
 
 def _failures_known(failures: Sequence[SourceFailure]) -> str:
