@@ -44,10 +44,24 @@ __all__ = [
     "SourceFailure",
     "QuotaRefusals",
     "UnansweredStart",
+    "unusable_reason",
+    "store_missing_reason",
 ]
 
 #: How many items an error message lists before it says "and N more".
 MESSAGE_LIST_LIMIT = 20
+#: Distinct source messages listed per job in a failure listing, and read set IDs per message.
+GROUPS_PER_JOB_LIMIT = 3
+GROUP_ID_LIMIT = 5
+#: Characters one AWS status message may take in a message (cut with "...").
+STATUS_MESSAGE_CHARS = 200
+#: Characters the per-job part of a failure listing may take (whole jobs; at least one).
+FAILURES_TEXT_CHARS = 2_500
+
+
+def _cut_message(text: str, limit: int = STATUS_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (ending "...")."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _listing(items: Sequence[str], limit: int = MESSAGE_LIST_LIMIT) -> str:
@@ -222,13 +236,50 @@ class ReadSetsUnusableError(OmicsDynamicError):
     def __init__(self, sequence_store_id: str, statuses: Mapping[str, str]):
         self.sequence_store_id = sequence_store_id
         self.statuses = dict(statuses)
-        items = [f"{rid} ({status})" for rid, status in sorted(self.statuses.items())]
         super().__init__(
-            f"{len(items)} read set(s) in sequence store {sequence_store_id} cannot be "
-            f"activated: {_listing(items)}. No activation job was started. Remove these "
-            "IDs from read_set_ids, or from the selection or sample sheet that gave them "
-            "(or re-import the data), and run `pulumi up` again."
+            f"{_unusable_text(sequence_store_id, self.statuses)}. No activation job was started. "
+            "Remove these IDs from read_set_ids, or from the selection or sample sheet that gave "
+            "them (or re-import the data), and run `pulumi up` again."
         )
+
+
+def _unusable_text(sequence_store_id: str, statuses: Mapping[str, str]) -> str:
+    """``N read set(s) in sequence store S cannot be activated (2 NOT_FOUND, 1 DELETED):
+    id (status), ... and K more``: counts per status first, then the first
+    :data:`MESSAGE_LIST_LIMIT` IDs (bounded whatever the number)."""
+    by_status: dict[str, int] = {}
+    for status in statuses.values():
+        by_status[status] = by_status.get(status, 0) + 1
+    counts = ", ".join(f"{n:,} {status}" for status, n in sorted(by_status.items(), key=lambda kv: (-kv[1], kv[0])))
+    items = [f"{rid} ({status})" for rid, status in sorted(statuses.items())]
+    gloss = "; NOT_FOUND: the store does not hold it" if "NOT_FOUND" in by_status else ""
+    return (f"{len(items):,} read set(s) in sequence store {sequence_store_id} cannot be activated "
+            f"({counts}{gloss}): {_listing(items)}")
+
+
+def unusable_reason(sequence_store_id: str, statuses: Mapping[str, str], looked_up: int) -> str:
+    """Check's reason for read sets HealthOmics says cannot be activated (not in the store,
+    DELETED, DELETING, UPLOAD_FAILED): counts, the first IDs, the fix. Bounded (a few
+    hundred characters plus :data:`MESSAGE_LIST_LIMIT` IDs) whatever the number.
+
+    :param statuses: read set ID -> status (``"NOT_FOUND"``) of the unusable ones.
+    :param looked_up: how many read sets check looked up (the others are not named).
+    """
+    return (f"{_unusable_text(sequence_store_id, statuses)} (of {looked_up:,} looked up); `pulumi up` "
+            "would refuse them before starting any job. Remove them from read_set_ids, or from the "
+            "selection or sample sheet that gave them (`aws omics list-read-sets --sequence-store-id "
+            f"{sequence_store_id}` lists the store's read sets)")
+
+
+def store_missing_reason(sequence_store_id: str, region: str, err: AwsCallError) -> str:
+    """Check's reason for a sequence store HealthOmics does not know
+    (ResourceNotFoundException: its code and request ID kept, its message cut to 300
+    characters)."""
+    message = err.aws_message if len(err.aws_message) <= 300 else err.aws_message[:297] + "..."
+    rid = f"request ID {err.request_id}" if err.request_id else "no request ID"
+    return (f"sequence store {sequence_store_id} does not exist in {region}: {err.operation} answered "
+            f"{err.code}: {message} ({rid}). Check the ID (`aws omics list-sequence-stores --region "
+            f"{region}` lists them) and the region (the region input, aws:region)")
 
 
 class SourceFailure(NamedTuple):
@@ -281,6 +332,7 @@ def _failures_text(failures: Sequence[SourceFailure]) -> str:
     way. Shared by :class:`ActivationFailedError` and the errors of a run that stopped early
     (:class:`ActivationTimeoutError`, :class:`ActivationCancelledError`)."""
     by_job: dict[tuple[str, str, str], dict[tuple[str, str], list[str]]] = {}
+    cut = _cut_message
     for f in failures:
         job_key = (f.job_id, f.job_status or "", f.job_message or "")
         by_job.setdefault(job_key, {}).setdefault((f.status, f.message or ""), []).append(f.read_set_id)
@@ -289,16 +341,33 @@ def _failures_text(failures: Sequence[SourceFailure]) -> str:
             by_job.items(), key=lambda kv: (-sum(map(len, kv[1].values())), kv[0])):
         head = "no job" if job_id == "-" else f"job {job_id}"
         if job_status:
-            head += f" {job_status}" + (f' "{job_message}"' if job_message else " (no statusMessage)")
+            head += f" {job_status}" + (f' "{cut(job_message)}"' if job_message else " (no statusMessage)")
+        ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         parts = [
             f"{len(rids)} read set(s) {'with source ' if job_status else ''}{status}"
-            + (f' "{message}"' if message else "") + f": {_listing(sorted(rids))}"
-            for (status, message), rids in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            + (f' "{cut(message)}"' if message else "") + f": {_listing(sorted(rids), GROUP_ID_LIMIT)}"
+            for (status, message), rids in ordered[:GROUPS_PER_JOB_LIMIT]
         ]
+        rest = ordered[GROUPS_PER_JOB_LIMIT:]
+        if rest:
+            parts.append(f"and {sum(len(r) for _, r in rest)} more read set(s) with {len(rest)} other "
+                         "distinct source message(s)")
         items.append(f"{head}: " + "; ".join(parts))
     jobs = {f.job_id for f in failures if f.job_id != "-"}
-    return (f"{len(failures)} read set(s) in {len(jobs)} job(s): " + " | ".join(items[:MESSAGE_LIST_LIMIT])
-            + (f" | and {len(items) - MESSAGE_LIST_LIMIT} more job(s)" if len(items) > MESSAGE_LIST_LIMIT else ""))
+    shown: list[str] = []
+    used = 0
+    for item in items[:MESSAGE_LIST_LIMIT]:
+        if shown and used + len(item) > FAILURES_TEXT_CHARS:
+            break
+        shown.append(item)
+        used += len(item)
+    more = len(items) - len(shown)
+    where = ("the error's `failures`; each job's sources and messages: `aws omics "
+             "get-read-set-activation-job --sequence-store-id <store> --id <job>`")
+    return (f"{len(failures)} read set(s) in {len(jobs)} job(s): " + " | ".join(shown)
+            + (f" | and {more} more job(s)" if more else "")
+            + (f" (the rest: {where})" if more or any(len(g) > GROUPS_PER_JOB_LIMIT for g in by_job.values())
+               else ""))
 
 
 def _failures_known(failures: Sequence[SourceFailure]) -> str:

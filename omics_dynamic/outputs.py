@@ -17,9 +17,17 @@ after the normalised inputs of :data:`~omics_dynamic.planning.INPUT_KEYS`):
 - ``activated_without_job_read_set_ids``: read sets not ACTIVE when it began (ACTIVATING
   under somebody else's job, or PROCESSING_UPLOAD), in no job of ``job_ids``, ACTIVE at
   its end.
-- ``activated_base_count``: bases (an integer) of ``activated_read_set_ids``, the sum of
-  their ``sequenceInformation.totalBaseCount`` in HealthOmics' listing (0 for a read set it
-  gives no count for).
+- ``activated_base_count``: bases of ``activated_read_set_ids``, the sum of their
+  ``sequenceInformation.totalBaseCount`` in HealthOmics' listing (0 for a read set it gives
+  no count for), as a **string of decimal digits** (e.g. ``"9007199254740993"``): exact at
+  any size. Numbers cross the Pulumi engine as float64 (protobuf ``Struct``
+  ``number_value``), exact only up to 2**53 (about 9.0e15 bases); the README allows 100,000
+  whole genomes, sums of 1e16-1e17 bases. ``int(activation.activated_base_count)`` gives
+  the integer. State written by releases that stored a number is read as its decimal
+  string (:func:`base_count_text`; a value past 2**53 was already rounded there).
+- ``activated_gigabases``: the same sum in gigabases (1e9 bases), a number rounded to 3
+  decimals (to the megabase): below 2**53 at every size the README allows, for arithmetic
+  and display; the exact count is ``activated_base_count``.
 - ``not_active_read_set_statuses``: read set ID -> status for the read sets whose last
   observed status (create, update or refresh) was not ACTIVE; empty after every create and
   update, filled by a refresh that finds read sets archived again.
@@ -58,6 +66,8 @@ __all__ = [
     "read_set_arns",
     "read_set_uris",
     "parse_store_arn",
+    "base_count_text",
+    "gigabases",
 ]
 
 #: Outputs the provider stores, after the normalised inputs.
@@ -68,6 +78,7 @@ OUTPUT_KEYS = (
     "activated_read_set_ids",
     "activated_without_job_read_set_ids",
     "activated_base_count",
+    "activated_gigabases",
     "not_active_read_set_statuses",
     "activated_at",
     "activation_count",
@@ -81,6 +92,41 @@ LEGACY_OUTPUT_KEYS = ("already_active_read_set_ids", "read_set_statuses")
 
 def _plain_seconds(timeout: float) -> Any:
     return int(timeout) if math.isfinite(timeout) and float(timeout).is_integer() else timeout
+
+
+def base_count_text(value: Any) -> str:
+    """``activated_base_count`` as stored: the decimal digits of a whole number of bases.
+
+    :param value: an int (the run's exact sum), a decimal string (state of this version), or
+        a number (state of releases that stored one: a whole float is read as its integer,
+        e.g. ``9007199254740992.0`` -> ``"9007199254740992"``); None or anything else
+        (older state without the output) -> ``"0"``.
+    :raises ValueError: for a negative count, a fractional or non-finite number, or a
+        string that is not decimal digits (naming the value).
+    """
+    if value is None:
+        return "0"
+    if isinstance(value, bool):
+        raise ValueError(f"activated_base_count must be a whole number of bases, got {value!r}")
+    if isinstance(value, str):
+        if not value.isascii() or not value.isdigit():
+            raise ValueError(f"activated_base_count must be decimal digits, got {value[:40]!r}")
+        return str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueError(f"activated_base_count must be a whole number of bases, got {value!r}")
+        value = int(value)
+    if not isinstance(value, int) or value < 0:
+        raise ValueError(f"activated_base_count must be a whole number of bases >= 0, got {value!r}")
+    return str(value)
+
+
+def gigabases(base_count: Any) -> float:
+    """``activated_gigabases``: bases / 1e9 rounded to 3 decimals (exact integer arithmetic
+    first, so ``"9007199254740993"`` -> ``9007199.255``); ``base_count`` as
+    :func:`base_count_text` takes it."""
+    megabases = (int(base_count_text(base_count)) + 500_000) // 1_000_000
+    return megabases / 1000
 
 
 def stored_outputs(inputs: ActivationInputs, result: Any, *, activation_count: int,
@@ -112,7 +158,8 @@ def stored_outputs(inputs: ActivationInputs, result: Any, *, activation_count: i
         "job_ids": list(result.job_ids),
         "activated_read_set_ids": list(result.activated_by_jobs_read_set_ids),
         "activated_without_job_read_set_ids": list(result.activated_without_job_read_set_ids),
-        "activated_base_count": int(getattr(result, "activated_base_count", 0) or 0),
+        "activated_base_count": base_count_text(int(getattr(result, "activated_base_count", 0) or 0)),
+        "activated_gigabases": gigabases(int(getattr(result, "activated_base_count", 0) or 0)),
         "not_active_read_set_statuses": {rid: s for rid, s in sorted(result.read_set_statuses.items())
                                          if s != "ACTIVE"},
         "activated_at": result.activated_at,
@@ -125,12 +172,19 @@ def carried_outputs(olds: Mapping[str, Any]) -> dict[str, Any]:
     this version's shape: ``__provider`` and :data:`LEGACY_OUTPUT_KEYS` dropped (their
     values are derived now), ``not_active_read_set_statuses`` from
     :func:`~omics_dynamic.planning.not_active_in_state`, and outputs older state lacks
-    filled in (``store_arn`` None, no read sets activated without a job, 0 bases)."""
+    filled in (``store_arn`` None, no read sets activated without a job, 0 bases), and
+    ``activated_base_count`` in this version's type: the decimal string, also from the
+    number earlier releases stored (:func:`base_count_text`), with ``activated_gigabases``
+    from it."""
     outs = {k: v for k, v in olds.items() if not k.startswith("__") and k not in LEGACY_OUTPUT_KEYS}
     outs["not_active_read_set_statuses"] = not_active_in_state(olds)
     outs.setdefault("store_arn", None)
     outs.setdefault("activated_without_job_read_set_ids", [])
-    outs.setdefault("activated_base_count", 0)
+    try:
+        outs["activated_base_count"] = base_count_text(olds.get("activated_base_count"))
+    except ValueError:
+        outs["activated_base_count"] = "0"  # unreadable: the next create or update recounts
+    outs["activated_gigabases"] = gigabases(outs["activated_base_count"])
     return outs
 
 

@@ -52,6 +52,8 @@ __all__ = [
     "client_token",
     "resource_id",
     "STATUS_CLASS",
+    "status_class",
+    "undocumented_statuses",
 ]
 
 MAX_SOURCES_PER_JOB = 20
@@ -87,6 +89,25 @@ STATUS_CLASS: Mapping[str, str] = {
     "UPLOAD_FAILED": "unusable",
     "NOT_FOUND": "unusable",
 }
+
+
+def status_class(status: Optional[str]) -> str:
+    """What ``status`` means to the activation: :data:`STATUS_CLASS`'s class, and
+    ``"wait"`` for a status it does not know (a status HealthOmics did not document, or
+    added since: e.g. a transitional ``FINALIZING`` after a job): not there yet, neither
+    activated by a job nor refused, waited for until the deadline like ACTIVATING. A read
+    set the store does not hold (``None``, ``"NOT_FOUND"``) is unusable. The one
+    classification every place uses (discovery, confirmation, diff, refresh, check).
+    """
+    if status is None or status == "NOT_FOUND":
+        return "unusable"
+    return STATUS_CLASS.get(status, "wait")
+
+
+def undocumented_statuses(statuses: Iterable[Optional[str]]) -> list[str]:
+    """The statuses among ``statuses`` that :data:`STATUS_CLASS` does not know, sorted,
+    each once (for messages: such a status is waited for, :func:`status_class`)."""
+    return sorted({s for s in statuses if s is not None and s not in STATUS_CLASS})
 
 
 # -- describing bad values ------------------------------------------------------------
@@ -462,13 +483,13 @@ def classify(statuses: Mapping[str, Optional[str]]) -> ReadSetPlan:
     """Group read sets by :data:`STATUS_CLASS`.
 
     :param statuses: read set ID -> status; ``None`` or ``"NOT_FOUND"`` means the store
-        does not hold it. An unknown status string is treated as unusable (it is named in
-        the error, never silently activated).
+        does not hold it. A status string :data:`STATUS_CLASS` does not know is waited for
+        (:func:`status_class`): never activated by a job, never refused.
     """
     plan = ReadSetPlan()
     for rid in sorted(statuses):
         status = statuses[rid] or "NOT_FOUND"
-        kind = STATUS_CLASS.get(status, "unusable")
+        kind = status_class(status)
         if kind == "unusable":
             plan.unusable[rid] = status
         else:

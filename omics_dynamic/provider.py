@@ -51,8 +51,8 @@ from .aws import (
     required_region,
     shared_rate_budget,
 )
-from .costmodel import volume_text
-from .errors import AwsCallError, ConfigurationError, OmicsDynamicError
+from .costmodel import ALL, BY_STATUS, volume_text
+from .errors import AwsCallError, ConfigurationError, OmicsDynamicError, store_missing_reason, unusable_reason
 from .outputs import (
     OUTPUT_KEYS,
     carried_outputs,
@@ -62,12 +62,13 @@ from .outputs import (
 from .planning import (
     DEFAULT_RESOURCE_NAME,
     INPUT_KEYS,
-    STATUS_CLASS,
     TUNING_KEYS,
     ActivationInputs,
     not_active_in_state,
     plan_diff,
     resource_id,
+    status_class,
+    undocumented_statuses,
     validate_inputs,
 )
 
@@ -84,6 +85,11 @@ __all__ = ["ReadSetActivationProvider", "OUTPUT_KEYS", "UNKNOWN"]
 LIVE_OBSERVATION_TTL_S = 600.0
 #: Real seconds diff's live status check may take in all before it falls back to state.
 LIVE_CHECK_TIMEOUT_S = 20.0
+#: Seconds (on the provider's clock, scaled by omics-dynamic:timeScale) check's lookup may
+#: take in all; the first line reaches the person within about this plus one call's slack.
+CHECK_LOOKUP_BUDGET_S = 2.5
+#: Calls check's lookup makes at most, whatever the store's or the cohort's size.
+CHECK_LOOKUP_MAX_CALLS = 20
 _live_all_active: dict[str, float] = {}
 _live_lock = threading.Lock()
 
@@ -193,12 +199,18 @@ class ReadSetActivationProvider(ResourceProvider):
 
     # -- check (rules 3, 4) -------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate every input; one CheckFailure per bad field; unknowns pass through."""
+        """Validate every input; one CheckFailure per bad field; unknowns pass through.
+
+        Valid, known inputs are then checked against HealthOmics (:meth:`_check_live`,
+        bounded by :data:`CHECK_LOOKUP_BUDGET_S`): a store that does not exist, read sets
+        not in it or DELETED (DELETING, UPLOAD_FAILED) are CheckFailures; no answer is a
+        warning.
+        """
         normalised, failures = validate_inputs(news, is_unknown=_is_unknown)
         inputs = dict(news)
         inputs.update(normalised)
-        if not _olds and not failures:
-            self._preview_create(inputs)  # a preview of a new resource shows its volume
+        if not failures:
+            failures = self._check_live(_olds, inputs)  # definitive AWS answers fail the preview
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     # -- diff (rules 3, 5, 7) -----------------------------------------------------------
@@ -290,49 +302,93 @@ class ReadSetActivationProvider(ResourceProvider):
                 else "`pulumi up` waits until they are ACTIVE")
         total = str(len(current)) if found.complete else f"the {len(current)} looked up within {LIVE_CHECK_TIMEOUT_S:g}s"
         return (f"{len(not_active)} of {total} read sets are not ACTIVE in HealthOmics "
-                f"({counts}; e.g. {min(not_active)}); {then}")
+                f"({counts}; e.g. {min(not_active)}); {then}{_undocumented_note(not_active.values())}")
 
-    def _preview_create(self, inputs: dict[str, Any]) -> None:
-        """For a new resource (check with no olds) whose inputs are all known, with
-        ``check_live_status``: print ``<name>: create: will activate N read sets (X Gbases)
-        ...`` so that a preview, which calls only Check for a new resource (rule 4), shows
-        the volume too.
+    def _check_live(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[tuple[str, str]]:
+        """Check's look at HealthOmics, with ``check_live_status``, once every input is
+        valid and known, and only in a provider the engine has configured (rule 2): a
+        program or test calling ``check`` on a bare provider object makes no AWS call.
 
-        The same bounded lookup as diff's live check (:meth:`_live_reason`, at most
-        :data:`LIVE_CHECK_TIMEOUT_S` real seconds, read sets seen before the bound are
-        counted, "at least"); it never fails check (a warning instead). Check runs
-        synchronously in the engine's step generation (design.md section 2, rule 11), and
-        the engine calls it in the preview and again in the update: each costs the lookup's
-        calls and its time, during which no other resource is registered. Only a provider
-        the engine has configured (rule 2) looks; a program or test calling ``check`` on a
-        bare provider object makes no AWS call.
+        What it looks up: for a new resource (no olds) or a changed store, every read set
+        (a new resource's preview then prints ``<name>: create: will activate N read sets
+        (X Gbases) ...``: a preview calls only Check for it, rule 4); for an existing
+        resource with the same store, only the read set IDs not in its state (none: no call).
+
+        Definitive answers fail check (``(property, reason)`` pairs, so the preview fails):
+        the store does not exist (ResourceNotFoundException, code and request ID kept), read
+        sets the store does not hold or that are DELETED, DELETING or UPLOAD_FAILED (what
+        create would refuse, :class:`~omics_dynamic.errors.ReadSetsUnusableError`), also
+        when found before the lookup stopped. No answer (network, throttling, no
+        credentials, access denied, the budget spent) is a warning line and check passes.
+
+        Bounded, a nicety never a reason to wait: :data:`CHECK_LOOKUP_BUDGET_S` seconds on
+        the provider's clock (injectable: tests use the emulator's), and at most
+        :data:`CHECK_LOOKUP_MAX_CALLS` calls whatever the store's or the cohort's size; then
+        it says the volume is unknown. Check runs synchronously in the engine's step
+        generation (design.md section 2, rule 11), at every preview and up.
         """
         if getattr(self, "_settings", None) is None or inputs.get("check_live_status") is not True:
-            return
-        name = inputs.get("resource_name") or DEFAULT_RESOURCE_NAME
+            return []
         store, ids = inputs.get("sequence_store_id"), inputs.get("read_set_ids")
         if (not isinstance(store, str) or not isinstance(ids, list) or not ids
                 or any(_has_unknown(inputs.get(k)) for k in INPUT_KEYS)):
-            return
+            return []
+        name = inputs.get("resource_name") or DEFAULT_RESOURCE_NAME
+        create = not olds
+        if not create and olds.get("sequence_store_id") == store:
+            recorded = set(olds.get("read_set_ids") or ())
+            ids = [rid for rid in ids if rid not in recorded]
+            if not ids:
+                return []
+        what = "create: the volume to activate is unknown" if create else "the new read sets were not checked"
         try:
-            found = look_up_statuses(self._live_api(inputs.get("region")), store, ids,
-                                     unseen_active=True, partial=True)
-        except Exception as err:  # any failure: check never fails for the preview's volume
-            _say(name, f"warning: create: the volume to activate is unknown: live lookup failed: {err}")
-            return
+            api = self._api(olds.get("region") or inputs.get("region"))
+        except Exception as err:  # no region, bad settings: create says so; check warns
+            _say(name, f"warning: {what}: {err}")
+            return []
+        try:
+            api.bound(api.clock.now() + CHECK_LOOKUP_BUDGET_S * self.settings.time_scale)
+            found = look_up_statuses(api, store, ids, unseen_active=False, partial=True,
+                                     max_calls=CHECK_LOOKUP_MAX_CALLS)
+            bad = {rid: s for rid, s in found.statuses.items() if status_class(s) == "unusable"}
+            if (not found.complete and "NOT_FOUND" in bad.values() and not found.calls.get(ALL)
+                    and not found.calls.get(BY_STATUS)):
+                # Reads only: "not found" may be the store's; one listing call tells.
+                if api.clock.now() < (api.deadline_s or 0):
+                    api.assert_store_exists(store)
+                else:
+                    bad = {rid: s for rid, s in bad.items() if s != "NOT_FOUND"}
+        except AwsCallError as err:
+            if err.code == "ResourceNotFoundException":
+                return [("sequence_store_id", store_missing_reason(store, api.region, err))]
+            _say(name, f"warning: {what}: HealthOmics gave no answer ({err})")
+            return []
+        except Exception as err:  # no answer: check never fails for it
+            _say(name, f"warning: {what}: the live lookup failed: {err}")
+            return []
+        if bad:
+            return [("read_set_ids", unusable_reason(store, bad, len(ids)))]
+        if create:
+            self._say_volume(name, store, ids, found)
+        elif not found.complete:
+            _say(name, f"warning: {what}: the live lookup stopped after {len(found.statuses)} of "
+                       f"{len(ids)} statuses known{_why_stopped(found)}")
+        return []
+
+    def _say_volume(self, name: str, store: str, ids: list[str], found: Any) -> None:
+        """The preview line of a new resource: what create will activate, or that the
+        volume is unknown (with what the lookup saw before it stopped)."""
         read_sets, bases, without = found.volume("ARCHIVED")
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(found.statuses.values()).items()))
-        unusable = sorted(rid for rid, s in found.statuses.items() if STATUS_CLASS.get(s, "unusable") == "unusable")
+        counts = ", ".join(f"{n:,} {s}" for s, n in sorted(Counter(found.statuses.values()).items()))
         if found.complete:
-            _say(name, f"create: will activate {volume_text(read_sets, bases, without)} of {len(ids)} "
-                       f"in sequence store {store} ({counts})"
-                       + (f"; the create will fail: {len(unusable)} read set(s) cannot be activated "
-                          f"(e.g. {unusable[0]} {found.statuses[unusable[0]]})" if unusable else ""))
-        else:
-            _say(name, f"warning: create: will activate at least {volume_text(read_sets, bases, without)} "
-                       f"of {len(ids)} in sequence store {store}: the live lookup stopped after "
-                       f"{LIVE_CHECK_TIMEOUT_S:g}s with {len(found.statuses)} statuses known"
-                       + (f" ({counts})" if counts else "") + _why_stopped(found))
+            _say(name, f"create: will activate {volume_text(read_sets, bases, without)} of {len(ids):,} "
+                       f"in sequence store {store} ({counts}){_undocumented_note(found.statuses.values())}")
+            return
+        _say(name, f"warning: create: the volume to activate is unknown: the live lookup stopped "
+                   f"with {len(found.statuses):,} of {len(ids):,} statuses known"
+                   + (f" ({counts}: at least {volume_text(read_sets, bases, without)} to activate)"
+                      if counts else "")
+                   + f"{_why_stopped(found)}; `pulumi up` reads them all")
 
     # -- create (rules 4, 9) ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -457,6 +513,17 @@ class ReadSetActivationProvider(ResourceProvider):
         name = props.get("resource_name") or DEFAULT_RESOURCE_NAME
         _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
+
+
+def _undocumented_note(statuses: Any) -> str:
+    """``" (FINALIZING: a status HealthOmics does not document, waited for like ACTIVATING)"``
+    for the statuses among ``statuses`` that :data:`~omics_dynamic.planning.STATUS_CLASS`
+    does not know; "" when there is none."""
+    names = undocumented_statuses(statuses)
+    if not names:
+        return ""
+    return (f" ({', '.join(names)}: a status HealthOmics does not document, waited for like "
+            "ACTIVATING until timeout_seconds)")
 
 
 def _why_stopped(found: Any) -> str:

@@ -108,8 +108,8 @@ class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetAc
     Outputs (the attributes below; :mod:`omics_dynamic.outputs` defines each): the
     normalised inputs (``region`` the effective one), the outputs the provider stores in
     state (``store_arn``, ``job_ids``, ``activated_read_set_ids``,
-    ``activated_without_job_read_set_ids``, ``activated_base_count``,
-    ``not_active_read_set_statuses``, ``activated_at``, ``activation_count``), and four
+    ``activated_without_job_read_set_ids``, ``activated_base_count`` (a decimal string),
+    ``activated_gigabases``, ``not_active_read_set_statuses``, ``activated_at``, ``activation_count``), and four
     this class derives from them for dependents (``already_active_read_set_ids``,
     ``read_set_statuses``, ``read_set_arns``, ``read_set_uris``): they carry the dependency
     on this resource like any output, but are not in the stack's state, so export them to
@@ -159,10 +159,15 @@ class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetAc
     activated_without_job_read_set_ids: pulumi.Output[list[str]]
     """Read sets not ACTIVE when the last create or update began (ACTIVATING under somebody
     else's job, or PROCESSING_UPLOAD) that became ACTIVE without a job of ``job_ids``."""
-    activated_base_count: pulumi.Output[int]
-    """Bases (an integer) of ``activated_read_set_ids``: the sum of their
+    activated_base_count: pulumi.Output[str]
+    """Bases of ``activated_read_set_ids`` as a string of decimal digits (exact at any size:
+    numbers cross the engine as float64, exact only to 2**53): the sum of their
     ``sequenceInformation.totalBaseCount`` in HealthOmics' listing (0 for a read set it gives
-    no count for): the volume the last create or update activated."""
+    no count for): the volume the last create or update activated. ``int()`` it for the
+    integer."""
+    activated_gigabases: pulumi.Output[float]
+    """The same sum in gigabases (1e9 bases), rounded to 3 decimals: a number for arithmetic
+    and display."""
     not_active_read_set_statuses: pulumi.Output[dict[str, str]]
     """Read set ID -> status of the read sets last observed not ACTIVE: empty after every
     create and update; a refresh that finds read sets archived again fills it (and the next

@@ -40,6 +40,7 @@ import asyncio
 import csv
 import dataclasses
 import datetime as _dt
+import difflib
 import functools
 import os
 import unicodedata
@@ -552,6 +553,39 @@ def _run_plan(client, store: str, plan: ListingPlan) -> tuple[list[dict], int]:
     return items, calls
 
 
+#: ListReadSets pages (100 read sets each) read at most to suggest sample IDs close to a
+#: mistyped one: a bounded cost whatever the store's size.
+SUGGESTION_LISTING_CALLS = 10
+#: Suggestions per mistyped sample ID at most.
+SUGGESTIONS_PER_VALUE = 3
+
+
+def _close_samples(store: str, region: str, missing: Sequence[str]) -> dict[str, str]:
+    """Sample ID -> ``"; did you mean 'S0001', 'S0010'?"`` for sheet samples the store has
+    no read set for, from the sample IDs of the store's first
+    :data:`SUGGESTION_LISTING_CALLS` listing pages (difflib's close matches, at most
+    :data:`SUGGESTIONS_PER_VALUE` each, each value cut to 60 characters). Best effort: {}
+    when the listing fails, and no entry for a sample with no close match. The read sets
+    whose sample matched were listed already; this costs at most 10 more calls."""
+    try:
+        items, _calls, complete = _pages(_client(region), store, {}, max_calls=SUGGESTION_LISTING_CALLS)
+    except Exception:  # a suggestion never replaces the error it decorates
+        return {}
+    known = sorted({str(it["sampleId"]) for it in items if it.get("sampleId")})
+    scope = "" if complete else f" (among the sample IDs of the store's first {len(items):,} read sets)"
+    out = {}
+    for sample in missing:
+        folded: dict[str, str] = {}
+        for k in known:
+            if k != sample:
+                folded.setdefault(k.casefold(), k)  # case-insensitive: 'chrt-0007' finds 'CHRT-0007'
+        close = [folded[c] for c in difflib.get_close_matches(sample.casefold(), list(folded),
+                                                               n=SUGGESTIONS_PER_VALUE, cutoff=0.6)]
+        if close:
+            out[sample] = f"; did you mean {', '.join(describe_value(c) for c in close)}?{scope}"
+    return out
+
+
 def _stack_config(key: str) -> Optional[str]:
     """``"namespace:name"`` -> the stack config value (``pulumi.Config``), or None."""
     namespace, _, name = key.partition(":")
@@ -906,9 +940,10 @@ def read_sample_sheet(
         conditions = [f"{what} {' or '.join(sorted(accepted))}" for what, accepted in
                       (("status", sel.statuses), ("file type", sel.file_types)) if accepted]
         cond = " with " + " and ".join(conditions) if conditions else ""
+        close = _close_samples(sequence_store_id, result.region, missing[:MESSAGE_LIST_LIMIT])
         raise SampleSheetError(path, [
             (first_line[s], column, f"sample {s!r} has no read set{cond} in sequence store "
-                                    f"{sequence_store_id} ({result.region})")
+                                    f"{sequence_store_id} ({result.region})" + close.get(s, ""))
             for s in missing
         ])
     ordered = tuple(rs for s in values for rs in by_sample[s])

@@ -436,3 +436,61 @@ def test_the_job_of_a_lost_start_answer_is_reported_as_found(emulator, profile):
     assert result.found_job_ids == [lost]
     assert result.started_job_ids == jobs[1:]  # ignored: the retry's new job; 409: none
     assert result.activated_by_jobs_read_set_ids == ids
+
+
+# -- 19.3 a read set status nobody documented ---------------------------------------------
+def test_undocumented_transitional_status_is_waited_for_not_refused(provider, emulator, capfd):
+    """Profile "finalizing": after its job, each read set reads FINALIZING (not in the
+    model's enum) for 30 s, then ACTIVE. Before: create failed all 40 with 'read set became
+    FINALIZING while waiting for it to become ACTIVE', and a rerun refused them as unusable.
+    Now it is "not there yet" everywhere: the create waits for ACTIVE; a create that finds
+    them FINALIZING waits too (no job, no refusal); diff, refresh and check name it."""
+    emulator.set_profile("finalizing")
+    store, ids = _store(emulator, ["ARCHIVED"] * 40)
+    outs = provider.create(_inputs(store, ids)).outs
+    assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
+    assert outs["activated_read_set_ids"] == ids and outs["not_active_read_set_statuses"] == {}
+    assert len(emulator.jobs()) == 2
+
+    # Somebody else's activation leaves them FINALIZING: a create waits, starts nothing.
+    for rid in ids[:3]:
+        emulator.set_read_set_status(store, rid, "FINALIZING")
+    released = {"done": False}
+    original_advance = emulator.advance
+
+    def advance(seconds):
+        now = original_advance(seconds)
+        if not released["done"] and emulator.calls["ListReadSets"] + emulator.calls["GetReadSetMetadata"] >= 4:
+            released["done"] = True
+            for rid in ids[:3]:
+                emulator.set_read_set_status(store, rid, "ACTIVE")
+        return now
+
+    # refresh and diff record and name it (before it clears)
+    refreshed = provider.read("rsa", outs).outs
+    assert refreshed["not_active_read_set_statuses"] == {rid: "FINALIZING" for rid in ids[:3]}
+    diff = provider.diff("rsa", outs, _inputs(store, ids))
+    assert diff.changes is True
+    err = capfd.readouterr().err
+    assert f"3 of 40 read sets are not ACTIVE in HealthOmics (3 FINALIZING; e.g. {ids[0]})" in err
+    assert "(FINALIZING: a status HealthOmics does not document, waited for like ACTIVATING" in err
+
+    emulator.reset_counters()
+    emulator.advance = advance
+    again = provider.create(_inputs(store, ids[:5])).outs
+    assert emulator.calls["StartReadSetActivationJob"] == 0
+    assert again["activated_without_job_read_set_ids"] == ids[:3]
+    assert again["not_active_read_set_statuses"] == {}
+    err = capfd.readouterr().err
+    assert ("5 read sets in sequence store " + store + ": 2 ACTIVE, 0 ARCHIVED, 3 activating or uploading "
+            "(3 in FINALIZING, a status HealthOmics does not document: waited for like ACTIVATING until "
+            "timeout_seconds)") in err
+
+
+def test_undocumented_status_until_the_deadline_is_a_timeout_naming_it(provider, emulator):
+    store, ids = _store(emulator, ["ACTIVE"] * 4)
+    emulator.set_read_set_status(store, ids[0], "FINALIZING")
+    with pytest.raises(ActivationTimeoutError) as info:
+        provider.create(_inputs(store, ids, timeout_seconds=120))
+    assert info.value.counts == {"ACTIVE": 3, "FINALIZING": 1}
+    assert "timed out after 120s (timeout_seconds) with 3 ACTIVE, 1 FINALIZING" in str(info.value)

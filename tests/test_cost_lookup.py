@@ -221,14 +221,17 @@ def test_check_of_a_new_resource_prints_the_volume_once_configured(emulator, mon
     assert not emulator.calls
 
 
-def test_check_preview_says_when_the_create_will_fail(emulator, monkeypatch, capfd):
+def test_check_preview_fails_when_the_create_would_fail(emulator, monkeypatch, capfd):
+    """Before: a warning ('the create will fail') and a passing preview; a DELETED read set
+    is a definitive answer: a check failure naming the field, the value and the fix."""
     store = emulator.create_store(read_sets=["ACTIVE"] * 5 + ["DELETED"])
     ids = sorted(emulator.read_set_statuses(store))
     deleted = next(r for r, s in emulator.read_set_statuses(store).items() if s == "DELETED")
     prov = _configured(emulator, monkeypatch)
-    assert prov.check({}, {"sequence_store_id": store, "read_set_ids": ids, "resource_name": "cohort"}).failures == []
-    assert (f"create: will activate 0 read sets (0.0 Gbases) of 6 in sequence store {store} (5 ACTIVE, 1 DELETED); "
-            f"the create will fail: 1 read set(s) cannot be activated (e.g. {deleted} DELETED)") in capfd.readouterr().err
+    [failure] = prov.check({}, {"sequence_store_id": store, "read_set_ids": ids, "resource_name": "cohort"}).failures
+    assert failure.property == "read_set_ids"
+    assert f"1 read set(s) in sequence store {store} cannot be activated (1 DELETED;" in failure.reason
+    assert f"{deleted} (DELETED) (of 6 looked up)" in failure.reason
 
 
 def test_check_preview_never_fails_check(emulator, monkeypatch, capfd):

@@ -52,15 +52,17 @@ def _job(client, job_id):
 
 
 def test_named_profiles_are_the_contract():
-    assert list(PROFILES) == ["default", "token-conflict", "token-mismatch", "token-ignored", "paging", "lagging"]
+    assert list(PROFILES) == ["default", "token-conflict", "token-mismatch", "token-ignored", "paging", "lagging", "finalizing"]
     assert PROFILES["default"] == Behaviour(
         page_size=None, list_order="creation", empty_pages=0, reused_token="old-job",
-        sources_while_submitted="listed", non_archived_source="finished", activating_lag_s=0.0)
+        sources_while_submitted="listed", non_archived_source="finished", activating_lag_s=0.0,
+        transitional_status="FINALIZING", transitional_s=0.0)
     assert PROFILES["token-conflict"] == Behaviour(reused_token="conflict")
     assert PROFILES["token-mismatch"] == Behaviour(reused_token="mismatch")
     assert PROFILES["token-ignored"] == Behaviour(reused_token="ignored")
     assert PROFILES["paging"] == Behaviour(page_size=7, list_order="shuffled", empty_pages=2)
     assert PROFILES["lagging"] == Behaviour(sources_while_submitted="empty", non_archived_source="failed", activating_lag_s=30.0)
+    assert PROFILES["finalizing"] == Behaviour(transitional_s=30.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         PROFILES["default"].page_size = 3  # frozen
 
@@ -75,6 +77,8 @@ def test_named_profiles_are_the_contract():
         ({"sources_while_submitted": "none"}, "sources_while_submitted must be one of"),
         ({"non_archived_source": "ok"}, "non_archived_source must be one of"),
         ({"activating_lag_s": -5}, "activating_lag_s must be a finite number"),
+        ({"transitional_s": -1}, "transitional_s must be a finite number"),
+        ({"transitional_status": ""}, "transitional_status must be a non-empty string"),
     ],
 )
 def test_bad_behaviour_names_the_field(fields, message):
@@ -310,3 +314,25 @@ def test_cli_profile(aws_test_env):
     done = subprocess.run([sys.executable, "-m", "omics_dynamic.emulator", "--profile", "nope"],
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "invalid choice: 'nope'" in done.stderr
+
+
+def test_finalizing_profile_reports_an_undocumented_status_through_boto3(emulator, client):
+    """After its job, a read set reads FINALIZING (not in botocore's ReadSetStatus enum)
+    for 30 emulated seconds, then ACTIVE; boto3 hands the value through unchanged; no
+    status listing can ask for it (the filter is validated against the enum)."""
+    emulator.set_profile("finalizing")
+    store = emulator.create_store(read_sets=["ARCHIVED"])
+    [rid] = emulator.read_set_statuses(store)
+    client.start_read_set_activation_job(sequenceStoreId=store, clientToken="t1", sources=[{"readSetId": rid}])
+    for _ in range(1000):  # until the source finishes (activation_seconds, with jitter)
+        if emulator.read_set_statuses(store)[rid] not in ("ARCHIVED", "ACTIVATING"):
+            break
+        emulator.advance(0.5)
+    assert client.get_read_set_metadata(sequenceStoreId=store, id=rid)["status"] == "FINALIZING"
+    emulator.advance(29)
+    assert emulator.read_set_statuses(store)[rid] == "FINALIZING"
+    assert [r["status"] for r in client.list_read_sets(sequenceStoreId=store)["readSets"]] == ["FINALIZING"]
+    with pytest.raises(client.exceptions.ValidationException):
+        client.list_read_sets(sequenceStoreId=store, filter={"status": "FINALIZING"})
+    emulator.advance(1)
+    assert client.get_read_set_metadata(sequenceStoreId=store, id=rid)["status"] == "ACTIVE"

@@ -17,7 +17,7 @@ import pytest
 
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import ReadSetActivationProvider
-from omics_dynamic.testing import UNKNOWN, EngineHarness, ProviderCallError, ResourceSpec
+from omics_dynamic.testing import UNKNOWN, CheckFailedError, EngineHarness, ProviderCallError, ResourceSpec
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
@@ -188,8 +188,14 @@ def test_up_with_its_preview_runs_the_live_check_twice(harness, scaled_emulator)
 
 
 def test_provider_errors_reach_the_engine_with_aws_code_and_request_id(harness, scaled_emulator):
-    with pytest.raises(ProviderCallError) as info:
+    # Check's look (check_live_status, the default) fails the preview: a check failure.
+    with pytest.raises(CheckFailedError) as failed:
         harness.up([activation("5555555555", ["2000000001"])])
+    [(field, reason)] = failed.value.result.check_failures["cohort"]
+    assert field == "sequence_store_id" and "ResourceNotFoundException" in reason and "request ID " in reason
+    # Without it, create meets the same answer.
+    with pytest.raises(ProviderCallError) as info:
+        harness.up([activation("5555555555", ["2000000001"], check_live_status=False)])
     message = info.value.provider_message
     assert "ResourceNotFoundException" in message and "request ID " in message
     assert "5555555555" in message
@@ -224,9 +230,9 @@ def test_expected_failures_reach_the_engine_as_one_frame_and_the_whole_message(h
     ids = sorted(emu.read_set_statuses(store))
     deleted = next(r for r, st in emu.read_set_statuses(store).items() if st == "DELETED")
     with pytest.raises(ProviderCallError) as info:
-        harness.up([activation(store, ids)])
+        harness.up([activation(store, ids, check_live_status=False)])  # else check fails first
     message = _assert_plain_failure(info.value.details, "create", "ReadSetsUnusableError")
-    assert message == (f"1 read set(s) in sequence store {store} cannot be activated: {deleted} (DELETED). "
+    assert message == (f"1 read set(s) in sequence store {store} cannot be activated (1 DELETED): {deleted} (DELETED). "
                        "No activation job was started. Remove these IDs from read_set_ids, or from the "
                        "selection or sample sheet that gave them (or re-import the data), and run "
                        "`pulumi up` again.")
@@ -234,7 +240,7 @@ def test_expected_failures_reach_the_engine_as_one_frame_and_the_whole_message(h
 
     # An AWS error: the store does not exist (its code and request ID stay in the message).
     with pytest.raises(ProviderCallError) as info:
-        harness.up([activation("5555555555", ["2000000001"])])
+        harness.up([activation("5555555555", ["2000000001"], check_live_status=False)])
     message = _assert_plain_failure(info.value.details, "create", "AwsCallError")
     assert "ResourceNotFoundException" in message and "(request ID " in message
 

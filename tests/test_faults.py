@@ -210,3 +210,21 @@ def test_rerun_after_a_failed_job_of_one_whole_chunk_starts_a_new_job(provider, 
     [_, retried] = emulator.jobs()
     assert retried["clientToken"] != failed["clientToken"]
     assert outs["job_ids"] == [retried["id"]]
+
+
+def test_two_thousand_distinct_source_failures_give_a_bounded_message():
+    """19.8: 2,000 read sets whose sources all fail, each with its own message (100 jobs of
+    20). Before: 45,876 bytes. Now a few KB: counts first, then whole jobs with at most 3
+    messages (each cut to 200 characters) and 5 IDs each, then where to find the rest."""
+    from omics_dynamic.errors import ActivationFailedError, SourceFailure
+
+    failures = [SourceFailure(f"{1000000000 + i}", f"{5000000 + i // 20}", "FAILED",
+                              f"storage error {i}: " + "x" * 300, "FAILED", f"job {i // 20} failed")
+                for i in range(2000)]
+    text = str(ActivationFailedError("cohort", failures, []))
+    assert len(text.encode()) < 4_000
+    assert text.startswith("cohort: activation failed for 2000 read set(s) in 100 job(s): job ")
+    assert "and 17 more read set(s) with 17 other distinct source message(s)" in text
+    assert " more job(s) (the rest: the error's `failures`; each job's sources and messages: `aws omics " \
+           "get-read-set-activation-job --sequence-store-id <store> --id <job>`)" in text
+    assert text.endswith("jobs only for the read sets that are still not ACTIVE.")

@@ -128,7 +128,7 @@ def test_every_stored_output_is_in_state_and_nothing_else(provider, emulator):
               "check_live_status", "resource_name"}
     assert set(outs) == inputs | set(OUTPUT_KEYS)
     assert not set(outputs.DERIVED_OUTPUT_KEYS) & set(outs)
-    assert isinstance(outs["activated_base_count"], int)
+    assert outs["activated_base_count"] == "0" and outs["activated_gigabases"] == 0.0  # no sequenceInformation
 
 
 def test_state_of_an_earlier_version_is_read_and_rewritten_in_this_shape(provider, emulator):
@@ -150,7 +150,7 @@ def test_state_of_an_earlier_version_is_read_and_rewritten_in_this_shape(provide
     for outs in (tuned, refreshed):
         assert not set(outputs.LEGACY_OUTPUT_KEYS) & set(outs)
         assert outs["region"] == "us-east-1" and outs["not_active_read_set_statuses"] == {}
-        assert outs["activation_count"] == 1 and outs["activated_base_count"] == 0
+        assert outs["activation_count"] == 1 and outs["activated_base_count"] == "0"
     assert tuned["timeout_seconds"] == 60
 
 
@@ -242,3 +242,81 @@ def test_derived_outputs_reach_a_dependent_by_data_flow(tmp_path, aws_test_env):
         state = json.loads(Path(tmp_path / "state.json").read_text())
         stored = json.dumps(state)
         assert "read_set_uris" not in stored and "omics://" not in stored  # derived, not stored
+
+
+# -- 19.7: counts past 2**53 --------------------------------------------------------------------
+BIG = 2**52
+
+
+def _big_store(emu):
+    return emu.create_store(read_sets=[
+        {"status": "ARCHIVED", "sequenceInformation": {"totalReadCount": 1, "totalBaseCount": BIG}},
+        {"status": "ARCHIVED", "sequenceInformation": {"totalReadCount": 1, "totalBaseCount": BIG + 1}}])
+
+
+def test_base_count_past_2_53_is_exact_through_the_provider_server(tmp_path, aws_test_env):
+    """Before: activated_base_count came back as 9007199254740992.0 (float64, rounded) for
+    2**52 + (2**52 + 1) = 9007199254740993. Now a decimal string through the SDK's provider
+    server (Create's outputs serialised, stored, deserialised) and a number in gigabases."""
+    from omics_dynamic.emulator import Emulator
+    from omics_dynamic.testing import EngineHarness, ResourceSpec
+
+    with Emulator(time_scale=200.0, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
+        store = _big_store(emu)
+        ids = sorted(emu.read_set_statuses(store))
+        harness = EngineHarness(
+            str(Path(__file__).resolve().parent.parent), str(tmp_path / "state.json"), project="omics",
+            config={"aws:region": "us-east-1", "omics-dynamic:endpoint": emu.endpoint_url,
+                    "omics-dynamic:rateLimit": "0", "omics-dynamic:timeScale": "200"},
+            env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}, timeout_s=120)
+        from omics_dynamic.provider import ReadSetActivationProvider
+        spec = ResourceSpec("cohort", "pulumi-python:dynamic/omics:ReadSetActivation", ReadSetActivationProvider(),
+                            {"sequence_store_id": store, "read_set_ids": ids, "resource_name": "cohort"})
+        outs = harness.up([spec]).outputs("cohort")
+        assert outs["activated_base_count"] == "9007199254740993" == str(2 * BIG + 1)
+        assert outs["activated_gigabases"] == 9007199.255
+        state = json.loads((tmp_path / "state.json").read_text())
+        assert '"9007199254740993"' in json.dumps(state)
+
+
+def test_state_of_the_current_release_with_a_numeric_base_count_is_read_and_rewritten(provider, emulator):
+    """State written by the release before this one stores activated_base_count as a number
+    (the engine hands it back as a float: 9007199254740992.0). Diff reads it, a tuning update
+    and a refresh rewrite it as the decimal string, through the wire's round trip too; a
+    real update recounts exactly."""
+    from omics_dynamic.testing._wire import from_struct, to_struct
+
+    store = _big_store(emulator)
+    ids = sorted(emulator.read_set_statuses(store))
+    news = _inputs(provider, store, ids, check_live_status=False)
+    emulator.set_read_set_status(store, ids[0], "ACTIVE")
+    emulator.set_read_set_status(store, ids[1], "ACTIVE")
+    old = {**{k: news[k] for k in news if not k.startswith("__")}, "region": "us-east-1", "store_arn": None,
+           "endpoint_url": None, "job_ids": ["1234567"], "activated_read_set_ids": ids,
+           "activated_without_job_read_set_ids": [], "activated_base_count": 2 * BIG + 1,
+           "not_active_read_set_statuses": {}, "activated_at": "2024-01-01T00:00:00Z", "activation_count": 1}
+    olds, _ = from_struct(to_struct(old, set(), send_secrets=False))  # as the engine sends it back
+    assert olds["activated_base_count"] == 9007199254740992.0
+    assert provider.diff("rsa", olds, news).changes is False
+    tuned = provider.update("rsa", olds, {**news, "timeout_seconds": 60}).outs
+    refreshed = provider.read("rsa", olds).outs
+    for outs in (tuned, refreshed):
+        back, _ = from_struct(to_struct(outs, set(), send_secrets=False))
+        assert back["activated_base_count"] == "9007199254740992"  # what the old state held
+        assert back["activated_gigabases"] == 9007199.255
+    emulator.archive(store, ids)
+    updated = provider.update("rsa", {**olds, "not_active_read_set_statuses": {rid: "ARCHIVED" for rid in ids}},
+                              news).outs
+    back, _ = from_struct(to_struct(updated, set(), send_secrets=False))
+    assert back["activated_base_count"] == "9007199254740993"
+
+
+def test_base_count_text_reads_every_stored_form():
+    assert outputs.base_count_text(None) == "0"
+    assert outputs.base_count_text(12) == "12" == outputs.base_count_text(12.0) == outputs.base_count_text("12")
+    assert outputs.base_count_text(10**17 + 1) == "100000000000000001"
+    for bad in (-1, 1.5, float("nan"), "1e9", "-3", True):
+        with pytest.raises(ValueError, match="activated_base_count"):
+            outputs.base_count_text(bad)
+    assert outputs.gigabases("100000000000000001") == 100_000_000.0
+    assert outputs.gigabases(1_499_999) == 0.001 and outputs.gigabases(499_999) == 0.0

@@ -499,6 +499,30 @@ def test_sample_without_read_set_names_its_line(tmp_path, store):
         f"sample 'S3' has no read set with status ACTIVE or ARCHIVED in sequence store {STORE} (us-east-1)")
 
 
+def test_mistyped_sample_gets_close_matches_at_a_bounded_cost(tmp_path, emulator, monkeypatch):
+    """Before: 'sample 'chrt-0007' has no read set' and nothing more. Now the store's sample
+    IDs closest to it (difflib, at most 3, from at most 10 listing pages), and none for a
+    value that resembles nothing."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0")
+    rows = [(f"{1000000000 + i}", f"r{i}", f"CHRT-{i:04d}", "P1", "FASTQ", "ARCHIVED", "2024-03-01T10:00:00Z")
+            for i in range(1, 1500)]
+    seed(emulator, rows=rows)
+    path = write(tmp_path, "samples.csv", "sample_id\nCHRT-0001\nchrt-0007\nzzzz\n")
+    emulator.reset_counters()
+    with pytest.raises(SampleSheetError) as info:
+        read_sample_sheet(path, sequence_store_id=STORE)
+    text = str(info.value)
+    assert (f"line 3, column 'sample_id': sample 'chrt-0007' has no read set in sequence store {STORE} "
+            "(us-east-1); did you mean 'CHRT-0007', ") in text
+    assert text.count("did you mean") == 1 and text.split("did you mean", 1)[1].count("'CHRT-") == 3
+    assert "(among the sample IDs of the store's first 1,000 read sets)" in text
+    assert "sample 'zzzz' has no read set in sequence store " + STORE + " (us-east-1)" in text
+    assert text.endswith("(us-east-1)")  # no suggestion for zzzz
+    assert emulator.calls["ListReadSets"] == 2 * 3 + 10  # the samples (3 pages, then 3 listings) + 10 pages
+    assert len(text) < 1000
+
+
 @pytest.mark.parametrize("text, kwargs, message", [
     ("patient,lane\nP1,1\n", {},
      "line 1: no read set ID or sample ID column: the header has 'patient', 'lane'; name a column "

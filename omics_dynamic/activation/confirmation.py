@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 from ..aws import OmicsApi, Page
 from ..costmodel import cursor_pays
 from ..errors import AwsCallError, ListingStuckError, SourceFailure
-from ..planning import STATUS_CLASS
+from ..planning import STATUS_CLASS, status_class
 from ..scheduling import ListingCursor, StartAttempts, order_by_listing
 from .jobs import JOB_STATUS_CLASS, JobTracker, TrackedJob
 from .lookup import look_up_statuses
@@ -115,7 +115,7 @@ class Confirmation:
         needs no job of ours. ACTIVE: done; ACTIVATING or PROCESSING_UPLOAD: confirmed
         later like any read set waiting for somebody else's activation; unusable: a
         failure (:meth:`settle`)."""
-        waits = STATUS_CLASS.get(status) == "wait"
+        waits = status_class(status) == "wait"
         self.cursor.mark_ready(rid, was_busy=True, to_confirm=waits)
         if waits:
             self.unconfirmed.add(rid)
@@ -167,7 +167,12 @@ class Confirmation:
             self.progress.say(("confirm", known, total), lambda: (
                 f"confirming ACTIVE: {known}/{total} read sets read, {self.progress.elapsed()} elapsed"))
 
-        found = look_up_statuses(self.api, self.store, sorted(ids), unseen_active=True,
+        # A read set last seen in a status nobody documented is shown by no status listing
+        # (they list the documented ones): the lookup must see it, not infer ACTIVE.
+        statuses = self.read_sets.statuses
+        inferable = not any(STATUS_CLASS.get(statuses.get(rid) or "ACTIVE") is None
+                            for rid in itertools.chain(ids, self.deferred))
+        found = look_up_statuses(self.api, self.store, sorted(ids), unseen_active=inferable,
                                  on_progress=on_progress, also=self.deferred - ids,
                                  all_pages_hint=self._pages_hint(ids),
                                  status_counts_hint=status_counts_hint)
@@ -203,7 +208,7 @@ class Confirmation:
         since (or is activating) is not named."""
         def still_failed(rid: str) -> bool:
             status = self.read_sets.statuses.get(rid)
-            return not (status == "ACTIVE" or STATUS_CLASS.get(status or "") == "wait" or self.jobs.covering(rid))
+            return not (status == "ACTIVE" or status_class(status) == "wait" or self.jobs.covering(rid))
 
         known = [failure for failure in self.failures if still_failed(failure.read_set_id)]
         return known + [suspect for rid, suspect in sorted(self.suspects.items()) if still_failed(rid)]
@@ -274,8 +279,11 @@ class Confirmation:
     def settle(self, rid: str, status: str) -> None:
         """Record one unconfirmed read set's current status and decide what it means.
 
-        ACTIVE: done (a suspect failure is dropped). ACTIVATING or PROCESSING_UPLOAD: keep
-        waiting (somebody is activating it, or a job COMPLETED while it still activates).
+        ACTIVE: done (a suspect failure is dropped). ACTIVATING, PROCESSING_UPLOAD or a
+        status :data:`~omics_dynamic.planning.STATUS_CLASS` does not know (e.g. a
+        transitional FINALIZING after the job, :func:`~omics_dynamic.planning.status_class`):
+        keep waiting, until the deadline (somebody is activating it, or a job COMPLETED while
+        it still activates).
         DELETED and other unusable statuses: a failure. ARCHIVED with no job of ours running
         for it: the suspect failure if there is one (the source's message), else another
         round (its job reported success, or somebody else's activation fell back).
@@ -285,7 +293,7 @@ class Confirmation:
             self._unconfirm(rid)
             self.suspects.pop(rid, None)
             return
-        kind = STATUS_CLASS.get(status, "unusable")
+        kind = status_class(status)
         if kind == "wait" or self.jobs.covering(rid):
             return
         self._unconfirm(rid)

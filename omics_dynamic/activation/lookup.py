@@ -17,8 +17,22 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 from ..aws import OmicsApi, Page
 from ..costmodel import ALL, BY_STATUS, GET, NON_ACTIVE_STATUSES, LookupRace, Step
 from ..errors import AwsCallError, BudgetExhaustedError, ListingStuckError
+from ..planning import STATUS_CLASS
 
-__all__ = ["StatusLookup", "look_up_statuses", "read_statuses"]
+__all__ = ["StatusLookup", "LookupStopped", "look_up_statuses", "read_statuses"]
+
+
+class LookupStopped(BudgetExhaustedError):
+    """A partial lookup (``look_up_statuses(partial=True)``) stopped before its next call:
+    its deadline had passed although every call so far was answered, or it had made its
+    ``max_calls``. ``stopped_by`` of the :class:`StatusLookup`; the message says which."""
+
+    def __init__(self, text: str):
+        super().__init__("status lookup", 0.0, sent=False)
+        self.args = (text,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @dataclass
@@ -46,6 +60,10 @@ class StatusLookup:
       :class:`~omics_dynamic.errors.BudgetExhaustedError` that stopped it (why: no answer,
       the endpoint unreachable, transient errors).
     - ``unguarded_steps``: calls the race made outside its guard (0 unless its proof fails).
+    - ``undocumented_seen``: True when an answer showed a read set in a status
+      :data:`~omics_dynamic.planning.STATUS_CLASS` does not know; an ``unseen_active``
+      lookup then stops taking unseen read sets as ACTIVE (no status listing lists such a
+      status) and settles them by the unfiltered listing or reads.
     """
 
     statuses: dict[str, str]
@@ -59,6 +77,7 @@ class StatusLookup:
     complete: bool = True
     stopped_by: Optional[BudgetExhaustedError] = None
     unguarded_steps: int = 0
+    undocumented_seen: bool = False
 
     def volume(self, status: str = "ARCHIVED") -> tuple[int, int, int]:
         """``(read sets, bases, read sets without a base count)`` of the requested read
@@ -107,12 +126,24 @@ class _Lookup:
         self.all_pages = 0
         self.next_get = iter(self.wanted)
 
-    def run(self, on_progress: Optional[Callable[[int, int], None]]) -> None:
-        """Make calls until the race has nothing left to do."""
+    def run(self, on_progress: Optional[Callable[[int, int], None]], *, stop_early: bool = False,
+            max_calls: Optional[int] = None) -> None:
+        """Make calls until the race has nothing left to do.
+
+        :param stop_early: raise :class:`LookupStopped` before a call once the api's
+            deadline has passed (each call is bounded by the time left, but calls answered
+            in time would otherwise go on past it, one after the other).
+        :param max_calls: raise :class:`LookupStopped` before a call once this many were made.
+        """
         while True:
             step = self.race.next_step()
             if step is None:
                 return
+            deadline_s = self.api.deadline_s
+            if stop_early and deadline_s is not None and self.api.clock.now() >= deadline_s:
+                raise LookupStopped(f"the time budget was spent after {self.race.total_calls} call(s)")
+            if max_calls is not None and self.race.total_calls >= max_calls:
+                raise LookupStopped(f"it made its {max_calls} calls at most")
             if step.way == GET:
                 if not self._read_one():
                     return
@@ -122,6 +153,14 @@ class _Lookup:
                 on_progress(len(self.found), len(self.wanted))
 
     def _seen(self, item: Mapping[str, Any]) -> None:
+        status = item.get("status")
+        if self.unseen_active and isinstance(status, str) and status not in STATUS_CLASS:
+            # A status nobody documented is in no status listing (they list the documented
+            # non-ACTIVE ones): "no status listing shows it" no longer means ACTIVE, so the
+            # rest must be seen (the unfiltered listing or a read each).
+            self.unseen_active = False
+            self.race.unseen_active = False
+            self.out.undocumented_seen = True
         if self.out.store_arn is None:
             self.out.store_arn = _store_arn_of(item.get("arn"))
 
@@ -247,7 +286,7 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
                      listing: bool = True, on_progress: Optional[Callable[[int, int], None]] = None,
                      also: Iterable[str] = (), all_pages_hint: Optional[int] = None,
                      status_counts_hint: Optional[Mapping[str, int]] = None,
-                     partial: bool = False) -> StatusLookup:
+                     partial: bool = False, max_calls: Optional[int] = None) -> StatusLookup:
     """Learn the statuses of ``ids`` choosing, call by call, between the unfiltered listing,
     one listing per non-ACTIVE status and GetReadSetMetadata per ID
     (:class:`~omics_dynamic.costmodel.LookupRace`: at most 3 x, and in the cases
@@ -267,7 +306,11 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
         listing); ``status_counts_hint``: expected read sets per status. Both only steer
         the expected cost, never the bound.
     :param partial: True to return what is known when the api's time budget runs out
-        (``complete`` False) instead of raising BudgetExhaustedError.
+        (``complete`` False) instead of raising BudgetExhaustedError; the lookup then also
+        stops before a call once the api's deadline has passed, answered calls or not
+        (:class:`LookupStopped`), so its time is bounded by the deadline plus one call.
+    :param max_calls: with ``partial``, stop (``complete`` False) before a call once this
+        many were made: a cost that grows with neither the store nor the cohort.
     :returns: a :class:`StatusLookup`.
     :raises AwsCallError: on AWS errors (AccessDeniedException, a missing store...). A
         listing whose nextToken repeats (ListingStuckError) or is refused
@@ -276,7 +319,7 @@ def look_up_statuses(api: OmicsApi, store: str, ids: Iterable[str], *, unseen_ac
     lookup = _Lookup(api, store, ids, unseen_active=unseen_active, listing=listing, also=also,
                      all_pages_hint=all_pages_hint, status_counts_hint=status_counts_hint)
     try:
-        lookup.run(on_progress)
+        lookup.run(on_progress, stop_early=partial, max_calls=max_calls if partial else None)
     except BudgetExhaustedError as err:
         if not partial:
             raise

@@ -24,7 +24,7 @@ from ..errors import (
     ReadSetsUnusableError,
     UnansweredStart,
 )
-from ..planning import ActivationInputs, ReadSetPlan, classify
+from ..planning import ActivationInputs, ReadSetPlan, classify, undocumented_statuses
 from ..scheduling import (
     ConcurrencyWindow,
     PollSchedule,
@@ -93,6 +93,18 @@ class ActivationResult:
 
 def _utc_now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _undocumented_text(ids: list[str], statuses: dict[str, str]) -> str:
+    """``" (2 in FINALIZING, a status HealthOmics does not document: waited for like
+    ACTIVATING)"`` for the waiting read sets in statuses nobody documented; "" for none."""
+    odd = [statuses.get(rid) for rid in ids]
+    names = undocumented_statuses(odd)
+    if not names:
+        return ""
+    count = sum(1 for s in odd if s in names)
+    return (f" ({count} in {', '.join(names)}, a status HealthOmics does not document: waited "
+            "for like ACTIVATING until timeout_seconds)")
 
 
 class ActivationRun:
@@ -235,7 +247,7 @@ class ActivationRun:
         self.progress.say(("plan",), lambda: (
             f"{len(self.inputs.read_set_ids)} read sets in sequence store {self.store}: "
             f"{len(plan.active)} ACTIVE, {len(plan.activate)} ARCHIVED, {len(plan.wait)} "
-            f"activating or uploading; will activate {volume_text(read_sets, bases, without)}; "
+            f"activating or uploading{_undocumented_text(plan.wait, self.read_sets.statuses)}; will activate {volume_text(read_sets, bases, without)}; "
             f"{len(self.jobs.in_flight)} job(s) already in flight, "
             f"{len(self.starter.pending)} to start (at most {self.inputs.max_concurrent_jobs} at a time)"),
             force=True)

@@ -257,12 +257,14 @@ class Backend(JobLifecycle, StorePopulation):
                 store.set_status(rs, "ARCHIVED")
 
     def set_read_set_status(self, store_id: str, read_set_id: str, status: str) -> None:
-        """Force a read set's status (e.g. DELETED during an activation).
+        """Force a read set's status (e.g. DELETED during an activation): one of the
+        model's, or the profile's undocumented ``transitional_status``.
 
         :raises KeyError: unknown store or read set. :raises ValueError: unknown status.
         """
-        if status not in READ_SET_STATUSES:
-            raise ValueError(f"status {status!r} is not a read set status; use one of {', '.join(READ_SET_STATUSES)}")
+        if status not in READ_SET_STATUSES and status != self.behaviour.transitional_status:
+            raise ValueError(f"status {status!r} is not a read set status; use one of {', '.join(READ_SET_STATUSES)} "
+                             f"(or the profile's transitional_status, {self.behaviour.transitional_status})")
         with self.lock:
             now_s = self.tick()
             store = self._admin_store(store_id)

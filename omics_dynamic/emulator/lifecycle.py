@@ -144,19 +144,36 @@ class JobLifecycle:
             if lag_s > 0:
                 self._push(at_s + lag_s, self._activated_after_lag, job.id, job.store_id, rs.id)
             else:
-                self._set_status(rs, "ACTIVE")
-                rs.activating_job = None
-                self._touch(rs, at_s)
+                self._activation_ended(at_s, job.id, rs)
         self._maybe_complete(job, at_s)
+
+    def _activation_ended(self, at_s: float, job_id: str, rs: ReadSet) -> None:
+        """The read set's activation ended: ACTIVE, or first the profile's undocumented
+        transitional status for ``transitional_s`` seconds."""
+        held_s = self.behaviour.transitional_s
+        if held_s > 0:
+            self._set_status(rs, self.behaviour.transitional_status)
+            self._touch(rs, at_s)
+            self._push(at_s + held_s, self._active_after_transition, job_id, rs.store_id, rs.id)
+            return
+        self._set_status(rs, "ACTIVE")
+        rs.activating_job = None
+        self._touch(rs, at_s)
+
+    def _active_after_transition(self, at_s: float, job_id: str, store_id: str, rid: str) -> None:
+        """A read set in the transitional status becomes ACTIVE, unless it changed meanwhile."""
+        rs = self._read_set(store_id, rid)
+        if rs is not None and rs.status == self.behaviour.transitional_status and rs.activating_job == job_id:
+            self._set_status(rs, "ACTIVE")
+            rs.activating_job = None
+            self._touch(rs, at_s)
 
     def _activated_after_lag(self, at_s: float, job_id: str, store_id: str, rid: str) -> None:
         """A read set whose source FINISHED ``activating_lag_s`` ago becomes ACTIVE, unless
         it changed meanwhile (archived, deleted, or taken over by another job)."""
         rs = self._read_set(store_id, rid)
         if rs is not None and rs.status == "ACTIVATING" and rs.activating_job == job_id:
-            self._set_status(rs, "ACTIVE")
-            rs.activating_job = None
-            self._touch(rs, at_s)
+            self._activation_ended(at_s, job_id, rs)
 
     def _job_cancelled(self, at_s: float, job_id: str) -> None:
         job = self.jobs[job_id]

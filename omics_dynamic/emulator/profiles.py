@@ -74,10 +74,20 @@ the AWS CLI's examples (``awscli/examples/omics/*.rst``).
     for L more seconds, then becomes ACTIVE (unless something else changed it
     meanwhile).
 
+``transitional_status`` / ``transitional_s`` (a read set status nobody documented)
+    Documented: ``ReadSetStatus`` is ARCHIVED, ACTIVATING, ACTIVE, DELETING, DELETED,
+    PROCESSING_UPLOAD, UPLOAD_FAILED (model). Open: whether the service ever answers
+    another value (an enum grows; botocore does not check enums in answers). With
+    ``transitional_s`` T > 0 a read set whose activation ended (after ``activating_lag_s``)
+    reads ``transitional_status`` (default ``"FINALIZING"``) for T more emulated seconds,
+    then ACTIVE (unless something else changed it meanwhile). ListReadSets' ``filter.status``
+    is validated against the model's enum, so no status listing can ask for it.
+
 Named profiles (:data:`PROFILES`): ``"default"`` (the emulator's historical behaviour,
 exactly), ``"token-conflict"``, ``"token-mismatch"``, ``"token-ignored"``,
-``"paging"`` (page_size 7, list_order shuffled, empty_pages 2) and ``"lagging"``
-(sources_while_submitted empty, non_archived_source failed, activating_lag_s 30).
+``"paging"`` (page_size 7, list_order shuffled, empty_pages 2), ``"lagging"``
+(sources_while_submitted empty, non_archived_source failed, activating_lag_s 30) and
+``"finalizing"`` (transitional_s 30: FINALIZING for 30 s after each activation).
 """
 
 from __future__ import annotations
@@ -117,6 +127,9 @@ class Behaviour:
     :ivar non_archived_source: ``"finished"`` or ``"failed"``.
     :ivar activating_lag_s: emulated seconds a read set stays ACTIVATING after its
         source FINISHED.
+    :ivar transitional_status: the undocumented status a read set reads for
+        ``transitional_s`` emulated seconds after its activation ended, before ACTIVE.
+    :ivar transitional_s: emulated seconds in ``transitional_status`` (0: none).
     :raises ValueError: on an unknown choice or an out-of-range number, naming the field.
     """
 
@@ -127,6 +140,8 @@ class Behaviour:
     sources_while_submitted: str = "listed"
     non_archived_source: str = "finished"
     activating_lag_s: float = 0.0
+    transitional_status: str = "FINALIZING"
+    transitional_s: float = 0.0
 
     def __post_init__(self) -> None:
         ps = self.page_size
@@ -146,6 +161,11 @@ class Behaviour:
         lag = self.activating_lag_s
         if isinstance(lag, bool) or not isinstance(lag, (int, float)) or not 0 <= lag < float("inf"):
             raise ValueError(f"activating_lag_s must be a finite number of emulated seconds >= 0, got {lag!r}")
+        held = self.transitional_s
+        if isinstance(held, bool) or not isinstance(held, (int, float)) or not 0 <= held < float("inf"):
+            raise ValueError(f"transitional_s must be a finite number of emulated seconds >= 0, got {held!r}")
+        if not isinstance(self.transitional_status, str) or not self.transitional_status:
+            raise ValueError(f"transitional_status must be a non-empty string, got {self.transitional_status!r}")
 
     # ------------------------------------------------------------ listings
 
@@ -216,6 +236,7 @@ PROFILES: Dict[str, Behaviour] = {
     "token-ignored": Behaviour(reused_token="ignored"),
     "paging": Behaviour(page_size=7, list_order="shuffled", empty_pages=2),
     "lagging": Behaviour(sources_while_submitted="empty", non_archived_source="failed", activating_lag_s=30.0),
+    "finalizing": Behaviour(transitional_s=30.0),
 }
 
 
