@@ -8,6 +8,7 @@ Exception tree::
     OmicsDynamicError                    base of everything raised here
     ├── InvalidInputError                an input failed validation (also ValueError)
     ├── ConfigurationError               no region, bad endpoint or time scale setting
+    │   └── CredentialsTimeoutError      resolving AWS credentials did not finish in time
     ├── AwsCallError                     an AWS call failed; .code, .request_id, .operation,
     │                                    .transient
     ├── ListingStuckError                a list call repeats a nextToken: it never ends
@@ -33,6 +34,7 @@ __all__ = [
     "OmicsDynamicError",
     "InvalidInputError",
     "ConfigurationError",
+    "CredentialsTimeoutError",
     "AwsCallError",
     "ListingStuckError",
     "BudgetExhaustedError",
@@ -82,6 +84,30 @@ class InvalidInputError(OmicsDynamicError, ValueError):
 
 class ConfigurationError(OmicsDynamicError):
     """Provider configuration is missing or invalid (region, endpoint, time scale)."""
+
+
+class CredentialsTimeoutError(ConfigurationError):
+    """Resolving AWS credentials through botocore's chain did not finish within its bound.
+
+    Raised by :func:`omics_dynamic.aws.resolve_credentials` (and so by every lifecycle
+    method that makes a client) when a credential source hangs: a profile's
+    ``credential_process`` nobody answers (an SSO or MFA helper in CI), an MFA prompt of an
+    ``assume-role`` profile, a metadata endpoint that does not answer. ``source`` names what
+    was being asked (e.g. ``"profile 'ci' credential_process `sso-helper --login`"``),
+    ``timeout_s`` is the bound in real seconds, ``advice`` the fix, ``stopped`` how many
+    helper processes were killed. Nothing was sent to HealthOmics.
+    """
+
+    def __init__(self, source: str, timeout_s: float, advice: str, stopped: int = 0):
+        self.source = source
+        self.timeout_s = timeout_s
+        self.advice = advice
+        self.stopped = stopped
+        killed = f"; the helper was stopped ({stopped} process(es) killed)" if stopped else ""
+        super().__init__(
+            f"AWS credentials: {source} did not answer within {timeout_s:g}s{killed}; nothing was "
+            f"sent to HealthOmics. {advice}"
+        )
 
 
 class AwsCallError(OmicsDynamicError):
