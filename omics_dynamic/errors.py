@@ -137,11 +137,32 @@ class AwsCallError(OmicsDynamicError):
         self.http_status = http_status
         self.aws_message = message
         self.transient = transient
+        self.hint = hint
+        #: Jobs covering the run's read sets still running when this error ended the run
+        #: (:meth:`with_jobs_left`), empty otherwise.
+        self.running_job_ids: list[str] = []
         rid = f"request ID {request_id}" if request_id else "no AWS request ID: no answer was received"
         text = f"{operation} failed: {code}: {message} ({rid})"
         if hint:
             text += f". {hint}"
         super().__init__(text)
+
+    def with_jobs_left(self, resource_name: str, running_job_ids: Sequence[str],
+                       cancelling: Optional[Mapping[str, str]] = None,
+                       unanswered_start: Optional[UnansweredStart] = None) -> AwsCallError:
+        """This error as it ends a run that leaves jobs behind: the same operation, code,
+        AWS message, request ID and hint, then the jobs still running (count first, then
+        at most :data:`MESSAGE_LIST_LIMIT` IDs), those CANCELLING, a start that got no
+        answer, and that the next ``pulumi up`` resumes them (as the timeout and Ctrl-C
+        errors say). :returns: a new AwsCallError with ``running_job_ids`` set."""
+        jobs = _jobs_left(sorted(running_job_ids), dict(cancelling or {}), unanswered_start,
+                          "They keep running in HealthOmics; the next `pulumi up` resumes them: it "
+                          "waits for them and starts jobs only for read sets still ARCHIVED.")
+        hint = (self.hint + ". " if self.hint else "") + f"{resource_name}: the run stopped here; {jobs}"
+        err = AwsCallError(self.operation, self.code, self.aws_message, self.request_id, self.http_status,
+                           hint, transient=self.transient)
+        err.running_job_ids = sorted(running_job_ids)
+        return err
 
 
 class ListingStuckError(OmicsDynamicError):

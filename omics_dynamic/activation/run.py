@@ -165,8 +165,10 @@ class ActivationRun:
         :raises ListingStuckError: when the store's jobs in flight cannot be listed (a
             nextToken repeats) before any start, so that starting a job could duplicate
             one; it names the jobs found running by then.
-        :raises AwsCallError: for permanent AWS errors (AccessDenied, not found, validation),
-            with code and request ID.
+        :raises AwsCallError: for permanent AWS errors (AccessDenied, expired credentials,
+            not found, validation), with code and request ID; when jobs are in flight, it
+            names them and says the next ``pulumi up`` resumes them
+            (:meth:`AwsCallError.with_jobs_left`).
         """
         self.progress.start()
         self.starter.started_at_s = self.progress.started_at_s
@@ -189,6 +191,13 @@ class ActivationRun:
                 raise
             raise ListingStuckError(err.operation, err.pages, err.request_ids,
                                     running_job_ids=list(self.jobs.in_flight)) from err
+        except AwsCallError as err:
+            # Any other AWS error ends the run (expired credentials, access denied, ...): the
+            # jobs in flight keep running, and the error says so, as the timeout's does.
+            if not self.jobs.in_flight and self.starter.unanswered is None:
+                raise
+            raise err.with_jobs_left(self.name, sorted(self.jobs.in_flight), self.jobs.cancelling(),
+                                     self._unanswered()) from err
         finally:
             self.api.bound(None, None)
         return self._finish()

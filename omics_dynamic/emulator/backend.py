@@ -293,10 +293,11 @@ class Backend(JobLifecycle, StorePopulation):
         per-request faults (:meth:`.faults.Faults.admit`) for one request.
 
         :returns: the emulated now.
-        :raises ThrottlingException, InternalServerException, RequestTimeoutException,
-            AccessDeniedException: as configured.
+        :raises ExpiredTokenException, ThrottlingException, InternalServerException,
+            RequestTimeoutException, AccessDeniedException: as configured.
         """
         now_s = self.tick()
+        self.faults.admit_credentials(now_s)
         self.faults.admit_first(operation)
         self._limits.admit(operation, now_s)
         self.faults.admit(operation, store_id, self._fault_rng)
