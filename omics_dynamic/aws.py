@@ -712,6 +712,14 @@ _HINTS = {
     "ExpiredTokenException": "The AWS session token has expired: refresh the credentials",
 }
 
+#: Hints for one operation's error, where the code's general hint would mislead.
+_OPERATION_HINTS = {
+    ("GetReadSetActivationJob", "ResourceNotFoundException"): (
+        "HealthOmics does not know this activation job in sequence store {store} ({region}); a job "
+        "created moments ago may not be known yet (the activation run waits that out)"
+    ),
+}
+
 #: botocore's own classification (standard retry mode, ``botocore/retries/standard.py``):
 #: throttling codes, transient codes, HTTP 500/502/503/504 and connection/HTTP client
 #: errors (connection refused or closed, connect and read timeouts); plus HTTP 408 and 429.
@@ -1034,7 +1042,8 @@ class OmicsApi:
         code = err.get("Code", "Unknown")
         if code in _CREDENTIAL_CODES:
             forget_client(self.client)  # the next lifecycle call resolves credentials again
-        hint = _HINTS.get(code, "").format(operation=operation, store=store, region=self.region)
+        hint = _OPERATION_HINTS.get((operation, code), _HINTS.get(code, "")).format(
+            operation=operation, store=store, region=self.region)
         return AwsCallError(operation, code, err.get("Message", str(exc)), meta.get("RequestId"),
                             meta.get("HTTPStatusCode"), hint, transient=is_transient(exc))
 

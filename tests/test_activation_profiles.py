@@ -19,7 +19,7 @@ import pytest
 from omics_dynamic import ActivationFailedError, ActivationTimeoutError
 from omics_dynamic.activation import ActivationRun
 from omics_dynamic.emulator.profiles import PROFILES, Behaviour
-from omics_dynamic.errors import ListingStuckError
+from omics_dynamic.errors import AwsCallError, ListingStuckError
 from omics_dynamic.planning import ActivationInputs
 from omics_dynamic.provider import ReadSetActivationProvider
 from support import make_api
@@ -436,3 +436,54 @@ def test_the_job_of_a_lost_start_answer_is_reported_as_found(emulator, profile):
     assert result.found_job_ids == [lost]
     assert result.started_job_ids == jobs[1:]  # ignored: the retry's new job; 409: none
     assert result.activated_by_jobs_read_set_ids == ids
+
+
+# -- a job the run started is not found yet (read-after-create lag) ------------------------
+def test_a_job_not_found_just_after_its_start_is_waited_for_not_blamed_on_the_store(provider, emulator, capfd):
+    """Under the "eventual" profile GetReadSetActivationJob answers 404 for 10 s after a job
+    is created. Before: with one job the first poll got the 404 and the run failed with
+    `Check sequence_store_id ... and region`. Now the job counts as in flight through the
+    grace and the create succeeds with that one job."""
+    emulator.set_profile("eventual")
+    store, ids = _store(emulator, ["ARCHIVED"] * 4)
+    emulator.set_quota(max_concurrent_jobs=20)
+    outs = provider.create(_inputs(store, ids)).outs
+    [job] = emulator.jobs()
+    assert outs["job_ids"] == [job["id"]]
+    assert outs["not_active_read_set_statuses"] == {}
+    assert emulator.outcomes[("GetReadSetActivationJob", "ResourceNotFoundException")] >= 1
+    assert f"activation job {job['id']} (this run started) is not found yet" in capfd.readouterr().err
+
+
+def test_a_job_still_not_found_after_the_grace_fails_with_advice_about_that_job(provider, emulator):
+    """A job HealthOmics never knows again: after the 60 s grace the run fails naming the
+    job and what to do, keeping the AWS code and request ID, and says it keeps running."""
+    from omics_dynamic.activation.jobs import JOB_NOT_FOUND_GRACE_S
+
+    emulator.set_profile(Behaviour(job_visible_after_s=3600))
+    store, ids = _store(emulator, ["ARCHIVED"] * 4)
+    with pytest.raises(AwsCallError) as info:
+        provider.create(_inputs(store, ids))
+    [job] = emulator.jobs()
+    err, text = info.value, str(info.value)
+    assert (err.operation, err.code) == ("GetReadSetActivationJob", "ResourceNotFoundException")
+    assert err.request_id and f"(request ID {err.request_id})" in text
+    assert f"Activation job {job['id']} (this run started) is still not found 1m" in text
+    assert "HealthOmics lost track of it, or sequence store" in text
+    assert "Check sequence_store_id" not in text
+    assert f"1 activation job(s) still running: {job['id']}. They keep running in HealthOmics" in text
+    assert JOB_NOT_FOUND_GRACE_S == 60.0
+
+
+def test_a_job_in_flight_listed_but_not_found_yet_is_waited_for_and_adopted(provider, emulator):
+    """Another party's job, created a moment ago, is listed by ListReadSetActivationJobs but
+    GetReadSetActivationJob does not know it yet: its sources are unknown, so the run waits
+    for it as for unlisted sources (bounded) and adopts it instead of starting a duplicate."""
+    emulator.set_profile("eventual")
+    store, ids = _store(emulator, ["ARCHIVED"] * 4)
+    other = emulator.client().start_read_set_activation_job(
+        sequenceStoreId=store, clientToken="someone-else", sources=[{"readSetId": rid} for rid in ids])
+    outs = provider.create(_inputs(store, ids)).outs
+    assert [j["id"] for j in emulator.jobs()] == [other["id"]]
+    assert outs["job_ids"] == [other["id"]]
+    assert emulator.outcomes[("GetReadSetActivationJob", "ResourceNotFoundException")] >= 1

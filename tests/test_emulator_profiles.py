@@ -52,7 +52,7 @@ def _job(client, job_id):
 
 
 def test_named_profiles_are_the_contract():
-    assert list(PROFILES) == ["default", "token-conflict", "token-mismatch", "token-ignored", "paging", "lagging"]
+    assert list(PROFILES) == ["default", "token-conflict", "token-mismatch", "token-ignored", "paging", "lagging", "eventual"]
     assert PROFILES["default"] == Behaviour(
         page_size=None, list_order="creation", empty_pages=0, reused_token="old-job",
         sources_while_submitted="listed", non_archived_source="finished", activating_lag_s=0.0)

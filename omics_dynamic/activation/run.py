@@ -383,7 +383,7 @@ class ActivationRun:
         """Record one ended job (its sources read if the poll did not show them)."""
         status = item["status"]
         kind = JOB_STATUS_CLASS.get(status, "failed")
-        detail = item if (kind == "done" or "sources" in item) else self.api.get_job(self.store, job_id)
+        detail = item if (kind == "done" or "sources" in item) else (self.jobs.get_job(job_id) or item)
         job, freed = self.jobs.end(job_id)
         self.starter.window.on_job_finished()
         if job.origin == "started":

@@ -74,10 +74,19 @@ the AWS CLI's examples (``awscli/examples/omics/*.rst``).
     for L more seconds, then becomes ACTIVE (unless something else changed it
     meanwhile).
 
+``job_visible_after_s`` (emulated seconds; GetReadSetActivationJob)
+    Documented: GetReadSetActivationJob answers ResourceNotFoundException (404) for a job
+    it does not know (model). Open: whether a job just created is known at once. Other
+    AWS services answer "not found" for a short while after a create (read-after-create
+    lag). With V > 0, GetReadSetActivationJob answers 404 "Read set activation job J not
+    found" for a job younger than V emulated seconds (ListReadSetActivationJobs and
+    StartReadSetActivationJob's answers show it at once).
+
 Named profiles (:data:`PROFILES`): ``"default"`` (the emulator's historical behaviour,
 exactly), ``"token-conflict"``, ``"token-mismatch"``, ``"token-ignored"``,
-``"paging"`` (page_size 7, list_order shuffled, empty_pages 2) and ``"lagging"``
-(sources_while_submitted empty, non_archived_source failed, activating_lag_s 30).
+``"paging"`` (page_size 7, list_order shuffled, empty_pages 2), ``"lagging"``
+(sources_while_submitted empty, non_archived_source failed, activating_lag_s 30) and
+``"eventual"`` (job_visible_after_s 10).
 """
 
 from __future__ import annotations
@@ -117,6 +126,8 @@ class Behaviour:
     :ivar non_archived_source: ``"finished"`` or ``"failed"``.
     :ivar activating_lag_s: emulated seconds a read set stays ACTIVATING after its
         source FINISHED.
+    :ivar job_visible_after_s: emulated seconds after its creation during which
+        GetReadSetActivationJob answers ResourceNotFoundException for a job.
     :raises ValueError: on an unknown choice or an out-of-range number, naming the field.
     """
 
@@ -127,6 +138,7 @@ class Behaviour:
     sources_while_submitted: str = "listed"
     non_archived_source: str = "finished"
     activating_lag_s: float = 0.0
+    job_visible_after_s: float = 0.0
 
     def __post_init__(self) -> None:
         ps = self.page_size
@@ -143,9 +155,10 @@ class Behaviour:
             value = getattr(self, name)
             if value not in choices:
                 raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
-        lag = self.activating_lag_s
-        if isinstance(lag, bool) or not isinstance(lag, (int, float)) or not 0 <= lag < float("inf"):
-            raise ValueError(f"activating_lag_s must be a finite number of emulated seconds >= 0, got {lag!r}")
+        for name in ("activating_lag_s", "job_visible_after_s"):
+            lag = getattr(self, name)
+            if isinstance(lag, bool) or not isinstance(lag, (int, float)) or not 0 <= lag < float("inf"):
+                raise ValueError(f"{name} must be a finite number of emulated seconds >= 0, got {lag!r}")
 
     # ------------------------------------------------------------ listings
 
@@ -203,6 +216,10 @@ class Behaviour:
         (``started``: the job has left SUBMITTED at some point)."""
         return self.sources_while_submitted == "listed" or started or job_status != "SUBMITTED"
 
+    def job_visible(self, age_s: float) -> bool:
+        """Whether GetReadSetActivationJob knows a job ``age_s`` emulated seconds old."""
+        return age_s >= self.job_visible_after_s
+
     def as_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict (for the admin API)."""
         return dataclasses.asdict(self)
@@ -216,6 +233,7 @@ PROFILES: Dict[str, Behaviour] = {
     "token-ignored": Behaviour(reused_token="ignored"),
     "paging": Behaviour(page_size=7, list_order="shuffled", empty_pages=2),
     "lagging": Behaviour(sources_while_submitted="empty", non_archived_source="failed", activating_lag_s=30.0),
+    "eventual": Behaviour(job_visible_after_s=10.0),
 }
 
 
