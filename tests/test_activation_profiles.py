@@ -487,3 +487,36 @@ def test_a_job_in_flight_listed_but_not_found_yet_is_waited_for_and_adopted(prov
     assert [j["id"] for j in emulator.jobs()] == [other["id"]]
     assert outs["job_ids"] == [other["id"]]
     assert emulator.outcomes[("GetReadSetActivationJob", "ResourceNotFoundException")] >= 1
+
+
+def test_a_job_with_unlisted_sources_seen_mid_run_holds_every_queued_start(emulator):
+    """Another party starts a job for the read sets still queued (SUBMITTED for 90 s, no
+    sources listed, read sets still ARCHIVED) after the run's first starts. Before, only a
+    chunk answered "token used" was held for such a job: the queued chunk started when a
+    slot freed, a duplicate. Now every queued chunk waits for it (bounded), and it is found
+    and reported instead."""
+    emulator.set_profile(Behaviour(sources_while_submitted="empty"))
+    store, ids = _store(emulator, ["ARCHIVED"] * 80)
+    api = make_api(emulator)
+    other: dict = {}
+
+    def after_start(http_response, parsed, model, **_kwargs):
+        starts = sum(1 for j in emulator.jobs() if j["clientToken"] != "someone-else")
+        if starts == 3 and not other:
+            emulator.set_faults(delay_next_jobs=1, delay_seconds=90)
+            other.update(emulator.client().start_read_set_activation_job(
+                sequenceStoreId=store, clientToken="someone-else",
+                sources=[{"readSetId": rid} for rid in ids[60:]]))
+
+    api.client.meta.events.register("after-call.omics.StartReadSetActivationJob", after_start)
+    lines: list = []
+    result = ActivationRun(api, ActivationInputs(store, tuple(ids), resource_name="cohort", max_concurrent_jobs=3),
+                           generation="test/create", report=lines.append).run()
+    per_read_set = Counter(s["readSetId"] for j in emulator.jobs() for s in j["sources"])
+    assert set(per_read_set.values()) == {1}, "a read set got two jobs"
+    assert len(emulator.jobs()) == 4
+    assert result.found_job_ids == [other["id"]]
+    assert len(result.started_job_ids) == 3
+    assert set(result.read_set_statuses.values()) == {"ACTIVE"}
+    assert any("1 queued (1 held back: a job in flight whose sources are not listed yet" in line
+               for line in lines), lines

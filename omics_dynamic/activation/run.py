@@ -363,8 +363,8 @@ class ActivationRun:
         count = len(self.jobs.unlisted)
         self.progress.say(("unlisted", count), lambda: (
             f"waiting up to {format_duration(self.jobs.unlisted_wait_s)} for {count} activation "
-            "job(s) in flight whose sources are not listed yet (SUBMITTED) before trying again a "
-            "start whose clientToken was answered as used, so as not to start duplicates; "
+            "job(s) in flight whose sources are not listed yet (SUBMITTED) before starting the "
+            f"{self.starter.queued_read_sets()} queued read sets, so as not to start duplicates; "
             f"{self.progress.elapsed()} elapsed"))
         self._unlisted_read_at_s = self.clock.now()
         self.jobs.reread_unlisted()
