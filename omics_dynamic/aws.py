@@ -17,17 +17,22 @@ scheduler's signal to wait for a slot.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+import signal
+import subprocess
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Protocol
 
 import boto3
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
+import botocore.session
 from botocore.paginate import TokenEncoder
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
 
@@ -36,6 +41,7 @@ from .errors import (
     BudgetExhaustedError,
     CallCancelledError,
     ConfigurationError,
+    CredentialsTimeoutError,
     ListingStuckError,
 )
 from .planning import REGION_PATTERN
@@ -46,6 +52,10 @@ __all__ = [
     "MonotonicClock",
     "ProviderSettings",
     "make_client",
+    "shared_client",
+    "forget_client",
+    "resolve_credentials",
+    "CREDENTIALS_TIMEOUT_S",
     "custom_endpoint",
     "effective_region",
     "required_region",
@@ -123,6 +133,14 @@ class MonotonicClock:
         return max(0.0, seconds) / self.time_scale
 
 
+#: Real seconds resolving AWS credentials may take by default (``omics-dynamic:credentialsTimeout``):
+#: enough for botocore's chain to run a credential_process that answers from its cache, an
+#: STS AssumeRole or an SSO role lookup, a metadata endpoint; short enough that diff's and
+#: check's live lookup (:data:`omics_dynamic.provider.LIVE_CHECK_TIMEOUT_S`, 20 s in all)
+#: still ends in time when a helper waits for a prompt nobody answers.
+CREDENTIALS_TIMEOUT_S = 10.0
+
+
 @dataclass(frozen=True)
 class ProviderSettings:
     """Provider configuration, from stack config (rule 2) and the environment.
@@ -140,6 +158,9 @@ class ProviderSettings:
       our own request budget per operation family, requests per second (default 5, the
       HealthOmics default quota; 0 = unpaced).
     - ``max_attempts``: botocore retry attempts (``omics-dynamic:maxAttempts``, default 12).
+    - ``credentials_timeout_s``: ``omics-dynamic:credentialsTimeout`` or
+      ``OMICS_DYNAMIC_CREDENTIALS_TIMEOUT``: real seconds resolving AWS credentials may
+      take (:func:`resolve_credentials`; default :data:`CREDENTIALS_TIMEOUT_S`).
     """
 
     region: Optional[str] = None
@@ -149,6 +170,7 @@ class ProviderSettings:
     rate_limit_per_s: float = 5.0
     max_attempts: int = 12
     retry_mode: str = "standard"
+    credentials_timeout_s: float = CREDENTIALS_TIMEOUT_S
 
     @classmethod
     def from_config(cls, get, environ: Optional[dict] = None) -> ProviderSettings:
@@ -176,6 +198,8 @@ class ProviderSettings:
         time_scale = number("timeScale", "OMICS_DYNAMIC_TIME_SCALE", 1.0, 1e-9)
         rate = number("rateLimit", "OMICS_DYNAMIC_RATE_LIMIT", 5.0, 0.0)
         attempts = int(number("maxAttempts", "OMICS_DYNAMIC_MAX_ATTEMPTS", 12, 1))
+        credentials_s = number("credentialsTimeout", "OMICS_DYNAMIC_CREDENTIALS_TIMEOUT",
+                               CREDENTIALS_TIMEOUT_S, 0.001)
         endpoint = get(f"{CONFIG_NAMESPACE}:endpoint") or None
         if endpoint and not endpoint.startswith(("http://", "https://")):
             raise ConfigurationError(
@@ -188,6 +212,7 @@ class ProviderSettings:
             time_scale=time_scale,
             rate_limit_per_s=rate,
             max_attempts=attempts,
+            credentials_timeout_s=credentials_s,
         )
 
 
@@ -233,12 +258,19 @@ def required_region(settings: ProviderSettings, region: Optional[str] = None) ->
     return found
 
 
-def make_client(settings: ProviderSettings, region: Optional[str]):
-    """Create a boto3 HealthOmics client for ``region``.
+def make_client(settings: ProviderSettings, region: Optional[str], *,
+                credentials_timeout_s: Optional[float] = None):
+    """Create a boto3 HealthOmics client for ``region`` (a new one each call; the provider
+    reuses clients through :func:`shared_client`).
 
     :param region: the Region to call (the resource's ``region`` input or its recorded
         region), or None for ``aws:region`` and then boto3's chain (:func:`effective_region`).
+    :param credentials_timeout_s: real seconds credential resolution may take (default
+        ``settings.credentials_timeout_s``): :func:`resolve_credentials` runs botocore's
+        chain first, bounded, so that creating the client never waits on a credential
+        source (botocore otherwise resolves them, unbounded, inside client creation).
     :raises ConfigurationError: when no region can be found, or one that is not a Region.
+    :raises CredentialsTimeoutError: when credential resolution does not finish in time.
 
     Endpoint: ``omics-dynamic:endpoint`` when set; otherwise botocore resolves it through
     its whole configuration chain, as boto3 would (``AWS_ENDPOINT_URL_OMICS``,
@@ -254,18 +286,34 @@ def make_client(settings: ProviderSettings, region: Optional[str]):
     endpoint's ``vpce-...`` DNS name into ``control-storage-vpce-...`` (design.md section
     3). Without one, botocore's own setting applies (``AWS_DISABLE_HOST_PREFIX_INJECTION``;
     default on, which gives ``control-storage-omics.<region>.amazonaws.com``).
+
+    Every wait of the client is bounded: ``connect_timeout`` (connection set-up, through a
+    proxy too) and ``read_timeout`` per attempt, ``max_attempts`` attempts; a call with a
+    deadline is bounded in all by :class:`OmicsApi` (DNS lookups included).
     """
-    session = boto3.session.Session(profile_name=settings.profile)
+    return _new_client(settings, region, credentials_timeout_s)[0]
+
+
+def _new_client(settings: ProviderSettings, region: Optional[str],
+                credentials_timeout_s: Optional[float]) -> tuple[Any, Optional[str]]:
+    """``(client, custom endpoint or None)``, see :func:`make_client`."""
+    session = _new_session(settings)
     resolved_region = _region_or_raise(settings, region, session)
+    timeout_s = settings.credentials_timeout_s if credentials_timeout_s is None else credentials_timeout_s
+    resolve_credentials(session, timeout_s, settings.profile)
     options = _client_options(settings)
     endpoint = settings.endpoint_url
     if endpoint is None:
         client = session.client("omics", region_name=resolved_region, config=botocore.config.Config(**options))
         endpoint = _configured_endpoint(session, resolved_region, client, options)
         if endpoint is None:
-            return client
+            return client, None
     return session.client("omics", region_name=resolved_region, endpoint_url=endpoint,
-                          config=botocore.config.Config(inject_host_prefix=False, **options))
+                          config=botocore.config.Config(inject_host_prefix=False, **options)), endpoint
+
+
+def _new_session(settings: ProviderSettings) -> boto3.session.Session:
+    return boto3.session.Session(botocore_session=botocore.session.Session(profile=settings.profile))
 
 
 def custom_endpoint(settings: ProviderSettings, region: Optional[str]) -> Optional[str]:
@@ -273,15 +321,305 @@ def custom_endpoint(settings: ProviderSettings, region: Optional[str]) -> Option
     resolves it), or None for AWS's standard endpoint. The provider records it beside the
     region so that a refresh can tell "the store is gone" from "this is another endpoint".
 
+    Answered from :func:`shared_client`'s cache (making the client if it is not there).
+
     :raises ConfigurationError: when no region can be found.
+    :raises CredentialsTimeoutError: see :func:`make_client`.
     """
     if settings.endpoint_url:
         return settings.endpoint_url
-    session = boto3.session.Session(profile_name=settings.profile)
-    resolved_region = _region_or_raise(settings, region, session)
-    options = _client_options(settings)
-    client = session.client("omics", region_name=resolved_region, config=botocore.config.Config(**options))
-    return _configured_endpoint(session, resolved_region, client, options)
+    return _shared(settings, region, None).endpoint
+
+
+# -- credentials, bounded ------------------------------------------------------------------
+
+#: Real seconds a credential resolution that timed out is remembered for its key
+#: (:func:`shared_client`): later calls of the same provider process fail at once with the
+#: same error instead of each waiting out the bound again (a stack of many resources would
+#: otherwise wait once per check and diff).
+CREDENTIALS_FAILURE_TTL_S = 300.0
+
+#: botocore credential provider METHOD -> what it asks, for the timeout's message.
+_SOURCES = {
+    "env": "the environment's AWS_* credential variables",
+    "assume-role-with-web-identity": "the web-identity role (AWS_WEB_IDENTITY_TOKEN_FILE, STS)",
+    "sso": "the SSO credentials",
+    "shared-credentials-file": "the shared credentials file",
+    "custom-process": "the credential_process",
+    "config-file": "the shared config file",
+    "container-role": "the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_*)",
+    "iam-role": "the EC2 instance metadata service (IMDS)",
+    "assume-role": "the profile's role_arn (STS AssumeRole)",
+}
+
+#: Characters of a credential_process command line a message quotes at most.
+_COMMAND_TEXT_LIMIT = 160
+
+
+def resolve_credentials(session: boto3.session.Session, timeout_s: float, profile: Optional[str] = None) -> Any:
+    """Resolve ``session``'s credentials through botocore's own chain, within ``timeout_s``
+    real seconds, so that a client made from the session afterwards finds them resolved.
+
+    The chain runs in a daemon thread (a thread stuck in a helper never holds the process
+    exit); the caller waits for it with a join bound. Helper processes the chain starts for
+    a ``credential_process`` are tracked, and on timeout killed with their descendants, so
+    the abandoned thread ends too. After a timeout the session must not be used again.
+
+    :param session: a boto3 session of its own (sessions are not thread-safe).
+    :param timeout_s: real seconds, > 0.
+    :param profile: ``aws:profile`` (for the message; None: the chain's profile).
+    :returns: botocore credentials, or None when the chain found none (a call then fails
+        with ``NoCredentials``).
+    :raises CredentialsTimeoutError: naming the source that did not answer and the fix.
+    :raises botocore.exceptions.BotoCoreError: what the chain raised (e.g. ProfileNotFound,
+        CredentialRetrievalError with the helper's own message).
+    """
+    core = session._session
+    resolver = core.get_component("credential_provider")
+    state: dict[str, Any] = {"method": None, "procs": []}
+    procs: list[subprocess.Popen] = state["procs"]
+    for provider in getattr(resolver, "providers", []):
+        _track(provider, state)
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["credentials"] = core.get_credentials()
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="omics-dynamic credentials", daemon=True)
+    worker.start()
+    worker.join(max(0.0, timeout_s))
+    if worker.is_alive():
+        stopped = sum(_kill_process_tree(p) for p in list(procs))
+        source, advice = _credential_source(core, state["method"], profile)
+        raise CredentialsTimeoutError(source, timeout_s, advice, stopped)
+    if "error" in box:
+        raise box["error"]
+    return box.get("credentials")
+
+
+def _track(provider: Any, state: dict[str, Any]) -> None:
+    """Record which provider of the chain is loading, and the helper processes it starts."""
+    load = provider.load
+    method = getattr(provider, "METHOD", type(provider).__name__)
+
+    def tracked_load(*args: Any, **kwargs: Any) -> Any:
+        state["method"] = method
+        return load(*args, **kwargs)
+
+    provider.load = tracked_load
+    if isinstance(provider, botocore.credentials.ProcessProvider) and hasattr(provider, "_popen"):
+        popen = provider._popen
+
+        def tracked_popen(*args: Any, **kwargs: Any) -> Any:
+            proc = popen(*args, **kwargs)
+            state["procs"].append(proc)
+            return proc
+
+        provider._popen = tracked_popen
+
+
+def _kill_process_tree(proc: subprocess.Popen) -> int:
+    """SIGKILL ``proc`` and its descendants (Linux: found through ``/proc``; elsewhere only
+    ``proc``), deepest first, so that a helper's own children (a ``sleep``, a browser
+    login) do not keep its pipes open. :returns: how many processes were signalled."""
+    if proc.poll() is not None:
+        return 0
+    pids = _descendants(proc.pid)
+    killed = 0
+    for pid in reversed(pids):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        except OSError:
+            pass
+    try:
+        proc.kill()
+        killed += 1
+    except OSError:
+        pass
+    return killed
+
+
+def _descendants(pid: int) -> list[int]:
+    """PIDs of ``pid``'s descendants, parents before children ([] where /proc is absent)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found: list[int] = []
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop(0)
+        found.append(child)
+        todo.extend(children.get(child, []))
+    return found
+
+
+def _credential_source(core: Any, method: Optional[str], profile: Optional[str]) -> tuple[str, str]:
+    """``(what did not answer, the fix)`` for a credential resolution that timed out while
+    botocore's provider ``method`` was loading."""
+    name = profile or core.profile or "default"
+    try:
+        scoped = core.get_scoped_config()
+    except botocore.exceptions.BotoCoreError:
+        scoped = {}
+    longer = ("; or, if it only needs longer, raise the bound: `pulumi config set "
+              "omics-dynamic:credentialsTimeout 60`")
+    if method == "custom-process":
+        command = str(scoped.get("credential_process", ""))
+        if len(command) > _COMMAND_TEXT_LIMIT:
+            command = command[:_COMMAND_TEXT_LIMIT] + "..."
+        return (f"profile {name!r} credential_process `{command}`",
+                "A credential helper that waits for a prompt (an SSO login, an MFA code) gets no answer "
+                "here. Fix: make it answer without one (log in first, e.g. `aws sso login --profile "
+                f"{name}`, so that it answers from its cache), or in CI use credentials that need nobody "
+                "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a web-identity or instance role), or point "
+                "aws:profile at a profile without the helper" + longer)
+    if method == "assume-role":
+        role = scoped.get("role_arn", "?")
+        mfa = scoped.get("mfa_serial")
+        what = f"profile {name!r} role_arn {role}" + (f" with mfa_serial {mfa}" if mfa else "")
+        return (what, ("An MFA code is asked for on a terminal nobody answers here. " if mfa else "")
+                + "Fix: check the role's source_profile or credential_source, or use credentials that "
+                "need no prompt (a cached session, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a role)" + longer)
+    if method == "sso":
+        return (f"profile {name!r} SSO credentials",
+                f"Fix: run `aws sso login --profile {name}` (the cached token may have expired), or "
+                "use other credentials" + longer)
+    if method in ("iam-role", "container-role"):
+        return (_SOURCES[method], "Fix: outside AWS, set credentials explicitly (aws:profile, "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or AWS_EC2_METADATA_DISABLED=true; inside, "
+                "check the metadata endpoint's network path" + longer)
+    what = _SOURCES.get(method or "", f"botocore's credential provider {method!r}" if method else
+                        "botocore's credential chain")
+    return (f"{what} (profile {name!r})", "Fix: check the credential configuration of that profile" + longer)
+
+
+# -- clients shared within the provider process ----------------------------------------------
+
+#: At most this many clients are kept (least recently used dropped first).
+SHARED_CLIENTS_MAX = 32
+
+
+@dataclass
+class _Shared:
+    client: Any
+    endpoint: Optional[str]
+
+
+_SHARED: OrderedDict[tuple, _Shared] = OrderedDict()
+_SHARED_FAILED: dict[tuple, tuple[float, CredentialsTimeoutError]] = {}
+_SHARED_LOCK = threading.Lock()
+_KEY_LOCKS: dict[tuple, threading.Lock] = {}
+
+
+def _source_fingerprint(settings: ProviderSettings) -> tuple:
+    """What decides a client's credentials, region and endpoint besides the settings: every
+    ``AWS_*`` environment variable and the shared config and credentials files' contents
+    (hashed: no credential is kept in the key)."""
+    digest = hashlib.sha256()
+    for key in sorted(k for k in os.environ if k.startswith("AWS_")):
+        digest.update(f"{key}={os.environ[key]}\0".encode())
+    for env, default in (("AWS_CONFIG_FILE", "~/.aws/config"), ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")):
+        path = os.path.expanduser(os.environ.get(env) or default)
+        try:
+            with open(path, "rb") as f:
+                digest.update(f.read())
+        except OSError:
+            digest.update(b"-")
+        digest.update(b"\0")
+    return (settings.profile, settings.endpoint_url, settings.region, settings.max_attempts,
+            settings.retry_mode, digest.hexdigest())
+
+
+def shared_client(settings: ProviderSettings, region: Optional[str], *,
+                  credentials_timeout_s: Optional[float] = None):
+    """A boto3 HealthOmics client for ``region``, shared within the process: one per
+    (region, profile, endpoint, credential source), made by :func:`make_client` the first
+    time and reused after (boto3 clients are thread-safe; each costs about 0.1-0.25 s of
+    CPU to make). The credential source is every ``AWS_*`` environment variable and the
+    shared config and credentials files' contents, so a changed environment gets a new
+    client. A client whose credentials were refused (:func:`forget_client`) is made again.
+
+    :param credentials_timeout_s: as :func:`make_client`. While one thread makes the client
+        for a key, others wait for it no longer than that bound.
+    :raises ConfigurationError: as :func:`make_client`.
+    :raises CredentialsTimeoutError: as :func:`make_client`; for :data:`CREDENTIALS_FAILURE_TTL_S`
+        after one, the same key fails at once with the same error.
+    """
+    return _shared(settings, region, credentials_timeout_s).client
+
+
+def _shared(settings: ProviderSettings, region: Optional[str], credentials_timeout_s: Optional[float]) -> _Shared:
+    timeout_s = settings.credentials_timeout_s if credentials_timeout_s is None else credentials_timeout_s
+    key = (region,) + _source_fingerprint(settings)
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is not None:
+            _SHARED.move_to_end(key)
+            return found
+        failed = _SHARED_FAILED.get(key)
+        if failed is not None and time.monotonic() - failed[0] < CREDENTIALS_FAILURE_TTL_S:
+            raise _again(failed)
+        key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    if not key_lock.acquire(timeout=max(0.0, timeout_s)):
+        raise CredentialsTimeoutError("another thread's credential resolution for the same profile", timeout_s,
+                                      "It is still running; see that thread's error for what did not answer")
+    try:
+        with _SHARED_LOCK:
+            found = _SHARED.get(key)
+            if found is not None:
+                return found
+            failed = _SHARED_FAILED.get(key)
+            if failed is not None and time.monotonic() - failed[0] < CREDENTIALS_FAILURE_TTL_S:
+                raise _again(failed)
+        try:
+            client, endpoint = _new_client(settings, region, timeout_s)
+        except CredentialsTimeoutError as err:
+            with _SHARED_LOCK:
+                _SHARED_FAILED[key] = (time.monotonic(), err)
+            raise
+        made = _Shared(client, endpoint)
+        with _SHARED_LOCK:
+            _SHARED[key] = made
+            _SHARED_FAILED.pop(key, None)
+            while len(_SHARED) > SHARED_CLIENTS_MAX:
+                old_key, _ = _SHARED.popitem(last=False)
+                _KEY_LOCKS.pop(old_key, None)
+        return made
+    finally:
+        key_lock.release()
+
+
+def _again(failed: tuple[float, CredentialsTimeoutError]) -> CredentialsTimeoutError:
+    """A new error for a remembered credentials timeout, saying when it happened."""
+    at_s, err = failed
+    ago_s = time.monotonic() - at_s
+    return CredentialsTimeoutError(
+        f"{err.source} (asked {ago_s:.0f}s ago in this provider process; not asked again for "
+        f"{CREDENTIALS_FAILURE_TTL_S:g}s)", err.timeout_s, err.advice, err.stopped)
+
+
+def forget_client(client: Any) -> None:
+    """Drop ``client`` from :func:`shared_client`'s cache (its credentials were refused or
+    expired: the next call resolves them again)."""
+    with _SHARED_LOCK:
+        for key, shared in list(_SHARED.items()):
+            if shared.client is client:
+                del _SHARED[key]
 
 
 def _region_or_raise(settings: ProviderSettings, region: Optional[str], session: Any) -> str:
@@ -374,6 +712,14 @@ _HINTS = {
     "ExpiredTokenException": "The AWS session token has expired: refresh the credentials",
 }
 
+#: Hints for one operation's error, where the code's general hint would mislead.
+_OPERATION_HINTS = {
+    ("GetReadSetActivationJob", "ResourceNotFoundException"): (
+        "HealthOmics does not know this activation job in sequence store {store} ({region}); a job "
+        "created moments ago may not be known yet (the activation run waits that out)"
+    ),
+}
+
 #: botocore's own classification (standard retry mode, ``botocore/retries/standard.py``):
 #: throttling codes, transient codes, HTTP 500/502/503/504 and connection/HTTP client
 #: errors (connection refused or closed, connect and read timeouts); plus HTTP 408 and 429.
@@ -455,6 +801,26 @@ CALL_POLL_REAL_S = 0.1
 
 _TOKEN_ENCODER = TokenEncoder()
 
+#: AWS error codes that refuse the credentials themselves (a shared client holding them is
+#: dropped: :func:`forget_client`).
+_CREDENTIAL_CODES = ("ExpiredTokenException", "ExpiredToken", "UnrecognizedClientException",
+                     "InvalidSignatureException", "InvalidClientTokenId")
+
+#: The OmicsApi whose call runs in the current thread (set by ``OmicsApi._translated``).
+_CURRENT = threading.local()
+
+
+def _dispatch_before_call(model: Any, **kwargs: Any) -> None:
+    api = getattr(_CURRENT, "api", None)
+    if api is not None:
+        api._before_call(model, **kwargs)
+
+
+def _dispatch_after_attempt(**kwargs: Any) -> None:
+    api = getattr(_CURRENT, "api", None)
+    if api is not None:
+        api._after_attempt(**kwargs)
+
 
 class OmicsApi:
     """The HealthOmics calls the provider makes: paced, counted, bounded in time, with
@@ -501,8 +867,12 @@ class OmicsApi:
         #: attempt that could not connect (see :data:`UNREACHABLE_AT_START_S`).
         self._answered = False
         self._unreachable_since_s: Optional[float] = None
-        client.meta.events.register("before-call.omics", self._before_call)
-        client.meta.events.register("needs-retry.omics", self._after_attempt)
+        # One handler per client whatever number of OmicsApi share it (shared_client): it
+        # hands the event to the OmicsApi whose call runs in this thread (_translated).
+        client.meta.events.register("before-call.omics", _dispatch_before_call,
+                                    unique_id="omics-dynamic-before-call")
+        client.meta.events.register("needs-retry.omics", _dispatch_after_attempt,
+                                    unique_id="omics-dynamic-needs-retry")
 
     def bound(self, deadline_s: Optional[float], cancel: Optional[threading.Event] = None) -> None:
         """Bound every later call by ``deadline_s`` (on the clock; None: no bound) and stop
@@ -645,6 +1015,8 @@ class OmicsApi:
         return box["value"]
 
     def _translated(self, operation: str, store: str, attempt: Callable[[], Any]) -> Any:
+        outer = getattr(_CURRENT, "api", None)
+        _CURRENT.api = self
         try:
             return attempt()
         except botocore.exceptions.ClientError as exc:
@@ -660,13 +1032,18 @@ class OmicsApi:
                                "The request never got an answer after botocore's retries; "
                                "check the network and the endpoint",
                                transient=is_transient(exc)) from exc
+        finally:
+            _CURRENT.api = outer
 
     def translate(self, operation: str, exc: botocore.exceptions.ClientError, store: str) -> AwsCallError:
         """Turn a botocore ClientError into an AwsCallError keeping code and request ID."""
         err = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
         code = err.get("Code", "Unknown")
-        hint = _HINTS.get(code, "").format(operation=operation, store=store, region=self.region)
+        if code in _CREDENTIAL_CODES:
+            forget_client(self.client)  # the next lifecycle call resolves credentials again
+        hint = _OPERATION_HINTS.get((operation, code), _HINTS.get(code, "")).format(
+            operation=operation, store=store, region=self.region)
         return AwsCallError(operation, code, err.get("Message", str(exc)), meta.get("RequestId"),
                             meta.get("HTTPStatusCode"), hint, transient=is_transient(exc))
 

@@ -8,6 +8,7 @@ Exception tree::
     OmicsDynamicError                    base of everything raised here
     ├── InvalidInputError                an input failed validation (also ValueError)
     ├── ConfigurationError               no region, bad endpoint or time scale setting
+    │   └── CredentialsTimeoutError      resolving AWS credentials did not finish in time
     ├── AwsCallError                     an AWS call failed; .code, .request_id, .operation,
     │                                    .transient
     ├── ListingStuckError                a list call repeats a nextToken: it never ends
@@ -33,6 +34,7 @@ __all__ = [
     "OmicsDynamicError",
     "InvalidInputError",
     "ConfigurationError",
+    "CredentialsTimeoutError",
     "AwsCallError",
     "ListingStuckError",
     "BudgetExhaustedError",
@@ -98,6 +100,30 @@ class ConfigurationError(OmicsDynamicError):
     """Provider configuration is missing or invalid (region, endpoint, time scale)."""
 
 
+class CredentialsTimeoutError(ConfigurationError):
+    """Resolving AWS credentials through botocore's chain did not finish within its bound.
+
+    Raised by :func:`omics_dynamic.aws.resolve_credentials` (and so by every lifecycle
+    method that makes a client) when a credential source hangs: a profile's
+    ``credential_process`` nobody answers (an SSO or MFA helper in CI), an MFA prompt of an
+    ``assume-role`` profile, a metadata endpoint that does not answer. ``source`` names what
+    was being asked (e.g. ``"profile 'ci' credential_process `sso-helper --login`"``),
+    ``timeout_s`` is the bound in real seconds, ``advice`` the fix, ``stopped`` how many
+    helper processes were killed. Nothing was sent to HealthOmics.
+    """
+
+    def __init__(self, source: str, timeout_s: float, advice: str, stopped: int = 0):
+        self.source = source
+        self.timeout_s = timeout_s
+        self.advice = advice
+        self.stopped = stopped
+        killed = f"; the helper was stopped ({stopped} process(es) killed)" if stopped else ""
+        super().__init__(
+            f"AWS credentials: {source} did not answer within {timeout_s:g}s{killed}; nothing was "
+            f"sent to HealthOmics. {advice}"
+        )
+
+
 class AwsCallError(OmicsDynamicError):
     """An AWS HealthOmics call failed after botocore's retries.
 
@@ -125,11 +151,32 @@ class AwsCallError(OmicsDynamicError):
         self.http_status = http_status
         self.aws_message = message
         self.transient = transient
+        self.hint = hint
+        #: Jobs covering the run's read sets still running when this error ended the run
+        #: (:meth:`with_jobs_left`), empty otherwise.
+        self.running_job_ids: list[str] = []
         rid = f"request ID {request_id}" if request_id else "no AWS request ID: no answer was received"
         text = f"{operation} failed: {code}: {message} ({rid})"
         if hint:
             text += f". {hint}"
         super().__init__(text)
+
+    def with_jobs_left(self, resource_name: str, running_job_ids: Sequence[str],
+                       cancelling: Optional[Mapping[str, str]] = None,
+                       unanswered_start: Optional[UnansweredStart] = None) -> AwsCallError:
+        """This error as it ends a run that leaves jobs behind: the same operation, code,
+        AWS message, request ID and hint, then the jobs still running (count first, then
+        at most :data:`MESSAGE_LIST_LIMIT` IDs), those CANCELLING, a start that got no
+        answer, and that the next ``pulumi up`` resumes them (as the timeout and Ctrl-C
+        errors say). :returns: a new AwsCallError with ``running_job_ids`` set."""
+        jobs = _jobs_left(sorted(running_job_ids), dict(cancelling or {}), unanswered_start,
+                          "They keep running in HealthOmics; the next `pulumi up` resumes them: it "
+                          "waits for them and starts jobs only for read sets still ARCHIVED.")
+        hint = (self.hint + ". " if self.hint else "") + f"{resource_name}: the run stopped here; {jobs}"
+        err = AwsCallError(self.operation, self.code, self.aws_message, self.request_id, self.http_status,
+                           hint, transient=self.transient)
+        err.running_job_ids = sorted(running_job_ids)
+        return err
 
 
 class ListingStuckError(OmicsDynamicError):

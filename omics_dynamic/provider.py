@@ -13,8 +13,8 @@ elsewhere.
 The provider object holds no clients, credentials, sets or other state when it is
 pickled (rule 12): the SDK pickles it by reference (this class lives in an importable
 module), a few dozen bytes. ``configure`` gives the unpickled copy in the provider
-process its :class:`~omics_dynamic.aws.ProviderSettings`; clients are made inside each
-method.
+process its :class:`~omics_dynamic.aws.ProviderSettings`; clients live in a process-wide
+cache outside the provider object (:func:`~omics_dynamic.aws.shared_client`).
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from .aws import (
     ProviderSettings,
     custom_endpoint,
     effective_region,
-    make_client,
     required_region,
+    shared_client,
     shared_rate_budget,
 )
 from .costmodel import ALL, BY_STATUS, volume_text
@@ -186,11 +186,19 @@ class ReadSetActivationProvider(ResourceProvider):
             settings = ProviderSettings.from_config(lambda key: None)
         return settings
 
-    def _api(self, region: Optional[str]) -> OmicsApi:
-        """An :class:`OmicsApi` for ``region`` (None: the provider configuration's)."""
+    def _api(self, region: Optional[str], credentials_timeout_s: Optional[float] = None,
+             clock: Optional[Any] = None) -> OmicsApi:
+        """An :class:`OmicsApi` for ``region`` (None: the provider configuration's) on the
+        process's shared client (:func:`~omics_dynamic.aws.shared_client`: made once per
+        region, profile, endpoint and credential source).
+
+        :param credentials_timeout_s: real seconds credential resolution may take (default
+            ``omics-dynamic:credentialsTimeout``).
+        :raises CredentialsTimeoutError: when it does not finish in time.
+        """
         settings = self.settings
-        client = make_client(settings, region)
-        clock = MonotonicClock(settings.time_scale)
+        client = shared_client(settings, region, credentials_timeout_s=credentials_timeout_s)
+        clock = clock or MonotonicClock(settings.time_scale)
         budget = shared_rate_budget(
             (client.meta.region_name, client.meta.endpoint_url, settings.time_scale),
             settings.rate_limit_per_s,
@@ -251,10 +259,17 @@ class ReadSetActivationProvider(ResourceProvider):
             return None
 
     def _live_api(self, region: Optional[str]) -> OmicsApi:
-        """A client for a bounded live lookup: every call within :data:`LIVE_CHECK_TIMEOUT_S`
-        real seconds in all (on the provider's clock)."""
-        api = self._api(region)
-        api.bound(api.clock.now() + LIVE_CHECK_TIMEOUT_S * self.settings.time_scale)
+        """A client for a bounded live lookup: credential resolution and every call within
+        :data:`LIVE_CHECK_TIMEOUT_S` real seconds in all (on the provider's clock).
+
+        :raises CredentialsTimeoutError: when credentials are not resolved within the
+            smaller of ``omics-dynamic:credentialsTimeout`` and that bound.
+        """
+        settings = self.settings
+        clock = MonotonicClock(settings.time_scale)
+        started_s = clock.now()
+        api = self._api(region, min(settings.credentials_timeout_s, LIVE_CHECK_TIMEOUT_S), clock)
+        api.bound(started_s + LIVE_CHECK_TIMEOUT_S * settings.time_scale)
         return api
 
     def _live_reason(self, id_: str, name: str, news: dict[str, Any]) -> Optional[str]:
@@ -450,7 +465,8 @@ class ReadSetActivationProvider(ResourceProvider):
             previous=olds, endpoint_url=custom_endpoint(self.settings, region)))
 
     def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
-        api = self._api(inputs.region)
+        # Credential resolution is bounded too (CredentialsTimeoutError), never longer than the run.
+        api = self._api(inputs.region, min(self.settings.credentials_timeout_s, inputs.timeout_seconds))
         # The run stops within seconds once the engine asks the process to stop (rule 9).
         return ActivationRun(api, inputs, generation=generation, cancel=cancellation.event()).run()
 

@@ -19,7 +19,7 @@ import pytest
 from omics_dynamic import ActivationFailedError, ActivationTimeoutError
 from omics_dynamic.activation import ActivationRun
 from omics_dynamic.emulator.profiles import PROFILES, Behaviour
-from omics_dynamic.errors import ListingStuckError
+from omics_dynamic.errors import AwsCallError, ListingStuckError
 from omics_dynamic.planning import ActivationInputs
 from omics_dynamic.provider import ReadSetActivationProvider
 from support import make_api
@@ -392,7 +392,9 @@ def test_a_chunk_whose_every_token_is_refused_fails_naming_each_answer(emulator)
     text = str(info.value)
     assert "StartReadSetActivationJob answered 10 clientTokens of this chunk as used before" in text
     assert "attempt 1: ConflictException (request ID req-1)" in text
-    assert "attempt 10: ConflictException (request ID req-10)" in text
+    # The error's text cuts each message to STATUS_MESSAGE_CHARS; the failures keep it whole.
+    assert "attempt 10: ConflictException (request ID req-10)" not in text
+    assert all("attempt 10: ConflictException (request ID req-10)" in f.message for f in info.value.failures)
     assert sorted(f.read_set_id for f in info.value.failures) == ids
     # Two listings (SUBMITTED, IN_PROGRESS) at the start and after each refusal.
     assert emulator.calls["ListReadSetActivationJobs"] - listings_before == 2 * 11
@@ -494,3 +496,87 @@ def test_undocumented_status_until_the_deadline_is_a_timeout_naming_it(provider,
         provider.create(_inputs(store, ids, timeout_seconds=120))
     assert info.value.counts == {"ACTIVE": 3, "FINALIZING": 1}
     assert "timed out after 120s (timeout_seconds) with 3 ACTIVE, 1 FINALIZING" in str(info.value)
+
+
+# -- a job the run started is not found yet (read-after-create lag) ------------------------
+def test_a_job_not_found_just_after_its_start_is_waited_for_not_blamed_on_the_store(provider, emulator, capfd):
+    """Under the "eventual" profile GetReadSetActivationJob answers 404 for 10 s after a job
+    is created. Before: with one job the first poll got the 404 and the run failed with
+    `Check sequence_store_id ... and region`. Now the job counts as in flight through the
+    grace and the create succeeds with that one job."""
+    emulator.set_profile("eventual")
+    store, ids = _store(emulator, ["ARCHIVED"] * 4)
+    emulator.set_quota(max_concurrent_jobs=20)
+    outs = provider.create(_inputs(store, ids)).outs
+    [job] = emulator.jobs()
+    assert outs["job_ids"] == [job["id"]]
+    assert outs["not_active_read_set_statuses"] == {}
+    assert emulator.outcomes[("GetReadSetActivationJob", "ResourceNotFoundException")] >= 1
+    assert f"activation job {job['id']} (this run started) is not found yet" in capfd.readouterr().err
+
+
+def test_a_job_still_not_found_after_the_grace_fails_with_advice_about_that_job(provider, emulator):
+    """A job HealthOmics never knows again: after the 60 s grace the run fails naming the
+    job and what to do, keeping the AWS code and request ID, and says it keeps running."""
+    from omics_dynamic.activation.jobs import JOB_NOT_FOUND_GRACE_S
+
+    emulator.set_profile(Behaviour(job_visible_after_s=3600))
+    store, ids = _store(emulator, ["ARCHIVED"] * 4)
+    with pytest.raises(AwsCallError) as info:
+        provider.create(_inputs(store, ids))
+    [job] = emulator.jobs()
+    err, text = info.value, str(info.value)
+    assert (err.operation, err.code) == ("GetReadSetActivationJob", "ResourceNotFoundException")
+    assert err.request_id and f"(request ID {err.request_id})" in text
+    assert f"Activation job {job['id']} (this run started) is still not found 1m" in text
+    assert "HealthOmics lost track of it, or sequence store" in text
+    assert "Check sequence_store_id" not in text
+    assert f"1 activation job(s) still running: {job['id']}. They keep running in HealthOmics" in text
+    assert JOB_NOT_FOUND_GRACE_S == 60.0
+
+
+def test_a_job_in_flight_listed_but_not_found_yet_is_waited_for_and_adopted(provider, emulator):
+    """Another party's job, created a moment ago, is listed by ListReadSetActivationJobs but
+    GetReadSetActivationJob does not know it yet: its sources are unknown, so the run waits
+    for it as for unlisted sources (bounded) and adopts it instead of starting a duplicate."""
+    emulator.set_profile("eventual")
+    store, ids = _store(emulator, ["ARCHIVED"] * 4)
+    other = emulator.client().start_read_set_activation_job(
+        sequenceStoreId=store, clientToken="someone-else", sources=[{"readSetId": rid} for rid in ids])
+    outs = provider.create(_inputs(store, ids)).outs
+    assert [j["id"] for j in emulator.jobs()] == [other["id"]]
+    assert outs["job_ids"] == [other["id"]]
+    assert emulator.outcomes[("GetReadSetActivationJob", "ResourceNotFoundException")] >= 1
+
+
+def test_a_job_with_unlisted_sources_seen_mid_run_holds_every_queued_start(emulator):
+    """Another party starts a job for the read sets still queued (SUBMITTED for 90 s, no
+    sources listed, read sets still ARCHIVED) after the run's first starts. Before, only a
+    chunk answered "token used" was held for such a job: the queued chunk started when a
+    slot freed, a duplicate. Now every queued chunk waits for it (bounded), and it is found
+    and reported instead."""
+    emulator.set_profile(Behaviour(sources_while_submitted="empty"))
+    store, ids = _store(emulator, ["ARCHIVED"] * 80)
+    api = make_api(emulator)
+    other: dict = {}
+
+    def after_start(http_response, parsed, model, **_kwargs):
+        starts = sum(1 for j in emulator.jobs() if j["clientToken"] != "someone-else")
+        if starts == 3 and not other:
+            emulator.set_faults(delay_next_jobs=1, delay_seconds=90)
+            other.update(emulator.client().start_read_set_activation_job(
+                sequenceStoreId=store, clientToken="someone-else",
+                sources=[{"readSetId": rid} for rid in ids[60:]]))
+
+    api.client.meta.events.register("after-call.omics.StartReadSetActivationJob", after_start)
+    lines: list = []
+    result = ActivationRun(api, ActivationInputs(store, tuple(ids), resource_name="cohort", max_concurrent_jobs=3),
+                           generation="test/create", report=lines.append).run()
+    per_read_set = Counter(s["readSetId"] for j in emulator.jobs() for s in j["sources"])
+    assert set(per_read_set.values()) == {1}, "a read set got two jobs"
+    assert len(emulator.jobs()) == 4
+    assert result.found_job_ids == [other["id"]]
+    assert len(result.started_job_ids) == 3
+    assert set(result.read_set_statuses.values()) == {"ACTIVE"}
+    assert any("1 queued (1 held back: a job in flight whose sources are not listed yet" in line
+               for line in lines), lines

@@ -76,7 +76,8 @@ def test_a_timeout_while_a_start_answer_is_held_names_the_job_it_created(emulato
         assert lines[-1].startswith("cohort: timed out: 0/20 read sets active, 1 job running, 0 queued, ")
     else:
         assert lines[-1].startswith("cohort: timed out: 0/20 read sets active, 0 jobs running (and a start "
-                                    "that got no answer may have created one), 1 queued, ")
+                                    "that got no answer may have created one), 1 queued (1 held back: a job in flight "
+                                    "whose sources are not listed yet")
         assert err.running_job_ids == []
         assert err.unanswered_start.client_token == job["clientToken"] == client_token(store, ids, "cohort/create", 1)
         assert (f"; a StartReadSetActivationJob call for 20 read set(s) (clientToken {job['clientToken']}) got "

@@ -52,11 +52,12 @@ def _job(client, job_id):
 
 
 def test_named_profiles_are_the_contract():
-    assert list(PROFILES) == ["default", "token-conflict", "token-mismatch", "token-ignored", "paging", "lagging", "finalizing"]
+    assert list(PROFILES) == ["default", "token-conflict", "token-mismatch", "token-ignored", "paging", "lagging",
+                              "finalizing", "eventual"]
     assert PROFILES["default"] == Behaviour(
         page_size=None, list_order="creation", empty_pages=0, reused_token="old-job",
         sources_while_submitted="listed", non_archived_source="finished", activating_lag_s=0.0,
-        transitional_status="FINALIZING", transitional_s=0.0)
+        transitional_status="FINALIZING", transitional_s=0.0, job_visible_after_s=0.0)
     assert PROFILES["token-conflict"] == Behaviour(reused_token="conflict")
     assert PROFILES["token-mismatch"] == Behaviour(reused_token="mismatch")
     assert PROFILES["token-ignored"] == Behaviour(reused_token="ignored")

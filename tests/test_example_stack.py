@@ -144,7 +144,7 @@ def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, coh
     ex = first.exports
     assert (ex["sampleCount"], ex["readSetCount"], ex["readSetUriCount"]) == (92, 249, 249)
     assert ex["sampleSheet"] == str(SAMPLE_SHEET_PATH.resolve())
-    assert ex["activatedBaseCount"] == sum(r["sequenceInformation"]["totalBaseCount"] for r in archived)
+    assert ex["activatedBaseCount"] == str(sum(r["sequenceInformation"]["totalBaseCount"] for r in archived))
     assert ex["activationCount"] == 1
     assert ex["statusSummary"] == {"ACTIVE": 249}
     assert ex["readSetUriSample"] == {rid: URI_BASE + rid for rid in sorted(SELECTED_IDS)[:3]}
@@ -207,7 +207,7 @@ def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, coh
     assert third.engine.ops == {"cohort": "update"}
     assert all(emu.read_set_statuses(COHORT_STORE_ID)[rid] == "ACTIVE" for rid in SELECTED_IDS)
     assert third.exports["activationCount"] == 2
-    assert third.exports["activatedBaseCount"] == sum(r["sequenceInformation"]["totalBaseCount"] for r in again)
+    assert third.exports["activatedBaseCount"] == str(sum(r["sequenceInformation"]["totalBaseCount"] for r in again))
     assert_compute_gated(third, COMPUTE_TYPES)
     definition = json.loads(third.resource("start-run").inputs["definition"])
     assert "activation #2" in definition["Comment"]

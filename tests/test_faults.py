@@ -228,3 +228,45 @@ def test_two_thousand_distinct_source_failures_give_a_bounded_message():
     assert " more job(s) (the rest: the error's `failures`; each job's sources and messages: `aws omics " \
            "get-read-set-activation-job --sequence-store-id <store> --id <job>`)" in text
     assert text.endswith("jobs only for the read sets that are still not ACTIVE.")
+
+
+def test_credentials_that_expire_mid_wait_end_the_run_naming_the_jobs_that_keep_running(provider, emulator):
+    """From +30 s every call answers ExpiredTokenException while 3 jobs run. The run fails at
+    once (no retry helps), keeping the AWS code and request ID; before, the error did not
+    say that the 3 jobs keep running and that the next `pulumi up` resumes them."""
+    store, ids = _store(emulator, 60)
+    emulator.set_faults(expire_credentials_at_s=emulator.now() + 30)
+    t0 = emulator.now()
+    with pytest.raises(AwsCallError) as info:
+        provider.create(_inputs(store, ids))
+    err, text = info.value, str(info.value)
+    jobs = sorted(j["id"] for j in emulator.jobs())
+    assert len(jobs) == 3 and {j["status"] for j in emulator.jobs()} <= {"SUBMITTED", "IN_PROGRESS"}
+    assert err.code == "ExpiredTokenException" and err.request_id
+    assert err.running_job_ids == jobs
+    assert emulator.now() - t0 < 90  # at once: the first poll after +30 s
+    assert text.startswith(f"{err.operation} failed: ExpiredTokenException: The security token included in "
+                           f"the request is expired (request ID {err.request_id}). The AWS session token has "
+                           "expired: refresh the credentials. cohort: the run stopped here; 3 activation job(s) "
+                           f"still running: {', '.join(jobs)}. They keep running in HealthOmics; the next "
+                           "`pulumi up` resumes them: it waits for them and starts jobs only for read sets still "
+                           "ARCHIVED."), text
+
+    # Fresh credentials: the next up adopts the 3 jobs and starts none.
+    emulator.set_faults(expire_credentials_at_s=None)
+    outs = provider.create(_inputs(store, ids)).outs
+    assert outs["not_active_read_set_statuses"] == {}
+    assert sorted(outs["job_ids"]) == jobs == sorted(j["id"] for j in emulator.jobs())
+
+
+def test_an_aws_error_with_many_jobs_in_flight_counts_them_first_then_names_a_few(provider, emulator):
+    store, ids = _store(emulator, 500)
+    emulator.set_quota(max_concurrent_jobs=30)
+    emulator.set_faults(expire_credentials_at_s=emulator.now() + 20)
+    with pytest.raises(AwsCallError) as info:
+        provider.create(_inputs(store, ids, max_concurrent_jobs=25))
+    text = str(info.value)
+    running = sorted(j["id"] for j in emulator.jobs())
+    assert len(running) == 25 and info.value.running_job_ids == running
+    assert f"25 activation job(s) still running: {', '.join(running[:20])} and 5 more. They keep running" in text
+    assert running[20] not in text

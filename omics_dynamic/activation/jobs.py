@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from ..aws import Clock, OmicsApi
-from ..errors import ListingStuckError
+from ..errors import AwsCallError, ListingStuckError
+from ..scheduling import format_duration
 from .progress import Progress
 from .readsets import ReadSets
 
 __all__ = ["JOB_STATUS_CLASS", "OPEN_SOURCE_STATUSES", "GET_EACH_JOB_UP_TO", "FOUND_MARGIN_S",
-           "is_running", "TrackedJob", "UnlistedJob", "JobTracker"]
+           "JOB_NOT_FOUND_GRACE_S", "is_running", "TrackedJob", "UnlistedJob", "JobTracker"]
 
 #: What each activation job status means (one table, as botocore's waiters-2.json does for
 #: ``ReadSetActivationJobCompleted``): ``running`` (CANCELLING too: it has not ended),
@@ -46,6 +47,15 @@ GET_EACH_JOB_UP_TO = 2
 #: Seconds of slack when placing the run's start on the service's clock (see
 #: :meth:`JobTracker.found_after`).
 FOUND_MARGIN_S = 2.0
+
+
+#: Seconds (on the run's clock) during which GetReadSetActivationJob may answer
+#: ResourceNotFoundException for a job the run knows (started, adopted, found, or listed by
+#: ListReadSetActivationJobs), counted from when the run learned of it: HealthOmics may not
+#: know a job just created yet (read-after-create lag, as other AWS services show). Within
+#: the grace the job counts as in flight with its sources unknown; after it, the run fails
+#: with advice about a lost job, not about the store or the region.
+JOB_NOT_FOUND_GRACE_S = 60.0
 
 
 def is_running(status: str) -> bool:
@@ -123,6 +133,45 @@ class JobTracker:
         self.last_job: dict[str, str] = {}  # read set -> last job of ours covering it
         self.run_start_service_time: Optional[_dt.datetime] = None
         self.listing_stuck = False
+        #: Job ID -> clock seconds when the run learned of it (its start's answer, or the
+        #: first time it read it): the start of its not-found grace.
+        self.first_known_s: dict[str, float] = {}
+        self._said_not_found: set[str] = set()
+
+    # -- reading one job -------------------------------------------------------------
+    def get_job(self, job_id: str) -> Optional[Mapping[str, Any]]:
+        """GetReadSetActivationJob of a job the run knows, or None while HealthOmics answers
+        ResourceNotFoundException within :data:`JOB_NOT_FOUND_GRACE_S` of when the run
+        learned of it (a job just created may not be known yet).
+
+        :raises AwsCallError: ResourceNotFoundException after the grace, with advice about
+            that job (it was started, adopted or listed: the store and region are right);
+            any other error of the call as it is.
+        """
+        known_s = self.first_known_s.setdefault(job_id, self.clock.now())
+        try:
+            return self.api.get_job(self.store, job_id)
+        except AwsCallError as err:
+            if err.code != "ResourceNotFoundException":
+                raise
+            age_s = self.clock.now() - known_s
+            how = {"started": "this run started", "adopted": "was in flight when this run began",
+                   "found": "this run found in flight"}.get(self.origin.get(job_id, ""), "this run saw listed")
+            if age_s < JOB_NOT_FOUND_GRACE_S:
+                request = f"request ID {err.request_id}" if err.request_id else "no request ID"
+                self.progress.say(("job-not-found", job_id), lambda: (
+                    f"activation job {job_id} ({how}) is not found yet ({request}); "
+                    f"HealthOmics may not know a job just created: looking again for up to "
+                    f"{format_duration(JOB_NOT_FOUND_GRACE_S)}"), force=job_id not in self._said_not_found)
+                self._said_not_found.add(job_id)
+                return None
+            raise AwsCallError(
+                err.operation, err.code, err.aws_message, err.request_id, err.http_status,
+                f"Activation job {job_id} ({how}) is still not found {format_duration(age_s)} after this "
+                f"run learned of it (a read-after-create lag of up to {format_duration(JOB_NOT_FOUND_GRACE_S)} "
+                f"is waited out): HealthOmics lost track of it, or sequence store {self.store} was deleted "
+                "meanwhile. Run `pulumi up` again (it lists the store's jobs in flight and adopts them); "
+                "report the request ID to AWS Support if this repeats", transient=err.transient) from err
 
     # -- what the service answered ---------------------------------------------------
     def known(self, job_id: str) -> bool:
@@ -139,6 +188,7 @@ class JobTracker:
         bound of the run's start on the service's clock. The latest bound wins (a token
         answered with an older running job gives a bound too early).
         """
+        self.first_known_s.setdefault(job_id, self.clock.now())
         if isinstance(creation_time, _dt.datetime):
             before_s = self.clock.now() - started_at_s + FOUND_MARGIN_S
             bound = creation_time - _dt.timedelta(seconds=before_s)
@@ -176,7 +226,7 @@ class JobTracker:
                 job_id = item["id"]
                 if self.known(job_id):
                     continue
-                covered |= self.consider(job_id, self.api.get_job(self.store, job_id), origin)
+                covered |= self.consider(job_id, self.get_job(job_id), origin)
                 read += 1
                 self.progress.say(("adopt", read), functools.partial(self._looking_line, read))
         return covered
@@ -189,7 +239,7 @@ class JobTracker:
         """Read each unlisted job again; :returns: the read sets they now cover."""
         covered: set[str] = set()
         for job_id in sorted(self.unlisted):
-            covered |= self.consider(job_id, self.api.get_job(self.store, job_id), "found")
+            covered |= self.consider(job_id, self.get_job(job_id), "found")
         return covered
 
     def unlisted_wait_until_s(self) -> Optional[float]:
@@ -199,11 +249,15 @@ class JobTracker:
         end = max((u.first_seen_s + self.unlisted_wait_s for u in self.unlisted.values()), default=None)
         return end if end is not None and end > self.clock.now() else None
 
-    def consider(self, job_id: str, detail: Mapping[str, Any], origin: str, track: bool = True) -> set[str]:
+    def consider(self, job_id: str, detail: Optional[Mapping[str, Any]], origin: str, track: bool = True) -> set[str]:
         """Decide whether a job we did not start covers our read sets; track it if it may
         still activate some (``track``). A job first seen with no sources listed keeps the
-        origin it had then (:class:`UnlistedJob`). :returns: the read sets it now covers
-        for us."""
+        origin it had then (:class:`UnlistedJob`); so does a job not found yet (``detail``
+        None, :meth:`get_job`): its sources are unknown. :returns: the read sets it now
+        covers for us."""
+        if detail is None:
+            self.unlisted.setdefault(job_id, UnlistedJob(self.clock.now(), origin))
+            return set()
         sources = detail.get("sources") or []
         status = detail.get("status", "")
         if not sources:
@@ -257,7 +311,7 @@ class JobTracker:
                 self.progress.say(("sweep-stuck",), lambda: f"warning: cannot look for duplicate jobs: {reason}",
                                   force=True)
         for job_id in sorted(candidates):
-            self.consider(job_id, self.api.get_job(self.store, job_id), "found", track=track)
+            self.consider(job_id, self.get_job(job_id), "found", track=track)
 
     # -- polling ---------------------------------------------------------------------
     def ended_jobs(self) -> dict[str, Mapping[str, Any]]:
@@ -296,15 +350,19 @@ class JobTracker:
             job = self.in_flight[job_id]
             job.status = status
             if status == "CANCELLING":  # the listing gives no statusMessage: read it once
-                self._note(job, self.api.get_job(self.store, job_id))
+                detail = self.get_job(job_id)
+                if detail is not None:
+                    self._note(job, detail)
         for job_id in unknown:
-            self.consider(job_id, self.api.get_job(self.store, job_id), "found")
+            self.consider(job_id, self.get_job(job_id), "found")
         return ended
 
     def _ended_by_get(self) -> dict[str, Mapping[str, Any]]:
         ended: dict[str, Mapping[str, Any]] = {}
         for job_id in list(self.in_flight):
-            detail = self.api.get_job(self.store, job_id)
+            detail = self.get_job(job_id)
+            if detail is None:  # not known yet (read-after-create lag): still in flight
+                continue
             if not is_running(detail["status"]):
                 ended[job_id] = detail
             else:

@@ -91,8 +91,9 @@ class RunCounts(NamedTuple):
     any more), not yet confirmed ACTIVE by their own status; ``failed``: read sets whose
     activation failed so far (found, or a source failed in a job that ended: re-checked
     before the error names it); ``waiting``: read sets to be confirmed now (no job of ours in flight); ``held``:
-    queued chunks held back because a start of theirs was answered "token used" and the
-    token's job may still show; ``cancelling``: jobs in flight CANCELLING; ``quota_refusals``:
+    queued chunks held back because a job in flight whose sources are not listed yet may
+    cover them, or a start of theirs was answered "token used" and the token's job may
+    still show; ``cancelling``: jobs in flight CANCELLING; ``quota_refusals``:
     starts refused with ServiceQuotaExceededException while the quota holds the queue back
     (0 otherwise), ``quota_request_id`` the last refusal's request ID; ``unanswered``: 1
     when a start got no answer before the run stopped (it may have created a job that no
@@ -126,7 +127,8 @@ def summary_text(counts: RunCounts, elapsed: str) -> str:
                  f"start(s) refused with ServiceQuotaExceededException, the last with request ID "
                  f"{c.quota_request_id or 'none'})")
     if c.held:
-        text += f" ({c.held} held back: a clientToken of theirs was answered as used, its job may still show)"
+        text += (f" ({c.held} held back: a job in flight whose sources are not listed yet, or the job of a "
+                 "clientToken of theirs answered as used, may cover them)")
     if c.finished:
         text += f", {c.finished} more finished by their jobs (confirmed ACTIVE at the end)"
     if c.failed:

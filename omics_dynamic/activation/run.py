@@ -177,8 +177,10 @@ class ActivationRun:
         :raises ListingStuckError: when the store's jobs in flight cannot be listed (a
             nextToken repeats) before any start, so that starting a job could duplicate
             one; it names the jobs found running by then.
-        :raises AwsCallError: for permanent AWS errors (AccessDenied, not found, validation),
-            with code and request ID.
+        :raises AwsCallError: for permanent AWS errors (AccessDenied, expired credentials,
+            not found, validation), with code and request ID; when jobs are in flight, it
+            names them and says the next ``pulumi up`` resumes them
+            (:meth:`AwsCallError.with_jobs_left`).
         """
         self.progress.start()
         self.starter.started_at_s = self.progress.started_at_s
@@ -201,6 +203,13 @@ class ActivationRun:
                 raise
             raise ListingStuckError(err.operation, err.pages, err.request_ids,
                                     running_job_ids=list(self.jobs.in_flight)) from err
+        except AwsCallError as err:
+            # Any other AWS error ends the run (expired credentials, access denied, ...): the
+            # jobs in flight keep running, and the error says so, as the timeout's does.
+            if not self.jobs.in_flight and self.starter.unanswered is None:
+                raise
+            raise err.with_jobs_left(self.name, sorted(self.jobs.in_flight), self.jobs.cancelling(),
+                                     self._unanswered()) from err
         finally:
             self.api.bound(None, None)
         return self._finish()
@@ -366,8 +375,8 @@ class ActivationRun:
         count = len(self.jobs.unlisted)
         self.progress.say(("unlisted", count), lambda: (
             f"waiting up to {format_duration(self.jobs.unlisted_wait_s)} for {count} activation "
-            "job(s) in flight whose sources are not listed yet (SUBMITTED) before trying again a "
-            "start whose clientToken was answered as used, so as not to start duplicates; "
+            "job(s) in flight whose sources are not listed yet (SUBMITTED) before starting the "
+            f"{self.starter.queued_read_sets()} queued read sets, so as not to start duplicates; "
             f"{self.progress.elapsed()} elapsed"))
         self._unlisted_read_at_s = self.clock.now()
         self.jobs.reread_unlisted()
@@ -386,7 +395,7 @@ class ActivationRun:
         """Record one ended job (its sources read if the poll did not show them)."""
         status = item["status"]
         kind = JOB_STATUS_CLASS.get(status, "failed")
-        detail = item if (kind == "done" or "sources" in item) else self.api.get_job(self.store, job_id)
+        detail = item if (kind == "done" or "sources" in item) else (self.jobs.get_job(job_id) or item)
         job, freed = self.jobs.end(job_id)
         self.starter.window.on_job_finished()
         if job.origin == "started":

@@ -115,11 +115,12 @@ class Starter:
         return sum(len(queued.ids) for queued in self.pending)
 
     def held(self, queued: Chunk) -> bool:
-        """True while ``queued`` may not be attempted again: its token's job may be one
-        whose sources are not listed yet (waited for, bounded), or cannot be listed."""
-        if not queued.recheck:
-            return False
-        if queued.hold_until_s is not None and self.clock.now() < queued.hold_until_s:
+        """True while ``queued`` may not be started (again): a job in flight whose sources
+        are not listed yet (or that is not found yet) may cover its read sets, whoever
+        started it and whatever the read sets' statuses say (waited for, bounded by
+        ``unlisted_wait_s`` from when the run first saw that job); or its token's job
+        cannot be listed (``hold_until_s``)."""
+        if queued.recheck and queued.hold_until_s is not None and self.clock.now() < queued.hold_until_s:
             return True
         return self.jobs.unlisted_wait_until_s() is not None
 
@@ -148,7 +149,7 @@ class Starter:
             for queued in list(self.pending):
                 if not self._may_start():
                     return
-                if queued.recheck or queued not in self.pending:
+                if queued.recheck or queued not in self.pending or self.held(queued):
                     continue
                 if not self._start_one(queued):
                     return

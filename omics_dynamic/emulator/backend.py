@@ -295,10 +295,11 @@ class Backend(JobLifecycle, StorePopulation):
         per-request faults (:meth:`.faults.Faults.admit`) for one request.
 
         :returns: the emulated now.
-        :raises ThrottlingException, InternalServerException, RequestTimeoutException,
-            AccessDeniedException: as configured.
+        :raises ExpiredTokenException, ThrottlingException, InternalServerException,
+            RequestTimeoutException, AccessDeniedException: as configured.
         """
         now_s = self.tick()
+        self.faults.admit_credentials(now_s)
         self.faults.admit_first(operation)
         self._limits.admit(operation, now_s)
         self.faults.admit(operation, store_id, self._fault_rng)
@@ -438,7 +439,11 @@ class Backend(JobLifecycle, StorePopulation):
         return job
 
     def op_GetReadSetActivationJob(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        job = self._job(self._store(p["sequenceStoreId"]), p["id"])
+        store = self._store(p["sequenceStoreId"])
+        job = self._job(store, p["id"])
+        if not self.behaviour.job_visible(now_s - job.creation_time_s):  # read-after-create lag
+            raise exc.ResourceNotFoundException(
+                f"Read set activation job {job.id} not found in sequence store {store.id}; check the job ID")
         return job.describe(list_sources=self.behaviour.lists_sources(job.status, job.started))
 
     def op_ListReadSetActivationJobs(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:

@@ -257,7 +257,8 @@ class Emulator:
         (IDs); ``delay_seconds`` (emulated seconds, default 3600);
         ``access_denied_stores`` (store IDs); ``throttle_next`` (``{operation or "*": n}``);
         ``lose_start_responses`` (int); ``stuck_next_token`` (``{list operation: True}``);
-        ``hold_response_s`` (``{operation or "*": real seconds}``).
+        ``hold_response_s`` (``{operation or "*": real seconds}``); ``expire_credentials_at_s``
+        (emulated time from which every request answers ExpiredTokenException, or None).
 
         :raises TypeError: unknown keyword. :raises ValueError: bad value.
         """

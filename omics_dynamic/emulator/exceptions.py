@@ -14,6 +14,7 @@ Tree::
     +-- MissingAuthenticationTokenException 403 (AWS front door, not in the model)
     +-- UnrecognizedClientException 403 (AWS front door)
     +-- InvalidSignatureException   403 (AWS front door)
+    +-- ExpiredTokenException       403 (AWS front door: the session token has expired)
     +-- UnknownOperationException   404 (AWS front door)
     SeedError (ValueError)          a malformed seed; names the entry and the fix
 
@@ -38,6 +39,7 @@ __all__ = [
     "MissingAuthenticationTokenException",
     "UnrecognizedClientException",
     "InvalidSignatureException",
+    "ExpiredTokenException",
     "UnknownOperationException",
     "SeedError",
 ]
@@ -91,6 +93,13 @@ class InvalidSignatureException(EmulatorServiceError):
     """The SigV4 signature does not match the configured secret."""
 
     code = "InvalidSignatureException"
+    status = 403
+
+
+class ExpiredTokenException(EmulatorServiceError):
+    """The request's session token has expired (the fault ``expire_credentials_at_s``)."""
+
+    code = "ExpiredTokenException"
     status = 403
 
 

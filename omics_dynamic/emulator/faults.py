@@ -116,6 +116,10 @@ class Faults:
     :ivar internal_error_rate: probability of InternalServerException (500).
     :ivar timeout_rate: probability of RequestTimeoutException (408).
     :ivar access_denied_stores: store IDs whose every request is AccessDeniedException.
+    :ivar expire_credentials_at_s: emulated clock time (seconds, as ``Emulator.now()``)
+        from which every request answers 403 ExpiredTokenException ("The security token
+        included in the request is expired"), as AWS does once temporary credentials
+        expire; None (default): never. Checked first, before rate limits.
 
     After the operation ran:
 
@@ -155,6 +159,7 @@ class Faults:
     lose_start_responses: int = 0
     stuck_next_token: Dict[str, bool] = field(default_factory=dict)
     hold_response_s: Dict[str, float] = field(default_factory=dict)
+    expire_credentials_at_s: Optional[float] = None
 
     def update(self, **changes: Any) -> None:
         """Replace the named fault settings (others keep their value).
@@ -197,6 +202,16 @@ class Faults:
             return {op: on for op, on in _operation_map(value, key, _flag(key), LIST_OPERATIONS, wildcard=False).items() if on}
         if key == "hold_response_s":
             return _operation_map(value, key, _seconds(key))
+        if key == "expire_credentials_at_s":
+            if value is None:
+                return None
+            try:
+                at_s = float(value)
+            except (TypeError, ValueError):
+                at_s = float("nan")
+            if isinstance(value, bool) or not -float("inf") < at_s < float("inf"):
+                raise ValueError(f"expire_credentials_at_s must be an emulated time in seconds or None, got {value!r}")
+            return at_s
         raise TypeError(f"unknown fault {key!r}")  # unreachable: update checks the names first
 
     def as_dict(self) -> Dict[str, Any]:
@@ -205,6 +220,14 @@ class Faults:
                 for k, v in self.__dict__.items()}
 
     # ------------------------------------------------------------ per request
+
+    def admit_credentials(self, now_s: float) -> None:
+        """The credential check of the front door: :attr:`expire_credentials_at_s`.
+
+        :raises ExpiredTokenException: once the emulated time ``now_s`` reaches it.
+        """
+        if self.expire_credentials_at_s is not None and now_s >= self.expire_credentials_at_s:
+            raise exc.ExpiredTokenException("The security token included in the request is expired")
 
     def admit_first(self, operation: str) -> None:
         """The faults checked before rate limits: :attr:`throttle_next`.

@@ -83,11 +83,20 @@ the AWS CLI's examples (``awscli/examples/omics/*.rst``).
     then ACTIVE (unless something else changed it meanwhile). ListReadSets' ``filter.status``
     is validated against the model's enum, so no status listing can ask for it.
 
+``job_visible_after_s`` (emulated seconds; GetReadSetActivationJob)
+    Documented: GetReadSetActivationJob answers ResourceNotFoundException (404) for a job
+    it does not know (model). Open: whether a job just created is known at once. Other
+    AWS services answer "not found" for a short while after a create (read-after-create
+    lag). With V > 0, GetReadSetActivationJob answers 404 "Read set activation job J not
+    found" for a job younger than V emulated seconds (ListReadSetActivationJobs and
+    StartReadSetActivationJob's answers show it at once).
+
 Named profiles (:data:`PROFILES`): ``"default"`` (the emulator's historical behaviour,
 exactly), ``"token-conflict"``, ``"token-mismatch"``, ``"token-ignored"``,
 ``"paging"`` (page_size 7, list_order shuffled, empty_pages 2), ``"lagging"``
-(sources_while_submitted empty, non_archived_source failed, activating_lag_s 30) and
-``"finalizing"`` (transitional_s 30: FINALIZING for 30 s after each activation).
+(sources_while_submitted empty, non_archived_source failed, activating_lag_s 30),
+``"finalizing"`` (transitional_s 30: FINALIZING for 30 s after each activation) and
+``"eventual"`` (job_visible_after_s 10).
 """
 
 from __future__ import annotations
@@ -130,6 +139,8 @@ class Behaviour:
     :ivar transitional_status: the undocumented status a read set reads for
         ``transitional_s`` emulated seconds after its activation ended, before ACTIVE.
     :ivar transitional_s: emulated seconds in ``transitional_status`` (0: none).
+    :ivar job_visible_after_s: emulated seconds after its creation during which
+        GetReadSetActivationJob answers ResourceNotFoundException for a job.
     :raises ValueError: on an unknown choice or an out-of-range number, naming the field.
     """
 
@@ -142,6 +153,7 @@ class Behaviour:
     activating_lag_s: float = 0.0
     transitional_status: str = "FINALIZING"
     transitional_s: float = 0.0
+    job_visible_after_s: float = 0.0
 
     def __post_init__(self) -> None:
         ps = self.page_size
@@ -158,12 +170,10 @@ class Behaviour:
             value = getattr(self, name)
             if value not in choices:
                 raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
-        lag = self.activating_lag_s
-        if isinstance(lag, bool) or not isinstance(lag, (int, float)) or not 0 <= lag < float("inf"):
-            raise ValueError(f"activating_lag_s must be a finite number of emulated seconds >= 0, got {lag!r}")
-        held = self.transitional_s
-        if isinstance(held, bool) or not isinstance(held, (int, float)) or not 0 <= held < float("inf"):
-            raise ValueError(f"transitional_s must be a finite number of emulated seconds >= 0, got {held!r}")
+        for name in ("activating_lag_s", "job_visible_after_s", "transitional_s"):
+            lag = getattr(self, name)
+            if isinstance(lag, bool) or not isinstance(lag, (int, float)) or not 0 <= lag < float("inf"):
+                raise ValueError(f"{name} must be a finite number of emulated seconds >= 0, got {lag!r}")
         if not isinstance(self.transitional_status, str) or not self.transitional_status:
             raise ValueError(f"transitional_status must be a non-empty string, got {self.transitional_status!r}")
 
@@ -223,6 +233,10 @@ class Behaviour:
         (``started``: the job has left SUBMITTED at some point)."""
         return self.sources_while_submitted == "listed" or started or job_status != "SUBMITTED"
 
+    def job_visible(self, age_s: float) -> bool:
+        """Whether GetReadSetActivationJob knows a job ``age_s`` emulated seconds old."""
+        return age_s >= self.job_visible_after_s
+
     def as_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict (for the admin API)."""
         return dataclasses.asdict(self)
@@ -237,6 +251,7 @@ PROFILES: Dict[str, Behaviour] = {
     "paging": Behaviour(page_size=7, list_order="shuffled", empty_pages=2),
     "lagging": Behaviour(sources_while_submitted="empty", non_archived_source="failed", activating_lag_s=30.0),
     "finalizing": Behaviour(transitional_s=30.0),
+    "eventual": Behaviour(job_visible_after_s=10.0),
 }
 
 
