@@ -4,9 +4,9 @@ Program mode of the engine-role harness (``omics_dynamic.testing.run_program``):
 ReadSetActivation goes to the SDK's real provider server, which talks HTTP to the
 emulator; pulumi-aws resources are recorded with their inputs, not created. These are
 engine-role harness results, not results of the real Pulumi engine. The last test runs
-the real ``pulumi`` CLI when it is on PATH.
+the real ``pulumi`` CLI (``make pulumi``'s).
 
-The stack config comes from ``scripts/demo.py``'s :func:`stack_config` (the demo runs the
+The stack config comes from ``omics_dynamic.testing.example.stack_config`` (the demo runs the
 same stack with it). Expected values come from the shipped files themselves
 (``cohort_samples.csv`` and ``cohort.json``), read here, not through the library or the
 emulator.
@@ -18,7 +18,6 @@ import csv
 import hashlib
 import json
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -26,17 +25,15 @@ import pytest
 
 from omics_dynamic.emulator import COHORT_PATH, COHORT_STORE_ID, Emulator
 from omics_dynamic.emulator.make_seed import SAMPLE_SHEET_PATH, build, build_sample_sheet
-from omics_dynamic.testing import run_program
-from support import load_demo
+from omics_dynamic.testing import example, run_program
+from real_cli import pulumi_or_skip
 
 REPO = Path(__file__).resolve().parent.parent
 
-
-demo = load_demo()
 # pulumi-aws 7's s3 module warns, when imported, that its BucketV2-style classes are
 # deprecated; the stack uses s3.Bucket and s3.BucketObjectv2, the current ones.
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated in favor of:DeprecationWarning")
-PROJECT = demo.PROJECT
+PROJECT = example.PROJECT
 TIME_SCALE = 200.0
 ACTIVATION_URN = f"urn:pulumi:dev::{PROJECT}::pulumi-python:dynamic/omics:ReadSetActivation::cohort"
 SHEET_KEY = f"{PROJECT}/dev/samplesheet.csv"
@@ -67,12 +64,12 @@ def cohort_emulator(aws_test_env):
 
 def config_for(emu, **kwargs):
     kwargs.setdefault("deploy_compute", True)
-    return demo.stack_config(emu.endpoint_url, time_scale=TIME_SCALE, rate_limit=0, **kwargs)
+    return example.stack_config(emu.endpoint_url, time_scale=TIME_SCALE, rate_limit=0, **kwargs)
 
 
 def run(operation, tmp_path, config, **kwargs):
-    return run_program(str(demo.PROGRAM), state_path=str(tmp_path / "state.json"), operation=operation,
-                       config=config, env=demo.AWS_ENV, timeout_s=120, program_timeout_s=300, **kwargs)
+    return run_program(str(example.PROGRAM), state_path=str(tmp_path / "state.json"), operation=operation,
+                       config=config, env=example.AWS_ENV, timeout_s=120, program_timeout_s=300, **kwargs)
 
 
 def aws_resources(result):
@@ -172,8 +169,8 @@ def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, coh
     task = definition["States"]["StartRun"]
     assert task["Resource"] == "arn:aws:states:::aws-sdk:omics:startRun"
     assert task["Parameters"]["Parameters"] == {"input": f"s3://sample-sheets-id/{SHEET_KEY}"}
-    assert task["Parameters"]["WorkflowId"] == demo.WORKFLOW_ID
-    assert task["Parameters"]["OutputUri"] == demo.OUTPUT_URI
+    assert task["Parameters"]["WorkflowId"] == example.WORKFLOW_ID
+    assert task["Parameters"]["OutputUri"] == example.OUTPUT_URI
     assert task["Parameters"]["Tags"] == {"omics-dynamic:activation-count": "1"}
     digest = hashlib.sha256(sheet.inputs["content"].encode()).hexdigest()
     assert f"the 249 read sets of store {COHORT_STORE_ID} listed in s3://sample-sheets-id/{SHEET_KEY} " \
@@ -352,13 +349,11 @@ def test_config_errors_name_the_key(tmp_path, cohort_emulator, change, error, ma
 
 
 @pytest.mark.pulumi_cli
-@pytest.mark.skipif(shutil.which("pulumi") is None,
-                    reason="the pulumi CLI is not on PATH (it cannot be installed from PyPI/npm/Debian); "
-                           "install it from https://www.pulumi.com/docs/install/ to run this test")
 def test_real_cli_up_same_destroy(tmp_path, cohort_emulator):
-    """The real Pulumi engine, local file backend under tmp_path, deployCompute false."""
+    """The example stack, its read sets from the cohort's sample sheet, through the real
+    Pulumi CLI (the demo's runner), file backend under tmp_path, deployCompute false."""
     emu = cohort_emulator
-    runner = demo.CliRunner(tmp_path, demo.AWS_ENV)
+    runner = example.CliRunner(tmp_path, example.AWS_ENV, pulumi_or_skip())
     config = config_for(emu, deploy_compute=False)
     lines: list[str] = []
     try:
