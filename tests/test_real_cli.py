@@ -11,6 +11,7 @@ time and whose options come from config.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -347,3 +348,47 @@ def test_ctrl_c_during_create_stops_within_seconds_and_the_next_up_resumes(tmp_p
         assert [j["id"] for j in emu.jobs()] == [job["id"]]
         assert set(emu.read_set_statuses(store).values()) == {"ACTIVE"}
         stack.destroy()
+
+
+def _line_times(chunks: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """(seconds, text) of each provider line as it first appears in the CLI's output: the
+    `cohort: ...` text after ANSI sequences are removed (the interactive display cuts it to
+    the terminal's width)."""
+    seen: dict[str, float] = {}
+    for at_s, text in chunks:
+        plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x1b]*\x1b\\", "", text)
+        for match in re.finditer(r"cohort: [^\r\n\x1b]*", plain):
+            line = match.group(0).strip()[:60]
+            seen.setdefault(line, at_s)
+    return sorted((at_s, line) for line, at_s in seen.items())
+
+
+@pytest.mark.slow
+def test_progress_lines_show_while_a_create_waits_in_both_displays(tmp_path, aws_test_env):
+    """A create that waits about 40 s at real speed (time scale 1): the provider's progress
+    lines reach the person while it waits, the first within 5 s of the create's start and
+    then at least every 30 s, in the CLI's interactive display (a pseudo-terminal: the
+    latest line is the stack row's Info column) and with --non-interactive (one output line
+    each)."""
+    with Emulator(time_scale=1, activation_seconds=35, queue_seconds=2, rate_limit=0) as emu:
+        store = emu.create_store(read_sets=["ARCHIVED"] * 4)
+        ids = sorted(emu.read_set_statuses(store))
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT, _config(emu, 1, store, ids))
+        error, chunks = stack.up_in_terminal()
+        assert error is None
+        assert "Info" in "".join(text for _, text in chunks)  # the interactive tree display
+        interactive = _line_times(chunks)
+
+        emu.archive(store, ids)
+        started = time.monotonic()
+        timed: list[tuple[float, str]] = []
+        stack.up(lambda line: timed.append((time.monotonic() - started, line)))
+        plain = _line_times(timed)
+
+    for display, lines in (("interactive", interactive), ("non-interactive", plain)):
+        times = [at_s for at_s, _ in lines]
+        done_s = max(at_s for at_s, line in lines if line.startswith("cohort: all 4 read sets ACTIVE"))
+        waiting = [at_s for at_s, line in lines if "read sets active" in line and at_s < done_s]
+        assert len(waiting) >= 2 and done_s > 30, (display, lines)  # lines while it waited
+        assert times[0] <= 5.0, (display, lines)  # from the start of `pulumi up`
+        assert max(b - a for a, b in zip(times, times[1:])) <= 30.0, (display, lines)

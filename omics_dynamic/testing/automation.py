@@ -172,8 +172,11 @@ class StackOperationError(RuntimeError):
 def _command_class() -> type:
     """A ``pulumi.automation.PulumiCommand`` that can also run ``up`` with its preview and
     run a command under a pseudo-terminal (the CLI's interactive display)."""
+    import fcntl
     import pty
+    import struct
     import subprocess
+    import termios
     import time
 
     from pulumi import automation as auto
@@ -204,6 +207,9 @@ def _command_class() -> type:
             if os.path.isabs(self.command):
                 env = _fixup_path(env, os.path.dirname(self.command))
             primary, secondary = pty.openpty()
+            # Without a window size the CLI falls back to its non-interactive display
+            # ("unusable dimensions (0 x 0)").
+            fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
             start = time.monotonic()
             with subprocess.Popen([self.command, *args], stdin=secondary, stdout=secondary, stderr=secondary,
                                   cwd=cwd, env=env, start_new_session=True) as process:
