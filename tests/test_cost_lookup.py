@@ -230,7 +230,7 @@ def test_check_preview_fails_when_the_create_would_fail(emulator, monkeypatch, c
     prov = _configured(emulator, monkeypatch)
     [failure] = prov.check({}, {"sequence_store_id": store, "read_set_ids": ids, "resource_name": "cohort"}).failures
     assert failure.property == "read_set_ids"
-    assert f"1 read set(s) in sequence store {store} cannot be activated (1 DELETED;" in failure.reason
+    assert f"1 read set(s) in sequence store {store} cannot be activated (1 DELETED): {deleted} (DELETED)" in failure.reason
     assert f"{deleted} (DELETED) (of 6 looked up)" in failure.reason
 
 
