@@ -10,8 +10,10 @@ Config (project ``omics-activations``):
 - ``ignoreReadSetIds`` (bool): ``ignore_changes=["read_set_ids"]`` on ``cohort``.
 - ``secondReadSetIds`` (list, optional): a second activation ``extra`` on the same store.
 - ``timeoutSeconds`` (optional).
+- ``exportStatuses`` (bool, default true): export ``readSetStatuses``.
 
-Exports ``readSetStatuses`` and ``activationCount`` of ``cohort``.
+Exports ``readSetStatuses`` (unless ``exportStatuses`` is false) and ``activationCount``
+of ``cohort``.
 """
 
 import pulumi
@@ -41,5 +43,6 @@ second = config.get_object("secondReadSetIds")
 if second:
     ReadSetActivation("extra", ReadSetActivationArgs(sequence_store_id=store, read_set_ids=second,
                                                      timeout_seconds=timeout))
-pulumi.export("readSetStatuses", cohort.read_set_statuses)
+if config.get_bool("exportStatuses") is not False:
+    pulumi.export("readSetStatuses", cohort.read_set_statuses)
 pulumi.export("activationCount", cohort.activation_count)
