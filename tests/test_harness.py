@@ -440,3 +440,14 @@ def test_harness_options_are_one_object_shared_with_keyword_overrides(tmp_path: 
         EngineHarness(str(tmp_path), str(tmp_path / "state.json"), timeout=5)
     with pytest.raises(TypeError, match="unknown harness option.* stak"):
         run_program(str(PROJECT_DIR), state_path=str(tmp_path / "state.json"), stak="dev")
+
+
+def test_a_refresh_answer_over_4_mb_reaches_the_harness_as_it_reaches_the_engine(harness, log_dir):
+    """The engine dials providers with 400 MB messages (rpcutil.GrpcChannelOptions); so does
+    the harness. A Read answer of 5.5 MB (as a refresh of 100,000 re-archived read sets
+    gives) is stored whole; with gRPC's 4 MB default the refresh failed in the harness only."""
+    harness.up([spec(log_dir)])
+    blob = "x" * 5_500_000
+    (log_dir / "drift-r-1.json").write_text(json.dumps({"blob": blob}))
+    harness.refresh()
+    assert harness.state().get("urn:pulumi:dev::proj::pulumi-python:dynamic/harness:Recorder::a").outputs["blob"] == blob

@@ -40,6 +40,11 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+#: gRPC's default limit is 4 MB; the engine and the SDK's server use 400 MB.
+_MAX_MESSAGE_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
+                        ("grpc.max_send_message_length", 400 * 1024 * 1024)]
+
+
 class ProviderServer:
     """One ``python -u -m pulumi.dynamic`` process and a gRPC stub connected to it.
 
@@ -107,7 +112,10 @@ class ProviderServer:
             t.start()
         self.port = self._wait_for_port(start_timeout_s)
         self.address = f"127.0.0.1:{self.port}"
-        self.channel = grpc.insecure_channel(self.address)
+        # The engine dials providers with rpcutil.GrpcChannelOptions() (400 MB answers,
+        # sdk/go/common/util/rpcutil/serve.go; provider_plugin.go), as the SDK's server
+        # does (_GRPC_CHANNEL_OPTIONS).
+        self.channel = grpc.insecure_channel(self.address, options=_MAX_MESSAGE_OPTIONS)
         try:
             grpc.channel_ready_future(self.channel).result(timeout=start_timeout_s)
         except grpc.FutureTimeoutError:
