@@ -37,6 +37,9 @@ max_concurrent_jobs 20); the status lookups' cost at full size (``bench/cost.py`
 README's targets and a cohort spread over a larger store); and the picture of the N = 1,000 run
 (``bench/timeline.py``: read sets ACTIVE and jobs in flight over time, ours against the
 naive client, sampled from the emulator during the runs) in ``docs/bench-timeline.png``.
+Last, the same N = 100,000 cohort end to end through the real Pulumi CLI
+(``bench/real_engine.py``: `pulumi preview` and an unchanged `pulumi up`, wall time, peak
+memory, checkpoint size), so the engine's share sits beside the provider server's.
 Writes bench/results.json and bench/results.txt (what it prints).
 
 ``python bench/run.py [--quick] [--k-ours 20] [--k-naive 100] [--out bench/results.json]``
@@ -55,6 +58,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -392,6 +396,11 @@ def main() -> None:
             print(f"  preview N={n} live={live}: {results['preview'][-1]}", flush=True)
         results["provider_methods_in_process"] = [provider_methods_in_process(n) for n in (1000, 100_000)]
         results["server_rpc"] = [server_rpc_latency(n) for n in (1000, 100_000)]
+        # The same cohort end to end through the real CLI (bench/real_engine.py), in this run.
+        from real_engine import real_engine_cost
+
+        with tempfile.TemporaryDirectory() as work:
+            results["real_engine"] = real_engine_cost(100_000, Path(work))
     timeline_row = next((r for r in rows if r["n"] == TIMELINE_N and r["naive"]), None)
     if timeline_row is not None:
         from timeline import plot
@@ -462,6 +471,17 @@ def report(results: dict, out_path: str) -> None:
     for p_ in results.get("server_rpc", []):
         out(f"provider server alone (requests pre-encoded, as the Go engine sends them) N={p_['n']:>6}: "
             f"Check {p_['check_s']*1000:.0f} ms, Diff {p_['diff_s']*1000:.0f} ms (best of {p_['repeats']})")
+    engine = results.get("real_engine")
+    if engine and "skipped" not in engine:
+        for op in ("preview", "up"):
+            e = engine[op]
+            out(f"real CLI end to end N={engine['n']:>6} unchanged `pulumi {op}`: {e['wall_s']} s real, "
+                f"peak RSS of the largest process {e['peak_rss_mb']} MB, calls {_fmt_calls(e['calls'])}")
+        out(f"real CLI end to end N={engine['n']:>6}: checkpoint {engine['state_bytes']:,} bytes "
+            f"({engine['state_bytes_per_read_set']} per read set); first up (create, all ACTIVE) "
+            f"{engine['first_up']['wall_s']} s")
+    elif engine:
+        out(f"real CLI end to end: skipped ({engine['skipped']})")
     out("cpu% = client / emulator CPU time over the scenario's real time (one core = 100); "
         "well below 100 means the schedule, not CPU, set the pace.")
     if results.get("png"):
