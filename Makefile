@@ -51,7 +51,8 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(VENV)/bin/python bench/run.py
+	@bin=$$(bash scripts/pulumi-cli.sh) || bin=""; \
+	OMICS_DYNAMIC_PULUMI="$$bin" $(VENV)/bin/python bench/run.py
 
 clean:
 	rm -rf .demo bench/out .pytest_cache .ruff_cache .mypy_cache
