@@ -4,7 +4,7 @@ The stand-in ``pulumi`` answers with the engine's own texts (the DIY lock messag
 ``pkg/backend/diy/lock.go``, Pulumi Cloud's 409) and a ``stack export`` document, and logs
 every invocation and every signal it receives. These tests check the script's decisions
 and its signal forwarding; the same recovery against the real CLI, after a real killed
-``pulumi up``, is ``tests/test_real_cli.py`` (it runs where the CLI is installed, in CI).
+``pulumi up``, is ``tests/test_real_cli.py::test_killed_up_then_the_gitops_script_recovers_unattended``.
 """
 
 from __future__ import annotations
