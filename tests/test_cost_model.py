@@ -47,6 +47,7 @@ class FakeApi:
         self.stuck = set(stuck)  # listings (None: unfiltered, or a status) that repeat a token
         self.calls = {ALL: 0, BY_STATUS: 0, GET: 0}
         self.by_id = {rid: (status, bases) for rid, status, bases in self.read_sets}
+        self.deadline_s: Optional[float] = None  # OmicsApi's: no time budget here
 
     def _item(self, rid: str, status: str, bases: Optional[int]) -> dict:
         item = {"id": rid, "status": status, "arn": f"{STORE_ARN}/readSet/{rid}"}
