@@ -2,7 +2,8 @@
 pulumi.dynamic``), driven by the engine-role harness, against a time-scaled emulator.
 
 These are engine-role harness results (design.md section 2), not results of the real
-Pulumi engine.
+Pulumi engine; the engine's own rules (unknown inputs in a preview, `pulumi up` with its
+preview) are tested through the real CLI in tests/test_real_cli.py.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import ReadSetActivationProvider
-from omics_dynamic.testing import UNKNOWN, CheckFailedError, EngineHarness, ProviderCallError, ResourceSpec
+from omics_dynamic.testing import CheckFailedError, EngineHarness, ProviderCallError, ResourceSpec
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
@@ -107,51 +108,6 @@ def test_story_create_same_rearchive_preview_update_refresh_destroy(harness, sca
     assert any("delete changes nothing in AWS" in line for line in gone.stderr_lines)
 
 
-def test_preview_with_unknown_inputs_passes_check_and_plans_without_aws_calls(harness, scaled_emulator):
-    """Unknown inputs as the SDK's server hands them over: it deserialises Check/Diff with
-    keep_unknowns=True, so the provider gets pulumi.output.Unknown objects (a whole value,
-    one list element), never the sentinel string. The harness fails a preview on any
-    Check failure, as the engine does, so every op below also proves Check passed."""
-    emu = scaled_emulator
-    store = emu.create_store(read_sets=["ACTIVE"] * 3)
-    ids = sorted(emu.read_set_statuses(store))
-
-    def res(name, **inputs):
-        # check_live_status is on (its default): a preview with an unknown input still makes
-        # no AWS call, neither Check's volume line nor Diff's live check.
-        base = {"sequence_store_id": store, "read_set_ids": ids, "resource_name": name,
-                "check_live_status": True}
-        base.update(inputs)
-        return ResourceSpec(name, TYPE, ReadSetActivationProvider(), base)
-
-    names = ["ids", "element", "timeout", "jobs", "store", "region"]
-    first = harness.up([res(n) for n in names])
-    assert set(first.ops.values()) == {"create"}
-    calls_before = sum(emu.calls.values())
-
-    preview = harness.preview([
-        res("ids", read_set_ids=UNKNOWN),
-        res("element", read_set_ids=[ids[0], UNKNOWN]),
-        res("timeout", timeout_seconds=UNKNOWN),
-        res("jobs", max_concurrent_jobs=UNKNOWN),
-        res("store", sequence_store_id=UNKNOWN),
-        res("region", region=UNKNOWN),
-        res("new", sequence_store_id=UNKNOWN, read_set_ids=UNKNOWN, region=UNKNOWN),
-        res("new-element", read_set_ids=[UNKNOWN, ids[1]]),
-    ])
-    assert preview.check_failures == {}
-    assert preview.ops == {"ids": "update", "element": "update", "timeout": "update", "jobs": "update",
-                           "store": "replace",
-                           "region": "replace", "new": "create", "new-element": "create"}
-    assert preview.step("store").replaces == ["sequence_store_id"]
-    assert preview.step("region").replaces == ["region"]
-    assert preview.step("ids").outputs["read_set_ids"] == UNKNOWN  # planned outputs keep the unknown
-    assert preview.step("element").outputs["read_set_ids"] == [ids[0], UNKNOWN]
-    assert not {"Create", "Update", "Delete"} & set(preview.methods)
-    assert sum(emu.calls.values()) == calls_before  # no AWS call
-    assert "ids: update: read_set_ids may change (not known yet)" in preview.stderr_lines
-
-
 def test_unknown_predicate_sees_through_the_sdk_secret_wrapper():
     """The engine sends no secrets to this provider (the SDK's Configure answers
     acceptSecrets=False), so a secret-wrapped value cannot come through the server; the
@@ -165,26 +121,6 @@ def test_unknown_predicate_sees_through_the_sdk_secret_wrapper():
     assert not _is_unknown(rpc.wrap_rpc_secret("1234567890")) and not _is_unknown("1234567890")
     assert _has_unknown(["1234567890", rpc.wrap_rpc_secret(Unknown())])
     assert _has_unknown({"k": [Unknown()]}) and not _has_unknown({"k": ["x"]})
-
-
-def test_up_with_its_preview_runs_the_live_check_twice(harness, scaled_emulator):
-    """`pulumi up` without --skip-preview previews first in its own provider process
-    (pkg/backend/apply.go PreviewThenPromptThenExecute), so diff's live status check (and
-    its ListReadSets calls) runs in the preview and again in the update; the module-level
-    observation cache cannot carry over between the two processes."""
-    emu = scaled_emulator
-    store = emu.create_store(read_sets=["ACTIVE"] * 250)
-    ids = sorted(emu.read_set_statuses(store))
-    harness.up([activation(store, ids)])
-    emu.reset_counters()
-    skipped = harness.up([activation(store, ids)])
-    skip_calls = dict(emu.calls)
-    emu.reset_counters()
-    both = harness.up([activation(store, ids)], skip_preview=False)
-    both_calls = dict(emu.calls)
-    assert skipped.ops == both.ops == both.preview.ops == {"cohort": "same"}
-    assert skip_calls == {"ListReadSets": 3}  # 250 read sets, 100 per page
-    assert both_calls == {"ListReadSets": 6}
 
 
 def test_provider_errors_reach_the_engine_with_aws_code_and_request_id(harness, scaled_emulator):

@@ -1,28 +1,31 @@
 """Engine-role harness tests, written as lifecycles against the SDK's real provider server.
 
+They hold the harness features other tests rely on (the calls and values the provider
+gets, the state file and its pending operations after a kill, delete_before_replace, the
+server's four threads, program mode) and what the real CLI cannot show here. The engine's
+own rules (unknowns in a preview, check failures in its words, the lock and `pulumi
+cancel`, the pending-operations warning, the preview of a plain `pulumi up`, replacement
+order, ignore_changes) are tested through the real CLI in tests/test_real_cli.py.
 Results here are the engine-role harness's, not the Pulumi engine's.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from harness_support.recorder import RecorderProvider  # tests/ is on sys.path (rootdir conftest)
 from omics_dynamic.testing import (
-    UNKNOWN,
     CheckFailedError,
     EngineHarness,
+    HarnessError,
     HarnessOptions,
     Interrupted,
     ProviderCallError,
     ProviderStartError,
     ResourceSpec,
-    StackLockedError,
-    existing_locks,
     load_state,
     run_program,
 )
@@ -42,12 +45,7 @@ def log_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def warnings_seen() -> list:
-    return []
-
-
-@pytest.fixture
-def harness(tmp_path: Path, warnings_seen: list) -> EngineHarness:
+def harness(tmp_path: Path) -> EngineHarness:
     return EngineHarness(
         str(PROJECT_DIR),
         str(tmp_path / "state.json"),
@@ -56,7 +54,6 @@ def harness(tmp_path: Path, warnings_seen: list) -> EngineHarness:
         config={"aws:region": "eu-west-1", "omics-dynamic:endpoint": "http://127.0.0.1:1"},
         extra_pythonpath=[str(TESTS_DIR)],
         timeout_s=20,
-        on_warning=warnings_seen.append,
     )
 
 
@@ -136,44 +133,6 @@ def test_lifecycle_create_same_update_replace_refresh_destroy(harness, log_dir):
     assert state_doc(harness)["resources"] == []
 
 
-def test_preview_with_unknowns_never_creates(harness, log_dir):
-    r = harness.preview([spec(log_dir, size=UNKNOWN)])
-    assert r.ops == {"a": "create"}
-    assert "Create" not in r.methods and "Update" not in r.methods and "Delete" not in r.methods
-    assert r.step("a").outputs["size"] == UNKNOWN
-    assert creates(log_dir) == 0
-    assert not os.path.exists(harness.state_path) or state_doc(harness)["resources"] == []
-
-    harness.up([spec(log_dir)])
-    r = harness.preview([spec(log_dir, size=UNKNOWN)])
-    assert r.methods[-2:] == ["Check", "Diff"] and r.ops == {"a": "update"}
-    r = harness.preview([spec(log_dir, zone=UNKNOWN)])  # the provider replaces on zone
-    assert r.ops == {"a": "replace"} and r.step("a").replaces == ["zone"]
-    r = harness.preview([])
-    assert r.ops == {"a": "delete"} and "Delete" not in r.methods
-    assert creates(log_dir) == 1
-
-
-def test_check_failures_fail_up_and_preview_in_the_engines_words(harness, log_dir):
-    # step_generator.go issueCheckFailures + diag 2003, then the bail "resource <urn> is invalid":
-    # the engine fails the update AND the preview; the failing resource gets no Create.
-    diagnostic = ("pulumi-python:dynamic/harness:Recorder resource 'a': property size value {-1} "
-                  "has a problem: must be >= 0, got -1.0")
-    with pytest.raises(CheckFailedError) as err:
-        harness.up([spec(log_dir, size=-1)])
-    assert err.value.failures == [("size", "must be >= 0, got -1.0")]
-    assert err.value.diagnostics == [diagnostic]
-    assert f"error: {diagnostic}" in str(err.value)
-    assert "Create" not in err.value.result.methods
-    assert creates(log_dir) == 0
-    with pytest.raises(CheckFailedError) as err:
-        harness.preview([spec(log_dir, "ok", size=1), spec(log_dir, size=-2.5)])
-    assert err.value.diagnostics == [diagnostic.replace("{-1}", "{-2.5}").replace("-1.0", "-2.5")]
-    assert err.value.result.check_failures == {"a": [("size", "must be >= 0, got -2.5")]}
-    assert err.value.result.ops == {"ok": "create", "a": "create"}
-    assert existing_locks(harness.state_path, "proj", "dev") == []  # released after the failure
-
-
 def test_provider_error_carries_message_and_keeps_completed_state(harness, log_dir):
     ok = ResourceSpec("ok", TYPE, RecorderProvider(str(log_dir)), {"label": "ok"})
     bad = ResourceSpec("bad", TYPE, RecorderProvider(str(log_dir)), {"label": "bad", "fail": "quota exceeded"})
@@ -187,7 +146,11 @@ def test_provider_error_carries_message_and_keeps_completed_state(harness, log_d
     assert harness.state().pending_operations == []
 
 
-def test_killed_up_leaves_lock_and_pending_create_until_cancel_and_refresh(harness, log_dir, warnings_seen):
+def test_killed_up_leaves_a_pending_create_that_stays_until_refresh_clears_it(harness, log_dir):
+    """rule 9, as test_interruption.py relies on it: the pending create a kill leaves is
+    written before Create; the next up (no lock to cancel: the harness takes none) creates
+    again and keeps the pending create in every checkpoint until
+    refresh(clear_pending_creates=True)."""
     urn = "urn:pulumi:dev::proj::pulumi-python:dynamic/harness:Recorder::a"
     started = log_dir / "create-started"
     with pytest.raises(Interrupted) as err:
@@ -200,42 +163,18 @@ def test_killed_up_leaves_lock_and_pending_create_until_cancel_and_refresh(harne
     assert pending["inputs"]["label"] == "a"
     assert creates(log_dir) == 1
 
-    # The killed run's lock file stays (pkg/backend/diy/lock.go): up, refresh and destroy
-    # fail with the engine's message until `pulumi cancel`; a preview takes no lock.
-    [lock] = existing_locks(harness.state_path, "proj", "dev")
-    assert lock.parent == Path(harness.state_path).parent / ".pulumi/locks/organization/proj/dev"
-    for operation in (lambda: harness.up([spec(log_dir)]), harness.refresh, harness.destroy):
-        with pytest.raises(StackLockedError) as locked:
-            operation()
-        assert locked.value.message.startswith(
-            "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
-            "or delete the lock file with `pulumi cancel`.\n  " + lock.resolve().as_uri() + ": created by ")
-    assert harness.preview([spec(log_dir)]).ops == {"a": "create"}
-    assert harness.cancel() == [str(lock)] and harness.cancel() == []
-
-    # rule 9: the next up warns about the pending create and creates again...
     r = harness.up([spec(log_dir, sleep_s=0)])
     assert [(p.type, p.name) for p in r.interrupted] == [("creating", "a")]
     assert r.step("a").op == "create" and r.step("a").resumed == "creating"
     assert creates(log_dir) == 2
-    warning = ("Attempting to deploy or update resources with 1 pending operations from previous "
-               f"deployment.\n  * {urn}, interrupted while creating\nThese resources are in an unknown state")
-    assert r.warnings[0].startswith(warning) and warnings_seen == r.warnings
-    assert r.warnings[0].endswith("Note that `pulumi refresh` will need to be run interactively to clear "
-                                  "pending CREATE operations.")
-    # ...but keeps the pending create in every later checkpoint (SnapshotManager.Snap), so the
-    # warning repeats on each up until `pulumi refresh --clear-pending-creates`.
     assert [p["type"] for p in state_doc(harness)["pending_operations"]] == ["creating"]
     again = harness.up([spec(log_dir, sleep_s=0)])
-    assert again.ops == {"a": "same"} and len(again.warnings) == 1
+    assert again.ops == {"a": "same"} and [p.type for p in again.interrupted] == ["creating"]
     assert [p.type for p in harness.refresh().state.pending_operations] == ["creating"]
-    with pytest.raises(ValueError, match="cannot set both"):
-        harness.refresh(clear_pending_creates=True, skip_pending_creates=True)
     cleared = harness.refresh(clear_pending_creates=True)
     assert cleared.state.pending_operations == [] and cleared.step("a").op == "refresh"
     last = harness.up([spec(log_dir, sleep_s=0)])
-    assert last.warnings == [] and last.interrupted == [] and len(warnings_seen) == 2
-    assert existing_locks(harness.state_path, "proj", "dev") == []
+    assert last.interrupted == [] and last.ops == {"a": "same"}
 
 
 def test_interrupt_after_seconds_during_update(harness, log_dir):
@@ -247,27 +186,11 @@ def test_interrupt_after_seconds_during_update(harness, log_dir):
     assert err.value.operation == "updating"
     [pending] = harness.state().pending_operations
     assert pending.type == "updating" and pending.id == "r-1"
-    harness.cancel()
     r = harness.up([spec(log_dir, size=5)])
-    assert [p.type for p in r.interrupted] == ["updating"] and len(r.warnings) == 1
+    assert [p.type for p in r.interrupted] == ["updating"]
     assert r.ops == {"a": "update"}
     # Pending operations other than creates are dropped by the next checkpoint.
     assert harness.state().pending_operations == []
-
-
-def test_ignore_changes_keeps_old_values_until_a_replacement(harness, log_dir):
-    harness.up([spec(log_dir, size=3, tags={"team": "x"})])
-    ignore = {"ignore_changes": ("size", "tags.team")}
-    # step_generator.go processIgnoreChanges: the old input replaces the program's before
-    # Check, so Check and Diff see size 3: no change, the stored input stays 3.
-    r = harness.up([spec(log_dir, size=9, options=ignore)])
-    assert r.ops == {"a": "same"} and r.step("a").ignored == ["size"]
-    assert harness.state().get(r.step("a").urn).inputs["size"] == 3.0
-    # A path into a value the program removed is reported as the engine does (an info message).
-    assert r.infos == ['cannot ignore changes in added or removed elements of the path: "tags.team"']
-    # A replacement re-checks the program's raw inputs: the ignored change takes effect.
-    r = harness.up([spec(log_dir, size=9, zone="z2", options=ignore)])
-    assert r.ops == {"a": "replace"} and r.outputs("a")["size"] == 9.0
 
 
 def test_delete_before_replace_option_overrides_the_provider_both_ways(harness, log_dir):
@@ -284,50 +207,6 @@ def test_delete_before_replace_option_overrides_the_provider_both_ways(harness, 
     assert (r.step("a").delete_before_replace, r.step("b").delete_before_replace) == (True, False)
     assert [s.op for s in r.steps] == ["replace", "replace", "delete-replaced"]
     assert [res.name for res in harness.state().resources] == ["a", "b"]
-
-
-def test_replaced_resource_waits_in_state_until_the_end_of_the_deployment(harness, log_dir):
-    harness.up([spec(log_dir), spec(log_dir, "b")])
-    r = harness.up([spec(log_dir, zone="z2"), spec(log_dir, "b"), spec(log_dir, "c")])
-    # The old a is deleted after every create, at the end of the deployment.
-    assert [(c.method, c.urn.rsplit("::", 1)[-1]) for c in r.calls
-            if c.method in ("Create", "Update", "Delete")] == [("Create", "a"), ("Create", "c"), ("Delete", "a")]
-
-    # Killed once the new a exists: the old one stays in state marked for deletion
-    # (CreateStep.Apply sets old.Delete), and the next up deletes it at its end.
-    def replaced() -> bool:
-        return any(res["delete"] for res in state_doc(harness)["resources"])
-
-    with pytest.raises(Interrupted) as err:
-        harness.up([spec(log_dir, zone="z3"), spec(log_dir, "b"), spec(log_dir, "c")], interrupt=replaced)
-    assert err.value.operation == "deleting"
-    assert [(res["name"], res["id"], res["delete"]) for res in state_doc(harness)["resources"]] == [
-        ("b", "r-2", False), ("a", "r-3", True), ("c", "r-4", False), ("a", "r-5", False)]
-    harness.cancel()
-    r = harness.up([spec(log_dir, zone="z3"), spec(log_dir, "b"), spec(log_dir, "c")])
-    assert [p.type for p in r.interrupted] == ["deleting"]
-    assert [(s.op, s.name, s.id) for s in r.steps] == [("same", "a", "r-5"), ("same", "b", "r-2"),
-                                                       ("same", "c", "r-4"), ("delete-replaced", "a", "r-3")]
-    deletes = (log_dir / "deletes").read_text().splitlines()
-    assert deletes[0] == "r-1" and deletes[-1] == "r-3" and set(deletes) == {"r-1", "r-3"}
-    assert [(res.name, res.id, res.delete) for res in harness.state().resources] == [
-        ("b", "r-2", False), ("c", "r-4", False), ("a", "r-5", False)]
-    assert harness.state().pending_operations == []
-
-
-def test_up_without_skip_preview_previews_in_its_own_provider_process(harness, log_dir):
-    harness.up([spec(log_dir)])
-    r = harness.up([spec(log_dir, size=4)], skip_preview=False)
-    # pkg/backend/apply.go PreviewThenPromptThenExecute: a whole preview (its own plugin
-    # context, so its own provider process), then the update in another one.
-    assert r.preview is not None and r.preview.ops == {"a": "update"}
-    assert r.preview.methods == ["CheckConfig", "Configure", "Check", "Diff"]
-    assert r.methods == ["CheckConfig", "Configure", "Check", "Diff", "Update"]
-    # A preview that fails Check stops the up before any change.
-    with pytest.raises(CheckFailedError) as err:
-        harness.up([spec(log_dir, size=-1)], skip_preview=False)
-    assert err.value.result.operation == "preview"
-    assert harness.state().resources[0].inputs["size"] == 4.0
 
 
 def test_provider_start_error_shows_stderr(tmp_path, log_dir):
@@ -369,11 +248,15 @@ def test_program_mode_registers_in_order_with_dependencies(tmp_path, log_dir):
                           config={**config, "harness-demo:size": "7"}, extra_pythonpath=[str(TESTS_DIR)])
     assert preview.resource("gate").op == "update"
     assert "Update" not in preview.engine.methods and "Create" not in preview.engine.methods
-    # ResourceOptions(ignore_changes=...) reaches the engine logic (RegisterResourceRequest).
-    for extra, op in (({}, "replace"), ({"harness-demo:ignoreZone": "true"}, "same")):
-        zoned = run_program(program, operation="preview", state_path=state_path,
-                            config={**config, "harness-demo:zone": "z2", **extra}, extra_pythonpath=[str(TESTS_DIR)])
-        assert zoned.resource("gate").op == op, extra
+    zoned = run_program(program, operation="preview", state_path=state_path,
+                        config={**config, "harness-demo:zone": "z2"}, extra_pythonpath=[str(TESTS_DIR)])
+    assert zoned.resource("gate").op == "replace"
+    # ResourceOptions(ignore_changes=...) reaches the harness (RegisterResourceRequest), which
+    # does not model it: it refuses rather than plan what the engine would not.
+    with pytest.raises(HarnessError, match=r"gate sets ignore_changes=\['zone'\].*real CLI"):
+        run_program(program, operation="preview", state_path=state_path,
+                    config={**config, "harness-demo:zone": "z2", "harness-demo:ignoreZone": "true"},
+                    extra_pythonpath=[str(TESTS_DIR)])
 
     gone = run_program(program, operation="destroy", state_path=state_path, config=config,
                        extra_pythonpath=[str(TESTS_DIR)])

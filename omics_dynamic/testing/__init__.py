@@ -1,12 +1,18 @@
-"""Engine-role harness: test dynamic providers and stacks without the Pulumi CLI.
+"""Engine-role harness: a fast stand-in for the Pulumi engine in provider tests.
 
-Plays the Pulumi engine's role (design.md section 2) against the SDK's real provider
-server, ``python -u -m pulumi.dynamic``: Check failures fail the preview or update,
-pending creates survive every later ``up`` with the engine's warning until
-``refresh(clear_pending_creates=True)``, ``up``/``refresh``/``destroy`` hold a DIY-style
-lock file that a simulated kill leaves behind until ``cancel()``, ``ignore_changes`` and
-``delete_before_replace`` act as resource options, replaced resources are deleted at the
-end, and ``up(skip_preview=False)`` previews first in its own provider process. Results
+The real ``pulumi`` CLI is the oracle for how the engine drives the provider (design.md
+section 2): ``tests/test_real_cli.py`` tests every rule through it with
+:mod:`omics_dynamic.testing.automation` (Automation API, inline programs, a file backend).
+This harness stays for what those runs make slow or impossible: it reaches the provider
+through its real boundary, the SDK's provider server (``python -u -m pulumi.dynamic``),
+with values as the engine delivers them (Check/Diff/Create/Update/Read/Delete, unknowns in
+a preview, secrets), keeps a state file whose pending operations survive a simulated kill
+(the next ``up`` redoes an interrupted create; pending creates stay until
+``refresh(clear_pending_creates=True)``), presses Ctrl-C once or twice, honours
+``delete_before_replace`` both ways, and runs whole programs under ``set_mocks``
+(:func:`run_program`, the only way to run the example stack with ``deployCompute=true``
+here). It does not model the stack lock or ``pulumi cancel``, ``ignore_changes``,
+``--target``, the preview a plain ``pulumi up`` runs first, or the engine's wording. Results
 are labelled "engine-role harness"; they are not results of the real Pulumi engine.
 """
 
@@ -28,10 +34,8 @@ from ._errors import (
     Interrupted,
     ProviderCallError,
     ProviderStartError,
-    StackLockedError,
     Terminated,
 )
-from ._lock import existing_locks, lock_dir
 from ._options import HarnessOptions
 from ._program import ProgramResult, RegisteredResource, run_program
 from ._server import ProviderServer
@@ -59,13 +63,10 @@ __all__ = [
     "RegisteredResource",
     "ResourceSpec",
     "ResourceState",
-    "StackLockedError",
     "State",
     "Step",
     "Terminated",
     "UNKNOWN",
-    "existing_locks",
     "load_state",
-    "lock_dir",
     "run_program",
 ]

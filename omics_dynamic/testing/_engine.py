@@ -1,16 +1,19 @@
-"""The engine-role harness: plays the Pulumi engine against the SDK's real provider server.
+"""The engine-role harness: a fast stand-in for the Pulumi engine against the SDK's real
+provider server.
 
-Every rule cited as "rule N" is design.md section 2, rule N; each rule names the engine
-source it comes from (pulumi/pulumi, read at commit 1b5949891b3c). Results are those of
-this engine-role harness, not of the real Pulumi engine; the Go engine does more (plans,
-aliases, parallel step execution, policy, snapshots in its own format).
+Every rule cited as "rule N" is design.md section 2, rule N. The real CLI is the oracle for
+those rules (``tests/test_real_cli.py`` through :mod:`omics_dynamic.testing.automation`);
+this module keeps only what other tests need to reach the provider cheaply: the
+Check/Diff/Create/Update/Read/Delete calls with values as the engine delivers them, a state
+file with pending operations after a simulated kill, Ctrl-C, and program mode. It does not
+model the stack lock, ``ignore_changes``, ``--target``, the preview an ``up`` runs first,
+or the engine's messages. Results are those of this engine-role harness, not of the real
+Pulumi engine.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,12 +25,6 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
-from ._engine_text import (
-    cancel_message,
-    check_failure_diagnostic,
-    ignore_changes_invalid_paths,
-    pending_operations_warning,
-)
 from ._errors import (
     Cancelled,
     CheckFailedError,
@@ -37,7 +34,6 @@ from ._errors import (
     Terminated,
     attach_result,
 )
-from ._lock import StackLock, cancel_locks
 from ._options import HarnessOptions
 from ._server import ProviderServer
 from ._state import PendingOperation, ResourceState, State, load_state, make_urn, save_state
@@ -80,9 +76,8 @@ class ResourceSpec:
             the SDK's ``serialize_as_secret_always``).
         delete_before_replace: the resource option of that name: None (not set: the
             provider's Diff decides), True or False (either overrides the provider, rule 5).
-        ignore_changes: the resource option of that name: property paths (``"read_set_ids"``,
-            ``"tags.team"``, ``"items[0]"``) whose old input values replace the program's
-            values before Check (rule 3).
+
+    ``ignore_changes`` is not modelled (the real CLI tests it: ``tests/test_real_cli.py``).
     """
 
     name: str
@@ -91,7 +86,6 @@ class ResourceSpec:
     inputs: Mapping[str, Any] = field(default_factory=dict)
     secret_keys: frozenset = frozenset()
     delete_before_replace: Optional[bool] = None
-    ignore_changes: Sequence[str] = ()
 
     def news(self) -> tuple[dict[str, Any], set[str]]:
         """The inputs the engine sends to Check: user inputs + ``__provider``, and secret keys."""
@@ -162,7 +156,6 @@ class Step:
     ``drift`` (refresh): Diff(olds=refreshed outputs, news=inputs) found a change (rule 7).
     ``gone`` (refresh): Read returned an empty ID; the resource left the state.
     ``resumed``: "creating" when this create redoes an interrupted create (rule 9).
-    ``ignored``: ignore_changes paths that were applied (old values kept) before Check.
     """
 
     urn: str
@@ -180,7 +173,6 @@ class Step:
     drift: bool = False
     gone: bool = False
     resumed: str = ""
-    ignored: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -189,11 +181,7 @@ class OperationResult:
 
     ``steps`` in execution order; ``calls`` every RPC in order; ``stderr_lines`` what the
     provider process printed to stderr (rule 13); ``interrupted`` pending operations found
-    in state at the start (rule 9); ``state`` the state after the operation;
-    ``warnings`` the engine's warnings (the pending-operations warning, rule 9);
-    ``infos`` the engine's info messages (ignore_changes paths it could not apply);
-    ``preview`` the preview an ``up`` ran first in its own provider process when
-    ``skip_preview=False`` (rule 1).
+    in state at the start (rule 9); ``state`` the state after the operation.
     """
 
     operation: str
@@ -202,9 +190,6 @@ class OperationResult:
     stderr_lines: list[str] = field(default_factory=list)
     interrupted: list[PendingOperation] = field(default_factory=list)
     state: Optional[State] = None
-    warnings: list[str] = field(default_factory=list)
-    infos: list[str] = field(default_factory=list)
-    preview: Optional[OperationResult] = None
     label: str = LABEL
 
     def step(self, name: str) -> Step:
@@ -246,98 +231,6 @@ class OperationResult:
 def _inputs_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     keys = sorted(set(old) | set(new))
     return [k for k in keys if old.get(k, None) != new.get(k, None)]
-
-
-_MISSING = object()
-
-
-def _parse_path(path: str) -> list[Union[str, int]]:
-    """Parse a property path (``a``, ``a.b``, ``a[0]``, ``a["b.c"]``) as
-    ``resource.ParsePropertyPath`` does for these forms (no ``*`` wildcards).
-
-    Raises ValueError for syntax this model does not support.
-    """
-    parts: list[Union[str, int]] = []
-    i, n = 0, len(path)
-    while i < n:
-        ch = path[i]
-        if ch == ".":
-            i += 1
-            continue
-        if ch == "[":
-            end = path.index("]", i)
-            inner = path[i + 1:end]
-            if inner.startswith('"') and inner.endswith('"') and len(inner) >= 2:
-                parts.append(inner[1:-1].replace('\\"', '"'))
-            elif inner.isdigit():
-                parts.append(int(inner))
-            else:
-                raise ValueError(f"{LABEL}: ignore_changes path {path!r}: unsupported element [{inner}]")
-            i = end + 1
-            continue
-        j = i
-        while j < n and path[j] not in ".[":
-            j += 1
-        parts.append(path[i:j])
-        i = j
-    if not parts or any(p == "*" for p in parts):
-        raise ValueError(f"{LABEL}: ignore_changes path {path!r} is empty or uses a wildcard, "
-                         "which the harness does not model")
-    return parts
-
-
-def _reset_path(old: Any, new: Any, parts: Sequence[Union[str, int]]) -> bool:
-    """``PropertyPath.Reset`` (``sdk/go/common/resource/properties_path.go``) for object keys
-    and array indexes: put old's value at the path into new (delete it from new when old
-    has none); never create intermediate locations or resize arrays. False = path error."""
-    key, rest = parts[0], parts[1:]
-    if isinstance(key, int):
-        if not (isinstance(old, list) and isinstance(new, list)):
-            return not isinstance(old, list) and not isinstance(new, list)
-        if key >= len(old) or key >= len(new):
-            return key >= len(old) and key >= len(new)
-        if not rest:
-            new[key] = old[key]
-            return True
-        return _reset_path(old[key], new[key], rest)
-    if not rest:
-        if isinstance(old, dict) and key in old:
-            if not isinstance(new, dict):
-                return False
-            new[key] = old[key]
-        elif isinstance(new, dict):
-            new.pop(key, None)
-        return True
-    if not isinstance(old, dict) or not isinstance(new, dict):
-        return not isinstance(old, dict) and not isinstance(new, dict)
-    old_v, new_v = old.get(key, _MISSING), new.get(key, _MISSING)
-    if old_v is not _MISSING and new_v is _MISSING:
-        return False
-    if old_v is _MISSING and new_v is _MISSING:
-        return True
-    if old_v is _MISSING:
-        return False
-    return _reset_path(old_v, new_v, rest)
-
-
-def apply_ignore_changes(news: Mapping[str, Any], old_inputs: Mapping[str, Any],
-                         paths: Sequence[str]) -> tuple[dict[str, Any], list[str], list[str]]:
-    """rule 3: ``processIgnoreChanges`` (``pkg/resource/deploy/step_generator.go``).
-
-    Before Check, for each ignore_changes path, the engine resets the program's new input
-    at that path to the old input's value (deleting it when the old inputs lack it).
-
-    Returns:
-        (news with the old values put back, applied paths, paths it could not apply).
-    """
-    out = copy.deepcopy(dict(news))
-    applied, invalid = [], []
-    for path in paths:
-        if _reset_path(dict(old_inputs), out, _parse_path(path)):
-            applied.append(path)
-        else:
-            invalid.append(path)
-    return out, applied, invalid
 
 
 class _Deployment:
@@ -605,10 +498,7 @@ class _Deployment:
           pending CREATE operations because these must require user intervention"; the
           journal does the same in ``pkg/backend/journal.go``) and drops the base's other
           pending operations. Only ``refresh(clear_pending_creates=True)`` removes them.
-        - An update or destroy (not a preview, not a refresh) prints the engine's warning
-          (``deploymentExecutor.printPendingOperationsWarning``, called from ``Execute`` in
-          ``pkg/resource/deploy/deployment_executor.go``) while any pending operation is in
-          the base checkpoint: on every later ``up`` once a create was interrupted.
+          (The engine's warning about them is the real CLI's to show: not modelled.)
 
         An interrupted create's resource is not in state, so the next up creates it again
         (the engine's "Case 4" in ``stepGenerator``), with the inputs the program now declares.
@@ -622,8 +512,6 @@ class _Deployment:
             if len(kept) != len(base):
                 self.state.pending_operations = kept
                 save_state(self.h.state_path, self.state)
-            if base and self.result.operation in ("up", "destroy"):
-                self.h._warn(self.result, pending_operations_warning([(p.urn, p.type) for p in base]))
 
     def register(self, spec: ResourceSpec) -> Step:
         """Plan (preview) or run (up) the step for one desired resource (rules 3-6)."""
@@ -637,7 +525,7 @@ class _Deployment:
             step = Step(urn, spec.name, spec.type_, "create", check_failures=failures, resumed=resumed,
                         delete_before_replace=spec.delete_before_replace is True)
             if failures:
-                return self._failed(step, raw_news, news_secret)
+                return self._failed(step)
             if self.preview:
                 step.outputs = inputs  # planned: the engine previews a create's outputs as its inputs
                 return self._add(step)
@@ -645,24 +533,13 @@ class _Deployment:
             step.id, step.outputs = res.id, res.outputs
             return self._add(step)
 
-        # rule 3: ignore_changes puts the old inputs' values back into the news, then
-        # Check(olds=old inputs, news).
-        news = raw_news
-        ignored: list[str] = []
-        if spec.ignore_changes:
-            news, ignored, invalid = apply_ignore_changes(raw_news, old.inputs, spec.ignore_changes)
-            # A value put back from the old inputs keeps the old value's secretness.
-            reset_keys = {str(_parse_path(p)[0]) for p in ignored}
-            news_secret = {k for k in news_secret | (old.secret_inputs & reset_keys) if k in news}
-            if invalid:
-                self.h._info(self.result, ignore_changes_invalid_paths(invalid))
+        # rule 3: Check(olds=old inputs, news).
         inputs, secret, failures = self.check(urn, spec.type_, spec.name, old.inputs, old.secret_inputs,
-                                              news, news_secret)
+                                              raw_news, news_secret)
         step = Step(urn, spec.name, spec.type_, "same", id=old.id, check_failures=failures,
-                    old_outputs=dict(old.outputs), changed_keys=_inputs_changed(old.inputs, inputs),
-                    ignored=ignored)
+                    old_outputs=dict(old.outputs), changed_keys=_inputs_changed(old.inputs, inputs))
         if failures:
-            return self._failed(step, news, news_secret)
+            return self._failed(step)
         changes, replaces, dbr = self.diff(old, inputs, secret)
         step.diff, step.replaces = changes, replaces
         # rule 5: an explicit delete_before_replace option overrides the provider's answer
@@ -679,13 +556,13 @@ class _Deployment:
         elif changed:
             step.op = "update"
         if step.op == "replace":
-            # rule 5: a replacement re-runs Check without olds on the program's raw inputs
-            # (ignore_changes not applied: "recompute the default values"); in a preview too.
+            # rule 5: a replacement re-runs Check without olds on the program's inputs
+            # ("recompute the default values"); in a preview too.
             inputs2, secret2, failures2 = self.check(urn, spec.type_, spec.name, {}, set(), raw_news,
                                                      set(spec.news()[1]))
             if failures2:
                 step.check_failures = failures2
-                return self._failed(step, inputs, secret)
+                return self._failed(step)
             inputs, secret = inputs2, secret2
         if self.preview:
             step.outputs = dict(old.outputs) if step.op == "same" else dict(inputs)
@@ -719,16 +596,13 @@ class _Deployment:
             self.result.steps.append(step)
         return step
 
-    def _failed(self, step: Step, values: Mapping[str, Any], secret: set[str]) -> Step:
+    def _failed(self, step: Step) -> Step:
         """rule 3: Check failures fail the preview or the update (``issueCheckFailures``,
         then the bail ``resource <urn> is invalid`` in ``continueStepsFromImport``,
-        ``pkg/resource/deploy/step_generator.go``). ``values``: the inputs the engine holds
-        for the resource when it prints each failure."""
+        ``pkg/resource/deploy/step_generator.go``); the engine's wording of them is the real
+        CLI's (``tests/test_real_cli.py``)."""
         self._add(step)
-        diagnostics = [check_failure_diagnostic(step.type, step.name, prop, values.get(prop), reason,
-                                                secret=prop in secret and prop != PROVIDER_KEY)
-                       for prop, reason in step.check_failures]
-        error = CheckFailedError(step.urn, step.check_failures, diagnostics)
+        error = CheckFailedError(step.urn, step.check_failures)
         if self.check_all:
             self.check_errors.append(error)
             return step
@@ -757,19 +631,21 @@ class _Deployment:
 
 
 class EngineHarness:
-    """Plays the Pulumi engine's role against the SDK's real dynamic provider server.
+    """Plays the Pulumi engine's role against the SDK's real dynamic provider server: a fast
+    stand-in for provider tests; the real CLI (:mod:`omics_dynamic.testing.automation`) is
+    the oracle for the engine's rules.
 
     Not the Pulumi engine: every result says "engine-role harness". Each operation launches
     one ``python -u -m pulumi.dynamic`` process (rule 1), configures it (rule 2), makes the
     calls the engine makes, and stops it. Independent resources are processed sequentially
     in the order given (the engine runs them in parallel; the server serves 4 calls at a
-    time, rule 11, which program mode exercises). ``up``, ``refresh`` and ``destroy`` hold
-    the stack's lock file as the DIY backends do (:mod:`._lock`); ``preview`` takes none.
+    time, rule 11, which program mode exercises). No stack lock is taken: after a
+    simulated kill the next operation runs directly (the real CLI's lock and ``pulumi
+    cancel`` are tested in ``tests/test_real_cli.py``).
 
     Args:
         project_dir: the project directory (working directory of the provider process).
-        state_path: JSON state file (created on first write); lock files go under
-            ``.pulumi/locks/`` in its directory.
+        state_path: JSON state file (created on first write).
         options: :class:`HarnessOptions` (stack, project, config, env, timeouts, callbacks);
             default every default.
         **fields: any field of :class:`HarnessOptions` by name, replacing the one in
@@ -820,31 +696,6 @@ class EngineHarness:
         """The current state file contents (empty if the file does not exist)."""
         return load_state(self.state_path, self.stack, self.project)
 
-    def _warn(self, result: OperationResult, text: str) -> None:
-        result.warnings.append(text)
-        if self.options.on_warning is not None:
-            self.options.on_warning(text)
-        else:
-            print(f"warning: {text}", file=sys.stderr)
-
-    def _info(self, result: OperationResult, text: str) -> None:
-        result.infos.append(text)
-
-    def _lock(self) -> StackLock:
-        """Acquire the stack's lock (raises StackLockedError when another lock exists)."""
-        return StackLock(self.state_path, self.project, self.stack).acquire()
-
-    def cancel(self) -> list[str]:
-        """``pulumi cancel`` on a DIY backend (``diyBackend.CancelCurrentUpdate``,
-        ``pkg/backend/diy/backend.go``): delete every lock file of the stack, whoever wrote
-        it. Like the real command it does not check that the owner is dead: run it only
-        when no other operation on the stack can be running.
-
-        Returns:
-            The deleted lock files' paths (empty when the stack was not locked).
-        """
-        return [str(p) for p in cancel_locks(self.state_path, self.project, self.stack)]
-
     @staticmethod
     def _last_op(dep: _Deployment) -> Optional[PendingOperation]:
         last = dep.result.steps[-1] if dep.result.steps else None
@@ -853,25 +704,14 @@ class EngineHarness:
         kind = {"create": "creating", "replace": "creating", "update": "updating"}.get(last.op, "deleting")
         return PendingOperation(kind, last.urn, last.type, last.name, last.id, {})
 
-    def cancel_message(self) -> str:
-        """What ``pulumi cancel`` prints after success (``pkg/cmd/pulumi/cancel/cancel.go``)."""
-        return cancel_message(self.stack)
-
-    def _run(self, dep: _Deployment, body: Callable[[], None], lock: Optional[StackLock] = None) -> OperationResult:
-        killed = False
+    def _run(self, dep: _Deployment, body: Callable[[], None]) -> OperationResult:
         try:
             body()
-        except Interrupted as exc:
-            killed = True  # a killed CLI never runs its deferred Unlock
-            attach_result(exc, dep.result)
-            raise
         except Exception as exc:  # attach what was done so far, then re-raise
             attach_result(exc, dep.result)
             raise
         finally:
             dep.close()
-            if lock is not None and not killed:
-                lock.release()
         return dep.result
 
     def _preview_body(self, dep: _Deployment, resources: Sequence[ResourceSpec]) -> Callable[[], None]:
@@ -885,7 +725,7 @@ class EngineHarness:
     def preview(self, resources: Sequence[ResourceSpec], *, check_all: bool = False) -> OperationResult:
         """Check and Diff only; never Create/Update/Delete (rule 4). Inputs may hold ``UNKNOWN``.
 
-        Takes no lock (``diyBackend.Preview``). Returns planned steps.
+        Returns planned steps.
 
         Args:
             check_all: a test convenience for tables of bad inputs: after a Check failure,
@@ -914,52 +754,35 @@ class EngineHarness:
         *,
         interrupt: Optional[Callable[[], bool]] = None,
         interrupt_after_s: Optional[float] = None,
-        skip_preview: bool = True,
         ctrl_c: Optional[CtrlC] = None,
     ) -> OperationResult:
-        """Bring state to ``resources``: create, update, replace, keep or delete.
+        """Bring state to ``resources``: create, update, replace, keep or delete, as
+        ``pulumi up --skip-preview`` does (the Automation API's way; the preview a plain
+        ``pulumi up`` runs first is the real CLI's, ``tests/test_real_cli.py``).
 
         Args:
             resources: desired resources, in registration order.
             interrupt: polled every ~15 ms while Create/Update/Delete is in flight, and once
                 more when it returns; when it returns True the provider process is SIGKILLed
-                (simulated killed ``pulumi up``: the pending operation and the lock file stay,
-                and an answer that had arrived is lost).
+                (simulated killed ``pulumi up``: the pending operation stays, and an answer
+                that had arrived is lost); the next operation runs directly (no lock).
             interrupt_after_s: same, after this many seconds of an in-flight Create/Update/Delete.
-            skip_preview: True (default) = ``pulumi up --skip-preview``, as the Automation API
-                and therefore ``pulumi/actions`` and the Kubernetes Operator run it. False = the
-                CLI's default: a whole preview first, in its own provider process, then the
-                update in another (``PreviewThenPromptThenExecute`` in ``pkg/backend/apply.go``,
-                rule 1); ``result.preview`` holds the preview.
             ctrl_c: press Ctrl-C once or twice during an in-flight call (:class:`CtrlC`).
 
         Returns:
-            OperationResult; ``interrupted`` lists pending operations found at the start (rule 9);
-            ``warnings`` the engine's pending-operations warning when there were any.
+            OperationResult; ``interrupted`` lists pending operations found at the start (rule 9).
 
         Raises:
-            StackLockedError: another operation, or a killed one, holds the stack's lock.
-            CheckFailedError: Check failed for a resource (in the preview phase or the update;
-                nothing done for it; earlier steps stay).
+            CheckFailedError: Check failed for a resource (nothing done for it; earlier steps stay).
             ProviderCallError: a provider call raised; state keeps what was completed.
-            Interrupted: the provider was killed; the pending operation and the lock stay.
-            Cancelled: one Ctrl-C; the in-flight call's result was recorded; the lock is released.
-            Terminated: a second Ctrl-C; that call's pending operation stays; the lock is released.
+            Interrupted: the provider was killed; the pending operation stays.
+            Cancelled: one Ctrl-C; the in-flight call's result was recorded.
+            Terminated: a second Ctrl-C; that call's pending operation stays.
             HarnessTimeout: an RPC exceeded ``timeout_s``.
             The exception's ``.result`` holds the partial OperationResult.
         """
-        lock = self._lock()
-        preview_result: Optional[OperationResult] = None
-        if not skip_preview:
-            pre = _Deployment(self, "preview", preview=True)
-            try:
-                preview_result = self._run(pre, self._preview_body(pre, resources))
-            except BaseException:
-                lock.release()
-                raise
         dep = _Deployment(self, "up", preview=False, interrupt=interrupt, interrupt_after_s=interrupt_after_s,
                           ctrl_c=ctrl_c)
-        dep.result.preview = preview_result
 
         def body() -> None:
             dep.begin()
@@ -969,9 +792,9 @@ class EngineHarness:
             dep.delete_undesired({self.urn(s.type_, s.name) for s in resources})
             dep.stop_if_cancelled(self._last_op(dep))
 
-        return self._run(dep, body, lock)
+        return self._run(dep, body)
 
-    def refresh(self, *, clear_pending_creates: bool = False, skip_pending_creates: bool = False) -> OperationResult:
+    def refresh(self, *, clear_pending_creates: bool = False) -> OperationResult:
         """Read every resource and show drift (rule 7).
 
         Read(id, properties=outputs, inputs=inputs); the returned outputs are stored (and the
@@ -984,18 +807,7 @@ class EngineHarness:
                 pending "creating" operation from state before refreshing (a state edit,
                 ``filterMapPendingCreates`` in ``pkg/cmd/pulumi/operations/refresh.go``).
                 Without it a non-interactive refresh keeps them (rule 9).
-            skip_pending_creates: ``--skip-pending-creates``; only changes the interactive
-                prompt, which the harness never shows; accepted for symmetry.
-
-        Raises:
-            ValueError: both flags set (the CLI refuses with "cannot set both
-                --skip-pending-creates and --clear-pending-creates").
-            StackLockedError: the stack is locked (the state edit itself locks the stack:
-                ``diyBackend.ImportDeployment``).
         """
-        if clear_pending_creates and skip_pending_creates:
-            raise ValueError("cannot set both --skip-pending-creates and --clear-pending-creates")
-        lock = self._lock()
         dep = _Deployment(self, "refresh", preview=False)
 
         def body() -> None:
@@ -1036,17 +848,14 @@ class EngineHarness:
                 step.drift = changes == "some" or (changes == "unknown" and bool(step.changed_keys))
                 dep._add(step)
 
-        return self._run(dep, body, lock)
+        return self._run(dep, body)
 
     def destroy(self) -> OperationResult:
-        """Delete every resource in reverse registration order with its stored outputs (rule 3).
-
-        Raises StackLockedError when the stack is locked."""
-        lock = self._lock()
+        """Delete every resource in reverse registration order with its stored outputs (rule 3)."""
         dep = _Deployment(self, "destroy", preview=False)
 
         def body() -> None:
             dep.begin()
             dep.delete_undesired(set())
 
-        return self._run(dep, body, lock)
+        return self._run(dep, body)

@@ -6,7 +6,6 @@ Tree::
     ├── ProviderStartError            the provider server did not print its port in time or died
     ├── ProviderCallError             a provider RPC failed (the provider raised: gRPC UNKNOWN + traceback)
     ├── CheckFailedError              Check returned failures: the preview or update fails (rule 3)
-    ├── StackLockedError              another (or a killed) operation holds the stack's lock file
     ├── Interrupted                   the harness SIGKILLed the provider during Create/Update (rule 9)
     ├── Cancelled                     one Ctrl-C: Cancel sent, the in-flight call awaited, update canceled
     ├── Terminated                    a second Ctrl-C: SIGINT to the provider's process group, then SIGKILL
@@ -84,55 +83,27 @@ class ProviderCallError(HarnessError):
 class CheckFailedError(HarnessError):
     """Check returned failures for a resource: the preview or update fails, as the engine's does.
 
-    The engine prints one error diagnostic per failure (``issueCheckFailures``) and then
-    stops step generation with the bail ``resource <urn> is invalid``
-    (``continueStepsFromImport`` in ``pkg/resource/deploy/step_generator.go``); the failing
-    resource gets no Create/Update, in a preview and in an update alike.
+    The failing resource gets no Create/Update, in a preview and in an update alike (rule
+    3). The engine's wording of the failures is the real CLI's (``tests/test_real_cli.py``).
 
     Attributes:
         urn: str, the resource.
         failures: list[tuple[str, str]], (property, reason) pairs as the provider returned them.
-        diagnostics: list[str], each failure in the engine's wording
-            (``<type> resource '<name>': property <p> value {<v>} has a problem: <reason>``).
     """
 
-    def __init__(self, urn: str, failures: Sequence[tuple[str, str]],
-                 diagnostics: Optional[Sequence[str]] = None) -> None:
+    def __init__(self, urn: str, failures: Sequence[tuple[str, str]]) -> None:
         self.urn = urn
         self.failures = list(failures)
-        self.diagnostics = list(diagnostics) if diagnostics is not None else [
-            f"{prop}: {reason}" for prop, reason in self.failures]
-        listed = "\n".join(f"error: {line}" for line in self.diagnostics)
-        super().__init__(
-            f"engine-role harness: Check failed for {urn}; the engine stops here (resource {urn} "
-            f"is invalid) and prints:\n{listed}"
-        )
-
-
-class StackLockedError(HarnessError):
-    """The stack is locked by another operation, or by one that was killed (DIY backends).
-
-    ``message`` is the text ``diyBackend.checkForLock`` returns (``pkg/backend/diy/lock.go``);
-    ``pulumi cancel`` (``EngineHarness.cancel()``) deletes the lock files.
-
-    Attributes:
-        stack: str; message: str, the engine's text; lock_paths: list of the lock files.
-    """
-
-    def __init__(self, stack: str, message: str, lock_paths: Sequence[object]) -> None:
-        self.stack = stack
-        self.message = message
-        self.lock_paths = list(lock_paths)
-        super().__init__(f"engine-role harness: {message}")
+        listed = "\n".join(f"  {prop}: {reason}" for prop, reason in self.failures)
+        super().__init__(f"engine-role harness: Check failed for {urn}; the preview or update fails:\n{listed}")
 
 
 class Interrupted(HarnessError):
     """The harness SIGKILLed the provider process while an operation was in flight.
 
     This simulates a killed ``pulumi up`` (design.md section 2, rule 9): the pending operation stays in
-    the state file, and so does the operation's lock file (a killed CLI never runs its
-    deferred ``Unlock``), so the next up/refresh/destroy fails with
-    :class:`StackLockedError` until ``EngineHarness.cancel()``.
+    the state file. The harness takes no stack lock, so the next operation runs directly
+    (the lock a killed CLI leaves and ``pulumi cancel`` are the real CLI's to test).
 
     Attributes:
         operation: str, "creating" | "updating" | "deleting".
@@ -144,7 +115,7 @@ class Interrupted(HarnessError):
         self.urn = urn
         super().__init__(
             f"engine-role harness: provider killed while {operation} {urn} (a killed `pulumi up`); "
-            f"the pending '{operation}' operation and the stack's lock file are left behind"
+            f"the pending '{operation}' operation is left behind"
         )
 
 

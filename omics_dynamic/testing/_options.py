@@ -35,9 +35,6 @@ class HarnessOptions:
             rule 10; None = wait forever, as the engine does).
         on_stderr_line: optional callable(str) called with each line the provider process
             prints to stderr, as it comes (rule 13; from a drain thread).
-        on_warning: callable(str) for the engine's warnings (default: print
-            ``warning: <text>`` to stderr, as the CLI does); they are also kept in
-            ``OperationResult.warnings``.
     """
 
     stack: str = "dev"
@@ -50,7 +47,6 @@ class HarnessOptions:
     start_timeout_s: float = 30.0
     timeout_s: Optional[float] = None
     on_stderr_line: Optional[Callable[[str], None]] = None
-    on_warning: Optional[Callable[[str], None]] = None
 
     @classmethod
     def build(cls, options: Optional[HarnessOptions] = None, **fields: Any) -> HarnessOptions:

@@ -33,7 +33,7 @@ from pulumi.runtime.settings import SETTINGS, get_root_resource, reset_options
 from pulumi.runtime.stack import run_pulumi_func
 
 from ._engine import LABEL, EngineHarness, OperationResult, ResourceSpec, _Deployment
-from ._errors import HarnessError, Interrupted, attach_result
+from ._errors import HarnessError, attach_result
 from ._options import HarnessOptions
 from ._wire import UNKNOWN, _plain
 
@@ -174,14 +174,18 @@ class _HarnessMocks(Mocks):
             raise HarnessError(f"{LABEL}: not registering {args.name}: an earlier step failed ({self.error})")
         # rule 14: a dynamic resource; forward it through the engine logic (rules 3-6, 9).
         # source_eval.go RegisterResource: the option counts when it was set (Defined) or is
-        # true; ignoreChanges are applied before Check (rules 3, 5).
+        # true. ignore_changes is not modelled: a program that sets it on a dynamic resource
+        # fails here rather than get results the engine would not give.
         dbr: Optional[bool] = None
         if req is not None and (req.deleteBeforeReplaceDefined or req.deleteBeforeReplace):
             dbr = bool(req.deleteBeforeReplace)
-        spec = ResourceSpec(name=args.name, type_=args.typ, provider=None, inputs=inputs,
-                            secret_keys=frozenset(secret), delete_before_replace=dbr,
-                            ignore_changes=tuple(req.ignoreChanges) if req else ())
         try:
+            if req is not None and list(req.ignoreChanges):
+                raise HarnessError(
+                    f"{LABEL}: {args.name} sets ignore_changes={list(req.ignoreChanges)}, which the harness "
+                    "does not model; run the program with the real CLI (omics_dynamic.testing.automation)")
+            spec = ResourceSpec(name=args.name, type_=args.typ, provider=None, inputs=inputs,
+                                secret_keys=frozenset(secret), delete_before_replace=dbr)
             step = self.dep.register(spec)
         except BaseException as exc:
             with self.lock:
@@ -248,8 +252,9 @@ def run_program(
         program_timeout_s: bound on the whole program run, seconds.
         interrupt, interrupt_after_s: as for ``EngineHarness.up``.
 
-    ``up`` runs as ``pulumi up --skip-preview`` (the Automation API's way) and, like
-    ``destroy``, holds the stack's lock file; ``preview`` takes no lock.
+    ``up`` runs as ``pulumi up --skip-preview`` (the Automation API's way). No stack lock
+    is taken, and ``ignore_changes`` on a dynamic resource is refused (HarnessError): the
+    real CLI is the oracle for both (:mod:`omics_dynamic.testing.automation`).
 
     Returns:
         ProgramResult.
@@ -257,8 +262,8 @@ def run_program(
     Raises:
         ValueError: unknown operation or no ``__main__.py``.
         TypeError: an unknown option name.
-        HarnessError (and subclasses): as ``EngineHarness.up`` (StackLockedError when the
-            stack is locked); ``.result`` is the partial ProgramResult.
+        HarnessError (and subclasses): as ``EngineHarness.up``; ``.result`` is the partial
+            ProgramResult.
         TimeoutError: the program did not finish within ``program_timeout_s``.
         Any exception the program raises.
     """
@@ -277,15 +282,9 @@ def run_program(
     if operation == "destroy":
         return ProgramResult("destroy", engine=harness.destroy())
 
-    lock = harness._lock() if operation == "up" else None
-    try:
-        dep = _Deployment(harness, operation, preview=operation == "preview",
-                          interrupt=interrupt, interrupt_after_s=interrupt_after_s)
-        dep.begin()  # rule 9
-    except BaseException:
-        if lock is not None:
-            lock.release()
-        raise
+    dep = _Deployment(harness, operation, preview=operation == "preview",
+                      interrupt=interrupt, interrupt_after_s=interrupt_after_s)
+    dep.begin()  # rule 9
     mocks = _HarnessMocks(dep, time.monotonic())
     result = ProgramResult(operation, engine=dep.result)
     outcome: dict[str, Any] = {}
@@ -348,7 +347,6 @@ def run_program(
             loop.close()
 
     thread = threading.Thread(target=lambda: contextvars.Context().run(body), name="pulumi-program", daemon=True)
-    killed = False  # a simulated kill leaves the lock file, as a killed CLI does
     try:
         thread.start()
         thread.join(program_timeout_s)
@@ -357,7 +355,6 @@ def run_program(
                 dep.server.kill()
             raise TimeoutError(f"{LABEL}: program {main} did not finish within program_timeout_s={program_timeout_s}")
         error = mocks.error or outcome.get("error")
-        killed = isinstance(error, Interrupted)
         if error is None and operation == "up":
             # Dynamic resources in state the program no longer declares are deleted.
             dep.delete_undesired({r.urn for r in mocks.resources if r.dynamic})
@@ -367,6 +364,4 @@ def run_program(
             raise error
     finally:
         dep.close()
-        if lock is not None and not killed:
-            lock.release()
     return result

@@ -1,6 +1,7 @@
 """Test-only Pulumi program for program mode: a Recorder dynamic resource, then an IAM role
 that depends on it (depends_on and consuming its outputs). Config ``zone`` sets the gate's
-zone (a change replaces it), ``ignoreZone`` puts ``zone`` in its ignore_changes,
+zone (a change replaces it), ``ignoreZone`` puts ``zone`` in its ignore_changes (which
+program mode refuses),
 ``parallelGates`` adds that many independent Recorders (sleeping ``sleepS`` too)."""
 
 import json
