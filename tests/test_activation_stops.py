@@ -65,7 +65,7 @@ def test_a_timeout_while_a_start_answer_is_held_names_the_job_it_created(emulato
     t0 = time.monotonic()
     with pytest.raises(ActivationTimeoutError) as info:
         _run(make_api(emulator), store, ids, lines, timeout_seconds=0.5)
-    assert time.monotonic() - t0 < 0.5 + 2 + 2
+    assert time.monotonic() - t0 < 15.0  # not the held answer (30 s); loaded machines take seconds
     [job] = emulator.jobs()
     err, text = info.value, str(info.value)
     assert "StartReadSetActivationJob could not complete within the time budget: no answer after" in text
@@ -105,7 +105,8 @@ def test_ctrl_c_while_a_start_answer_is_held_says_a_job_may_exist(emulator):
     api.client.meta.events.register("before-call.omics.StartReadSetActivationJob", ctrl_c_soon)
     with pytest.raises(ActivationCancelledError) as info:
         _run(api, store, ids, lines, cancel=cancel)
-    assert len(pressed_at) == 1 and time.monotonic() - pressed_at[0] < 1.0  # stops at once
+    # Stops without waiting for the held answer (30 s more); loaded machines take seconds.
+    assert len(pressed_at) == 1 and time.monotonic() - pressed_at[0] < 15.0
     [job] = emulator.jobs()
     assert info.value.running_job_ids == [] and info.value.unanswered_start.client_token == job["clientToken"]
     assert str(info.value) == (
