@@ -19,6 +19,10 @@ CHILD = textwrap.dedent("""
     def say(line):  # one write(2) of a whole line: lines of two threads never interleave
         os.write(1, (line + "\\n").encode())
 
+    # Python's own SIGINT handler even where the parent left SIGINT ignored (a background
+    # job of a non-interactive shell starts with SIG_IGN, and Python keeps it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
     if sys.argv[1] == "watch":
         assert cancellation._watch_sigint()
         cancellation._hook_shutdown()
