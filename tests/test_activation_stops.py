@@ -73,7 +73,7 @@ def test_a_timeout_while_a_start_answer_is_held_names_the_job_it_created(emulato
     if profile == "default":
         assert err.running_job_ids == [job["id"]] and err.unanswered_start is None
         assert f"1 activation job(s) still running: {job['id']}. The jobs keep running in HealthOmics" in text
-        assert lines[-1].startswith("cohort: timed out: 0/20 read sets active, 1 job running, 0 queued, ")
+        assert lines[-1].startswith("cohort: timed out: 0/20 read sets active, 1 job running (1 SUBMITTED), 0 queued, ")
     else:
         assert lines[-1].startswith("cohort: timed out: 0/20 read sets active, 0 jobs running (and a start "
                                     "that got no answer may have created one), 1 queued, ")
@@ -147,7 +147,7 @@ def test_a_job_stuck_cancelling_is_named_with_its_status_not_as_resumable(emulat
             "waits until it is CANCELLED and starts new jobs for the read sets still ARCHIVED.") in text
     assert "still running" not in text and "Raise timeout_seconds" not in text
     assert err.counts == {"ACTIVE": read_sets - 20, "ACTIVATING": 20}
-    assert any("1 job running (1 CANCELLING)" in line for line in lines)
+    assert any("1 job running (1 CANCELLING, " in line for line in lines)
 
 
 # -- the concurrent-job quota (r12) ------------------------------------------------------

@@ -70,6 +70,9 @@ class TrackedJob:
     #: IN_PROGRESS or CANCELLING).
     status: str = ""
     message: str = ""
+    #: Its sources among ``read_set_ids`` FINISHED as last read by GetReadSetActivationJob
+    #: (None until a read since it was tracked showed its sources).
+    sources_finished: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -315,6 +318,10 @@ class JobTracker:
     def _note(job: TrackedJob, detail: Mapping[str, Any]) -> None:
         job.status = detail.get("status", job.status)
         job.message = detail.get("statusMessage") or ""
+        sources = detail.get("sources")
+        if sources:
+            ours = set(job.read_set_ids)
+            job.sources_finished = sum(1 for s in sources if s.get("readSetId") in ours and s.get("status") == "FINISHED")
 
     def cancelling(self) -> dict[str, str]:
         """Jobs in flight last seen CANCELLING: job ID -> statusMessage (they will not

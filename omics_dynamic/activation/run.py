@@ -30,6 +30,7 @@ from ..scheduling import (
     PollSchedule,
     ProgressThrottle,
     StartAttempts,
+    TimeLeftEstimator,
     format_duration,
     order_by_listing,
     unlisted_sources_wait_s,
@@ -152,6 +153,7 @@ class ActivationRun:
         self.starter = Starter(api, self.store, generation, self.clock, self.jobs, self.confirmation,
                                self.read_sets, self.progress, self.poll, window, attempts)
         self._unlisted_read_at_s = 0.0
+        self.time_left = TimeLeftEstimator()
 
     # -- public -----------------------------------------------------------------------
     def run(self) -> ActivationResult:
@@ -377,8 +379,10 @@ class ActivationRun:
         detail = item if (kind == "done" or "sources" in item) else self.api.get_job(self.store, job_id)
         job, freed = self.jobs.end(job_id)
         self.starter.window.on_job_finished()
-        if job.origin == "started":
-            self.poll.observe_duration(self.clock.now() - job.tracked_s)
+        duration_s = self.clock.now() - job.tracked_s if job.origin == "started" else None
+        if duration_s is not None:
+            self.poll.observe_duration(duration_s)
+        self.time_left.job_ended(duration_s)
         self.poll.reset_backoff()
         self.confirmation.job_ended(job, status, detail, freed)
 
@@ -522,6 +526,11 @@ class ActivationRun:
             held=sum(1 for queued in self.starter.pending if self.starter.held(queued)),
             cancelling=sum(1 for job in self.jobs.in_flight.values() if job.status == "CANCELLING"),
             unanswered=int(self.starter.unanswered is not None),
+            ended=self.time_left.ended,
+            submitted=sum(1 for job in self.jobs.in_flight.values() if job.status == "SUBMITTED"),
+            sources_finished=sum(job.sources_finished or 0 for job in self.jobs.in_flight.values()),
+            sources_read=sum(len(job.read_set_ids) for job in self.jobs.in_flight.values()
+                             if job.sources_finished is not None),
             **self._quota_counts())
 
     def _quota_counts(self) -> dict[str, Any]:
@@ -535,5 +544,13 @@ class ActivationRun:
         return summary_text(self._counts(), self.progress.elapsed())
 
     def _say_summary(self) -> None:
+        """The waiting line; its cadence key is :meth:`RunCounts.cadence_key` (the time
+        left, which moves with the clock, is computed only when the line is printed)."""
         counts = self._counts()
-        self.progress.say(("wait",) + tuple(counts), lambda: summary_text(counts, self.progress.elapsed()))
+        self.progress.say(("wait",) + counts.cadence_key(),
+                          lambda: summary_text(counts, self.progress.elapsed(), self._time_left_text()))
+
+    def _time_left_text(self) -> str:
+        in_flight = self.jobs.in_flight.values()
+        return self.time_left.estimate(self.clock.now(), [job.tracked_s for job in in_flight],
+                                       queued=len(self.starter.pending), slots=self.starter.window.limit).text
