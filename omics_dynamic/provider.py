@@ -20,6 +20,7 @@ method.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import threading
 import time
 from collections import Counter
@@ -388,15 +389,22 @@ class ReadSetActivationProvider(ResourceProvider):
             outs.update({k: news[k] for k in TUNING_KEYS if k in news})
             outs["region"] = region
             return UpdateResult(outs)
-        result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}")
+        result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}",
+                                earlier_jobs_after=_instant(olds.get("activated_at")))
         return UpdateResult(stored_outputs(
             inputs, result, activation_count=next_activation_count(count, result, recorded_not_active),
             previous=olds, endpoint_url=custom_endpoint(self.settings, region)))
 
-    def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
+    def _activate(self, inputs: ActivationInputs, generation: str,
+                  earlier_jobs_after: Optional[datetime.datetime] = None) -> ActivationResult:
+        """One activation run. Read sets found ACTIVE are credited to the ended jobs that
+        activated them since the last recorded run (``earlier_jobs_after``: its
+        ``activated_at``; None for a create: any job), so a rerun after a timed-out or
+        stopped run records that run's jobs (ActivationRun's ``find_earlier_jobs``)."""
         api = self._api(inputs.region)
         # The run stops within seconds once the engine asks the process to stop (rule 9).
-        return ActivationRun(api, inputs, generation=generation, cancel=cancellation.event()).run()
+        return ActivationRun(api, inputs, generation=generation, cancel=cancellation.event(),
+                             find_earlier_jobs=True, earlier_jobs_after=earlier_jobs_after).run()
 
     # -- read (rule 7) ------------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -457,6 +465,17 @@ class ReadSetActivationProvider(ResourceProvider):
         name = props.get("resource_name") or DEFAULT_RESOURCE_NAME
         _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
+
+
+def _instant(value: Any) -> Optional[datetime.datetime]:
+    """An ISO-8601 instant (``activated_at``) as an aware datetime; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        instant = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=datetime.timezone.utc)
 
 
 def _why_stopped(found: Any) -> str:

@@ -55,12 +55,16 @@ class ActivationResult:
     Jobs: ``started_job_ids`` (this run's starts answered with a running job),
     ``adopted_job_ids`` (in flight when the run began, covering its read sets),
     ``found_job_ids`` (created during the run by someone else, or by a start whose answer
-    was lost, covering its read sets); ``job_ids`` is all three.
+    was lost, covering its read sets), ``earlier_job_ids`` (ended before the run began,
+    created after ``earlier_jobs_after``, they activated read sets ACTIVE at its start:
+    the jobs of an earlier run that timed out or was stopped; only with
+    ``find_earlier_jobs``); ``job_ids`` is all four.
 
     Read sets: ``activated_by_jobs_read_set_ids`` (sources of those jobs, not ACTIVE at the
-    start, ACTIVE at the end), ``activated_without_job_read_set_ids`` (not ACTIVE at the
-    start, ACTIVE at the end, in none of those jobs: ACTIVATING or PROCESSING_UPLOAD under
-    somebody else), ``already_active_read_set_ids`` (ACTIVE at the start);
+    start, ACTIVE at the end, and the read sets the earlier jobs activated),
+    ``activated_without_job_read_set_ids`` (not ACTIVE at the start, ACTIVE at the end, in
+    none of those jobs: ACTIVATING or PROCESSING_UPLOAD under somebody else),
+    ``already_active_read_set_ids`` (ACTIVE at the start, activated by no earlier job);
     :attr:`became_active_read_set_ids` is the first two together.
 
     ``read_set_statuses``: ID -> status at the end (all ACTIVE); ``activated_at``: ISO-8601
@@ -85,6 +89,7 @@ class ActivationResult:
     calls: Counter = field(default_factory=Counter)
     activated_base_count: int = 0
     store_arn: Optional[str] = None
+    earlier_job_ids: list[str] = field(default_factory=list)
 
     @property
     def became_active_read_set_ids(self) -> list[str]:
@@ -133,6 +138,8 @@ class ActivationRun:
         progress: Optional[ProgressThrottle] = None,
         now_iso: Callable[[], str] = _utc_now_iso,
         cancel: Optional[threading.Event] = None,
+        find_earlier_jobs: bool = False,
+        earlier_jobs_after: Optional[_dt.datetime] = None,
     ):
         self.api = api
         self.clock: Clock = api.clock
@@ -141,6 +148,9 @@ class ActivationRun:
         self.name = inputs.resource_name
         self.now_iso = now_iso
         self.cancel = cancel
+        self.find_earlier_jobs = find_earlier_jobs
+        self.earlier_jobs_after = earlier_jobs_after
+        self.earlier: dict[str, set[str]] = {}
         self.deadline_s = 0.0
         self.poll = poll or PollSchedule()
         self.progress = Progress(self.name, self.clock, report, progress)
@@ -182,6 +192,7 @@ class ActivationRun:
             self._adopt_and_plan(plan)
             self._wait()
             self._final_sweep()
+            self._find_earlier()
         except BudgetExhaustedError as err:
             self._timeout(err)
         except CallCancelledError:
@@ -316,6 +327,28 @@ class ActivationRun:
                 "warning: no time left to look for duplicate jobs; job_ids lists only the jobs "
                 "this run knows"), force=True)
 
+    def _find_earlier(self) -> None:
+        """With ``find_earlier_jobs``: the read sets ACTIVE at the start that ended jobs
+        created after ``earlier_jobs_after`` activated (:meth:`JobTracker.find_earlier`),
+        recorded as the work of those jobs."""
+        active = sorted(rid for rid, status in self.read_sets.initial.items() if status == "ACTIVE")
+        if not self.find_earlier_jobs or not active:
+            return
+        try:
+            self.earlier = self.jobs.find_earlier(active, self.earlier_jobs_after)
+        except (BudgetExhaustedError, ListingStuckError) as err:
+            reason = str(err)
+            self.progress.say(("earlier-skipped",), lambda: (
+                f"warning: could not look for the jobs that activated the {len(active)} read sets ACTIVE at the "
+                f"start ({reason[:200]}); job_ids lists only the jobs of this run"), force=True)
+            return
+        if self.earlier:
+            count = sum(len(ids) for ids in self.earlier.values())
+            jobs = len(self.earlier)
+            self.progress.say(("earlier",), lambda: (
+                f"{count} of the {len(active)} read sets ACTIVE at the start were activated by {jobs} job(s) "
+                f"that ended before this run began (e.g. {min(self.earlier)}); recorded in job_ids"), force=True)
+
     # -- waiting ----------------------------------------------------------------------
     def _done(self) -> bool:
         return not self.jobs.in_flight and not self.starter.pending and not self.confirmation.unconfirmed
@@ -413,13 +446,14 @@ class ActivationRun:
             raise ActivationFailedError(self.name, failures, became)
         origin = self.jobs.origin
         covered = set().union(*self.jobs.job_sources.values()) if self.jobs.job_sources else set()
-        jobs_by_origin: dict[str, list[str]] = {"started": [], "adopted": [], "found": []}
+        jobs_by_origin: dict[str, list[str]] = {"started": [], "adopted": [], "found": [], "earlier": []}
         for job_id, job_origin in sorted(origin.items()):
             jobs_by_origin[job_origin].append(job_id)
         self.progress.say(("done",), lambda: (
             f"all {len(final)} read sets ACTIVE after {self.progress.elapsed()} "
             f"({len(origin)} activation job(s))"), force=True)
-        by_jobs = [rid for rid in became if rid in covered]
+        earlier = set().union(*self.earlier.values()) if self.earlier else set()
+        by_jobs = sorted([rid for rid in became if rid in covered] + [rid for rid in final if rid in earlier])
         return ActivationResult(
             job_ids=sorted(origin),
             started_job_ids=jobs_by_origin["started"],
@@ -427,12 +461,14 @@ class ActivationRun:
             found_job_ids=jobs_by_origin["found"],
             activated_by_jobs_read_set_ids=by_jobs,
             activated_without_job_read_set_ids=[rid for rid in became if rid not in covered],
-            already_active_read_set_ids=sorted(rid for rid, s in rs.initial.items() if s == "ACTIVE"),
+            already_active_read_set_ids=sorted(rid for rid, s in rs.initial.items()
+                                               if s == "ACTIVE" and rid not in earlier),
             read_set_statuses={rid: rs.statuses[rid] for rid in final},
             activated_at=self.now_iso(),
             calls=Counter(self.api.calls),
             activated_base_count=sum(rs.base_counts.get(rid, 0) for rid in by_jobs),
             store_arn=rs.store_arn,
+            earlier_job_ids=jobs_by_origin["earlier"],
         )
 
     def _timeout(self, blocked: Optional[BudgetExhaustedError]) -> None:
