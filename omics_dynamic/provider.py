@@ -24,7 +24,7 @@ import datetime
 import threading
 import time
 from collections import Counter
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import botocore.exceptions
 from pulumi.dynamic import (
@@ -85,6 +85,10 @@ __all__ = ["ReadSetActivationProvider", "OUTPUT_KEYS", "UNKNOWN"]
 LIVE_OBSERVATION_TTL_S = 600.0
 #: Real seconds diff's live status check may take in all before it falls back to state.
 LIVE_CHECK_TIMEOUT_S = 20.0
+#: A create credits read sets it finds ACTIVE to ended jobs created at most this many
+#: seconds before it (one day: the rerun of an interrupted create; an older job's
+#: activation is not this resource's work).
+EARLIER_RUN_LOOKBACK_S = 86400.0
 _live_all_active: dict[str, float] = {}
 _live_lock = threading.Lock()
 
@@ -352,7 +356,10 @@ class ReadSetActivationProvider(ResourceProvider):
     def _create(self, props: dict[str, Any]) -> CreateResult:
         inputs = ActivationInputs.from_props(props)
         inputs = dataclasses.replace(inputs, region=required_region(self.settings, inputs.region))
-        result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
+        # No run recorded yet: read sets found ACTIVE may be an interrupted create's work.
+        result = self._activate(inputs, generation=f"{inputs.resource_name}/create",
+                                earlier_read_set_ids=inputs.read_set_ids,
+                                earlier_jobs_after=_utc_now() - datetime.timedelta(seconds=EARLIER_RUN_LOOKBACK_S))
         outs = stored_outputs(inputs, result, activation_count=next_activation_count(None, result),
                               endpoint_url=custom_endpoint(self.settings, inputs.region))
         return CreateResult(resource_id(inputs.resource_name, inputs.sequence_store_id, inputs.region), outs)
@@ -389,22 +396,27 @@ class ReadSetActivationProvider(ResourceProvider):
             outs.update({k: news[k] for k in TUNING_KEYS if k in news})
             outs["region"] = region
             return UpdateResult(outs)
+        # Read sets the state records as not ACTIVE, or does not hold yet, may be the work
+        # of an interrupted update since the last recorded run.
+        recorded = set(olds.get("read_set_ids") or [])
+        unrecorded = set(recorded_not_active) | {rid for rid in inputs.read_set_ids if rid not in recorded}
         result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}",
-                                earlier_jobs_after=_instant(olds.get("activated_at")))
+                                earlier_read_set_ids=unrecorded, earlier_jobs_after=_instant(olds.get("activated_at")))
         return UpdateResult(stored_outputs(
             inputs, result, activation_count=next_activation_count(count, result, recorded_not_active),
             previous=olds, endpoint_url=custom_endpoint(self.settings, region)))
 
-    def _activate(self, inputs: ActivationInputs, generation: str,
+    def _activate(self, inputs: ActivationInputs, generation: str, earlier_read_set_ids: Iterable[str] = (),
                   earlier_jobs_after: Optional[datetime.datetime] = None) -> ActivationResult:
-        """One activation run. Read sets found ACTIVE are credited to the ended jobs that
-        activated them since the last recorded run (``earlier_jobs_after``: its
-        ``activated_at``; None for a create: any job), so a rerun after a timed-out or
-        stopped run records that run's jobs (ActivationRun's ``find_earlier_jobs``)."""
+        """One activation run. Read sets of ``earlier_read_set_ids`` found ACTIVE are
+        credited to the ended jobs, created after ``earlier_jobs_after``, that activated
+        them, so a rerun after a timed-out or stopped run records that run's jobs
+        (ActivationRun's ``earlier_read_set_ids``)."""
         api = self._api(inputs.region)
         # The run stops within seconds once the engine asks the process to stop (rule 9).
         return ActivationRun(api, inputs, generation=generation, cancel=cancellation.event(),
-                             find_earlier_jobs=True, earlier_jobs_after=earlier_jobs_after).run()
+                             earlier_read_set_ids=list(earlier_read_set_ids),
+                             earlier_jobs_after=earlier_jobs_after).run()
 
     # -- read (rule 7) ------------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -465,6 +477,10 @@ class ReadSetActivationProvider(ResourceProvider):
         name = props.get("resource_name") or DEFAULT_RESOURCE_NAME
         _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def _instant(value: Any) -> Optional[datetime.datetime]:

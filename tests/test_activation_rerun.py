@@ -48,7 +48,7 @@ def test_a_rerun_after_a_timed_out_run_records_the_jobs_that_finished_meanwhile(
     assert set(emulator.read_set_statuses(store).values()) == {"ACTIVE"}
     emulator.reset_counters()
     lines: list = []
-    result = _run(emulator, store, ids, lines, find_earlier_jobs=True)
+    result = _run(emulator, store, ids, lines, earlier_read_set_ids=ids)
     assert result.job_ids == result.earlier_job_ids == jobs
     assert result.started_job_ids == result.adopted_job_ids == result.found_job_ids == []
     assert result.activated_by_jobs_read_set_ids == ids and result.already_active_read_set_ids == []
@@ -60,7 +60,7 @@ def test_a_rerun_after_a_timed_out_run_records_the_jobs_that_finished_meanwhile(
                         f"ended before this run began (e.g. {jobs[0]}); recorded in job_ids")
 
 
-def test_without_find_earlier_jobs_the_run_records_only_its_own(emulator):
+def test_without_earlier_read_set_ids_the_run_records_only_its_own(emulator):
     store, ids, _ = _store(emulator, 20)
     with pytest.raises(ActivationTimeoutError):
         _run(emulator, store, ids, [], timeout_seconds=30)
@@ -96,13 +96,13 @@ def test_jobs_before_the_last_recorded_run_and_other_read_sets_jobs_are_not_cred
         emulator.advance(1)
     emulator.advance(3600)
     emulator.reset_counters()
-    result = _run(emulator, store, ids, [], find_earlier_jobs=True, earlier_jobs_after=recorded_at)
+    result = _run(emulator, store, ids, [], earlier_read_set_ids=ids, earlier_jobs_after=recorded_at)
     assert result.job_ids == result.earlier_job_ids == [job_id]
     assert result.activated_by_jobs_read_set_ids == ids[:10] and result.already_active_read_set_ids == ids[10:]
     assert result.activated_base_count == sum(bases[rid] for rid in ids[:10])
     assert emulator.calls["GetReadSetActivationJob"] == 4 <= 1 + EARLIER_SPARE_READS  # 3 others, then ours
 
-    result = _run(emulator, store, ids, [], find_earlier_jobs=True)
+    result = _run(emulator, store, ids, [], earlier_read_set_ids=ids)
     assert result.job_ids == sorted([job_id, recorded_job]) and result.already_active_read_set_ids == []
     assert result.activated_base_count == sum(bases.values())
 
@@ -126,6 +126,17 @@ def test_the_provider_records_a_timed_out_create_s_jobs_at_its_rerun(provider, e
     assert (outs["job_ids"], outs["activation_count"], outs["activated_base_count"]) == (jobs, 1, 1_080_000_000_780)
     assert outs["activated_read_set_ids"] == ids and outs["activated_without_job_read_set_ids"] == []
 
+    # An update that adds a read set: the read sets the state records as activated are not
+    # credited again (their jobs are the recorded run's).
+    emulator.advance(60)
+    emulator.create_store(store_id=store, read_sets=[
+        {"status": "ARCHIVED", "sequenceInformation": {"totalReadCount": 10, "totalBaseCount": 5_000}}])
+    [new] = sorted(set(emulator.read_set_statuses(store)) - set(ids))
+    ids = sorted(ids + [new])
+    outs = provider.update("rsa", outs, _inputs(store, ids, check_live_status=False)).outs
+    [new_job] = [j["id"] for j in emulator.jobs() if j["id"] not in jobs]
+    assert (outs["job_ids"], outs["activation_count"], outs["activated_base_count"]) == ([new_job], 2, 5_000)
+
     # An update that timed out after re-archiving 20 of them; its job ends before the rerun.
     emulator.advance(60)
     emulator.archive(store, ids[:20])
@@ -136,6 +147,7 @@ def test_the_provider_records_a_timed_out_create_s_jobs_at_its_rerun(provider, e
     [update_job] = info.value.running_job_ids
     emulator.advance(3600)
     outs = provider.update("rsa", stale, news).outs
+    bases[new] = 5_000
     assert (outs["job_ids"], outs["activation_count"], outs["activated_base_count"]) == (
-        [update_job], 2, sum(bases[rid] for rid in ids[:20]))
+        [update_job], 3, sum(bases[rid] for rid in ids[:20]))
     assert outs["activated_read_set_ids"] == ids[:20]

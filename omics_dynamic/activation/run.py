@@ -8,7 +8,7 @@ import functools
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Collection, Mapping, Optional
 
 from ..aws import Clock, OmicsApi
 from ..costmodel import volume_text
@@ -56,9 +56,9 @@ class ActivationResult:
     ``adopted_job_ids`` (in flight when the run began, covering its read sets),
     ``found_job_ids`` (created during the run by someone else, or by a start whose answer
     was lost, covering its read sets), ``earlier_job_ids`` (ended before the run began,
-    created after ``earlier_jobs_after``, they activated read sets ACTIVE at its start:
-    the jobs of an earlier run that timed out or was stopped; only with
-    ``find_earlier_jobs``); ``job_ids`` is all four.
+    created after ``earlier_jobs_after``, they activated read sets of
+    ``earlier_read_set_ids`` ACTIVE at its start: the jobs of an earlier run that timed out
+    or was stopped); ``job_ids`` is all four.
 
     Read sets: ``activated_by_jobs_read_set_ids`` (sources of those jobs, not ACTIVE at the
     start, ACTIVE at the end, and the read sets the earlier jobs activated),
@@ -120,6 +120,13 @@ class ActivationRun:
         ``clock.wait``), a call in progress is abandoned, and it raises
         :class:`~omics_dynamic.errors.ActivationCancelledError` naming the jobs still
         running, which the next ``pulumi up`` adopts.
+    :param earlier_read_set_ids: read sets that an earlier run nobody recorded (it timed
+        out or was stopped) may have activated: those found ACTIVE at the start are
+        credited, after success, to the ended jobs that activated them
+        (:meth:`JobTracker.find_earlier`, bounded in calls), reported in
+        ``earlier_job_ids``. None (default): no such look.
+    :param earlier_jobs_after: only jobs created after this instant (on the service's
+        clock: the last recorded run's ``activated_at``) are looked at; None: any.
 
     The parts it composes: :class:`ReadSets` (statuses), :class:`JobTracker` (jobs in
     flight, adopted, found), :class:`Starter` (the queue, attempts, the window),
@@ -138,7 +145,7 @@ class ActivationRun:
         progress: Optional[ProgressThrottle] = None,
         now_iso: Callable[[], str] = _utc_now_iso,
         cancel: Optional[threading.Event] = None,
-        find_earlier_jobs: bool = False,
+        earlier_read_set_ids: Optional[Collection[str]] = None,
         earlier_jobs_after: Optional[_dt.datetime] = None,
     ):
         self.api = api
@@ -148,7 +155,7 @@ class ActivationRun:
         self.name = inputs.resource_name
         self.now_iso = now_iso
         self.cancel = cancel
-        self.find_earlier_jobs = find_earlier_jobs
+        self.earlier_read_set_ids = None if earlier_read_set_ids is None else set(earlier_read_set_ids)
         self.earlier_jobs_after = earlier_jobs_after
         self.earlier: dict[str, set[str]] = {}
         self.deadline_s = 0.0
@@ -328,11 +335,14 @@ class ActivationRun:
                 "this run knows"), force=True)
 
     def _find_earlier(self) -> None:
-        """With ``find_earlier_jobs``: the read sets ACTIVE at the start that ended jobs
+        """The read sets of ``earlier_read_set_ids`` ACTIVE at the start that ended jobs
         created after ``earlier_jobs_after`` activated (:meth:`JobTracker.find_earlier`),
         recorded as the work of those jobs."""
-        active = sorted(rid for rid, status in self.read_sets.initial.items() if status == "ACTIVE")
-        if not self.find_earlier_jobs or not active:
+        wanted = self.earlier_read_set_ids
+        if not wanted:
+            return
+        active = sorted(rid for rid, status in self.read_sets.initial.items() if status == "ACTIVE" and rid in wanted)
+        if not active:
             return
         try:
             self.earlier = self.jobs.find_earlier(active, self.earlier_jobs_after)
