@@ -7,6 +7,7 @@ the last recorded run) whose FINISHED sources name those read sets, and records 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 
 import pytest
 
@@ -151,3 +152,22 @@ def test_the_provider_records_a_timed_out_create_s_jobs_at_its_rerun(provider, e
     assert (outs["job_ids"], outs["activation_count"], outs["activated_base_count"]) == (
         [update_job], 3, sum(bases[rid] for rid in ids[:20]))
     assert outs["activated_read_set_ids"] == ids[:20]
+
+
+def test_a_rerun_that_cannot_list_the_jobs_still_succeeds_and_says_so(emulator):
+    """Every ListReadSetActivationJobs answer is a 500 until timeout_seconds is spent: the
+    read sets are ACTIVE, so the run succeeds, recording no earlier job, with a warning."""
+    store, ids, _ = _store(emulator, 20)
+    with pytest.raises(ActivationTimeoutError):
+        _run(emulator, store, ids, [], timeout_seconds=30)
+    emulator.advance(3600)
+    emulator.set_faults(internal_error_rate={"ListReadSetActivationJobs": 1.0})
+    lines: list = []
+    result = _run(emulator, store, ids, lines, timeout_seconds=120, earlier_read_set_ids=ids)
+    assert result.job_ids == [] and result.already_active_read_set_ids == ids
+    assert lines[-2].startswith("cohort: warning: could not look for the jobs that activated the 20 read sets "
+                                "ACTIVE at the start (ListReadSetActivationJobs could not complete within the time "
+                                "budget"), lines[-2]
+    assert lines[-2].endswith("); job_ids lists only the jobs of this run")
+    # The budget was spent listing (backoffs with random jitter: the second varies).
+    assert re.fullmatch(r"cohort: all 20 read sets ACTIVE after (1m[45]\d|2m0\d)s \(0 activation job\(s\)\)", lines[-1])

@@ -346,7 +346,7 @@ class ActivationRun:
             return
         try:
             self.earlier = self.jobs.find_earlier(active, self.earlier_jobs_after)
-        except (BudgetExhaustedError, ListingStuckError) as err:
+        except (AwsCallError, BudgetExhaustedError, ListingStuckError) as err:  # every read set is ACTIVE: no failure
             reason = str(err)
             self.progress.say(("earlier-skipped",), lambda: (
                 f"warning: could not look for the jobs that activated the {len(active)} read sets ACTIVE at the "
