@@ -88,6 +88,10 @@ class Progress:
         return format_duration(self.clock.now() - self.started_at_s)
 
 
+#: RunCounts fields a line shows as they are when printed, outside its cadence key.
+_SHOWN_AS_PRINTED = frozenset({"ended", "submitted", "sources_finished", "sources_read"})
+
+
 class RunCounts(NamedTuple):
     """The counts a waiting line is made of (and its cadence key).
 
@@ -130,7 +134,7 @@ class RunCounts(NamedTuple):
         ``ended``, ``submitted`` and the sources, which the lines show as they are when
         printed (a change of theirs alone waits for the heartbeat, so they add no line and
         no wake-up, hence no poll, to the run)."""
-        return tuple(self)[:-4]
+        return tuple(value for name, value in zip(self._fields, self) if name not in _SHOWN_AS_PRINTED)
 
 
 def summary_text(counts: RunCounts, elapsed: str, time_left: str = "") -> str:
