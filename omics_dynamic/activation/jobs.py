@@ -283,6 +283,8 @@ class JobTracker:
 
         :returns: job ID -> the read sets it activated.
         :raises ListingStuckError: when the jobs cannot be listed.
+        :raises AwsCallError: for permanent AWS errors of those calls.
+        :raises BudgetExhaustedError: when the run's budget ends during them.
         """
         left = set(active_ids)
         if not left:
