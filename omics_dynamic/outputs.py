@@ -202,9 +202,10 @@ def next_activation_count(previous_count: Optional[int], result: Any,
 
     Interrupted runs: a killed create or update stores nothing; its rerun adopts the jobs
     still in flight (their read sets are ACTIVATING, so they count). A rerun that finds
-    every read set ACTIVE because the killed run's jobs already finished does not count
-    them: nothing in HealthOmics or in state says it happened (the killed update's own
-    outputs were never stored).
+    read sets ACTIVE because the killed run's jobs already finished counts them too: the
+    run credits them to those jobs (the ended jobs created since the last recorded run
+    whose sources FINISHED them, ``result.earlier_job_ids``), so they are in
+    ``became_active_read_set_ids``.
     """
     became_active = bool(result.became_active_read_set_ids)
     if previous_count is None:

@@ -20,10 +20,11 @@ cache outside the provider object (:func:`~omics_dynamic.aws.shared_client`).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import threading
 import time
 from collections import Counter
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import botocore.exceptions
 from pulumi.dynamic import (
@@ -90,6 +91,10 @@ LIVE_CHECK_TIMEOUT_S = 20.0
 CHECK_LOOKUP_BUDGET_S = 2.5
 #: Calls check's lookup makes at most, whatever the store's or the cohort's size.
 CHECK_LOOKUP_MAX_CALLS = 20
+#: A create credits read sets it finds ACTIVE to ended jobs created at most this many
+#: seconds before it (one day: the rerun of an interrupted create; an older job's
+#: activation is not this resource's work).
+EARLIER_RUN_LOOKBACK_S = 86400.0
 _live_all_active: dict[str, float] = {}
 _live_lock = threading.Lock()
 
@@ -422,7 +427,10 @@ class ReadSetActivationProvider(ResourceProvider):
     def _create(self, props: dict[str, Any]) -> CreateResult:
         inputs = ActivationInputs.from_props(props)
         inputs = dataclasses.replace(inputs, region=required_region(self.settings, inputs.region))
-        result = self._activate(inputs, generation=f"{inputs.resource_name}/create")
+        # No run recorded yet: read sets found ACTIVE may be an interrupted create's work.
+        result = self._activate(inputs, generation=f"{inputs.resource_name}/create",
+                                earlier_read_set_ids=inputs.read_set_ids,
+                                earlier_jobs_after=_utc_now() - datetime.timedelta(seconds=EARLIER_RUN_LOOKBACK_S))
         outs = stored_outputs(inputs, result, activation_count=next_activation_count(None, result),
                               endpoint_url=custom_endpoint(self.settings, inputs.region))
         return CreateResult(resource_id(inputs.resource_name, inputs.sequence_store_id, inputs.region), outs)
@@ -459,16 +467,28 @@ class ReadSetActivationProvider(ResourceProvider):
             outs.update({k: news[k] for k in TUNING_KEYS if k in news})
             outs["region"] = region
             return UpdateResult(outs)
-        result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}")
+        # Read sets the state records as not ACTIVE, or does not hold yet, may be the work
+        # of an interrupted update since the last recorded run.
+        recorded = set(olds.get("read_set_ids") or [])
+        unrecorded = set(recorded_not_active) | {rid for rid in inputs.read_set_ids if rid not in recorded}
+        result = self._activate(inputs, generation=f"{inputs.resource_name}/update-{count + 1}",
+                                earlier_read_set_ids=unrecorded, earlier_jobs_after=_instant(olds.get("activated_at")))
         return UpdateResult(stored_outputs(
             inputs, result, activation_count=next_activation_count(count, result, recorded_not_active),
             previous=olds, endpoint_url=custom_endpoint(self.settings, region)))
 
-    def _activate(self, inputs: ActivationInputs, generation: str) -> ActivationResult:
+    def _activate(self, inputs: ActivationInputs, generation: str, earlier_read_set_ids: Iterable[str] = (),
+                  earlier_jobs_after: Optional[datetime.datetime] = None) -> ActivationResult:
+        """One activation run. Read sets of ``earlier_read_set_ids`` found ACTIVE are
+        credited to the ended jobs, created after ``earlier_jobs_after``, that activated
+        them, so a rerun after a timed-out or stopped run records that run's jobs
+        (ActivationRun's ``earlier_read_set_ids``)."""
         # Credential resolution is bounded too (CredentialsTimeoutError), never longer than the run.
         api = self._api(inputs.region, min(self.settings.credentials_timeout_s, inputs.timeout_seconds))
         # The run stops within seconds once the engine asks the process to stop (rule 9).
-        return ActivationRun(api, inputs, generation=generation, cancel=cancellation.event()).run()
+        return ActivationRun(api, inputs, generation=generation, cancel=cancellation.event(),
+                             earlier_read_set_ids=list(earlier_read_set_ids),
+                             earlier_jobs_after=earlier_jobs_after).run()
 
     # -- read (rule 7) ------------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -540,6 +560,21 @@ def _undocumented_note(statuses: Any) -> str:
         return ""
     return (f" ({', '.join(names)}: a status HealthOmics does not document, waited for like "
             "ACTIVATING until timeout_seconds)")
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _instant(value: Any) -> Optional[datetime.datetime]:
+    """An ISO-8601 instant (``activated_at``) as an aware datetime; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        instant = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=datetime.timezone.utc)
 
 
 def _why_stopped(found: Any) -> str:

@@ -7,12 +7,13 @@ plain numbers. The IO loop that uses them is :mod:`omics_dynamic.activation`.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random as _random
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Hashable, Iterable, Mapping, Optional
+from typing import Callable, Hashable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 __all__ = [
     "TokenBucket",
@@ -22,9 +23,12 @@ __all__ = [
     "unlisted_sources_wait_s",
     "PollSchedule",
     "ProgressThrottle",
+    "TimeLeft",
+    "TimeLeftEstimator",
     "ListingCursor",
     "order_by_listing",
     "format_duration",
+    "round_up_duration",
 ]
 
 
@@ -320,6 +324,83 @@ class ProgressThrottle:
         if self._pending_change:
             return self._last_at + self.min_interval_s
         return self._last_at + self.heartbeat_s
+
+
+class TimeLeft(NamedTuple):
+    """An estimate of the time left: ``seconds`` (None when unknown) and ``text``, the phrase
+    a progress line shows ("about 3m10s left (...)", "due to end about now (...)" once every
+    job is as old as expected, or "time left unknown (...)"; "" when nothing is left to
+    wait for), at most about 90 characters."""
+
+    seconds: Optional[float]
+    text: str
+
+
+class TimeLeftEstimator:
+    """Estimates how long the jobs in flight and the queued chunks still take, from the
+    durations of the jobs that ended in this run.
+
+    Observations: :meth:`job_ended` for every job that ended, with its duration (seconds
+    from when the run started it to when the run saw it end) for the jobs this run started,
+    None for the others (adopted or found: their start is not known). Estimate
+    (:meth:`estimate`): each job in flight ends at the mean observed duration after it
+    started (at the longest, once older than the mean); each queued chunk starts when one
+    of ``slots`` frees and takes the mean duration; the time left is when the last one
+    ends. Unknown before a job
+    of this run has ended, and while a job in flight has run longer than the longest that
+    ended (a slow or stuck job: nothing observed says when it ends).
+
+    Pure: the caller passes the clock's ``now_s``; all values are seconds on that clock.
+    """
+
+    def __init__(self) -> None:
+        self.ended = 0
+        self.durations_s: list[float] = []
+
+    def job_ended(self, duration_s: Optional[float]) -> None:
+        """A job ended; ``duration_s``: how long it ran (None when its start is unknown; a
+        negative duration is ignored too)."""
+        self.ended += 1
+        if duration_s is not None and duration_s >= 0:
+            self.durations_s.append(float(duration_s))
+
+    def estimate(self, now_s: float, running_since_s: Sequence[float], queued: int, slots: int) -> TimeLeft:
+        """The time left at ``now_s`` for jobs in flight since ``running_since_s`` (clock
+        seconds, one per job) and ``queued`` chunks not started, at most ``slots`` jobs at a
+        time (at least 1 is assumed)."""
+        if not running_since_s and queued <= 0:
+            return TimeLeft(0.0, "")
+        if not self.durations_s:
+            why = "no job has ended yet" if self.ended == 0 else "no job this run started has ended yet"
+            return TimeLeft(None, f"time left unknown ({why})")
+        longest_s = max(self.durations_s)
+        late = sum(1 for since_s in running_since_s if now_s - since_s > longest_s)
+        if late:
+            return TimeLeft(None, (f"time left unknown ({late} job{'' if late == 1 else 's'} running longer "
+                                   f"than the longest that ended, {format_duration(longest_s)})"))
+        mean_s = sum(self.durations_s) / len(self.durations_s)
+        ends = [since_s + (mean_s if now_s - since_s <= mean_s else longest_s) for since_s in running_since_s]
+        heapq.heapify(ends)
+        last_s = max(ends, default=now_s)
+        free_at_s = now_s
+        for _ in range(max(0, queued)):
+            while len(ends) >= max(1, slots):
+                free_at_s = max(free_at_s, heapq.heappop(ends))
+            heapq.heappush(ends, free_at_s + mean_s)
+            last_s = max(last_s, free_at_s + mean_s)
+        left_s = last_s - now_s
+        count = len(self.durations_s)
+        basis = f"(from {count} ended job{'' if count == 1 else 's'}, {format_duration(mean_s)} on average)"
+        if left_s < 1:
+            return TimeLeft(0.0, f"due to end about now {basis}")
+        return TimeLeft(left_s, f"about {format_duration(round_up_duration(left_s))} left {basis}")
+
+
+def round_up_duration(seconds: float) -> float:
+    """``seconds`` rounded up to a precision an estimate has: 10 s under 10 minutes, a
+    minute under 2 hours, 5 minutes beyond (``61`` -> ``70``; ``601`` -> ``660``)."""
+    step_s = 10.0 if seconds < 600 else 60.0 if seconds < 7200 else 300.0
+    return math.ceil(max(0.0, seconds) / step_s) * step_s
 
 
 def order_by_listing(ids: Iterable[str], page_of: Mapping[str, int]) -> list[str]:

@@ -62,7 +62,8 @@ def test_cancel_wakes_a_real_wait_within_seconds(aws_test_env):
         timer.start()
         with pytest.raises(ActivationCancelledError) as info:
             run.run()
-        assert time.monotonic() - t0 < 5.0
+        # Well before the job could end (600 s); the margin is not a measure of the machine.
+        assert time.monotonic() - t0 < 60.0
         assert info.value.running_job_ids == [j["id"] for j in emu.jobs()]
 
 
@@ -80,7 +81,7 @@ def test_cancel_abandons_a_call_that_gets_no_answer(emulator):
     timer.start()
     with pytest.raises(ActivationCancelledError) as info:
         run.run()
-    assert time.monotonic() - t0 < 2.0
+    assert time.monotonic() - t0 < 15.0  # not the held answer (30 s); loaded machines take seconds
     assert info.value.running_job_ids == []
     # With no job running, no sentence says "they keep running".
     assert str(info.value) == "cohort: cancelled before every read set was ACTIVE; no activation job of this run is running."

@@ -280,7 +280,7 @@ def test_a_held_answer_gives_the_timeout_error_within_seconds(provider, emulator
     t0 = time.monotonic()
     with pytest.raises(ActivationTimeoutError) as info:
         provider.create(_inputs(store, ids, timeout_seconds=3))
-    assert time.monotonic() - t0 < 3 + 2 + 1
+    assert time.monotonic() - t0 < 15.0  # not the held answer (30 s); loaded machines take seconds
     assert "ListReadSets could not complete within the time budget: no answer after" in str(info.value)
     assert info.value.counts == {"UNKNOWN": 30}
     assert emulator.calls["StartReadSetActivationJob"] == 0

@@ -12,8 +12,10 @@ import re
 import pytest
 
 from omics_dynamic.activation import ActivationRun
+from omics_dynamic.activation.progress import RunCounts, summary_text
 from omics_dynamic.errors import ActivationTimeoutError
 from omics_dynamic.planning import ActivationInputs
+from omics_dynamic.scheduling import TimeLeftEstimator, format_duration
 from support import make_api
 
 
@@ -86,7 +88,9 @@ def test_lines_count_the_read_sets_of_a_job_that_ended_while_another_runs(emulat
     listing cursor covers the first job's read sets (confirmed when it reads their page,
     once the second job ends), so they were neither ACTIVE nor counted finished. Now the
     lines count them finished by their job (and the failed one as failed); the timeout
-    line, after the statuses are read again, counts the ACTIVE ones once."""
+    line, after the statuses are read again, counts the ACTIVE ones once. The lines say the
+    job left has run longer than the one that ended (1m11s, seen at the first poll after
+    its end), so the time left is unknown: the sign of a stuck job."""
     store = emulator.create_store(read_sets=["ARCHIVED"] * 40)
     ids = sorted(emulator.read_set_statuses(store))
     emulator.set_faults(failing_read_sets={rid: "KMS key disabled" for rid in ids[:failing]},
@@ -102,8 +106,73 @@ def test_lines_count_the_read_sets_of_a_job_that_ended_while_another_runs(emulat
     later = [line for t, line in stamped if t > ended["completionTime"] + 30]
     waiting, [timed_out] = later[:-1], later[-1:]
     failed = f", {failing} failed so far (named when the run ends unless ACTIVE by then)" if failing else ""
+    running = "1 job running (1 SUBMITTED, 0/20 of their sources finished), 0 queued, 1 ended"
     assert len(waiting) >= 15 and all(re.fullmatch(
-        rf"cohort: 0/40 read sets active, 1 job running, 0 queued, {20 - failing} more finished by their jobs "
-        rf"\(confirmed ACTIVE at the end\){re.escape(failed)}, \d+m\d\ds elapsed", line) for line in waiting), waiting
-    assert timed_out == (f"cohort: timed out: {20 - failing}/40 read sets active, 1 job running, 0 queued{failed}, "
+        rf"cohort: 0/40 read sets active, {re.escape(running)}, {20 - failing} more finished by their jobs "
+        rf"\(confirmed ACTIVE at the end\){re.escape(failed)}, time left unknown \(1 job running longer than the "
+        rf"longest that ended, 1m11s\), \d+m\d\ds elapsed", line) for line in waiting), waiting
+    assert timed_out == (f"cohort: timed out: {20 - failing}/40 read sets active, {running}{failed}, "
                          "10m00s elapsed")
+
+
+def test_the_waiting_line_shows_jobs_ended_submitted_sources_and_the_time_left():
+    counts = RunCounts(active=100, total=249, running=2, queued=5, finished=20, waiting=0, ended=6,
+                       submitted=1, sources_finished=17, sources_read=40)
+    assert summary_text(counts, "3m37s", "about 4m40s left (from 6 ended jobs, 1m10s on average)") == (
+        "100/249 read sets active, 2 jobs running (1 SUBMITTED, 17/40 of their sources finished), 5 queued, "
+        "6 ended, 20 more finished by their jobs (confirmed ACTIVE at the end), about 4m40s left (from 6 ended "
+        "jobs, 1m10s on average), 3m37s elapsed")
+    # Before anything was read or ended, the line is as short as before.
+    assert summary_text(RunCounts(active=0, total=20, running=1, queued=0, finished=0, waiting=0), "5s") == (
+        "0/20 read sets active, 1 job running, 0 queued, 5s elapsed")
+    # Bounded: every part present, with the largest counts.
+    big = 10 ** 6
+    every = RunCounts(active=big, total=big, running=big, queued=big, finished=big, waiting=big, held=big,
+                      cancelling=big, quota_refusals=big, quota_request_id="x" * 36, unanswered=1, failed=big,
+                      ended=big, submitted=big, sources_finished=big, sources_read=big)
+    longest = TimeLeftEstimator()
+    longest.job_ended(10 ** 9)
+    text = summary_text(every, format_duration(10 ** 9), longest.estimate(10 ** 9 + 1, [0.0] * 9, 9, 1).text)
+    assert len(text) < 800, len(text)
+    # The time left moves with the clock: it is not part of when a line is due.
+    assert counts.cadence_key() == (100, 249, 2, 5, 20, 0, 0, 0, 0, "", 0, 0)
+
+
+def test_lines_move_between_job_ends_and_estimate_the_time_left(emulator):
+    """Issue 20.2: 249 read sets, two jobs at a time, each about 70 s. Before, the line
+    repeated "0/249 read sets active, 2 jobs running, 11 queued" for the first minute and
+    only jobs' ends moved it, with no time left. Now, within the same calls (the sources
+    and statuses come from the polls the run makes anyway), the lines count the sources
+    FINISHED in the jobs in flight as the polls read them, the jobs SUBMITTED and ended,
+    and estimate the time left from the jobs that ended, unknown (and said so) before."""
+    store = emulator.create_store(read_sets=["ARCHIVED"] * 249)
+    ids = sorted(emulator.read_set_statuses(store))
+    stamped: list = []
+    t0 = emulator.now()
+    run = ActivationRun(make_api(emulator), ActivationInputs(store, tuple(ids), resource_name="cohort",
+                                                             max_concurrent_jobs=2),
+                        generation="g", report=lambda line: stamped.append((emulator.now() - t0, line)))
+    run.run()
+    lines = [line for _, line in stamped]
+    assert lines[2] == ("cohort: 0/249 read sets active, 2 jobs running (2 SUBMITTED, 0/40 of their sources "
+                        "finished), 11 queued, time left unknown (no job has ended yet), 5s elapsed")
+    waiting = [line for line in lines if " queued, " in line]
+    assert all(line.endswith(" elapsed") and len(line) < 300 for line in waiting)
+    # Sources FINISHED in a job still running (its sources finish within seconds of each
+    # other here, so a line shows them when it comes as the first job of a pair ends).
+    partial = [(int(m.group(1)), int(m.group(2))) for line in waiting
+               for m in [re.search(r"(\d+)/(\d+) of their sources finished", line)] if m]
+    assert any(0 < done < of for done, of in partial), waiting
+    # The first line after the first two jobs ended estimates the rest: 11 chunks left,
+    # two at a time, at the 1m11s they took.
+    first = next(line for line in waiting if " ended, " in line)
+    assert first == ("cohort: 0/249 read sets active, 2 jobs running (2 SUBMITTED), 9 queued, 2 ended, 40 more "
+                     "finished by their jobs (confirmed ACTIVE at the end), about 7m10s left (from 2 ended jobs, "
+                     "1m11s on average), 1m11s elapsed")
+    left = [_seconds(re.search(r"about (\S+) left", line).group(1)) for line in waiting if "left (from" in line]
+    assert len(left) >= 20 and left[0] == 430 and left[-1] <= 60 and left == sorted(left, reverse=True), left
+    assert not [line for line in waiting if "time left unknown" in line and " ended, " in line]
+    elapsed_s = stamped[-1][0]
+    assert 480 < elapsed_s < 500  # 7 rounds of about 70 s: the first estimate (1m11s + 7m10s) was close
+    gaps = [b - a for (a, _), (b, _) in zip(stamped, stamped[1:])]
+    assert max(gaps) <= 30.0

@@ -65,7 +65,7 @@ def test_a_timeout_while_a_start_answer_is_held_names_the_job_it_created(emulato
     t0 = time.monotonic()
     with pytest.raises(ActivationTimeoutError) as info:
         _run(make_api(emulator), store, ids, lines, timeout_seconds=0.5)
-    assert time.monotonic() - t0 < 0.5 + 2 + 2
+    assert time.monotonic() - t0 < 15.0  # not the held answer (30 s); loaded machines take seconds
     [job] = emulator.jobs()
     err, text = info.value, str(info.value)
     assert "StartReadSetActivationJob could not complete within the time budget: no answer after" in text
@@ -73,7 +73,7 @@ def test_a_timeout_while_a_start_answer_is_held_names_the_job_it_created(emulato
     if profile == "default":
         assert err.running_job_ids == [job["id"]] and err.unanswered_start is None
         assert f"1 activation job(s) still running: {job['id']}. The jobs keep running in HealthOmics" in text
-        assert lines[-1].startswith("cohort: timed out: 0/20 read sets active, 1 job running, 0 queued, ")
+        assert lines[-1].startswith("cohort: timed out: 0/20 read sets active, 1 job running (1 SUBMITTED), 0 queued, ")
     else:
         assert lines[-1].startswith("cohort: timed out: 0/20 read sets active, 0 jobs running (and a start "
                                     "that got no answer may have created one), 1 queued (1 held back: a job in flight "
@@ -106,7 +106,8 @@ def test_ctrl_c_while_a_start_answer_is_held_says_a_job_may_exist(emulator):
     api.client.meta.events.register("before-call.omics.StartReadSetActivationJob", ctrl_c_soon)
     with pytest.raises(ActivationCancelledError) as info:
         _run(api, store, ids, lines, cancel=cancel)
-    assert len(pressed_at) == 1 and time.monotonic() - pressed_at[0] < 1.0  # stops at once
+    # Stops without waiting for the held answer (30 s more); loaded machines take seconds.
+    assert len(pressed_at) == 1 and time.monotonic() - pressed_at[0] < 15.0
     [job] = emulator.jobs()
     assert info.value.running_job_ids == [] and info.value.unanswered_start.client_token == job["clientToken"]
     assert str(info.value) == (
@@ -147,7 +148,7 @@ def test_a_job_stuck_cancelling_is_named_with_its_status_not_as_resumable(emulat
             "waits until it is CANCELLED and starts new jobs for the read sets still ARCHIVED.") in text
     assert "still running" not in text and "Raise timeout_seconds" not in text
     assert err.counts == {"ACTIVE": read_sets - 20, "ACTIVATING": 20}
-    assert any("1 job running (1 CANCELLING)" in line for line in lines)
+    assert any("1 job running (1 CANCELLING, " in line for line in lines)
 
 
 # -- the concurrent-job quota (r12) ------------------------------------------------------

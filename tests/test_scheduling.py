@@ -12,10 +12,13 @@ from omics_dynamic.scheduling import (
     PollSchedule,
     ProgressThrottle,
     StartAttempts,
+    TimeLeft,
+    TimeLeftEstimator,
     TokenBucket,
     TransientBackoff,
     format_duration,
     order_by_listing,
+    round_up_duration,
     unlisted_sources_wait_s,
 )
 
@@ -227,3 +230,51 @@ def test_listing_cursor_reset_gives_everything_back():
     assert cursor.wants_page()
     cursor.reset()
     assert not cursor.wants_page() and not cursor.covers("a")
+
+
+# -- time left ---------------------------------------------------------------------------
+def test_time_left_is_unknown_until_a_job_this_run_started_has_ended():
+    estimator = TimeLeftEstimator()
+    assert estimator.estimate(30.0, [0.0, 0.0], queued=11, slots=2) == TimeLeft(
+        None, "time left unknown (no job has ended yet)")
+    estimator.job_ended(None)  # an adopted job: its start, so its duration, is not known
+    assert estimator.ended == 1
+    assert estimator.estimate(30.0, [0.0], queued=11, slots=2) == TimeLeft(
+        None, "time left unknown (no job this run started has ended yet)")
+    assert estimator.estimate(30.0, [], queued=0, slots=2) == TimeLeft(0.0, "")  # nothing to wait for
+
+
+def test_time_left_fills_the_slots_with_the_queued_chunks_at_the_mean_duration():
+    estimator = TimeLeftEstimator()
+    estimator.job_ended(60.0)
+    estimator.job_ended(70.0)  # mean 65 s, longest 70 s
+    # In flight since 0 (older than the mean: ends at the longest, 70) and 5 (ends at 70);
+    # 11 chunks two at a time: 70-135, 135-200, 200-265, 265-330, 330-395, then 395-460.
+    assert estimator.estimate(70.0, [0.0, 5.0], queued=11, slots=2) == TimeLeft(
+        390.0, "about 6m30s left (from 2 ended jobs, 1m05s on average)")
+    # One slot: 12 chunks after the two in flight (the second frees no slot of its own).
+    assert estimator.estimate(70.0, [0.0, 5.0], queued=12, slots=1).seconds == 70.0 - 70.0 + 12 * 65.0
+    # Nothing queued: the last job in flight ends at 5 + 65.
+    assert estimator.estimate(40.0, [0.0, 5.0], queued=0, slots=2) == TimeLeft(
+        30.0, "about 30s left (from 2 ended jobs, 1m05s on average)")
+    assert estimator.estimate(70.0, [0.0], queued=0, slots=2) == TimeLeft(
+        0.0, "due to end about now (from 2 ended jobs, 1m05s on average)")
+
+
+def test_time_left_is_unknown_while_a_job_runs_longer_than_any_that_ended():
+    estimator = TimeLeftEstimator()
+    estimator.job_ended(3600.0)
+    estimator.job_ended(-1.0)  # ignored
+    assert estimator.durations_s == [3600.0] and estimator.ended == 2
+    assert estimator.estimate(4000.0, [0.0, 1000.0, 3000.0], queued=4, slots=20) == TimeLeft(
+        None, "time left unknown (1 job running longer than the longest that ended, 1h00m00s)")
+    assert estimator.estimate(7500.0, [0.0, 300.0], queued=0, slots=20).text == (
+        "time left unknown (2 jobs running longer than the longest that ended, 1h00m00s)")
+    # Hours: rounded up to 5 minutes (an estimate has no second's precision).
+    assert estimator.estimate(1000.0, [900.0], queued=2, slots=1) == TimeLeft(
+        10700.0, "about 3h00m00s left (from 1 ended job, 1h00m00s on average)")
+
+
+def test_round_up_duration_keeps_the_precision_an_estimate_has():
+    assert [round_up_duration(s) for s in (0.0, 1.0, 61.0, 599.0, 601.0, 7199.0, 7201.0)] == [
+        0.0, 10.0, 70.0, 600.0, 660.0, 7200.0, 7500.0]

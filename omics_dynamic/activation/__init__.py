@@ -53,7 +53,9 @@ What a run does:
    :class:`~omics_dynamic.errors.ActivationCancelledError` when asked to stop.
 8. Prints progress lines prefixed with the resource name (design.md section 2, rule 13):
    the first at once, then on change and at least every 30 s in every phase, each formatted
-   from counts when it is printed.
+   from counts when it is printed; while waiting, with the jobs ended, SUBMITTED and the
+   sources FINISHED as the polls read them, and the time left estimated from the jobs
+   that ended.
 """
 
 from .jobs import JOB_STATUS_CLASS

@@ -22,7 +22,8 @@ from .progress import Progress
 from .readsets import ReadSets
 
 __all__ = ["JOB_STATUS_CLASS", "OPEN_SOURCE_STATUSES", "GET_EACH_JOB_UP_TO", "FOUND_MARGIN_S",
-           "JOB_NOT_FOUND_GRACE_S", "is_running", "TrackedJob", "UnlistedJob", "JobTracker"]
+           "EARLIER_JOB_PAGES", "EARLIER_SPARE_READS", "JOB_NOT_FOUND_GRACE_S", "is_running", "TrackedJob",
+           "UnlistedJob", "JobTracker"]
 
 #: What each activation job status means (one table, as botocore's waiters-2.json does for
 #: ``ReadSetActivationJobCompleted``): ``running`` (CANCELLING too: it has not ended),
@@ -56,6 +57,13 @@ FOUND_MARGIN_S = 2.0
 #: the grace the job counts as in flight with its sources unknown; after it, the run fails
 #: with advice about a lost job, not about the store or the region.
 JOB_NOT_FOUND_GRACE_S = 60.0
+#: Looking for the ended jobs that activated read sets ACTIVE at the start
+#: (:meth:`JobTracker.find_earlier`): at most this many ListReadSetActivationJobs pages
+#: (100 jobs each) ...
+EARLIER_JOB_PAGES = 5
+#: ... and at most this many GetReadSetActivationJob calls beyond one per 20 of those read
+#: sets (the most one job activates).
+EARLIER_SPARE_READS = 5
 
 
 def is_running(status: str) -> bool:
@@ -80,6 +88,9 @@ class TrackedJob:
     #: IN_PROGRESS or CANCELLING).
     status: str = ""
     message: str = ""
+    #: Its sources among ``read_set_ids`` FINISHED as last read by GetReadSetActivationJob
+    #: (None until a read since it was tracked showed its sources).
+    sources_finished: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -313,6 +324,49 @@ class JobTracker:
         for job_id in sorted(candidates):
             self.consider(job_id, self.get_job(job_id), "found", track=track)
 
+    def find_earlier(self, active_ids: Iterable[str], created_after: Optional[_dt.datetime]) -> dict[str, set[str]]:
+        """Find the ended jobs that activated read sets of the run that were ACTIVE at its
+        start (an earlier run timed out or was stopped, and its jobs finished before this
+        one began): the store's COMPLETED and COMPLETED_WITH_FAILURES jobs created after
+        ``created_after`` (None: any), newest first, each read (GetReadSetActivationJob)
+        until every read set is accounted for; a read set is credited to the newest job
+        whose source for it FINISHED. Bounded: :data:`EARLIER_JOB_PAGES` pages and one read
+        per 20 read sets plus :data:`EARLIER_SPARE_READS`. The jobs found are recorded with
+        origin "earlier".
+
+        :returns: job ID -> the read sets it activated.
+        :raises ListingStuckError: when the jobs cannot be listed.
+        :raises AwsCallError: for permanent AWS errors of those calls.
+        :raises BudgetExhaustedError: when the run's budget ends during them.
+        """
+        left = set(active_ids)
+        if not left:
+            return {}
+        ended: list[Mapping[str, Any]] = []
+        for pages, page in enumerate(self.api.job_pages(self.store, created_after=created_after), start=1):
+            ended += [item for item in page.items
+                      if JOB_STATUS_CLASS.get(item.get("status", "")) in ("done", "partial") and not self.known(item["id"])]
+            if pages >= EARLIER_JOB_PAGES:
+                break
+        oldest = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
+        ended.sort(key=lambda item: (_aware(item.get("creationTime")) or oldest, item["id"]), reverse=True)
+        credited: dict[str, set[str]] = {}
+        for item in ended[:-(-len(left) // 20) + EARLIER_SPARE_READS]:
+            if not left:
+                break
+            job_id = item["id"]
+            detail = self.api.get_job(self.store, job_id)
+            activated = {src["readSetId"] for src in detail.get("sources") or []
+                         if src.get("status") == "FINISHED" and src.get("readSetId") in left}
+            if not activated:
+                self.foreign.add(job_id)
+                continue
+            left -= activated
+            credited[job_id] = activated
+            self.origin[job_id] = "earlier"
+            self.job_sources[job_id] = activated
+        return credited
+
     # -- polling ---------------------------------------------------------------------
     def ended_jobs(self) -> dict[str, Mapping[str, Any]]:
         """Which in-flight jobs have ended: job ID -> what was read about it.
@@ -373,6 +427,10 @@ class JobTracker:
     def _note(job: TrackedJob, detail: Mapping[str, Any]) -> None:
         job.status = detail.get("status", job.status)
         job.message = detail.get("statusMessage") or ""
+        sources = detail.get("sources")
+        if sources:
+            ours = set(job.read_set_ids)
+            job.sources_finished = sum(1 for s in sources if s.get("readSetId") in ours and s.get("status") == "FINISHED")
 
     def cancelling(self) -> dict[str, str]:
         """Jobs in flight last seen CANCELLING: job ID -> statusMessage (they will not
@@ -394,3 +452,10 @@ class JobTracker:
     def covering(self, rid: str) -> bool:
         """True while a job of ours in flight covers ``rid``."""
         return bool(self.jobs_of.get(rid))
+
+
+def _aware(value: Any) -> Optional[_dt.datetime]:
+    """A datetime as an aware one (naive ones taken as UTC); None for anything else."""
+    if not isinstance(value, _dt.datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)

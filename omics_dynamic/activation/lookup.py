@@ -42,7 +42,7 @@ class StatusLookup:
     - ``statuses``: requested read set ID -> status, for every requested ID
       (``"NOT_FOUND"`` when it does not exist).
     - ``base_counts``: ID -> ``sequenceInformation.totalBaseCount`` (bases), for the
-      requested read sets not ACTIVE whose listing item or metadata reported one.
+      requested read sets whose listing item or metadata reported one.
     - ``store_arn``: ``arn:aws:omics:<region>:<account>:sequenceStore/<id>``, from the
       ``arn`` of any read set seen; None when none was seen.
     - ``page_of``: ID -> 0-based page of the unfiltered listing that showed it.
@@ -167,10 +167,9 @@ class _Lookup:
     def _record(self, rid: str, item: Mapping[str, Any]) -> bool:
         """Record a requested read set's status; True when it was unknown."""
         status = item.get("status", "")
-        if status != "ACTIVE":
-            count = _base_count(item)
-            if count is not None:
-                self.out.base_counts[rid] = count
+        count = _base_count(item)
+        if count is not None:
+            self.out.base_counts[rid] = count
         new = rid not in self.found
         self.found[rid] = status
         return new

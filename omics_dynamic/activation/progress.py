@@ -6,6 +6,11 @@ whether it is printed is decided by :class:`~omics_dynamic.scheduling.ProgressTh
 those counts (the line's *key*), never from its text: the first line at once, then on
 change at most every 5 s and without news every :data:`HEARTBEAT_S`, so with a call in
 between a line still comes at least every 30 s.
+
+The waiting line (:func:`summary_text`) shows what the polls the run makes anyway report:
+jobs SUBMITTED, sources FINISHED in jobs in flight (where a poll read the job), jobs ended,
+and the time left that :class:`~omics_dynamic.scheduling.TimeLeftEstimator` derives from
+the jobs that ended ("time left unknown (...)" with the reason before it can).
 """
 
 from __future__ import annotations
@@ -83,6 +88,10 @@ class Progress:
         return format_duration(self.clock.now() - self.started_at_s)
 
 
+#: RunCounts fields a line shows as they are when printed, outside its cadence key.
+_SHOWN_AS_PRINTED = frozenset({"ended", "submitted", "sources_finished", "sources_read"})
+
+
 class RunCounts(NamedTuple):
     """The counts a waiting line is made of (and its cadence key).
 
@@ -97,7 +106,11 @@ class RunCounts(NamedTuple):
     starts refused with ServiceQuotaExceededException while the quota holds the queue back
     (0 otherwise), ``quota_request_id`` the last refusal's request ID; ``unanswered``: 1
     when a start got no answer before the run stopped (it may have created a job that no
-    other count shows).
+    other count shows); ``ended``: jobs that ended during the run (any outcome);
+    ``submitted``: jobs in flight last seen SUBMITTED (not started by HealthOmics yet);
+    ``sources_finished`` of ``sources_read``: the FINISHED sources, among the read sets of
+    ours, of the jobs in flight whose sources the run has read (GetReadSetActivationJob)
+    since it tracked them, as last read.
     """
 
     active: int
@@ -112,14 +125,31 @@ class RunCounts(NamedTuple):
     quota_request_id: str = ""
     unanswered: int = 0
     failed: int = 0
+    ended: int = 0
+    submitted: int = 0
+    sources_finished: int = 0
+    sources_read: int = 0
+
+    def cadence_key(self) -> tuple:
+        """The counts whose change makes a line due (within the 5 s minimum): all but
+        ``ended``, ``submitted`` and the sources, which the lines show as they are when
+        printed (a change of theirs alone waits for the heartbeat, so they add no line and
+        no wake-up, hence no poll, to the run)."""
+        return tuple(value for name, value in zip(self._fields, self) if name not in _SHOWN_AS_PRINTED)
 
 
-def summary_text(counts: RunCounts, elapsed: str) -> str:
-    """``340/1000 read sets active, 17 jobs running, 2 queued, 3m12s elapsed`` (and what
-    is left to confirm, when there is)."""
+def summary_text(counts: RunCounts, elapsed: str, time_left: str = "") -> str:
+    """``340/1000 read sets active, 17 jobs running (3 SUBMITTED), 2 queued, 31 ended,
+    about 40m left (from 31 ended jobs, 1h02m00s on average), 3h12m00s elapsed``: the
+    counts, what is left to confirm when there is, ``time_left`` (a
+    :class:`~omics_dynamic.scheduling.TimeLeft` text; omitted when empty) and ``elapsed``.
+    Every part is a count or a bounded phrase (at most about 600 characters in all)."""
     c = counts
+    detail = [f"{c.cancelling} CANCELLING" if c.cancelling else "", f"{c.submitted} SUBMITTED" if c.submitted else "",
+              f"{c.sources_finished}/{c.sources_read} of their sources finished" if c.sources_read else ""]
+    detail = [part for part in detail if part]
     text = (f"{c.active}/{c.total} read sets active, {c.running} "
-            f"job{'' if c.running == 1 else 's'} running" + (f" ({c.cancelling} CANCELLING)" if c.cancelling else "")
+            f"job{'' if c.running == 1 else 's'} running" + (f" ({', '.join(detail)})" if detail else "")
             + (" (and a start that got no answer may have created one)" if c.unanswered else "")
             + f", {c.queued} queued")
     if c.quota_refusals:
@@ -129,13 +159,15 @@ def summary_text(counts: RunCounts, elapsed: str) -> str:
     if c.held:
         text += (f" ({c.held} held back: a job in flight whose sources are not listed yet, or the job of a "
                  "clientToken of theirs answered as used, may cover them)")
+    if c.ended:
+        text += f", {c.ended} ended"
     if c.finished:
         text += f", {c.finished} more finished by their jobs (confirmed ACTIVE at the end)"
     if c.failed:
         text += f", {c.failed} failed so far (named when the run ends unless ACTIVE by then)"
     if c.waiting:
         text += f", {c.waiting} waiting to be confirmed ACTIVE"
-    return text + f", {elapsed} elapsed"
+    return text + (f", {time_left}" if time_left else "") + f", {elapsed} elapsed"
 
 
 class ProgressListener(ApiListener):

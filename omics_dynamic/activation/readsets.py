@@ -15,7 +15,7 @@ class ReadSets:
 
     - ``statuses``: ID -> last status seen; ``initial``: ID -> status at the start.
     - ``page_of``: ID -> 0-based page of the discovery's unfiltered listing.
-    - ``base_counts``: ID -> bases (``totalBaseCount``) of read sets not ACTIVE at the start.
+    - ``base_counts``: ID -> bases (``totalBaseCount``) as the discovery saw them.
     - ``store_arn``: the store's ARN from any read set seen, or None.
     - ``others_non_active``: the store's other read sets not ACTIVE, per status, when the
       discovery saw the whole store (else None).

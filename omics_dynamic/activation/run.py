@@ -8,7 +8,7 @@ import functools
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Collection, Mapping, Optional
 
 from ..aws import Clock, OmicsApi
 from ..costmodel import volume_text
@@ -30,6 +30,7 @@ from ..scheduling import (
     PollSchedule,
     ProgressThrottle,
     StartAttempts,
+    TimeLeftEstimator,
     format_duration,
     order_by_listing,
     unlisted_sources_wait_s,
@@ -54,12 +55,16 @@ class ActivationResult:
     Jobs: ``started_job_ids`` (this run's starts answered with a running job),
     ``adopted_job_ids`` (in flight when the run began, covering its read sets),
     ``found_job_ids`` (created during the run by someone else, or by a start whose answer
-    was lost, covering its read sets); ``job_ids`` is all three.
+    was lost, covering its read sets), ``earlier_job_ids`` (ended before the run began,
+    created after ``earlier_jobs_after``, they activated read sets of
+    ``earlier_read_set_ids`` ACTIVE at its start: the jobs of an earlier run that timed out
+    or was stopped); ``job_ids`` is all four.
 
     Read sets: ``activated_by_jobs_read_set_ids`` (sources of those jobs, not ACTIVE at the
-    start, ACTIVE at the end), ``activated_without_job_read_set_ids`` (not ACTIVE at the
-    start, ACTIVE at the end, in none of those jobs: ACTIVATING or PROCESSING_UPLOAD under
-    somebody else), ``already_active_read_set_ids`` (ACTIVE at the start);
+    start, ACTIVE at the end, and the read sets the earlier jobs activated),
+    ``activated_without_job_read_set_ids`` (not ACTIVE at the start, ACTIVE at the end, in
+    none of those jobs: ACTIVATING or PROCESSING_UPLOAD under somebody else),
+    ``already_active_read_set_ids`` (ACTIVE at the start, activated by no earlier job);
     :attr:`became_active_read_set_ids` is the first two together.
 
     ``read_set_statuses``: ID -> status at the end (all ACTIVE); ``activated_at``: ISO-8601
@@ -84,6 +89,7 @@ class ActivationResult:
     calls: Counter = field(default_factory=Counter)
     activated_base_count: int = 0
     store_arn: Optional[str] = None
+    earlier_job_ids: list[str] = field(default_factory=list)
 
     @property
     def became_active_read_set_ids(self) -> list[str]:
@@ -126,6 +132,13 @@ class ActivationRun:
         ``clock.wait``), a call in progress is abandoned, and it raises
         :class:`~omics_dynamic.errors.ActivationCancelledError` naming the jobs still
         running, which the next ``pulumi up`` adopts.
+    :param earlier_read_set_ids: read sets that an earlier run nobody recorded (it timed
+        out or was stopped) may have activated: those found ACTIVE at the start are
+        credited, after success, to the ended jobs that activated them
+        (:meth:`JobTracker.find_earlier`, bounded in calls), reported in
+        ``earlier_job_ids``. None (default): no such look.
+    :param earlier_jobs_after: only jobs created after this instant (on the service's
+        clock: the last recorded run's ``activated_at``) are looked at; None: any.
 
     The parts it composes: :class:`ReadSets` (statuses), :class:`JobTracker` (jobs in
     flight, adopted, found), :class:`Starter` (the queue, attempts, the window),
@@ -144,6 +157,8 @@ class ActivationRun:
         progress: Optional[ProgressThrottle] = None,
         now_iso: Callable[[], str] = _utc_now_iso,
         cancel: Optional[threading.Event] = None,
+        earlier_read_set_ids: Optional[Collection[str]] = None,
+        earlier_jobs_after: Optional[_dt.datetime] = None,
     ):
         self.api = api
         self.clock: Clock = api.clock
@@ -152,6 +167,9 @@ class ActivationRun:
         self.name = inputs.resource_name
         self.now_iso = now_iso
         self.cancel = cancel
+        self.earlier_read_set_ids = None if earlier_read_set_ids is None else set(earlier_read_set_ids)
+        self.earlier_jobs_after = earlier_jobs_after
+        self.earlier: dict[str, set[str]] = {}
         self.deadline_s = 0.0
         self.poll = poll or PollSchedule()
         self.progress = Progress(self.name, self.clock, report, progress)
@@ -164,6 +182,7 @@ class ActivationRun:
         self.starter = Starter(api, self.store, generation, self.clock, self.jobs, self.confirmation,
                                self.read_sets, self.progress, self.poll, window, attempts)
         self._unlisted_read_at_s = 0.0
+        self.time_left = TimeLeftEstimator()
 
     # -- public -----------------------------------------------------------------------
     def run(self) -> ActivationResult:
@@ -194,6 +213,7 @@ class ActivationRun:
             self._adopt_and_plan(plan)
             self._wait()
             self._final_sweep()
+            self._find_earlier()
         except BudgetExhaustedError as err:
             self._timeout(err)
         except CallCancelledError:
@@ -335,6 +355,31 @@ class ActivationRun:
                 "warning: no time left to look for duplicate jobs; job_ids lists only the jobs "
                 "this run knows"), force=True)
 
+    def _find_earlier(self) -> None:
+        """The read sets of ``earlier_read_set_ids`` ACTIVE at the start that ended jobs
+        created after ``earlier_jobs_after`` activated (:meth:`JobTracker.find_earlier`),
+        recorded as the work of those jobs."""
+        wanted = self.earlier_read_set_ids
+        if not wanted:
+            return
+        active = sorted(rid for rid, status in self.read_sets.initial.items() if status == "ACTIVE" and rid in wanted)
+        if not active:
+            return
+        try:
+            self.earlier = self.jobs.find_earlier(active, self.earlier_jobs_after)
+        except (AwsCallError, BudgetExhaustedError, ListingStuckError) as err:  # every read set is ACTIVE: no failure
+            reason = str(err)
+            self.progress.say(("earlier-skipped",), lambda: (
+                f"warning: could not look for the jobs that activated the {len(active)} read sets ACTIVE at the "
+                f"start ({reason[:200]}); job_ids lists only the jobs of this run"), force=True)
+            return
+        if self.earlier:
+            count = sum(len(ids) for ids in self.earlier.values())
+            jobs = len(self.earlier)
+            self.progress.say(("earlier",), lambda: (
+                f"{count} of the {len(active)} read sets ACTIVE at the start were activated by {jobs} job(s) "
+                f"that ended before this run began (e.g. {min(self.earlier)}); recorded in job_ids"), force=True)
+
     # -- waiting ----------------------------------------------------------------------
     def _done(self) -> bool:
         return not self.jobs.in_flight and not self.starter.pending and not self.confirmation.unconfirmed
@@ -398,8 +443,10 @@ class ActivationRun:
         detail = item if (kind == "done" or "sources" in item) else (self.jobs.get_job(job_id) or item)
         job, freed = self.jobs.end(job_id)
         self.starter.window.on_job_finished()
-        if job.origin == "started":
-            self.poll.observe_duration(self.clock.now() - job.tracked_s)
+        duration_s = self.clock.now() - job.tracked_s if job.origin == "started" else None
+        if duration_s is not None:
+            self.poll.observe_duration(duration_s)
+        self.time_left.job_ended(duration_s)
         self.poll.reset_backoff()
         self.confirmation.job_ended(job, status, detail, freed)
 
@@ -430,13 +477,14 @@ class ActivationRun:
             raise ActivationFailedError(self.name, failures, became)
         origin = self.jobs.origin
         covered = set().union(*self.jobs.job_sources.values()) if self.jobs.job_sources else set()
-        jobs_by_origin: dict[str, list[str]] = {"started": [], "adopted": [], "found": []}
+        jobs_by_origin: dict[str, list[str]] = {"started": [], "adopted": [], "found": [], "earlier": []}
         for job_id, job_origin in sorted(origin.items()):
             jobs_by_origin[job_origin].append(job_id)
         self.progress.say(("done",), lambda: (
             f"all {len(final)} read sets ACTIVE after {self.progress.elapsed()} "
             f"({len(origin)} activation job(s))"), force=True)
-        by_jobs = [rid for rid in became if rid in covered]
+        earlier = set().union(*self.earlier.values()) if self.earlier else set()
+        by_jobs = sorted([rid for rid in became if rid in covered] + [rid for rid in final if rid in earlier])
         return ActivationResult(
             job_ids=sorted(origin),
             started_job_ids=jobs_by_origin["started"],
@@ -444,12 +492,14 @@ class ActivationRun:
             found_job_ids=jobs_by_origin["found"],
             activated_by_jobs_read_set_ids=by_jobs,
             activated_without_job_read_set_ids=[rid for rid in became if rid not in covered],
-            already_active_read_set_ids=sorted(rid for rid, s in rs.initial.items() if s == "ACTIVE"),
+            already_active_read_set_ids=sorted(rid for rid, s in rs.initial.items()
+                                               if s == "ACTIVE" and rid not in earlier),
             read_set_statuses={rid: rs.statuses[rid] for rid in final},
             activated_at=self.now_iso(),
             calls=Counter(self.api.calls),
             activated_base_count=sum(rs.base_counts.get(rid, 0) for rid in by_jobs),
             store_arn=rs.store_arn,
+            earlier_job_ids=jobs_by_origin["earlier"],
         )
 
     def _timeout(self, blocked: Optional[BudgetExhaustedError]) -> None:
@@ -543,6 +593,11 @@ class ActivationRun:
             held=sum(1 for queued in self.starter.pending if self.starter.held(queued)),
             cancelling=sum(1 for job in self.jobs.in_flight.values() if job.status == "CANCELLING"),
             unanswered=int(self.starter.unanswered is not None),
+            ended=self.time_left.ended,
+            submitted=sum(1 for job in self.jobs.in_flight.values() if job.status == "SUBMITTED"),
+            sources_finished=sum(job.sources_finished or 0 for job in self.jobs.in_flight.values()),
+            sources_read=sum(len(job.read_set_ids) for job in self.jobs.in_flight.values()
+                             if job.sources_finished is not None),
             **self._quota_counts())
 
     def _quota_counts(self) -> dict[str, Any]:
@@ -556,5 +611,13 @@ class ActivationRun:
         return summary_text(self._counts(), self.progress.elapsed())
 
     def _say_summary(self) -> None:
+        """The waiting line; its cadence key is :meth:`RunCounts.cadence_key` (the time
+        left, which moves with the clock, is computed only when the line is printed)."""
         counts = self._counts()
-        self.progress.say(("wait",) + tuple(counts), lambda: summary_text(counts, self.progress.elapsed()))
+        self.progress.say(("wait",) + counts.cadence_key(),
+                          lambda: summary_text(counts, self.progress.elapsed(), self._time_left_text()))
+
+    def _time_left_text(self) -> str:
+        in_flight = self.jobs.in_flight.values()
+        return self.time_left.estimate(self.clock.now(), [job.tracked_s for job in in_flight],
+                                       queued=len(self.starter.pending), slots=self.starter.window.limit).text
