@@ -578,5 +578,5 @@ def test_a_job_with_unlisted_sources_seen_mid_run_holds_every_queued_start(emula
     assert result.found_job_ids == [other["id"]]
     assert len(result.started_job_ids) == 3
     assert set(result.read_set_statuses.values()) == {"ACTIVE"}
-    assert any("1 queued (1 held back: a job in flight whose sources are not listed yet" in line
+    assert any("1 queued (1 held back: a job in flight may cover them)" in line
                for line in lines), lines

@@ -157,8 +157,7 @@ def summary_text(counts: RunCounts, elapsed: str, time_left: str = "") -> str:
                  f"start(s) refused with ServiceQuotaExceededException, the last with request ID "
                  f"{c.quota_request_id or 'none'})")
     if c.held:
-        text += (f" ({c.held} held back: a job in flight whose sources are not listed yet, or the job of a "
-                 "clientToken of theirs answered as used, may cover them)")
+        text += f" ({c.held} held back: a job in flight may cover them)"
     if c.ended:
         text += f", {c.ended} ended"
     if c.finished:
