@@ -108,23 +108,23 @@ def test_lines_count_the_read_sets_of_a_job_that_ended_while_another_runs(emulat
     failed = f", {failing} failed so far (named when the run ends unless ACTIVE by then)" if failing else ""
     running = "1 job running (1 SUBMITTED, 0/20 of their sources finished), 0 queued, 1 ended"
     assert len(waiting) >= 15 and all(re.fullmatch(
-        rf"cohort: 0/40 read sets active, {re.escape(running)}, {20 - failing} more finished by their jobs "
-        rf"\(confirmed ACTIVE at the end\){re.escape(failed)}, time left unknown \(1 job running longer than the "
-        rf"longest that ended, 1m11s\), \d+m\d\ds elapsed", line) for line in waiting), waiting
-    assert timed_out == (f"cohort: timed out: {20 - failing}/40 read sets active, {running}{failed}, "
-                         "10m00s elapsed")
+        r"cohort: 0/40 read sets active, time left unknown \(1 job running longer than the longest that ended, "
+        rf"1m11s\), \d+m\d\ds elapsed, {re.escape(running)}, {20 - failing} more finished by their jobs "
+        rf"\(confirmed ACTIVE at the end\){re.escape(failed)}", line) for line in waiting), waiting
+    assert timed_out == (f"cohort: timed out: {20 - failing}/40 read sets active, 10m00s elapsed, "
+                         f"{running}{failed}")
 
 
 def test_the_waiting_line_shows_jobs_ended_submitted_sources_and_the_time_left():
     counts = RunCounts(active=100, total=249, running=2, queued=5, finished=20, waiting=0, ended=6,
                        submitted=1, sources_finished=17, sources_read=40)
     assert summary_text(counts, "3m37s", "about 4m40s left (from 6 ended jobs, 1m10s on average)") == (
-        "100/249 read sets active, 2 jobs running (1 SUBMITTED, 17/40 of their sources finished), 5 queued, "
-        "6 ended, 20 more finished by their jobs (confirmed ACTIVE at the end), about 4m40s left (from 6 ended "
-        "jobs, 1m10s on average), 3m37s elapsed")
+        "100/249 read sets active, about 4m40s left (from 6 ended jobs, 1m10s on average), 3m37s elapsed, "
+        "2 jobs running (1 SUBMITTED, 17/40 of their sources finished), 5 queued, 6 ended, 20 more finished by "
+        "their jobs (confirmed ACTIVE at the end)")
     # Before anything was read or ended, the line is as short as before.
     assert summary_text(RunCounts(active=0, total=20, running=1, queued=0, finished=0, waiting=0), "5s") == (
-        "0/20 read sets active, 1 job running, 0 queued, 5s elapsed")
+        "0/20 read sets active, 5s elapsed, 1 job running, 0 queued")
     # Bounded: every part present, with the largest counts.
     big = 10 ** 6
     every = RunCounts(active=big, total=big, running=big, queued=big, finished=big, waiting=big, held=big,
@@ -154,10 +154,10 @@ def test_lines_move_between_job_ends_and_estimate_the_time_left(emulator):
                         generation="g", report=lambda line: stamped.append((emulator.now() - t0, line)))
     run.run()
     lines = [line for _, line in stamped]
-    assert lines[2] == ("cohort: 0/249 read sets active, 2 jobs running (2 SUBMITTED, 0/40 of their sources "
-                        "finished), 11 queued, time left unknown (no job has ended yet), 5s elapsed")
+    assert lines[2] == ("cohort: 0/249 read sets active, time left unknown (no job has ended yet), 5s elapsed, "
+                        "2 jobs running (2 SUBMITTED, 0/40 of their sources finished), 11 queued")
     waiting = [line for line in lines if " queued, " in line]
-    assert all(line.endswith(" elapsed") and len(line) < 300 for line in waiting)
+    assert all(re.search(r", \d+(m\d\d)?s elapsed, ", line) and len(line) < 300 for line in waiting)
     # Sources FINISHED in a job still running (its sources finish within seconds of each
     # other here, so a line shows them when it comes as the first job of a pair ends).
     partial = [(int(m.group(1)), int(m.group(2))) for line in waiting
@@ -166,9 +166,9 @@ def test_lines_move_between_job_ends_and_estimate_the_time_left(emulator):
     # The first line after the first two jobs ended estimates the rest: 11 chunks left,
     # two at a time, at the 1m11s they took.
     first = next(line for line in waiting if " ended, " in line)
-    assert first == ("cohort: 0/249 read sets active, 2 jobs running (2 SUBMITTED), 9 queued, 2 ended, 40 more "
-                     "finished by their jobs (confirmed ACTIVE at the end), about 7m10s left (from 2 ended jobs, "
-                     "1m11s on average), 1m11s elapsed")
+    assert first == ("cohort: 0/249 read sets active, about 7m10s left (from 2 ended jobs, 1m11s on average), "
+                     "1m11s elapsed, 2 jobs running (2 SUBMITTED), 9 queued, 2 ended, 40 more finished by their "
+                     "jobs (confirmed ACTIVE at the end)")
     left = [_seconds(re.search(r"about (\S+) left", line).group(1)) for line in waiting if "left (from" in line]
     assert len(left) >= 20 and left[0] == 430 and left[-1] <= 60 and left == sorted(left, reverse=True), left
     assert not [line for line in waiting if "time left unknown" in line and " ended, " in line]

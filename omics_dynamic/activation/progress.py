@@ -139,16 +139,19 @@ class RunCounts(NamedTuple):
 
 
 def summary_text(counts: RunCounts, elapsed: str, time_left: str = "") -> str:
-    """``340/1000 read sets active, 17 jobs running (3 SUBMITTED), 2 queued, 31 ended,
-    about 40m left (from 31 ended jobs, 1h02m00s on average), 3h12m00s elapsed``: the
-    counts, what is left to confirm when there is, ``time_left`` (a
-    :class:`~omics_dynamic.scheduling.TimeLeft` text; omitted when empty) and ``elapsed``.
-    Every part is a count or a bounded phrase (at most about 600 characters in all)."""
+    """``340/1000 read sets active, about 40m left (from 31 ended jobs, 1h02m00s on
+    average), 3h12m00s elapsed, 17 jobs running (3 SUBMITTED), 2 queued, 31 ended``: the
+    active count, ``time_left`` (a :class:`~omics_dynamic.scheduling.TimeLeft` text; omitted
+    when empty) and ``elapsed`` first, since the CLI's interactive display shows only the
+    start of the latest line (cut to the terminal's width; design.md section 2, rule 13),
+    then the counts, and what is left to confirm when there is. Every part is a count or a
+    bounded phrase (at most about 600 characters in all)."""
     c = counts
     detail = [f"{c.cancelling} CANCELLING" if c.cancelling else "", f"{c.submitted} SUBMITTED" if c.submitted else "",
               f"{c.sources_finished}/{c.sources_read} of their sources finished" if c.sources_read else ""]
     detail = [part for part in detail if part]
-    text = (f"{c.active}/{c.total} read sets active, {c.running} "
+    text = (f"{c.active}/{c.total} read sets active, " + (f"{time_left}, " if time_left else "")
+            + f"{elapsed} elapsed, {c.running} "
             f"job{'' if c.running == 1 else 's'} running" + (f" ({', '.join(detail)})" if detail else "")
             + (" (and a start that got no answer may have created one)" if c.unanswered else "")
             + f", {c.queued} queued")
@@ -166,7 +169,7 @@ def summary_text(counts: RunCounts, elapsed: str, time_left: str = "") -> str:
         text += f", {c.failed} failed so far (named when the run ends unless ACTIVE by then)"
     if c.waiting:
         text += f", {c.waiting} waiting to be confirmed ACTIVE"
-    return text + (f", {time_left}" if time_left else "") + f", {elapsed} elapsed"
+    return text
 
 
 class ProgressListener(ApiListener):
