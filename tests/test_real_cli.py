@@ -352,13 +352,13 @@ def test_ctrl_c_during_create_stops_within_seconds_and_the_next_up_resumes(tmp_p
 
 def _line_times(chunks: list[tuple[float, str]]) -> list[tuple[float, str]]:
     """(seconds, text) of each provider line as it first appears in the CLI's output: the
-    `cohort: ...` text after ANSI sequences are removed (the interactive display cuts it to
-    the terminal's width)."""
+    `cohort: ...` text after ANSI sequences are removed (the pseudo-terminal is
+    TERMINAL_COLUMNS wide, so the interactive display's Info column holds whole lines)."""
     seen: dict[str, float] = {}
     for at_s, text in chunks:
         plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x1b]*\x1b\\", "", text)
         for match in re.finditer(r"cohort: [^\r\n\x1b]*", plain):
-            line = match.group(0).strip()[:60]
+            line = match.group(0).strip()
             seen.setdefault(line, at_s)
     return sorted((at_s, line) for line, at_s in seen.items())
 

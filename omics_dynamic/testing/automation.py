@@ -46,6 +46,11 @@ CACHE_ENV = "OMICS_DYNAMIC_CACHE"
 PASSPHRASE = "omics-dynamic-local"
 
 Echo = Callable[[str], None]
+#: The pseudo-terminal of :meth:`LocalStack.up_in_terminal`: wide enough that the
+#: interactive display's Info column holds a whole progress line (a narrower terminal
+#: cuts it at its width).
+TERMINAL_COLUMNS = 320
+TERMINAL_ROWS = 50
 
 
 class CliNotFoundError(RuntimeError):
@@ -203,13 +208,13 @@ def _command_class() -> type:
                              on_output: Optional[Callable[[str], Any]]) -> Any:
             assert self.terminal is not None
             env = {**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true", "TERM": "xterm-256color",
-                   "COLUMNS": "160", "LINES": "50"}
+                   "COLUMNS": str(TERMINAL_COLUMNS), "LINES": str(TERMINAL_ROWS)}
             if os.path.isabs(self.command):
                 env = _fixup_path(env, os.path.dirname(self.command))
             primary, secondary = pty.openpty()
             # Without a window size the CLI falls back to its non-interactive display
             # ("unusable dimensions (0 x 0)").
-            fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+            fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", TERMINAL_ROWS, TERMINAL_COLUMNS, 0, 0))
             start = time.monotonic()
             with subprocess.Popen([self.command, *args], stdin=secondary, stdout=secondary, stderr=secondary,
                                   cwd=cwd, env=env, start_new_session=True) as process:
