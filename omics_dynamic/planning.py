@@ -255,7 +255,7 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
     InputSpec("region", _check_region, rule="an AWS Region name such as 'us-east-1'",
               hint="or leave it out to use aws:region", default=None),
     InputSpec("timeout_seconds", _check_seconds, rule="a number of seconds",
-              hint="e.g. 21600 for 6 hours (read config with config.get_int)",
+              hint="e.g. 21600 for 6 hours (read config with config.get_float or config.get_int)",
               default=DEFAULT_TIMEOUT_SECONDS, low=0, high=MAX_TIMEOUT_SECONDS,
               bounds=f"more than 0 and at most {MAX_TIMEOUT_SECONDS} seconds (7 days)"),
     InputSpec("max_concurrent_jobs", _check_count, rule="a whole number of jobs",

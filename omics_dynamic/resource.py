@@ -230,6 +230,12 @@ class ReadSetActivation(pulumi.dynamic.Resource, module="omics", name="ReadSetAc
         for key in OUTPUT_KEYS:
             props[key] = None
         super().__init__(ReadSetActivationProvider(), resource_name, props, opts)
+        # State of releases that stored activated_base_count as a number, without
+        # activated_gigabases, reaches a Same step unchanged: give both their documented types.
+        stored_count, stored_gigabases = self.activated_base_count, self.activated_gigabases
+        self.activated_base_count = stored_count.apply(outputs.base_count_text)
+        self.activated_gigabases = pulumi.Output.all(stored_count, stored_gigabases).apply(
+            lambda a: a[1] if a[1] is not None else outputs.gigabases(outputs.base_count_text(a[0])))
         # Derived outputs (omics_dynamic.outputs): computed in the program from the stored
         # ones, so they depend on this resource without a copy per map in state.
         self.already_active_read_set_ids = pulumi.Output.all(

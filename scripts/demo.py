@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from omics_dynamic.emulator import COHORT_STORE_ID
+from omics_dynamic.testing.automation import CliNotFoundError
 from omics_dynamic.testing.example import (
     AWS_ENV,
     SAMPLE_SHEET,
@@ -383,7 +384,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         os.environ.pop(name, None)
 
     t_demo = time.monotonic()
-    runner = make_runner(demo_dir, dict(AWS_ENV), force_harness=args.harness)
+    try:
+        runner = make_runner(demo_dir, dict(AWS_ENV), force_harness=args.harness)
+    except CliNotFoundError as err:  # OMICS_DYNAMIC_PULUMI names no CLI
+        parser.error(str(err))
     say("=" * 78)
     say(f"omics-dynamic demo: running the example stack with the {runner.label}")
     say("=" * 78)

@@ -2,8 +2,9 @@
 # `make pulumi`: find or build the Pulumi CLI this project runs. Last line of output: the
 # absolute path of the `pulumi` binary.
 #
-# 1. A `pulumi` on PATH (installed as Pulumi documents) is used as it is, unless
-#    OMICS_DYNAMIC_BUILD_PULUMI=1 asks for the pinned build.
+# 0. $OMICS_DYNAMIC_PULUMI, when set, must be a CLI that answers `pulumi version` (else fails).
+# 1. A `pulumi` on PATH (installed as Pulumi documents) that answers `pulumi version` is
+#    used as it is, unless OMICS_DYNAMIC_BUILD_PULUMI=1 asks for the pinned build.
 # 2. Else the pinned build in the per-version cache outside the checkout
 #    ($OMICS_DYNAMIC_CACHE, default ${XDG_CACHE_HOME:-$HOME/.cache}/omics-dynamic), shared by
 #    every clone on this machine.
@@ -22,11 +23,24 @@ DEST="$CACHE/pulumi-$VERSION"
 BIN="$DEST/bin"
 say() { printf 'make pulumi: %s\n' "$*" >&2; }
 
+if [ -n "${OMICS_DYNAMIC_PULUMI:-}" ]; then
+  if [ -x "$OMICS_DYNAMIC_PULUMI" ] && [ -f "$OMICS_DYNAMIC_PULUMI" ] && "$OMICS_DYNAMIC_PULUMI" version >/dev/null 2>&1; then
+    say "using OMICS_DYNAMIC_PULUMI=$OMICS_DYNAMIC_PULUMI ($("$OMICS_DYNAMIC_PULUMI" version))"
+    printf '%s\n' "$(cd "$(dirname "$OMICS_DYNAMIC_PULUMI")" && pwd -P)/$(basename "$OMICS_DYNAMIC_PULUMI")"
+    exit 0
+  fi
+  echo "make pulumi: OMICS_DYNAMIC_PULUMI=$OMICS_DYNAMIC_PULUMI is not a pulumi CLI that answers \`pulumi version\`: unset it, or point it at one" >&2
+  exit 1
+fi
+
 if [ "${OMICS_DYNAMIC_BUILD_PULUMI:-0}" != 1 ] && command -v pulumi >/dev/null 2>&1; then
   found="$(command -v pulumi)"
-  say "using the pulumi on PATH ($("$found" version 2>/dev/null || echo 'version unknown'))"
-  printf '%s\n' "$(cd "$(dirname "$found")" && pwd -P)/$(basename "$found")"
-  exit 0
+  if version="$("$found" version 2>/dev/null)" && [ -n "$version" ]; then
+    say "using the pulumi on PATH ($version)"
+    printf '%s\n' "$(cd "$(dirname "$found")" && pwd -P)/$(basename "$found")"
+    exit 0
+  fi
+  say "the pulumi on PATH ($found) does not answer \`pulumi version\`: not using it"
 fi
 
 if [ -f "$BIN/.complete" ]; then

@@ -240,6 +240,10 @@ def test_state_written_by_the_previous_release_is_read_by_this_one(tmp_path, aws
 
         same = stack.up()
         assert same.ops["cohort"] == "same", same.output[-30:]
+        # The previous release stored the count as a number; the program gives the documented string.
+        [old] = [r for r in fixture["deployment"]["resources"] if r["urn"].endswith("::cohort")]
+        stored = old["outputs"]["activated_base_count"]
+        assert isinstance(stored, int) and same.outputs["activatedBaseCount"] == str(stored)
         refreshed = stack.refresh()
         assert refreshed.ops["cohort"] in ("refresh", "same") and emu.jobs() == []
         emu.archive(store, ids[:1])

@@ -115,6 +115,17 @@ def cli_env(backend_dir: Path, pulumi_home: Path, extra: Optional[Mapping[str, s
     return env
 
 
+def _project_name(work_dir: Path) -> Optional[str]:
+    """The ``name`` in ``work_dir/Pulumi.yaml`` (or ``.yml``), None without one."""
+    import yaml  # PyYAML comes with the pulumi SDK
+
+    for file_name in ("Pulumi.yaml", "Pulumi.yml"):
+        path = work_dir / file_name
+        if path.exists():
+            return str((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("name"))
+    return None
+
+
 def program_from_file(path: Path) -> Callable[[], None]:
     """An inline program that runs the Pulumi program file ``path`` (``__main__.py``) as
     the Python language host would: as ``__main__``, with its directory on ``sys.path``."""
@@ -255,6 +266,12 @@ class LocalStack:
         pulumi: the ``pulumi`` binary (default :func:`require_pulumi`).
         env: extra environment for the CLI and the provider (AWS credentials...).
         backend_dir / pulumi_home: override the defaults above.
+        create: create the stack when it does not exist (else the Automation API's
+            ``StackNotFoundError``).
+
+    A ``Pulumi.yaml`` already in ``work_dir`` (a user's project) is read, never rewritten,
+    and must name ``project`` (else ValueError); otherwise one is written with ``main`` set
+    as below.
 
     The project's ``main`` is ``work_dir``: the engine starts the dynamic provider in the
     program's directory, which for an inline program the Automation API otherwise takes
@@ -269,7 +286,8 @@ class LocalStack:
 
     def __init__(self, work_dir: Path, stack: str, project: str, program: Callable[[], None], *,
                  pulumi: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
-                 backend_dir: Optional[Path] = None, pulumi_home: Optional[Path] = None) -> None:
+                 backend_dir: Optional[Path] = None, pulumi_home: Optional[Path] = None,
+                 create: bool = True) -> None:
         from pulumi import automation as auto
 
         self.pulumi = pulumi or require_pulumi()
@@ -285,27 +303,37 @@ class LocalStack:
             raise CliNotFoundError(f"{self.pulumi}: the Automation API runs <root>/bin/pulumi; "
                                    "give the path of a binary named pulumi in a bin directory")
         self.command = _command_class()(root=os.path.dirname(bin_dir))
-        settings = auto.ProjectSettings(name=project, runtime="python", main=str(self.work_dir.resolve()),
-                                        backend=auto.ProjectBackend(url=self.env["PULUMI_BACKEND_URL"]))
+        settings: Optional[Any] = auto.ProjectSettings(
+            name=project, runtime="python", main=str(self.work_dir.resolve()),
+            backend=auto.ProjectBackend(url=self.env["PULUMI_BACKEND_URL"]))
+        existing = _project_name(self.work_dir)
+        if existing is not None:  # a user's project: read as it is, never rewritten
+            if existing != project:
+                raise ValueError(f"{self.work_dir / 'Pulumi.yaml'} names the project {existing!r}, not "
+                                 f"{project!r}: pass the project's own name (it is the namespace of its config)")
+            settings = None
         options = auto.LocalWorkspaceOptions(work_dir=str(self.work_dir), pulumi_home=self.env["PULUMI_HOME"],
                                              env_vars=self.env, project_settings=settings,
                                              pulumi_command=self.command)
         # The CLI's dynamic-provider script and Python subprocesses look up PATH: the
         # CLI's directory first, as PulumiCommand itself does for the CLI.
         self.env["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-        self.stack = auto.create_or_select_stack(stack_name=stack, project_name=project, program=program,
-                                                 opts=options)
+        make = auto.create_or_select_stack if create else auto.select_stack
+        self.stack = make(stack_name=stack, project_name=project, program=program, opts=options)
         self.name = stack
 
     # ------------------------------------------------------------------ config and state
 
     def set_config(self, config: Mapping[str, Any]) -> None:
         """Replace the stack's config with ``config`` ({namespaced key: value}; lists and
-        dicts stay structured, other values become strings), keeping the rest of
-        ``Pulumi.<stack>.yaml`` (the passphrase's ``encryptionsalt``)."""
+        dicts become JSON text, read with ``config.get_object``; other values become
+        strings), keeping the rest of ``Pulumi.<stack>.yaml`` (the passphrase's
+        ``encryptionsalt``)."""
         workspace = self.stack.workspace
         settings = workspace.stack_settings(self.name)
-        settings.config = {k: (v if isinstance(v, (list, dict)) else str(v)) for k, v in config.items()}
+        # Lists and dicts as JSON text (what `config.get_object` reads): YAML would type a
+        # digit string such as "0749" as a number when the CLI reads the file back.
+        settings.config = {k: (json.dumps(v) if isinstance(v, (list, dict)) else str(v)) for k, v in config.items()}
         workspace.save_stack_settings(self.name, settings)
 
     def export(self) -> dict[str, Any]:
@@ -441,8 +469,8 @@ def _interrupts_to_cli() -> list[int]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """One operation of a program file's stack, output to stdout; exit 0 on success, 1
-    when the CLI failed (its error printed last)."""
+    """One operation of an existing stack of a program file, output to stdout; exit 0 on
+    success, 1 when the stack cannot be selected or the CLI failed (the error printed last)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("operation", choices=("up", "preview", "refresh", "destroy"))
     parser.add_argument("--work-dir", required=True, help="the project directory (backend and home beside it)")
@@ -453,7 +481,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--preview-only", action="store_true", help="refresh only: preview the refresh")
     args = parser.parse_args(argv)
     _interrupts_to_cli()
-    stack = LocalStack(Path(args.work_dir), args.stack, args.project, program_from_file(Path(args.program)))
+    try:
+        stack = LocalStack(Path(args.work_dir), args.stack, args.project, program_from_file(Path(args.program)),
+                           create=False)
+    except Exception as err:  # no such stack, a project of another name, no CLI: one line
+        print(f"[automation] pulumi {args.operation} not run: {type(err).__name__}: {err}", flush=True)
+        return 1
     kwargs = {"clear_pending_creates": True} if args.clear_pending_creates else {}
     operation = "preview_refresh" if args.operation == "refresh" and args.preview_only else args.operation
     try:

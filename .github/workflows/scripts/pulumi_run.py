@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,6 +97,12 @@ class Cli:
         if self.program is None or not args or args[0] not in PROGRAM_OPERATIONS:
             return [self.pulumi, *args]
         stack = args[list(args).index("--stack") + 1]
+        passed = {"--yes", "--skip-preview", "--non-interactive", "--stack", stack, "--clear-pending-creates",
+                  "--preview-only"}
+        other = [a for a in args[1:] if a not in passed]
+        if other:
+            raise ValueError(f"with --program, `pulumi {args[0]}` takes no further arguments ({' '.join(other)}): "
+                             "run it without --program where the CLI has the Python language host")
         flags = ["--clear-pending-creates"] if "--clear-pending-creates" in args else []
         flags += ["--preview-only"] if "--preview-only" in args else []
         return [sys.executable, "-m", "omics_dynamic.testing.automation", args[0], "--work-dir", self.cwd or os.getcwd(),
@@ -104,7 +111,7 @@ class Cli:
     def run(self, args: Sequence[str], *, echo: bool = True) -> tuple[int, str]:
         """Run ``pulumi ARGS``; return (exit code, combined output)."""
         previous = {s: signal.signal(s, self._forward) for s in (signal.SIGINT, signal.SIGTERM)}
-        env = dict(os.environ, OMICS_DYNAMIC_PULUMI=self.pulumi) if self.program else None
+        env = dict(os.environ, OMICS_DYNAMIC_PULUMI=shutil.which(self.pulumi) or self.pulumi) if self.program else None
         try:
             self.child = subprocess.Popen(self.command(args), cwd=self.cwd, stdout=subprocess.PIPE, env=env,
                                           stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -203,7 +210,15 @@ def main(argv: Optional[Sequence[str]] = None, cli_factory: Callable[..., Cli] =
                              "the Python language host); needs --project")
     parser.add_argument("--project", default=None, help="the project name, with --program")
     parser.add_argument("extra", nargs="*", help="further CLI arguments, after --")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after "--" goes to the CLI as it is (argparse would take it for positionals).
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args.extra = [*args.extra, *extra]
+    if args.program and args.extra:
+        parser.error(f"--program takes no further CLI arguments ({' '.join(args.extra)}): the Automation API "
+                     "process runs the operation as it is; run without --program where the CLI has the Python "
+                     "language host")
     if args.program and not args.project:
         parser.error("--program needs --project (the program's project name, the namespace of its config)")
     recover = os.environ.get("PULUMI_RECOVER_STALE_LOCK", "true").lower() not in ("0", "false", "no")
