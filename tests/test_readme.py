@@ -202,10 +202,22 @@ def test_demo_excerpt_is_real_demo_output():
     assert "2 cores, 2026-12-07" in paragraph and "30x" in paragraph and "v3.276.0" in paragraph
 
 
-def test_demo_progress_line_form_is_the_providers():
-    line = "cohort: 40/249 read sets active, 11 jobs running, 0 queued, 16s elapsed"
-    assert line in blocks("text")[0]
-    assert "read sets active, " in source_corpus()
+def test_demo_progress_lines_are_what_the_provider_formats_today():
+    """The excerpt's waiting lines are exactly what progress.summary_text writes for their
+    counts, so the excerpt cannot show a format the code no longer prints."""
+    from omics_dynamic.activation.progress import RunCounts, summary_text
+    from omics_dynamic.scheduling import TimeLeftEstimator
+
+    pattern = (r"cohort: (\d+)/(\d+) read sets active, time left unknown \(no job has ended yet\), (\S+) elapsed, "
+               r"(\d+) jobs running(?: \((\d+) SUBMITTED\))?, (\d+) queued")
+    waiting = [m for m in re.finditer(pattern, blocks("text")[0])]
+    assert len(waiting) >= 2
+    unknown = TimeLeftEstimator().estimate(0.0, [0.0], 0, 20).text
+    for m in waiting:
+        active, total, elapsed, running, submitted, queued = m.groups()
+        counts = RunCounts(active=int(active), total=int(total), running=int(running), queued=int(queued),
+                           finished=0, waiting=0, submitted=int(submitted or 0))
+        assert "cohort: " + summary_text(counts, elapsed, unknown) == m.group(0)
 
 
 # -- quoted messages and names in prose -------------------------------------------------
@@ -307,8 +319,9 @@ def test_versions_and_cli_build_facts():
 
 
 def test_measured_figures_name_machine_and_date():
-    for figure in ("626 s", "39 s"):
-        paragraph = next(p for p in prose().split("\n\n") if figure in p)
+    # The measured ones (bounds such as "120 s" are settings, not measurements).
+    for figure in ("626 s", "26 s"):
+        paragraph = next(p for p in prose().split("\n\n") if re.search(rf"(?<!\d){figure}", p))
         assert re.search(r"2 cores.{0,6}\(?2026-\d\d-\d\d", paragraph), paragraph
 
 
