@@ -198,7 +198,23 @@ class StackRunner(Protocol):
     def cleanup(self, stack: str) -> None: ...
 
 
-class HarnessRunner:
+class _Operations:
+    """``up`` / ``preview`` / ``destroy`` of :class:`StackRunner`, each one ``_run`` call."""
+
+    def _run(self, operation: str, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
+        raise NotImplementedError
+
+    def up(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
+        return self._run("up", stack, config, echo)
+
+    def preview(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
+        return self._run("preview", stack, config, echo)
+
+    def destroy(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
+        return self._run("destroy", stack, config, echo)
+
+
+class HarnessRunner(_Operations):
     """The example stack under the engine-role harness, program mode: the dynamic resource
     goes to the SDK's real provider server; pulumi-aws resources are recorded, not created."""
 
@@ -231,20 +247,11 @@ class HarnessRunner:
         out.resources = list(result.resources)
         return out
 
-    def up(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
-        return self._run("up", stack, config, echo)
-
-    def preview(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
-        return self._run("preview", stack, config, echo)
-
-    def destroy(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
-        return self._run("destroy", stack, config, echo)
-
     def cleanup(self, stack: str) -> None:
         pass
 
 
-class CliRunner:
+class CliRunner(_Operations):
     """The example stack with the real ``pulumi`` CLI: one :class:`~omics_dynamic.testing.
     automation.LocalStack` per stack, the program (``__main__.py``) run inline through the
     Automation API, a file backend and ``PULUMI_HOME`` under ``<state_dir>``, the project
@@ -291,15 +298,6 @@ class CliRunner:
         except StackOperationError as err:
             raise ExampleRunError(_failure_text(err.operation)) from None
         return Outcome(operation, ops=dict(done.ops), exports=dict(done.outputs), lines=done.messages())
-
-    def up(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
-        return self._run("up", stack, config, echo)
-
-    def preview(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
-        return self._run("preview", stack, config, echo)
-
-    def destroy(self, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
-        return self._run("destroy", stack, config, echo)
 
     def cleanup(self, stack: str) -> None:
         if stack in self.stacks:
