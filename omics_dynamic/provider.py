@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import threading
 import time
 from collections import Counter
@@ -141,6 +142,32 @@ def _say(name: str, text: str) -> None:
 #: Failures the provider expects and explains in its message (unusable read sets, failed
 #: jobs, timeout, AWS and configuration errors, cancellation): the user needs the sentence,
 #: not the frames that led to it.
+#: A failing input whose value is longer than this (as JSON) is reported without the
+#: property, so the engine does not print the whole value before the reason.
+CHECK_FAILURE_VALUE_CHARS = 300
+
+
+def check_failure(prop: str, reason: str, value: Any) -> CheckFailure:
+    """The CheckFailure of ``reason`` about input ``prop`` (whose value is ``value``).
+
+    The engine prints a property's failure as ``<type> resource '<name>': property <p>
+    value <the whole value> has a problem: <reason>`` and one without a property as ``<type>
+    resource '<name>' has a problem: <reason>`` (``issueCheckFailures``,
+    ``pkg/resource/deploy/step_generator.go``; ``diag.GetResourcePropertyInvalidValueError``
+    and ``GetResourceInvalidError``). A value longer than
+    :data:`CHECK_FAILURE_VALUE_CHARS` (a list of 1,000 read set IDs is 14 KB) would bury
+    the reason, so its failure names the property in the reason instead:
+    ``property read_set_ids: <reason>``.
+    """
+    try:
+        size = len(json.dumps(value, default=str))
+    except (TypeError, ValueError):
+        size = len(repr(value))
+    if size > CHECK_FAILURE_VALUE_CHARS:
+        return CheckFailure("", f"property {prop}: {reason}")
+    return CheckFailure(prop, reason)
+
+
 EXPECTED_ERRORS = (OmicsDynamicError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 
 
@@ -224,7 +251,7 @@ class ReadSetActivationProvider(ResourceProvider):
         inputs.update(normalised)
         if not failures:
             failures = self._check_live(_olds, inputs)  # definitive AWS answers fail the preview
-        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
+        return CheckResult(inputs, [check_failure(prop, reason, news.get(prop)) for prop, reason in failures])
 
     # -- diff (rules 3, 5, 7) -----------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -396,3 +396,22 @@ def test_progress_lines_show_while_a_create_waits_in_both_displays(tmp_path, aws
         assert len(waiting) >= 2 and done_s > 30, (display, lines)  # lines while it waited
         assert times[0] <= 5.0, (display, lines)  # from the start of `pulumi up`
         assert max(b - a for a, b in zip(times, times[1:])) <= 30.0, (display, lines)
+
+
+def test_one_bad_id_among_a_thousand_gives_a_short_check_failure_with_the_reason_first(tmp_path, aws_test_env):
+    """The engine prints a property's check failure with the property's whole value first
+    (14 KB for 1,000 IDs); the provider reports a long input's failure without the
+    property, so the error is the reason, naming the field and the bad value, in a few
+    hundred characters."""
+    with Emulator(time_scale=200, rate_limit=0) as emu:
+        store = emu.create_store(read_sets=["ARCHIVED"] * 2)
+        ids = [f"{1000000000 + i}" for i in range(999)] + ["12345x"]
+        stack = make_stack(tmp_path, ACTIVATIONS, PROJECT, _config(emu, 200, store, ids))
+        with pytest.raises(StackOperationError) as failed:
+            stack.preview()
+        [error] = [m for m in failed.value.operation.messages("error") if "has a problem" in m]
+        assert error.startswith(f"{TYPE} resource 'cohort' has a problem: property read_set_ids: "
+                                "1 invalid read set ID(s): [999] must contain only the ASCII digits 0-9, got "
+                                "'12345x'"), error
+        assert len(error) < 1_000, len(error)
+        assert emu.jobs() == []
