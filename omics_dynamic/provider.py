@@ -139,9 +139,6 @@ def _say(name: str, text: str) -> None:
     stderr_reporter(f"{name}: {text}")
 
 
-#: Failures the provider expects and explains in its message (unusable read sets, failed
-#: jobs, timeout, AWS and configuration errors, cancellation): the user needs the sentence,
-#: not the frames that led to it.
 #: A failing input whose value is longer than this (as JSON) is reported without the
 #: property, so the engine does not print the whole value before the reason.
 CHECK_FAILURE_VALUE_CHARS = 300
@@ -168,6 +165,9 @@ def check_failure(prop: str, reason: str, value: Any) -> CheckFailure:
     return CheckFailure(prop, reason)
 
 
+#: Failures the provider expects and explains in its message (unusable read sets, failed
+#: jobs, timeout, AWS and configuration errors, cancellation): the user needs the sentence,
+#: not the frames that led to it.
 EXPECTED_ERRORS = (OmicsDynamicError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 
 
@@ -290,18 +290,19 @@ class ReadSetActivationProvider(ResourceProvider):
                        f"keeping the recorded region {olds.get('region')}")
             return None
 
-    def _live_api(self, region: Optional[str]) -> OmicsApi:
+    def _live_api(self, region: Optional[str], budget_s: float = LIVE_CHECK_TIMEOUT_S) -> OmicsApi:
         """A client for a bounded live lookup: credential resolution and every call within
-        :data:`LIVE_CHECK_TIMEOUT_S` real seconds in all (on the provider's clock).
+        ``budget_s`` seconds in all (scaled by ``omics-dynamic:timeScale``, on the
+        provider's clock); credential resolution alone takes at most the smaller of
+        ``omics-dynamic:credentialsTimeout`` and :data:`LIVE_CHECK_TIMEOUT_S` real seconds.
 
-        :raises CredentialsTimeoutError: when credentials are not resolved within the
-            smaller of ``omics-dynamic:credentialsTimeout`` and that bound.
+        :raises CredentialsTimeoutError: when credentials are not resolved in that time.
         """
         settings = self.settings
         clock = MonotonicClock(settings.time_scale)
         started_s = clock.now()
         api = self._api(region, min(settings.credentials_timeout_s, LIVE_CHECK_TIMEOUT_S), clock)
-        api.bound(started_s + LIVE_CHECK_TIMEOUT_S * settings.time_scale)
+        api.bound(started_s + budget_s * settings.time_scale)
         return api
 
     def _live_reason(self, id_: str, name: str, news: dict[str, Any]) -> Optional[str]:
@@ -389,12 +390,11 @@ class ReadSetActivationProvider(ResourceProvider):
                 return []
         what = "create: the volume to activate is unknown" if create else "the new read sets were not checked"
         try:
-            api = self._api(olds.get("region") or inputs.get("region"))
-        except Exception as err:  # no region, bad settings: create says so; check warns
+            api = self._live_api(olds.get("region") or inputs.get("region"), CHECK_LOOKUP_BUDGET_S)
+        except Exception as err:  # no region, bad settings, no credentials: create says so; check warns
             _say(name, f"warning: {what}: {err}")
             return []
         try:
-            api.bound(api.clock.now() + CHECK_LOOKUP_BUDGET_S * self.settings.time_scale)
             found = look_up_statuses(api, store, ids, unseen_active=False, partial=True,
                                      max_calls=CHECK_LOOKUP_MAX_CALLS)
             bad = {rid: s for rid, s in found.statuses.items() if status_class(s) == "unusable"}
