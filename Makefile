@@ -9,9 +9,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean pulumi
 
-$(STAMP): pyproject.toml
+# Three distributions from this repository: the provider (omics-dynamic, the root), the
+# emulator (omics-emulator) and the test toolkit (omics-dynamic-testing) under packages/;
+# the provider's `test` extra names the other two, so they are installed in the same step
+# (the provider first: pip 23 then finds the toolkit's requirement on it among the three).
+PACKAGES := -e '.[test]' -e packages/omics-emulator -e packages/omics-dynamic-testing
+
+$(STAMP): pyproject.toml packages/omics-emulator/pyproject.toml packages/omics-dynamic-testing/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/python -m pip install --disable-pip-version-check $(PACKAGES)
 	touch $(STAMP)
 
 $(VENV): $(STAMP)
@@ -28,7 +34,7 @@ demo: $(VENV)
 
 # ruff and mypy first (configured in pyproject.toml): a lint or type error fails `make test`.
 lint: $(VENV)
-	$(VENV)/bin/python -m ruff check omics_dynamic tests scripts bench __main__.py
+	$(VENV)/bin/python -m ruff check omics_dynamic packages tests scripts bench __main__.py
 	@if $(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then \
 	  $(VENV)/bin/python -m mypy; \
 	else echo "mypy skipped: it needs Python 3.10+ (this .venv has $$($(VENV)/bin/python -V))"; fi
@@ -47,7 +53,7 @@ test: lint
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(STAMP)
-	$(VENV)/bin/python -m pip install --disable-pip-version-check -e '.[test,bench]'
+	$(VENV)/bin/python -m pip install --disable-pip-version-check $(PACKAGES) -e '.[test,bench]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

@@ -11,7 +11,7 @@ Stack config (``pulumi config set ...``; project ``omics-dynamic-example``):
     (``sample_id``, ``sampleId``, ``sample``) is resolved to the samples' read sets through
     the store (ListReadSets, during preview and up); a column of read set IDs
     (``read_set_id``, ...) is used as it is. See ``omics_dynamic.read_sample_sheet``. The
-    emulator's cohort ships one: ``omics_dynamic/emulator/data/cohort_samples.csv``.
+    emulator's cohort ships one: ``packages/omics-emulator/omics_emulator/data/cohort_samples.csv``.
 
     A sample's read sets that cannot be activated (DELETED, DELETING, UPLOAD_FAILED: a
     re-imported sample keeps its old, deleted read set) are left out, each program run,

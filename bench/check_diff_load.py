@@ -35,10 +35,10 @@ def measure(threads: int, rounds: int, read_sets: int) -> dict:
     from pulumi.dynamic.dynamic import serialize_provider
     from pulumi.runtime.proto import provider_pb2
 
-    from omics_dynamic.emulator import Emulator
     from omics_dynamic.provider import ReadSetActivationProvider
-    from omics_dynamic.testing import ProviderServer
-    from omics_dynamic.testing._wire import from_struct, to_struct
+    from omics_dynamic_testing import ProviderServer
+    from omics_dynamic_testing._wire import from_struct, to_struct
+    from omics_emulator import Emulator
 
     env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
     os.environ.update(env)

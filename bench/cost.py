@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from omics_dynamic.costmodel import NON_ACTIVE_STATUSES  # noqa: E402 - after the sys.path entry above
-from omics_dynamic.emulator import Emulator  # noqa: E402 - after the sys.path entry above
+from omics_emulator import Emulator  # noqa: E402 - after the sys.path entry above
 
 PAGE = 100
 

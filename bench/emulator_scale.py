@@ -33,7 +33,7 @@ from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from omics_dynamic.emulator import Emulator
+from omics_emulator import Emulator
 
 
 def _rss_mb() -> float:

@@ -3,7 +3,7 @@
 ``python bench/emulator_throughput.py [--clients 8] [--requests 3000] [--max-seconds 30]
 [--in-process]``
 
-By default the emulator runs as a separate process (``python -m omics_dynamic.emulator
+By default the emulator runs as a separate process (``python -m omics_emulator
 --port 0 --rate-limit 0 --quiet``) so the server and the clients each get a core, as
 when the provider runs against it; ``--in-process`` shares one interpreter (and GIL).
 Each client thread owns one boto3 client and calls GetReadSetMetadata on the cohort
@@ -24,7 +24,7 @@ import time
 import boto3
 import botocore.config
 
-from omics_dynamic.emulator import COHORT_STORE_ID, Emulator
+from omics_emulator import COHORT_STORE_ID, Emulator
 
 
 def _run_clients(url: str, clients: int, total: int, max_seconds: float) -> dict:
@@ -74,7 +74,7 @@ def main() -> int:
             result = _run_clients(emu.endpoint_url, args.clients, args.requests, args.max_seconds)
     else:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "omics_dynamic.emulator", "--port", "0", "--rate-limit", "0", "--quiet"],
+            [sys.executable, "-m", "omics_emulator", "--port", "0", "--rate-limit", "0", "--quiet"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         try:

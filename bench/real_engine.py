@@ -1,7 +1,7 @@
 """`pulumi preview` and an unchanged `pulumi up` of one ReadSetActivation of N read sets,
 end to end through the real Pulumi CLI: the engine, the SDK's dynamic provider server, the
 file backend, the Automation API process serving the program
-(``omics_dynamic.testing.automation``), against the emulator with every read set ACTIVE.
+(``omics_dynamic_testing.automation``), against the emulator with every read set ACTIVE.
 
 For each operation, in a fresh process tree: wall time, the peak RSS of the largest
 process of the tree (``getrusage(RUSAGE_CHILDREN)`` of this process after the tree ends:
@@ -29,8 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from omics_dynamic.emulator import Emulator  # noqa: E402
-from omics_dynamic.testing.automation import LocalStack, find_pulumi, program_from_file  # noqa: E402
+from omics_dynamic_testing.automation import LocalStack, find_pulumi, program_from_file  # noqa: E402
+from omics_emulator import Emulator  # noqa: E402
 
 PROGRAM = ROOT / "tests" / "programs" / "activations" / "__main__.py"
 PROJECT = "omics-activations"
@@ -43,7 +43,7 @@ def _timed_operation(local: LocalStack, operation: str) -> dict[str, Any]:
     env = {**os.environ, **local.env, **AWS_ENV, "OMICS_DYNAMIC_PULUMI": local.pulumi}
     t0 = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "omics_dynamic.testing.automation", operation, "--work-dir", str(local.work_dir),
+        [sys.executable, "-m", "omics_dynamic_testing.automation", operation, "--work-dir", str(local.work_dir),
          "--stack", local.name, "--project", PROJECT, "--program", str(local.work_dir / "__main__.py")],
         cwd=local.work_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall_s = time.monotonic() - t0

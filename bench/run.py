@@ -65,7 +65,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from omics_dynamic.emulator import Emulator  # noqa: E402 - after the sys.path entry above
+from omics_emulator import Emulator  # noqa: E402 - after the sys.path entry above
 
 ACTIVATION_S = 60.0
 QUEUE_S = 5.0
@@ -224,8 +224,8 @@ def preview_latency(n: int, live: bool, k: float) -> dict:
 
     from omics_dynamic.planning import validate_inputs
     from omics_dynamic.provider import ReadSetActivationProvider
-    from omics_dynamic.testing import EngineHarness, ResourceSpec
-    from omics_dynamic.testing._state import ResourceState, State, save_state
+    from omics_dynamic_testing import EngineHarness, ResourceSpec
+    from omics_dynamic_testing._state import ResourceState, State, save_state
 
     type_ = "pulumi-python:dynamic/omics:ReadSetActivation"
     emu = Emulator(rate_limit=R_PER_S, time_scale=k, activation_seconds=ACTIVATION_S, queue_seconds=QUEUE_S).start()
@@ -276,7 +276,7 @@ def server_rpc_latency(n: int, repeats: int = 3) -> dict:
 
     from omics_dynamic.planning import validate_inputs
     from omics_dynamic.provider import ReadSetActivationProvider
-    from omics_dynamic.testing._wire import to_struct
+    from omics_dynamic_testing._wire import to_struct
 
     ids = [str(1_000_000_000 + 7 * i) for i in range(n)]
     provider = serialize_provider(ReadSetActivationProvider())

@@ -71,7 +71,7 @@ def time_check_and_diff(check_req, diff_req, repeats: int) -> tuple[float, float
     from google.protobuf import struct_pb2
     from pulumi.runtime.proto import provider_pb2
 
-    from omics_dynamic.testing import ProviderServer
+    from omics_dynamic_testing import ProviderServer
 
     config = struct_pb2.Struct()
     config.update({"aws:region": "us-east-1"})
@@ -97,7 +97,7 @@ def measure(n: int, repeats: int) -> dict:
     import omics_dynamic
     from omics_dynamic.planning import ActivationInputs
     from omics_dynamic.provider import ReadSetActivationProvider
-    from omics_dynamic.testing._wire import to_struct
+    from omics_dynamic_testing._wire import to_struct
 
     ids = [str(1_000_000_000 + 7 * i) for i in range(n)]
     provider = serialize_provider(ReadSetActivationProvider())

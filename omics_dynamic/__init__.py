@@ -4,9 +4,9 @@ Public API: :class:`ReadSetActivation` and :class:`ReadSetActivationArgs` (the r
 :func:`iam_policy` (the IAM policy it needs) and the errors of :mod:`omics_dynamic.errors`.
 Selecting read sets: :func:`get_read_sets` / :func:`get_read_sets_output` (a data source)
 and :func:`read_sample_sheet` (:mod:`omics_dynamic.selection`).
-The local emulator is :mod:`omics_dynamic.emulator`; stacks run against it through the real
-Pulumi CLI with :mod:`omics_dynamic.testing.automation`, and through the engine-role
-harness, a fast stand-in without the CLI, with :mod:`omics_dynamic.testing`.
+The local emulator is :mod:`omics_emulator`; stacks run against it through the real
+Pulumi CLI with :mod:`omics_dynamic_testing.automation`, and through the engine-role
+harness, a fast stand-in without the CLI, with :mod:`omics_dynamic_testing`.
 """
 
 from .errors import (

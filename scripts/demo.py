@@ -3,17 +3,17 @@
 
 Run ``make demo`` (or ``.venv/bin/python scripts/demo.py``). It:
 
-1. starts the emulator (``python -m omics_dynamic.emulator --seed cohort``) with emulated
+1. starts the emulator (``python -m omics_emulator --seed cohort``) with emulated
    60-second activations on a clock running ``--time-scale`` times faster (default 30), and
    points the provider at it through stack config (``omics-dynamic:endpoint``,
    ``omics-dynamic:timeScale`` equal to the emulator's scale);
 2. runs the example stack (``__main__.py``) with the real ``pulumi`` CLI (the one ``make
    pulumi`` finds or builds, ``OMICS_DYNAMIC_PULUMI``), through the Automation API as an
    inline program, with a file backend under ``.demo/cli/``; where no CLI can be had,
-   through the engine-role harness in program mode (``omics_dynamic.testing.run_program``),
-   and says which (runners: ``omics_dynamic.testing.example``);
+   through the engine-role harness in program mode (``omics_dynamic_testing.run_program``),
+   and says which (runners: ``omics_dynamic_testing.example``);
 3. the stack selects its read sets with the cohort's sample sheet
-   (``omics_dynamic/emulator/data/cohort_samples.csv``, config ``sampleSheet``); steps:
+   (``packages/omics-emulator/omics_emulator/data/cohort_samples.csv``, config ``sampleSheet``); steps:
    ``preview`` of the new stack (what the first up will activate), ``up`` (activates the
    sheet's read sets), a second ``up`` (no changes, no new job), the emulator archives
    some read sets, ``preview`` (shows the update and its volume), ``up`` (re-activates
@@ -44,9 +44,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from omics_dynamic.emulator import COHORT_STORE_ID
-from omics_dynamic.testing.automation import CliNotFoundError
-from omics_dynamic.testing.example import (
+from omics_dynamic_testing.automation import CliNotFoundError
+from omics_dynamic_testing.example import (
     AWS_ENV,
     SAMPLE_SHEET,
     EmulatorProcess,
@@ -57,6 +56,7 @@ from omics_dynamic.testing.example import (
     make_runner,
     stack_config,
 )
+from omics_emulator import COHORT_STORE_ID
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ not patch botocore themselves. In-process only: a provider process started by th
 engine-role harness is another process and backs off for real (the harness tests set no
 throttling or server-error faults).
 
-``emulator``: a started :class:`omics_dynamic.emulator.Emulator` with a manual clock
+``emulator``: a started :class:`omics_emulator.Emulator` with a manual clock
 (time moves only on ``emulator.advance(seconds)``), unlimited rate (``rate_limit=0``;
 tests may call ``emulator.set_quota``), no stores (use ``emulator.create_store`` or
 ``emulator.seed("cohort")``); stopped after the test. boto3's environment points at test
@@ -31,8 +31,8 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
 import omics_dynamic.provider as provider_module
-from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import ReadSetActivationProvider
+from omics_emulator import Emulator
 from support import AdvancingClock
 
 

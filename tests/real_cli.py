@@ -3,7 +3,7 @@ program on a file backend, and a process running one operation that tests kill o
 interrupt.
 
 The CLI is the one ``make pulumi`` finds or builds (``OMICS_DYNAMIC_PULUMI``, else PATH,
-else its cache; ``omics_dynamic.testing.automation.find_pulumi``). Without one the tests
+else its cache; ``omics_dynamic_testing.automation.find_pulumi``). Without one the tests
 skip, unless ``OMICS_DYNAMIC_REQUIRE_PULUMI_CLI=1`` (``make test`` sets it whenever it
 has a CLI), which makes them fail instead.
 """
@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import pytest
 
-from omics_dynamic.testing.automation import LocalStack, find_pulumi, program_from_file
+from omics_dynamic_testing.automation import LocalStack, find_pulumi, program_from_file
 
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMS = REPO / "tests" / "programs"
@@ -76,7 +76,7 @@ def make_stack(tmp_path: Path, program: Path, project: str, config: Mapping[str,
 
 class Background:
     """One operation of ``local``'s stack in its own process (``python -m
-    omics_dynamic.testing.automation``), in its own process group: the Automation API
+    omics_dynamic_testing.automation``), in its own process group: the Automation API
     process that serves the program (the language host's role) and the CLI below it. The
     provider runs in a process group of its own (the engine's ``Setpgid``)."""
 
@@ -85,7 +85,7 @@ class Background:
         self.log = open(self.log_path, "w", encoding="utf-8")
         env = {**os.environ, **local.env, "PYTHONUNBUFFERED": "1", "OMICS_DYNAMIC_PULUMI": local.pulumi}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "omics_dynamic.testing.automation", operation, "--work-dir", str(local.work_dir),
+            [sys.executable, "-m", "omics_dynamic_testing.automation", operation, "--work-dir", str(local.work_dir),
              "--stack", local.name, "--project", local.project,
              "--program", str(local.work_dir / "__main__.py")],
             cwd=local.work_dir, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -47,7 +47,7 @@ def test_cancel_while_waiting_names_the_running_jobs_and_the_rerun_adopts_them(e
 def test_cancel_wakes_a_real_wait_within_seconds(aws_test_env):
     """On the real clock the run sleeps on the event: a 60 s activation is cancelled after
     0.5 s real and the error arrives well before the job could have ended."""
-    from omics_dynamic.emulator import Emulator
+    from omics_emulator import Emulator
 
     with Emulator(rate_limit=0, time_scale=1.0, activation_seconds=600) as emu:
         store = emu.create_store(read_sets=["ARCHIVED"] * 3)

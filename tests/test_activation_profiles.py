@@ -3,7 +3,7 @@ documentation is silent (the emulator's behaviour profiles) and whatever faults 
 
 Each failing input found against other plausible service answers is a test with the right
 value. Tests where a profile's choice matters run under every profile of
-:data:`omics_dynamic.emulator.profiles.PROFILES` (parametrized); the others name the profile
+:data:`omics_emulator.profiles.PROFILES` (parametrized); the others name the profile
 whose choice they exercise. In process, on the emulator's manual clock, with botocore's
 real-time backoff set to 0, so nothing sleeps (except the held-response test, which measures
 real seconds). """
@@ -18,10 +18,10 @@ import pytest
 
 from omics_dynamic import ActivationFailedError, ActivationTimeoutError
 from omics_dynamic.activation import ActivationRun
-from omics_dynamic.emulator.profiles import PROFILES, Behaviour
 from omics_dynamic.errors import AwsCallError, ListingStuckError
 from omics_dynamic.planning import ActivationInputs
 from omics_dynamic.provider import ReadSetActivationProvider
+from omics_emulator.profiles import PROFILES, Behaviour
 from support import make_api
 
 ALL_PROFILES = sorted(PROFILES)

@@ -16,9 +16,9 @@ from collections import Counter
 import pytest
 
 from omics_dynamic.activation import ActivationRun
-from omics_dynamic.emulator.profiles import REUSED_TOKEN_CHOICES, SOURCES_WHILE_SUBMITTED_CHOICES, Behaviour
 from omics_dynamic.errors import ListingStuckError
 from omics_dynamic.planning import ActivationInputs
+from omics_emulator.profiles import REUSED_TOKEN_CHOICES, SOURCES_WHILE_SUBMITTED_CHOICES, Behaviour
 from support import make_api, run_activation
 
 

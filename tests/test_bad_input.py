@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omics_dynamic.emulator import Emulator
 from omics_dynamic.errors import InvalidInputError
 from omics_dynamic.planning import ActivationInputs, validate_inputs
 from omics_dynamic.provider import ReadSetActivationProvider
-from omics_dynamic.testing import CheckFailedError, EngineHarness, ResourceSpec
+from omics_dynamic_testing import CheckFailedError, EngineHarness, ResourceSpec
+from omics_emulator import Emulator
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"

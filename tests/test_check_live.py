@@ -17,9 +17,9 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
 import omics_dynamic.provider as provider_module
-from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import CHECK_LOOKUP_BUDGET_S, CHECK_LOOKUP_MAX_CALLS, ReadSetActivationProvider
-from omics_dynamic.testing import CheckFailedError, EngineHarness, ResourceSpec
+from omics_dynamic_testing import CheckFailedError, EngineHarness, ResourceSpec
+from omics_emulator import Emulator
 from support import AdvancingClock
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -12,9 +12,9 @@ from pulumi.dynamic.config import Config
 
 import omics_dynamic.provider as provider_module
 from omics_dynamic.activation import look_up_statuses
-from omics_dynamic.emulator import COHORT_STORE_ID
 from omics_dynamic.errors import ReadSetsUnusableError
 from omics_dynamic.provider import ReadSetActivationProvider
+from omics_emulator import COHORT_STORE_ID
 from support import make_api, run_activation
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from omics_dynamic.aws import ProviderSettings, make_client, resolve_credentials, shared_client
-from omics_dynamic.emulator import Emulator
 from omics_dynamic.errors import CredentialsTimeoutError
 from omics_dynamic.provider import ReadSetActivationProvider
-from omics_dynamic.testing import EngineHarness, ProviderCallError, ResourceSpec
+from omics_dynamic_testing import EngineHarness, ProviderCallError, ResourceSpec
+from omics_emulator import Emulator
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"

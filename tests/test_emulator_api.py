@@ -7,7 +7,7 @@ import datetime as dt
 import botocore.config
 import pytest
 
-from omics_dynamic.emulator import COHORT_STORE_ID
+from omics_emulator import COHORT_STORE_ID
 
 NO_RETRY = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from omics_dynamic.emulator import COHORT_STORE_ID, Emulator, SeedError
-from omics_dynamic.emulator.backend import Backend
-from omics_dynamic.emulator.clock import ManualEmulatedClock, ScaledEmulatedClock
+from omics_emulator import COHORT_STORE_ID, Emulator, SeedError
+from omics_emulator.backend import Backend
+from omics_emulator.clock import ManualEmulatedClock, ScaledEmulatedClock
 
 IDS = [f"10000000{i:02d}" for i in range(1, 9)]
 

@@ -12,8 +12,8 @@ from collections import Counter
 
 import pytest
 
-from omics_dynamic.emulator import COHORT_PATH, COHORT_STORE_ID, Emulator, SeedError
-from omics_dynamic.emulator.make_seed import build
+from omics_emulator import COHORT_PATH, COHORT_STORE_ID, Emulator, SeedError
+from omics_emulator.make_seed import build
 
 SEED = json.loads(COHORT_PATH.read_text())["sequenceStores"][0]["readSets"]
 BY_ID = {r["id"]: r for r in SEED}
@@ -144,8 +144,8 @@ def test_list_read_sets_filters(client, flt, predicate):
 
 
 def test_every_filter_member_of_the_model_is_supported():
-    from omics_dynamic.emulator.listing import READ_SET_FILTERS
-    from omics_dynamic.emulator.model import service_model
+    from omics_emulator.listing import READ_SET_FILTERS
+    from omics_emulator.model import service_model
 
     members = set(service_model().shape_for("ReadSetFilter").members)
     assert members == set(READ_SET_FILTERS) | {"createdAfter", "createdBefore"}

@@ -16,7 +16,7 @@ import boto3
 import botocore.config
 import pytest
 
-from omics_dynamic.emulator import PROFILES, Behaviour, Emulator
+from omics_emulator import PROFILES, Behaviour, Emulator
 
 NO_RETRY = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
 IDS = [f"10000000{i:02d}" for i in range(1, 51)]
@@ -300,7 +300,7 @@ def test_admin_api_profile(emulator):
 
 def test_cli_profile(aws_test_env):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "omics_dynamic.emulator", "--port", "0", "--rate-limit", "0", "--profile", "paging", "--quiet"],
+        [sys.executable, "-m", "omics_emulator", "--port", "0", "--rate-limit", "0", "--profile", "paging", "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -312,7 +312,7 @@ def test_cli_profile(aws_test_env):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    done = subprocess.run([sys.executable, "-m", "omics_dynamic.emulator", "--profile", "nope"],
+    done = subprocess.run([sys.executable, "-m", "omics_emulator", "--profile", "nope"],
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "invalid choice: 'nope'" in done.stderr
 

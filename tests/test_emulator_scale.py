@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-import omics_dynamic.emulator.backend as backend_module
-from omics_dynamic.emulator import SeedError
-from omics_dynamic.emulator.backend import ARCHIVE_AFTER_S
-from omics_dynamic.emulator.synthetic import SEQUENCE_INFORMATION
+import omics_emulator.backend as backend_module
+from omics_emulator import SeedError
+from omics_emulator.backend import ARCHIVE_AFTER_S
+from omics_emulator.synthetic import SEQUENCE_INFORMATION
 
 
 def _ids(client, store, **flt):
@@ -41,7 +41,7 @@ def test_generated_store_contents(emulator, omics_client):
 
 
 def test_generated_layout_is_deterministic_and_ids_stay_unique(aws_test_env):
-    from omics_dynamic.emulator import Emulator
+    from omics_emulator import Emulator
 
     layouts = []
     for _ in range(2):

@@ -54,7 +54,7 @@ def test_bad_credentials(emulator, store, key, secret, code):
 
 
 def test_any_region_and_configured_credentials(aws_test_env):
-    from omics_dynamic.emulator import Emulator
+    from omics_emulator import Emulator
 
     with Emulator(manual_clock=True, rate_limit=0, access_key_id="AKIDEMU", secret_access_key="s3cret") as emu:
         client = boto3.client("omics", endpoint_url=emu.endpoint_url, region_name="ap-southeast-2",
@@ -106,7 +106,7 @@ def test_admin_api(emulator, store, omics_client):
 
 def test_cli_serves_and_exits_cleanly_on_sigterm(aws_test_env):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "omics_dynamic.emulator", "--port", "0", "--rate-limit", "0", "--time-scale", "60"],
+        [sys.executable, "-m", "omics_emulator", "--port", "0", "--rate-limit", "0", "--time-scale", "60"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -128,7 +128,7 @@ def test_cli_serves_and_exits_cleanly_on_sigterm(aws_test_env):
 def test_cli_bad_seed_is_a_clear_error(tmp_path):
     bad = tmp_path / "seed.json"
     bad.write_text(json.dumps({"sequenceStores": [{"readSets": [{"status": "NOPE"}]}]}))
-    done = subprocess.run([sys.executable, "-m", "omics_dynamic.emulator", "--seed", str(bad)],
+    done = subprocess.run([sys.executable, "-m", "omics_emulator", "--seed", str(bad)],
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "sequenceStores[0].readSets[0].status" in done.stderr

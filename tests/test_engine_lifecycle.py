@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import ReadSetActivationProvider
-from omics_dynamic.testing import CheckFailedError, EngineHarness, ProviderCallError, ResourceSpec
+from omics_dynamic_testing import CheckFailedError, EngineHarness, ProviderCallError, ResourceSpec
+from omics_emulator import Emulator
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"

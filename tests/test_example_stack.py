@@ -1,12 +1,12 @@
 """The example stack (``__main__.py``) as a user's story, on a time-scaled emulator.
 
-Program mode of the engine-role harness (``omics_dynamic.testing.run_program``): the
+Program mode of the engine-role harness (``omics_dynamic_testing.run_program``): the
 ReadSetActivation goes to the SDK's real provider server, which talks HTTP to the
 emulator; pulumi-aws resources are recorded with their inputs, not created. These are
 engine-role harness results, not results of the real Pulumi engine. The last test runs
 the real ``pulumi`` CLI (``make pulumi``'s).
 
-The stack config comes from ``omics_dynamic.testing.example.stack_config`` (the demo runs the
+The stack config comes from ``omics_dynamic_testing.example.stack_config`` (the demo runs the
 same stack with it). Expected values come from the shipped files themselves
 (``cohort_samples.csv`` and ``cohort.json``), read here, not through the library or the
 emulator.
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from omics_dynamic.emulator import COHORT_PATH, COHORT_STORE_ID, Emulator
-from omics_dynamic.emulator.make_seed import SAMPLE_SHEET_PATH, build, build_sample_sheet
-from omics_dynamic.testing import example, run_program
+from omics_dynamic_testing import example, run_program
+from omics_emulator import COHORT_PATH, COHORT_STORE_ID, Emulator
+from omics_emulator.make_seed import SAMPLE_SHEET_PATH, build, build_sample_sheet
 from real_cli import pulumi_or_skip
 
 REPO = Path(__file__).resolve().parent.parent

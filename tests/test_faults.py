@@ -153,8 +153,8 @@ def test_errors_reach_the_user_through_the_provider_server_and_the_next_up_recov
     """Through the engine-role harness: what `pulumi up` would print, then a clean rerun."""
     from pathlib import Path
 
-    from omics_dynamic.emulator import Emulator
-    from omics_dynamic.testing import EngineHarness, ProviderCallError, ResourceSpec
+    from omics_dynamic_testing import EngineHarness, ProviderCallError, ResourceSpec
+    from omics_emulator import Emulator
 
     scale = 200.0
     with Emulator(time_scale=scale, rate_limit=0, random_seed=3) as emu:

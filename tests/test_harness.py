@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness_support.recorder import RecorderProvider  # tests/ is on sys.path (rootdir conftest)
-from omics_dynamic.testing import (
+from omics_dynamic_testing import (
     CheckFailedError,
     EngineHarness,
     HarnessError,

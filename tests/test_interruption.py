@@ -28,9 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from omics_dynamic.emulator import Emulator
 from omics_dynamic.provider import OUTPUT_KEYS, ReadSetActivationProvider
-from omics_dynamic.testing import (
+from omics_dynamic_testing import (
     Cancelled,
     CtrlC,
     EngineHarness,
@@ -38,6 +37,7 @@ from omics_dynamic.testing import (
     ResourceSpec,
     Terminated,
 )
+from omics_emulator import Emulator
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"

@@ -505,8 +505,8 @@ def test_create_against_an_endpoint_never_reached_fails_within_two_minutes_namin
 def test_connection_errors_after_an_answer_stay_transient(aws_test_env):
     """Once an attempt has been answered, a connection error is an outage to wait out (the
     run's budget bounds it, BudgetExhaustedError), never EndpointUnreachable."""
-    from omics_dynamic.emulator import Emulator
     from omics_dynamic.errors import BudgetExhaustedError
+    from omics_emulator import Emulator
     from support import make_api
 
     with Emulator(rate_limit=0) as emu:

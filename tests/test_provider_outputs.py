@@ -200,8 +200,8 @@ def test_derived_outputs_reach_a_dependent_by_data_flow(tmp_path, aws_test_env):
     """Program mode: read_set_uris and read_set_arns, computed in the program from store_arn
     and read_set_ids, carry the activation's dependency to the dependent (registered after
     the create returned) and hold the values HealthOmics' own ARNs give."""
-    from omics_dynamic.emulator import Emulator
-    from omics_dynamic.testing import UNKNOWN, run_program
+    from omics_dynamic_testing import UNKNOWN, run_program
+    from omics_emulator import Emulator
 
     (tmp_path / "__main__.py").write_text(PROGRAM)
     with Emulator(time_scale=200.0, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
@@ -258,8 +258,8 @@ def test_base_count_past_2_53_is_exact_through_the_provider_server(tmp_path, aws
     """Before: activated_base_count came back as 9007199254740992.0 (float64, rounded) for
     2**52 + (2**52 + 1) = 9007199254740993. Now a decimal string through the SDK's provider
     server (Create's outputs serialised, stored, deserialised) and a number in gigabases."""
-    from omics_dynamic.emulator import Emulator
-    from omics_dynamic.testing import EngineHarness, ResourceSpec
+    from omics_dynamic_testing import EngineHarness, ResourceSpec
+    from omics_emulator import Emulator
 
     with Emulator(time_scale=200.0, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
         store = _big_store(emu)
@@ -284,7 +284,7 @@ def test_state_of_the_current_release_with_a_numeric_base_count_is_read_and_rewr
     (the engine hands it back as a float: 9007199254740992.0). Diff reads it, a tuning update
     and a refresh rewrite it as the decimal string, through the wire's round trip too; a
     real update recounts exactly."""
-    from omics_dynamic.testing._wire import from_struct, to_struct
+    from omics_dynamic_testing._wire import from_struct, to_struct
 
     store = _big_store(emulator)
     ids = sorted(emulator.read_set_statuses(store))

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import omics_dynamic.emulator.server as emulator_server
-from omics_dynamic.emulator import Emulator
+import omics_emulator.server as emulator_server
 from omics_dynamic.planning import resource_id
 from omics_dynamic.provider import ReadSetActivationProvider
-from omics_dynamic.testing import EngineHarness, ProviderCallError, ResourceSpec
+from omics_dynamic_testing import EngineHarness, ProviderCallError, ResourceSpec
+from omics_emulator import Emulator
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"
@@ -211,7 +211,7 @@ def test_state_without_endpoint_is_the_standard_endpoint_and_a_refresh_elsewhere
     for state older than the record and drop the resource; it fails naming both, keeping it."""
     from omics_dynamic.aws import ProviderSettings, custom_endpoint
     from omics_dynamic.errors import ConfigurationError
-    from omics_dynamic.testing._wire import from_struct, to_struct
+    from omics_dynamic_testing._wire import from_struct, to_struct
 
     emu = scaled_emulator
     store = emu.create_store(read_sets=["ACTIVE"] * 2)

@@ -1,7 +1,7 @@
 """Every engine rule of docs/design.md section 2 through the real Pulumi CLI: the engine
 plans, checkpoints to a file backend, locks the stack and runs the SDK's dynamic provider
 server, which talks to the local emulator. Programs run as Automation API inline programs
-(``omics_dynamic.testing.automation``; no Python language host is needed).
+(``omics_dynamic_testing.automation``; no Python language host is needed).
 
 The example stack runs with ``deployCompute`` false (pulumi-aws's plugin cannot be built
 here); ``tests/programs/activations`` is a program whose inputs can be unknown at preview
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from omics_dynamic.emulator import Emulator
-from omics_dynamic.testing.automation import StackOperationError
+from omics_dynamic_testing.automation import StackOperationError
+from omics_emulator import Emulator
 from real_cli import (
     EXAMPLE,
     EXAMPLE_PROGRAM,

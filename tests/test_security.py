@@ -30,10 +30,10 @@ import botocore.credentials
 import pytest
 
 import omics_dynamic
-from omics_dynamic.emulator import Emulator
 from omics_dynamic.iam import REQUIRED_ACTIONS, iam_policy
 from omics_dynamic.provider import ReadSetActivationProvider
-from omics_dynamic.testing import EngineHarness, ProviderServer, ResourceSpec
+from omics_dynamic_testing import EngineHarness, ProviderServer, ResourceSpec
+from omics_emulator import Emulator
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/omics:ReadSetActivation"

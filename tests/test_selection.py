@@ -27,7 +27,7 @@ from omics_dynamic.selection import (
     read_sample_sheet,
     validate_selection,
 )
-from omics_dynamic.testing import UNKNOWN, run_program
+from omics_dynamic_testing import UNKNOWN, run_program
 
 UTC = dt.timezone.utc
 STORE = "5550000001"
@@ -397,7 +397,7 @@ pulumi.export("after", after.ids)
 def test_get_read_sets_output_in_a_program_feeds_read_set_activation(tmp_path, aws_test_env):
     """Program mode of the engine-role harness: the selection runs in the program during
     preview and up (region and endpoint from stack config) and its IDs reach the provider."""
-    from omics_dynamic.emulator import Emulator
+    from omics_emulator import Emulator
 
     (tmp_path / "__main__.py").write_text(PROGRAM)
     with Emulator(time_scale=200.0, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
@@ -605,7 +605,7 @@ def test_shipped_cohort_sample_sheet_with_realistic_metadata(tmp_path, emulator,
     three samples resolves to their activatable read sets, with the bases the seed holds."""
     import json
 
-    from omics_dynamic.emulator.seed import COHORT_PATH, COHORT_STORE_ID
+    from omics_emulator.seed import COHORT_PATH, COHORT_STORE_ID
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
     monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0")

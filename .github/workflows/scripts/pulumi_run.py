@@ -72,7 +72,7 @@ class Cli:
 
     With ``program`` (a Pulumi program file) and ``project``, the operations that run the
     program go through the Automation API instead (``python -m
-    omics_dynamic.testing.automation OP``, an inline program: for a CLI without the Python
+    omics_dynamic_testing.automation OP``, an inline program: for a CLI without the Python
     language host, as on machines that build it from the Go module proxy); ``cancel`` and
     ``stack export`` still run ``pulumi`` itself.
     """
@@ -105,7 +105,7 @@ class Cli:
                              "run it without --program where the CLI has the Python language host")
         flags = ["--clear-pending-creates"] if "--clear-pending-creates" in args else []
         flags += ["--preview-only"] if "--preview-only" in args else []
-        return [sys.executable, "-m", "omics_dynamic.testing.automation", args[0], "--work-dir", self.cwd or os.getcwd(),
+        return [sys.executable, "-m", "omics_dynamic_testing.automation", args[0], "--work-dir", self.cwd or os.getcwd(),
                 "--stack", stack, "--project", self.project or "", "--program", self.program, *flags]
 
     def run(self, args: Sequence[str], *, echo: bool = True) -> tuple[int, str]:

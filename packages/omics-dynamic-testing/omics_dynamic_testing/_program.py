@@ -183,7 +183,7 @@ class _HarnessMocks(Mocks):
             if req is not None and list(req.ignoreChanges):
                 raise HarnessError(
                     f"{LABEL}: {args.name} sets ignore_changes={list(req.ignoreChanges)}, which the harness "
-                    "does not model; run the program with the real CLI (omics_dynamic.testing.automation)")
+                    "does not model; run the program with the real CLI (omics_dynamic_testing.automation)")
             spec = ResourceSpec(name=args.name, type_=args.typ, provider=None, inputs=inputs,
                                 secret_keys=frozenset(secret), delete_before_replace=dbr)
             step = self.dep.register(spec)
@@ -254,7 +254,7 @@ def run_program(
 
     ``up`` runs as ``pulumi up --skip-preview`` (the Automation API's way). No stack lock
     is taken, and ``ignore_changes`` on a dynamic resource is refused (HarnessError): the
-    real CLI is the oracle for both (:mod:`omics_dynamic.testing.automation`).
+    real CLI is the oracle for both (:mod:`omics_dynamic_testing.automation`).
 
     Returns:
         ProgramResult.

@@ -18,7 +18,7 @@ ever downloaded) and ``PULUMI_PYTHON_CMD`` = this interpreter (the dynamic provi
 Python, which imports ``omics_dynamic``).
 
 Run as a module, it performs one operation in its own process, which tests kill or
-interrupt (``python -m omics_dynamic.testing.automation up --work-dir D --stack S
+interrupt (``python -m omics_dynamic_testing.automation up --work-dir D --stack S
 --program P``; ``--help``).
 """
 

@@ -3,7 +3,7 @@
 See :mod:`.core` for :class:`Emulator` and its admin API, :mod:`.profiles` for the
 behaviours chosen where AWS does not document them (named profiles), :mod:`.faults`
 for injected faults, :mod:`.backend` for the rules, :mod:`.seed` for the seed format, ``python -m
-omics_dynamic.emulator --help`` for the CLI.
+omics_emulator --help`` for the CLI.
 """
 
 from .core import Emulator

@@ -1,6 +1,6 @@
 """Generate the shipped cohort seed ``data/cohort.json`` and its sample sheet deterministically.
 
-``python -m omics_dynamic.emulator.make_seed [OUT [SHEET]]`` writes one sequence store (ID
+``python -m omics_emulator.make_seed [OUT [SHEET]]`` writes one sequence store (ID
 ``1234567890``) holding 1,000 read sets of a sequencing cohort: 296 subjects, 359
 samples (about one subject in five also has a tumour sample besides the normal one), and
 the sample sheet ``data/cohort_samples.csv`` the example stack selects its read sets with

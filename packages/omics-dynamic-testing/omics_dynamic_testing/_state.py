@@ -5,7 +5,7 @@ after every step, so a reader never sees a half-written file, even when the harn
 killed mid-run. Shape::
 
     {
-      "format": "omics_dynamic.testing/state/v1",
+      "format": "omics_dynamic_testing/state/v1",
       "note": "...",
       "stack": "dev", "project": "proj",
       "resources": [
@@ -34,7 +34,7 @@ from typing import Any, Optional
 
 from pulumi.runtime import rpc
 
-FORMAT = "omics_dynamic.testing/state/v1"
+FORMAT = "omics_dynamic_testing/state/v1"
 _SIG = rpc._special_sig_key
 _SECRET = rpc._special_secret_sig
 
@@ -202,7 +202,7 @@ class State:
         return {
             "format": FORMAT,
             "note": (
-                "engine-role harness state (omics_dynamic.testing), not a Pulumi checkpoint; "
+                "engine-role harness state (omics_dynamic_testing), not a Pulumi checkpoint; "
                 "secret values are stored in plaintext inside the secret marker, like "
                 "`pulumi stack export --show-secrets`"
             ),
@@ -224,7 +224,7 @@ def load_state(path: str, stack: str, project: str) -> State:
     with open(path, encoding="utf-8") as fh:
         doc = json.load(fh)
     if doc.get("format") != FORMAT:
-        raise ValueError(f"{path} is not an omics_dynamic.testing state file (format {doc.get('format')!r})")
+        raise ValueError(f"{path} is not an omics_dynamic_testing state file (format {doc.get('format')!r})")
     return State(
         stack=doc.get("stack", stack),
         project=doc.get("project", project),

@@ -2,7 +2,7 @@
 provider server.
 
 Every rule cited as "rule N" is design.md section 2, rule N. The real CLI is the oracle for
-those rules (``tests/test_real_cli.py`` through :mod:`omics_dynamic.testing.automation`);
+those rules (``tests/test_real_cli.py`` through :mod:`omics_dynamic_testing.automation`);
 this module keeps only what other tests need to reach the provider cheaply: the
 Check/Diff/Create/Update/Read/Delete calls with values as the engine delivers them, a state
 file with pending operations after a simulated kill, Ctrl-C, and program mode. It does not
@@ -109,9 +109,9 @@ class CtrlC:
     The first Ctrl-C cancels (``pkg/backend/cancellation_scope.go``): the engine sends the
     Cancel RPC to the provider (``defaultHost.SignalCancellation``, 30 s timeout), starts no
     new step and waits for the call in flight; the update then ends "canceled"
-    (:class:`~omics_dynamic.testing.Cancelled`). A second Ctrl-C terminates: the engine stops
+    (:class:`~omics_dynamic_testing.Cancelled`). A second Ctrl-C terminates: the engine stops
     waiting, writes no checkpoint for that call and kills the provider (SIGINT to its
-    process group, 5 s, SIGKILL: ``Plugin.Kill``) (:class:`~omics_dynamic.testing.Terminated`).
+    process group, 5 s, SIGKILL: ``Plugin.Kill``) (:class:`~omics_dynamic_testing.Terminated`).
 
     Args:
         when: polled every ~15 ms during an in-flight Create/Update/Delete; the first Ctrl-C
@@ -632,7 +632,7 @@ class _Deployment:
 
 class EngineHarness:
     """Plays the Pulumi engine's role against the SDK's real dynamic provider server: a fast
-    stand-in for provider tests; the real CLI (:mod:`omics_dynamic.testing.automation`) is
+    stand-in for provider tests; the real CLI (:mod:`omics_dynamic_testing.automation`) is
     the oracle for the engine's rules.
 
     Not the Pulumi engine: every result says "engine-role harness". Each operation launches

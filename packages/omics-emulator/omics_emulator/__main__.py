@@ -1,4 +1,4 @@
-"""CLI: ``python -m omics_dynamic.emulator [options]``.
+"""CLI: ``python -m omics_emulator [options]``.
 
 Prints the endpoint URL (``http://127.0.0.1:PORT``) as the first stdout line, logs one
 line per request to stderr, exits 0 on SIGINT/SIGTERM.
@@ -27,7 +27,7 @@ from .profiles import PROFILES
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m omics_dynamic.emulator", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m omics_emulator", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="TCP port, 0 = pick a free one (default 0)")
@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jitter", type=float, default=0.1, help="+- fraction of activation duration variation (default 0.1)")
     p.add_argument("--random-seed", type=int, default=0, help="seed of IDs, jitter and faults (default 0)")
     p.add_argument("--profile", default="default", choices=list(PROFILES),
-                   help="behaviour where AWS's docs are silent (see omics_dynamic/emulator/profiles.py; default 'default')")
+                   help="behaviour where AWS's docs are silent (see packages/omics-emulator/omics_emulator/profiles.py; default 'default')")
     p.add_argument("--access-key-id", default="test")
     p.add_argument("--secret-access-key", default="test")
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")

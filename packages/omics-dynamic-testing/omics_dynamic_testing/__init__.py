@@ -2,7 +2,7 @@
 
 The real ``pulumi`` CLI is the oracle for how the engine drives the provider (design.md
 section 2): ``tests/test_real_cli.py`` tests every rule through it with
-:mod:`omics_dynamic.testing.automation` (Automation API, inline programs, a file backend).
+:mod:`omics_dynamic_testing.automation` (Automation API, inline programs, a file backend).
 This harness stays for what those runs make slow or impossible: it reaches the provider
 through its real boundary, the SDK's provider server (``python -u -m pulumi.dynamic``),
 with values as the engine delivers them (Check/Diff/Create/Update/Read/Delete, unknowns in

@@ -1,7 +1,7 @@
 """The example stack (``Pulumi.yaml``, ``__main__.py``) against the local emulator: its
 stack config, the emulator as a child process, and the two ways to run it, each a
 :class:`StackRunner`: :class:`CliRunner` (the real ``pulumi`` CLI through the Automation
-API, :mod:`omics_dynamic.testing.automation`) and :class:`HarnessRunner` (the engine-role
+API, :mod:`omics_dynamic_testing.automation`) and :class:`HarnessRunner` (the engine-role
 harness in program mode, where no CLI can be had). ``scripts/demo.py`` and the tests use it.
 """
 
@@ -16,11 +16,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 
-from omics_dynamic.emulator import COHORT_PATH, COHORT_STORE_ID
-from omics_dynamic.emulator.make_seed import SAMPLE_SHEET_PATH
+from omics_emulator import COHORT_PATH, COHORT_STORE_ID
+from omics_emulator.make_seed import SAMPLE_SHEET_PATH
 
-#: The checkout holding the example stack (``__main__.py``, ``Pulumi.yaml``).
-REPO = Path(__file__).resolve().parent.parent.parent
+#: The checkout holding the example stack (``__main__.py``, ``Pulumi.yaml``): this module sits
+#: at ``packages/omics-dynamic-testing/omics_dynamic_testing/`` in it (an editable install).
+REPO = Path(__file__).resolve().parents[3]
 
 #: The example stack's project name (``Pulumi.yaml``): the namespace of its config keys.
 PROJECT = "omics-dynamic-example"
@@ -99,7 +100,7 @@ def cohort_selection(sheet: Path = SAMPLE_SHEET, seed: Path = COHORT_PATH) -> di
 
 
 class EmulatorProcess:
-    """``python -m omics_dynamic.emulator --seed cohort`` as a child process (its first stdout
+    """``python -m omics_emulator --seed cohort`` as a child process (its first stdout
     line is its URL), with the admin API's read-set statuses and jobs.
 
     Raises:
@@ -108,7 +109,7 @@ class EmulatorProcess:
 
     def __init__(self, time_scale: float, activation_seconds: float, log_path: Path) -> None:
         self.log = open(log_path, "w", encoding="utf-8")
-        cmd = [sys.executable, "-m", "omics_dynamic.emulator", "--port", "0", "--seed", "cohort",
+        cmd = [sys.executable, "-m", "omics_emulator", "--port", "0", "--seed", "cohort",
                "--time-scale", str(time_scale), "--activation-seconds", str(activation_seconds), "--quiet"]
         self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=self.log, text=True)
         assert self.proc.stdout is not None
@@ -151,7 +152,7 @@ class Outcome:
     provider resources left out); ``exports`` the stack outputs after an up; ``lines`` the
     provider's progress lines (the harness: its stderr; the CLI: diagnostics, plus the
     CLI's own messages); ``resources`` the registrations in order
-    (``omics_dynamic.testing.RegisteredResource``, with the inputs of resources recorded
+    (``omics_dynamic_testing.RegisteredResource``, with the inputs of resources recorded
     but not created) when the runner records them, else None.
     """
 
@@ -218,7 +219,7 @@ class HarnessRunner(_Operations):
     """The example stack under the engine-role harness, program mode: the dynamic resource
     goes to the SDK's real provider server; pulumi-aws resources are recorded, not created."""
 
-    label = ("engine-role harness, program mode (omics_dynamic.testing.run_program): "
+    label = ("engine-role harness, program mode (omics_dynamic_testing.run_program): "
              "`pulumi` CLI not found on PATH; these are NOT results of the real Pulumi engine")
     short_label = "engine-role harness, program mode"
     command = ""
@@ -226,7 +227,7 @@ class HarnessRunner(_Operations):
     strict_lines = True
 
     def __init__(self, state_dir: Path, env: dict[str, str]) -> None:
-        from omics_dynamic.testing import run_program
+        from omics_dynamic_testing import run_program
 
         self._run_program = run_program
         self.state_dir = state_dir
@@ -252,7 +253,7 @@ class HarnessRunner(_Operations):
 
 
 class CliRunner(_Operations):
-    """The example stack with the real ``pulumi`` CLI: one :class:`~omics_dynamic.testing.
+    """The example stack with the real ``pulumi`` CLI: one :class:`~omics_dynamic_testing.
     automation.LocalStack` per stack, the program (``__main__.py``) run inline through the
     Automation API, a file backend and ``PULUMI_HOME`` under ``<state_dir>``, the project
     directory ``<state_dir>/project`` (where the CLI writes ``Pulumi.<stack>.yaml``, so the
@@ -268,7 +269,7 @@ class CliRunner(_Operations):
     strict_lines = True
 
     def __init__(self, state_dir: Path, env: dict[str, str], pulumi: str) -> None:
-        from omics_dynamic.testing.automation import program_from_file
+        from omics_dynamic_testing.automation import program_from_file
 
         self.state_dir = Path(state_dir)
         self.env = dict(env)
@@ -280,7 +281,7 @@ class CliRunner(_Operations):
                                        backend=self.state_dir / "backend")
 
     def _stack(self, stack: str, config: dict[str, Any]) -> Any:
-        from omics_dynamic.testing.automation import LocalStack
+        from omics_dynamic_testing.automation import LocalStack
 
         if stack not in self.stacks:
             self.stacks[stack] = LocalStack(self.state_dir / "project", stack, PROJECT, self.program,
@@ -290,7 +291,7 @@ class CliRunner(_Operations):
         return local
 
     def _run(self, operation: str, stack: str, config: dict[str, Any], echo: Echo) -> Outcome:
-        from omics_dynamic.testing.automation import StackOperationError
+        from omics_dynamic_testing.automation import StackOperationError
 
         local = self._stack(stack, config)
         try:
@@ -313,9 +314,9 @@ def _failure_text(operation: Any) -> str:
 
 def make_runner(state_dir: Path, env: dict[str, str], force_harness: bool = False) -> StackRunner:
     """:class:`CliRunner` when a ``pulumi`` CLI can be found
-    (:func:`~omics_dynamic.testing.automation.find_pulumi`) and not ``force_harness``, else
+    (:func:`~omics_dynamic_testing.automation.find_pulumi`) and not ``force_harness``, else
     :class:`HarnessRunner`."""
-    from omics_dynamic.testing.automation import find_pulumi
+    from omics_dynamic_testing.automation import find_pulumi
 
     pulumi = None if force_harness else find_pulumi()
     if pulumi:

@@ -2,7 +2,7 @@
 
 Example::
 
-    from omics_dynamic.emulator import Emulator
+    from omics_emulator import Emulator
 
     with Emulator(seed="cohort", manual_clock=True, rate_limit=0) as emu:
         client = emu.client()            # a boto3 omics client for emu.endpoint_url
