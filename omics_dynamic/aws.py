@@ -18,6 +18,7 @@ scheduler's signal to wait for a slot.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import math
 import os
 import signal
@@ -43,6 +44,23 @@ from .errors import (
     ConfigurationError,
     CredentialsTimeoutError,
     ListingStuckError,
+)
+from .limits import (
+    BURST_FRACTION,
+    CALL_POLL_REAL_S,
+    CALL_SLACK_REAL_S,
+    COMMAND_TEXT_CHARS,
+    CONNECT_TIMEOUT_REAL_S,
+    CREDENTIALS_FAILURE_TTL_S,
+    CREDENTIALS_TIMEOUT_S,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RATE_LIMIT_PER_S,
+    MAX_POOL_CONNECTIONS,
+    PACE_FRACTION,
+    PAGE_SIZE,
+    READ_TIMEOUT_REAL_S,
+    SHARED_CLIENTS_MAX,
+    UNREACHABLE_AT_START_S,
 )
 from .planning import REGION_PATTERN
 from .scheduling import TokenBucket, TransientBackoff
@@ -133,14 +151,6 @@ class MonotonicClock:
         return max(0.0, seconds) / self.time_scale
 
 
-#: Real seconds resolving AWS credentials may take by default (``omics-dynamic:credentialsTimeout``):
-#: enough for botocore's chain to run a credential_process that answers from its cache, an
-#: STS AssumeRole or an SSO role lookup, a metadata endpoint; short enough that diff's and
-#: check's live lookup (:data:`omics_dynamic.provider.LIVE_CHECK_TIMEOUT_S`, 20 s in all)
-#: still ends in time when a helper waits for a prompt nobody answers.
-CREDENTIALS_TIMEOUT_S = 10.0
-
-
 @dataclass(frozen=True)
 class ProviderSettings:
     """Provider configuration, from stack config (rule 2) and the environment.
@@ -167,8 +177,8 @@ class ProviderSettings:
     profile: Optional[str] = None
     endpoint_url: Optional[str] = None
     time_scale: float = 1.0
-    rate_limit_per_s: float = 5.0
-    max_attempts: int = 12
+    rate_limit_per_s: float = DEFAULT_RATE_LIMIT_PER_S
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_mode: str = "standard"
     credentials_timeout_s: float = CREDENTIALS_TIMEOUT_S
 
@@ -196,8 +206,8 @@ class ProviderSettings:
             return value
 
         time_scale = number("timeScale", "OMICS_DYNAMIC_TIME_SCALE", 1.0, 1e-9)
-        rate = number("rateLimit", "OMICS_DYNAMIC_RATE_LIMIT", 5.0, 0.0)
-        attempts = int(number("maxAttempts", "OMICS_DYNAMIC_MAX_ATTEMPTS", 12, 1))
+        rate = number("rateLimit", "OMICS_DYNAMIC_RATE_LIMIT", DEFAULT_RATE_LIMIT_PER_S, 0.0)
+        attempts = int(number("maxAttempts", "OMICS_DYNAMIC_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1))
         credentials_s = number("credentialsTimeout", "OMICS_DYNAMIC_CREDENTIALS_TIMEOUT",
                                CREDENTIALS_TIMEOUT_S, 0.001)
         endpoint = get(f"{CONFIG_NAMESPACE}:endpoint") or None
@@ -333,11 +343,6 @@ def custom_endpoint(settings: ProviderSettings, region: Optional[str]) -> Option
 
 # -- credentials, bounded ------------------------------------------------------------------
 
-#: Real seconds a credential resolution that timed out is remembered for its key
-#: (:func:`shared_client`): later calls of the same provider process fail at once with the
-#: same error instead of each waiting out the bound again (a stack of many resources would
-#: otherwise wait once per check and diff).
-CREDENTIALS_FAILURE_TTL_S = 300.0
 
 #: botocore credential provider METHOD -> what it asks, for the timeout's message.
 _SOURCES = {
@@ -351,9 +356,6 @@ _SOURCES = {
     "iam-role": "the EC2 instance metadata service (IMDS)",
     "assume-role": "the profile's role_arn (STS AssumeRole)",
 }
-
-#: Characters of a credential_process command line a message quotes at most.
-_COMMAND_TEXT_LIMIT = 160
 
 
 def resolve_credentials(session: boto3.session.Session, timeout_s: float, profile: Optional[str] = None) -> Any:
@@ -480,8 +482,8 @@ def _credential_source(core: Any, method: Optional[str], profile: Optional[str])
               "omics-dynamic:credentialsTimeout 60`")
     if method == "custom-process":
         command = str(scoped.get("credential_process", ""))
-        if len(command) > _COMMAND_TEXT_LIMIT:
-            command = command[:_COMMAND_TEXT_LIMIT] + "..."
+        if len(command) > COMMAND_TEXT_CHARS:
+            command = command[:COMMAND_TEXT_CHARS] + "..."
         return (f"profile {name!r} credential_process `{command}`",
                 "A credential helper that waits for a prompt (an SSO login, an MFA code) gets no answer "
                 "here. Fix: make it answer without one (log in first, e.g. `aws sso login --profile "
@@ -509,9 +511,6 @@ def _credential_source(core: Any, method: Optional[str], profile: Optional[str])
 
 
 # -- clients shared within the provider process ----------------------------------------------
-
-#: At most this many clients are kept (least recently used dropped first).
-SHARED_CLIENTS_MAX = 32
 
 
 @dataclass
@@ -627,13 +626,21 @@ def _region_or_raise(settings: ProviderSettings, region: Optional[str], session:
     return resolved or required_region(settings, region)  # raises, saying where to set one
 
 
+def _version() -> str:
+    """This distribution's version (``omics-dynamic``), or ``unknown`` when not installed."""
+    try:
+        return importlib.metadata.version("omics-dynamic")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _client_options(settings: ProviderSettings) -> dict[str, Any]:
     return dict(
         retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
-        connect_timeout=10,
-        read_timeout=60,
-        max_pool_connections=10,
-        user_agent_extra="omics-dynamic/0.1",
+        connect_timeout=CONNECT_TIMEOUT_REAL_S,
+        read_timeout=READ_TIMEOUT_REAL_S,
+        max_pool_connections=MAX_POOL_CONNECTIONS,
+        user_agent_extra=f"omics-dynamic/{_version()}",
     )
 
 
@@ -643,15 +650,6 @@ def _configured_endpoint(session: Any, region: str, client: Any, options: dict[s
     standard = session.client("omics", region_name=region, config=botocore.config.Config(
         ignore_configured_endpoint_urls=True, **options))
     return None if client.meta.endpoint_url == standard.meta.endpoint_url else client.meta.endpoint_url
-
-
-#: Fraction of the configured rate the buckets pace at, and of a second's worth of requests
-#: they let through at once. The service's own bucket (about ``rate`` tokens) then keeps
-#: headroom for requests that reach it closer together than they left (network and
-#: scheduling jitter), so a run alone in an account is not throttled: a throttled request
-#: costs botocore's backoff (up to seconds), far more than the pacing it would have saved.
-PACE_FRACTION = 0.9
-BURST_FRACTION = 0.5
 
 
 class RateBudget:
@@ -787,17 +785,9 @@ class ApiListener:
         (:meth:`OmicsApi.last_failure`)."""
 
 
-#: Seconds (clock) after which an endpoint that no attempt ever connected to fails the call
-#: (:meth:`OmicsApi._check_reachable`) instead of being retried until the deadline.
-UNREACHABLE_AT_START_S = 120.0
-
 #: botocore errors that mean the endpoint could not be reached at all (no connection).
 _UNREACHABLE = (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError)
 
-#: Real seconds a call may outlive the budget (its answer may be on the way).
-CALL_SLACK_REAL_S = 2.0
-#: Real seconds between looks at the cancel event and the clock while a call is outstanding.
-CALL_POLL_REAL_S = 0.1
 
 _TOKEN_ENCODER = TokenEncoder()
 
@@ -1062,7 +1052,7 @@ class OmicsApi:
 
         def fetch() -> Optional[dict]:
             if "pages" not in live:
-                config: dict[str, Any] = {"PageSize": 100}
+                config: dict[str, Any] = {"PageSize": PAGE_SIZE}
                 if token:
                     config["StartingToken"] = _TOKEN_ENCODER.encode({"nextToken": token})
                 live["pages"] = iter(paginator.paginate(**params, PaginationConfig=config))
@@ -1118,7 +1108,7 @@ class OmicsApi:
         omics:GetSequenceStore."""
         self.list_read_sets(store, max_results=1)
 
-    def list_read_sets(self, store: str, next_token: Optional[str] = None, max_results: int = 100) -> Page:
+    def list_read_sets(self, store: str, next_token: Optional[str] = None, max_results: int = PAGE_SIZE) -> Page:
         """One page (up to ``max_results`` <= 100) of ListReadSets."""
         kwargs: dict[str, Any] = {"sequenceStoreId": store, "maxResults": max_results}
         if next_token:

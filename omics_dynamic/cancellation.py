@@ -59,14 +59,14 @@ import threading
 import types
 from typing import Any
 
+from .limits import SIGINT_GRACE_S
+
 __all__ = ["CANCEL", "install", "event", "installed"]
 
 #: Set once the engine asked this provider process to stop (Cancel RPC, or SIGINT ended
 #: the server's main thread). Passed to ``ActivationRun(cancel=...)``.
 CANCEL = threading.Event()
 
-#: Seconds the main thread gets to react to a SIGINT before the watch wakes it.
-SIGINT_GRACE_S = 0.5
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"installed": False, "patched": False, "shutdown_hook": "", "sigint_watch": False}

@@ -2,7 +2,7 @@
 
 There are three ways to learn the statuses of K requested read sets of a sequence store
 whose size nobody knows in advance (costs in API calls; a ListReadSets page holds at most
-:data:`PAGE_ITEMS` read sets):
+:data:`PAGE_SIZE` read sets):
 
 - **all**: ListReadSets without a filter, page after page, until it has shown every
   requested read set or ends (a requested read set it never showed does not exist). Its
@@ -94,9 +94,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
+from .limits import PAGE_SIZE, RECENT_PAGES
+
 __all__ = [
     "NON_ACTIVE_STATUSES",
-    "PAGE_ITEMS",
+    "PAGE_SIZE",
     "ALL",
     "BY_STATUS",
     "GET",
@@ -119,8 +121,6 @@ __all__ = [
 #: its deletion during it.
 NON_ACTIVE_STATUSES = ("ACTIVATING", "PROCESSING_UPLOAD", "DELETING", "DELETED", "UPLOAD_FAILED", "ARCHIVED")
 
-#: Read sets a ListReadSets page holds at most (``maxResults`` 1-100 in the API).
-PAGE_ITEMS = 100
 
 #: The three ways.
 ALL = "all"
@@ -128,9 +128,6 @@ BY_STATUS = "status"
 GET = "get"
 
 _ORDER = (GET, ALL, BY_STATUS)  # tie-break: exact and known first
-
-#: Unfiltered pages whose yield (requested read sets shown) estimates the next ones'.
-RECENT_PAGES = 8
 
 
 @dataclass(frozen=True)
@@ -166,7 +163,7 @@ class LookupRace:
     """
 
     def __init__(self, wanted: int, *, unseen_active: bool, listings: bool = True, by_status: bool = True,
-                 statuses: Sequence[str] = NON_ACTIVE_STATUSES, page_items: int = PAGE_ITEMS,
+                 statuses: Sequence[str] = NON_ACTIVE_STATUSES, page_items: int = PAGE_SIZE,
                  all_pages_hint: Optional[int] = None, status_counts_hint: Optional[Mapping[str, int]] = None):
         if wanted < 0 or page_items < 1:
             raise ValueError(f"wanted must be >= 0 and page_items >= 1, got {wanted} and {page_items}")
@@ -375,7 +372,7 @@ class LookupRace:
 
 
 def status_round_calls(counts: Mapping[str, int], statuses: Sequence[str] = NON_ACTIVE_STATUSES,
-                       page_items: int = PAGE_ITEMS) -> int:
+                       page_items: int = PAGE_SIZE) -> int:
     """Calls to read every status listing once to its end, given the read sets expected
     per status (``counts``): at least one call per status, ``ceil(count / 100)`` for more."""
     return sum(max(1, math.ceil(counts.get(s, 0) / page_items)) for s in statuses)

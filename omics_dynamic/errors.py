@@ -30,6 +30,14 @@ from __future__ import annotations
 
 from typing import Mapping, NamedTuple, Optional, Sequence
 
+from .limits import (
+    FAILURES_TEXT_CHARS,
+    GROUP_ID_LIMIT,
+    GROUPS_PER_JOB_LIMIT,
+    MESSAGE_LIST_LIMIT,
+    STATUS_MESSAGE_CHARS,
+)
+
 __all__ = [
     "OmicsDynamicError",
     "InvalidInputError",
@@ -49,16 +57,6 @@ __all__ = [
     "unusable_reason",
     "store_missing_reason",
 ]
-
-#: How many items an error message lists before it says "and N more".
-MESSAGE_LIST_LIMIT = 20
-#: Distinct source messages listed per job in a failure listing, and read set IDs per message.
-GROUPS_PER_JOB_LIMIT = 3
-GROUP_ID_LIMIT = 5
-#: Characters one AWS status message may take in a message (cut with "...").
-STATUS_MESSAGE_CHARS = 200
-#: Characters the per-job part of a failure listing may take (whole jobs; at least one).
-FAILURES_TEXT_CHARS = 2_500
 
 
 def _cut_message(text: str, limit: int = STATUS_MESSAGE_CHARS) -> str:

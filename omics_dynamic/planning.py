@@ -22,6 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .errors import InvalidInputError
+from .limits import (
+    DEFAULT_MAX_CONCURRENT_JOBS,
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_CONCURRENT_JOBS_LIMIT,
+    MAX_READ_SETS,
+    MAX_RESOURCE_NAME_CHARS,
+    MAX_SOURCES_PER_JOB,
+    MAX_TIMEOUT_SECONDS,
+)
 
 __all__ = [
     "MAX_SOURCES_PER_JOB",
@@ -56,14 +65,6 @@ __all__ = [
     "undocumented_statuses",
 ]
 
-MAX_SOURCES_PER_JOB = 20
-MAX_READ_SETS = 100_000
-DEFAULT_TIMEOUT_SECONDS = 21_600
-#: Seven days: a longer budget is almost certainly a unit mistake (milliseconds?).
-MAX_TIMEOUT_SECONDS = 604_800
-DEFAULT_MAX_CONCURRENT_JOBS = 20
-MAX_CONCURRENT_JOBS_LIMIT = 1_000
-MAX_RESOURCE_NAME_CHARS = 200
 DEFAULT_RESOURCE_NAME = "read-set-activation"
 
 #: A sequence store or read set ID: 10 to 36 ASCII digits (botocore's omics model).

@@ -55,6 +55,14 @@ from .aws import (
 )
 from .costmodel import ALL, BY_STATUS, volume_text
 from .errors import AwsCallError, ConfigurationError, OmicsDynamicError, store_missing_reason, unusable_reason
+from .limits import (
+    CHECK_FAILURE_VALUE_CHARS,
+    CHECK_LOOKUP_BUDGET_S,
+    CHECK_LOOKUP_MAX_CALLS,
+    EARLIER_RUN_LOOKBACK_S,
+    LIVE_CHECK_TIMEOUT_S,
+    LIVE_OBSERVATION_TTL_S,
+)
 from .outputs import (
     OUTPUT_KEYS,
     carried_outputs,
@@ -82,20 +90,6 @@ __all__ = ["ReadSetActivationProvider", "OUTPUT_KEYS", "UNKNOWN"]
 # OUTPUT_KEYS (re-exported from omics_dynamic.outputs): the output-only properties the
 # provider stores, after the normalised inputs.
 
-#: How long diff's live observation "all ACTIVE" lets a following update skip AWS calls
-#: (seconds; the engine calls Diff then Update in one provider process, rule 1).
-LIVE_OBSERVATION_TTL_S = 600.0
-#: Real seconds diff's live status check may take in all before it falls back to state.
-LIVE_CHECK_TIMEOUT_S = 20.0
-#: Seconds (on the provider's clock, scaled by omics-dynamic:timeScale) check's lookup may
-#: take in all; the first line reaches the person within about this plus one call's slack.
-CHECK_LOOKUP_BUDGET_S = 2.5
-#: Calls check's lookup makes at most, whatever the store's or the cohort's size.
-CHECK_LOOKUP_MAX_CALLS = 20
-#: A create credits read sets it finds ACTIVE to ended jobs created at most this many
-#: seconds before it (one day: the rerun of an interrupted create; an older job's
-#: activation is not this resource's work).
-EARLIER_RUN_LOOKBACK_S = 86400.0
 _live_all_active: dict[str, float] = {}
 _live_lock = threading.Lock()
 
@@ -137,11 +131,6 @@ def _has_unknown(value: Any) -> bool:
 
 def _say(name: str, text: str) -> None:
     stderr_reporter(f"{name}: {text}")
-
-
-#: A failing input whose value is longer than this (as JSON) is reported without the
-#: property, so the engine does not print the whole value before the reason.
-CHECK_FAILURE_VALUE_CHARS = 300
 
 
 def check_failure(prop: str, reason: str, value: Any) -> CheckFailure:

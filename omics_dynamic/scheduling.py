@@ -15,6 +15,20 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
+from .limits import (
+    BACKOFF_BASE_S,
+    BACKOFF_CAP_S,
+    HEARTBEAT_S,
+    POLL_AGE_FRACTION,
+    POLL_EARLY_FRACTION,
+    POLL_LATE_GROWTH_PER_S,
+    POLL_MAX_INTERVAL_S,
+    POLL_MIN_INTERVAL_S,
+    PROGRESS_MIN_INTERVAL_S,
+    UNLISTED_SOURCES_WAIT_CAP_S,
+    UNLISTED_SOURCES_WAIT_FRACTION,
+)
+
 __all__ = [
     "TokenBucket",
     "ConcurrencyWindow",
@@ -83,7 +97,7 @@ class ConcurrencyWindow:
     Pure: every method takes the caller's ``now_s`` (seconds on its clock).
     """
 
-    def __init__(self, max_limit: int, retry_after_s: float = 15.0):
+    def __init__(self, max_limit: int, retry_after_s: float = POLL_MAX_INTERVAL_S):
         if max_limit < 1:
             raise ValueError(f"max_limit must be at least 1, got {max_limit}")
         self.max_limit = int(max_limit)
@@ -144,7 +158,7 @@ class TransientBackoff:
     constant in tests). :meth:`reset` after an answer that was not transient.
     """
 
-    def __init__(self, base_s: float = 1.0, cap_s: float = 20.0,
+    def __init__(self, base_s: float = BACKOFF_BASE_S, cap_s: float = BACKOFF_CAP_S,
                  random: Callable[[], float] = _random.random):
         self.base_s = base_s
         self.cap_s = cap_s
@@ -212,7 +226,8 @@ class StartAttempts:
         return self._rounds[read_set_id] < self.max_rounds
 
 
-def unlisted_sources_wait_s(timeout_s: float, cap_s: float = 120.0, fraction: float = 0.1) -> float:
+def unlisted_sources_wait_s(timeout_s: float, cap_s: float = UNLISTED_SOURCES_WAIT_CAP_S,
+                            fraction: float = UNLISTED_SOURCES_WAIT_FRACTION) -> float:
     """How long to wait, before starting any job, for in-flight jobs of the store whose
     sources are not listed yet (SUBMITTED, ``sources: []``) to show them: ``cap_s``
     (2 minutes) or ``fraction`` of the run's budget, whichever is shorter."""
@@ -236,11 +251,11 @@ class PollSchedule:
     All values are seconds on the caller's clock.
     """
 
-    min_interval_s: float = 0.5
-    max_interval_s: float = 15.0
-    age_fraction: float = 1 / 30
-    early_fraction: float = 0.9
-    late_growth_per_s: float = 0.1
+    min_interval_s: float = POLL_MIN_INTERVAL_S
+    max_interval_s: float = POLL_MAX_INTERVAL_S
+    age_fraction: float = POLL_AGE_FRACTION
+    early_fraction: float = POLL_EARLY_FRACTION
+    late_growth_per_s: float = POLL_LATE_GROWTH_PER_S
 
     def __post_init__(self) -> None:
         self.shortest_duration_s: Optional[float] = None
@@ -292,7 +307,7 @@ class ProgressThrottle:
     elapsed time), never the line's text, so rewording a line changes no behaviour.
     """
 
-    def __init__(self, min_interval_s: float = 5.0, heartbeat_s: float = 30.0):
+    def __init__(self, min_interval_s: float = PROGRESS_MIN_INTERVAL_S, heartbeat_s: float = HEARTBEAT_S):
         self.min_interval_s = min_interval_s
         self.heartbeat_s = heartbeat_s
         self._last_at: Optional[float] = None

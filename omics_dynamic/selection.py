@@ -53,6 +53,7 @@ import pulumi
 
 from .aws import MonotonicClock, ProviderSettings, RateBudget, make_client
 from .errors import MESSAGE_LIST_LIMIT, AwsCallError, OmicsDynamicError
+from .limits import FILTER_TEXT_MAX_CHARS, PAGE_SIZE, SUGGESTION_LISTING_PAGES, SUGGESTIONS_PER_VALUE
 from .planning import REGION_PATTERN, describe_value, id_problem
 
 __all__ = [
@@ -78,9 +79,6 @@ FILE_TYPES: tuple[str, ...] = tuple(_MODEL.shape_for("FileType").enum)
 READ_SET_STATUSES: tuple[str, ...] = tuple(_MODEL.shape_for("ReadSetStatus").enum)
 #: How read sets were created (botocore's ``CreationType`` enum).
 CREATION_TYPES: tuple[str, ...] = tuple(_MODEL.shape_for("CreationType").enum)
-#: Read sets per ListReadSets page we ask for (the API's maximum).
-PAGE_SIZE = 100
-_TEXT_MAX = 127
 _UTC = _dt.timezone.utc
 
 
@@ -286,8 +284,8 @@ def _text_problem(value: Any, what: str) -> Optional[str]:
         return f"{what} must be a string, got {type(value).__name__} {describe_value(value)}"
     if not value:
         return f"{what} must not be empty"
-    if len(value) > _TEXT_MAX:
-        return f"{what} must be at most {_TEXT_MAX} characters, got {len(value)} ({describe_value(value)})"
+    if len(value) > FILTER_TEXT_MAX_CHARS:
+        return f"{what} must be at most {FILTER_TEXT_MAX_CHARS} characters, got {len(value)} ({describe_value(value)})"
     bad = next((c for c in value if unicodedata.category(c)[0] not in "LMZSNP"), None)
     if bad is not None:
         return f"{what} {describe_value(value)} holds the control character {bad!r}, which HealthOmics does not allow"
@@ -397,9 +395,9 @@ def validate_selection(
                        failures, "ok")
     if reference_arn is not None and (
         not isinstance(reference_arn, str) or not reference_arn.startswith("arn:")
-        or len(reference_arn) > _TEXT_MAX or len(reference_arn) < 5
+        or len(reference_arn) > FILTER_TEXT_MAX_CHARS or len(reference_arn) < 5
     ):
-        failures.append(("reference_arn", f"must be a genome reference ARN of at most {_TEXT_MAX} "
+        failures.append(("reference_arn", f"must be a genome reference ARN of at most {FILTER_TEXT_MAX_CHARS} "
                                           "characters, such as 'arn:aws:omics:us-east-1:111122223333:"
                                           f"referenceStore/1234567890/reference/1234567890', got "
                                           f"{describe_value(reference_arn)}"))
@@ -553,22 +551,15 @@ def _run_plan(client, store: str, plan: ListingPlan) -> tuple[list[dict], int]:
     return items, calls
 
 
-#: ListReadSets pages (100 read sets each) read at most to suggest sample IDs close to a
-#: mistyped one: a bounded cost whatever the store's size.
-SUGGESTION_LISTING_CALLS = 10
-#: Suggestions per mistyped sample ID at most.
-SUGGESTIONS_PER_VALUE = 3
-
-
 def _close_samples(store: str, region: str, missing: Sequence[str]) -> dict[str, str]:
     """Sample ID -> ``"; did you mean 'S0001', 'S0010'?"`` for sheet samples the store has
     no read set for, from the sample IDs of the store's first
-    :data:`SUGGESTION_LISTING_CALLS` listing pages (difflib's close matches, at most
+    :data:`SUGGESTION_LISTING_PAGES` listing pages (difflib's close matches, at most
     :data:`SUGGESTIONS_PER_VALUE` each, each value cut to 60 characters). Best effort: {}
     when the listing fails, and no entry for a sample with no close match. The read sets
     whose sample matched were listed already; this costs at most 10 more calls."""
     try:
-        items, _calls, complete = _pages(_client(region), store, {}, max_calls=SUGGESTION_LISTING_CALLS)
+        items, _calls, complete = _pages(_client(region), store, {}, max_calls=SUGGESTION_LISTING_PAGES)
     except Exception:  # a suggestion never replaces the error it decorates
         return {}
     known = sorted({str(it["sampleId"]) for it in items if it.get("sampleId")})

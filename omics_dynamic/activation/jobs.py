@@ -17,6 +17,13 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 from ..aws import Clock, OmicsApi
 from ..errors import AwsCallError, ListingStuckError
+from ..limits import (
+    EARLIER_JOB_PAGES,
+    EARLIER_SPARE_READS,
+    FOUND_MARGIN_S,
+    GET_EACH_JOB_UP_TO,
+    JOB_NOT_FOUND_GRACE_S,
+)
 from ..scheduling import format_duration
 from .progress import Progress
 from .readsets import ReadSets
@@ -40,30 +47,6 @@ JOB_STATUS_CLASS: Mapping[str, str] = {
 
 #: Source statuses of a job that may still activate its read set.
 OPEN_SOURCE_STATUSES = ("NOT_STARTED", "IN_PROGRESS")
-
-#: With at most this many jobs in flight, polling reads each one (GetReadSetActivationJob);
-#: with more, one ListReadSetActivationJobs page (100 jobs) is cheaper.
-GET_EACH_JOB_UP_TO = 2
-
-#: Seconds of slack when placing the run's start on the service's clock (see
-#: :meth:`JobTracker.found_after`).
-FOUND_MARGIN_S = 2.0
-
-
-#: Seconds (on the run's clock) during which GetReadSetActivationJob may answer
-#: ResourceNotFoundException for a job the run knows (started, adopted, found, or listed by
-#: ListReadSetActivationJobs), counted from when the run learned of it: HealthOmics may not
-#: know a job just created yet (read-after-create lag, as other AWS services show). Within
-#: the grace the job counts as in flight with its sources unknown; after it, the run fails
-#: with advice about a lost job, not about the store or the region.
-JOB_NOT_FOUND_GRACE_S = 60.0
-#: Looking for the ended jobs that activated read sets ACTIVE at the start
-#: (:meth:`JobTracker.find_earlier`): at most this many ListReadSetActivationJobs pages
-#: (100 jobs each) ...
-EARLIER_JOB_PAGES = 5
-#: ... and at most this many GetReadSetActivationJob calls beyond one per 20 of those read
-#: sets (the most one job activates).
-EARLIER_SPARE_READS = 5
 
 
 def is_running(status: str) -> bool:

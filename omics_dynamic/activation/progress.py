@@ -20,13 +20,10 @@ from typing import Callable, Hashable, NamedTuple, Optional
 
 from ..aws import ApiListener, Clock
 from ..errors import AwsCallError
+from ..limits import HEARTBEAT_S
 from ..scheduling import ProgressThrottle, format_duration
 
 __all__ = ["HEARTBEAT_S", "Progress", "ProgressListener", "RunCounts", "summary_text", "stderr_reporter"]
-
-#: Seconds between progress lines without news: 25, so that with a call in between (paced,
-#: or retried) the person watching still gets a line at least every 30 s.
-HEARTBEAT_S = 25.0
 
 
 def stderr_reporter(line: str) -> None:
@@ -50,7 +47,7 @@ class Progress:
         self.name = name
         self.clock = clock
         self.report = report
-        self.throttle = throttle or ProgressThrottle(min_interval_s=5.0, heartbeat_s=HEARTBEAT_S)
+        self.throttle = throttle or ProgressThrottle()
         self.started_at_s = 0.0
         self._deferred: Optional[tuple[Hashable, str]] = None
 

@@ -24,6 +24,7 @@ from ..errors import (
     ReadSetsUnusableError,
     UnansweredStart,
 )
+from ..limits import UNLISTED_POLL_S
 from ..planning import ActivationInputs, ReadSetPlan, classify, undocumented_statuses
 from ..scheduling import (
     ConcurrencyWindow,
@@ -43,9 +44,6 @@ from .readsets import ReadSets
 from .starting import Starter
 
 __all__ = ["ActivationResult", "ActivationRun", "UNLISTED_POLL_S"]
-
-#: Seconds between looks at in-flight jobs whose sources are not listed yet.
-UNLISTED_POLL_S = 5.0
 
 
 @dataclass
