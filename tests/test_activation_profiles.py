@@ -54,12 +54,13 @@ def _jobs_covering(emulator, ids) -> set:
     return {j["id"] for j in emulator.jobs() if wanted & {s["readSetId"] for s in j["sources"]}}
 
 
-# -- 9.1 reused clientTokens -------------------------------------------------------------
+# -- reused clientTokens -----------------------------------------------------------------
 @pytest.mark.parametrize("profile", ALL_PROFILES)
 def test_reruns_after_failed_jobs_of_the_same_chunk_converge_with_one_new_job_each(provider, emulator, profile):
     """A chunk's job ends FAILED twice in a row; each rerun sends the same tokens
     first. Whatever the service does with a used token (old job, 409, 400, ignored), the
-    third up starts exactly one new job and ends ACTIVE (before: stuck for good under 409)."""
+    third up starts exactly one new job, under a token of its own, and ends ACTIVE; where
+    reuse is refused (409, 400) the three runs are refused 3 starts in all."""
     emulator.set_profile(profile)
     store, ids = _store(emulator, ["ARCHIVED"] * 20)
     for run in range(2):
@@ -142,7 +143,7 @@ def test_two_concurrent_creates_of_the_same_inputs_report_every_job(emulator, pr
         assert len(jobs) == 2 and set(_sources_per_read_set(emulator, store).values()) == {1}
 
 
-# -- 9.2 jobs in flight whose sources are not listed yet ---------------------------------
+# -- jobs in flight whose sources are not listed yet -------------------------------------
 @pytest.mark.parametrize("profile", ALL_PROFILES)
 def test_a_job_in_flight_with_unlisted_sources_is_adopted_not_duplicated(provider, emulator, profile, capfd):
     """Another party's job for our read sets is SUBMITTED (for 60 s) and, under
@@ -179,13 +180,14 @@ def test_unlisted_sources_wait_is_bounded_then_the_run_starts_its_own_job(provid
     assert "1 job(s) in flight still list no sources; starting jobs now" in capfd.readouterr().err
 
 
-# -- 9.3 a failed source whose read set ends ACTIVE --------------------------------------
+# -- a failed source whose read set ends ACTIVE ------------------------------------------
 @pytest.mark.parametrize("non_archived", ["failed", "finished"])
 def test_a_source_that_fails_because_another_job_activates_it_is_no_failure(provider, emulator, non_archived):
     """Another job, SUBMITTED with unlisted sources past the wait bound, starts
     just before ours; our sources meet read sets already ACTIVATING (FAILED under
     non_archived_source "failed"), and a minute later the read sets are ACTIVE: the create
-    succeeds (before: `activation failed for 20 read set(s)`) and reports both jobs."""
+    succeeds with no read set left not ACTIVE, whether our job ends FAILED or COMPLETED,
+    and job_ids holds both jobs."""
     emulator.set_profile(Behaviour(sources_while_submitted="empty", non_archived_source=non_archived,
                                    activating_lag_s=30))
     store, ids = _store(emulator, ["ARCHIVED"] * 20)
@@ -213,11 +215,13 @@ def test_a_job_completed_while_its_read_sets_still_activate_is_waited_for(provid
     assert emulator.now() - last_done >= 30
 
 
-# -- 9.4 cancelled jobs ------------------------------------------------------------------
+# -- cancelled jobs ----------------------------------------------------------------------
 @pytest.mark.parametrize("profile,when", [("default", "IN_PROGRESS"), ("lagging", "SUBMITTED")])
 def test_a_job_cancelled_in_the_console_is_reported_with_its_own_status(provider, emulator, profile, when):
-    """The job is cancelled (CANCELLING, then CANCELLED); the error gives the
-    job's final status and message, then its sources' (before: `NOT_STARTED: no message`)."""
+    """The job is cancelled (CANCELLING, then CANCELLED) while IN_PROGRESS or SUBMITTED; the
+    error gives the job's final status and message, then its sources' status (IN_PROGRESS,
+    or NOT_STARTED for a job cancelled while SUBMITTED), never `NOT_STARTED: no message`;
+    the read sets stay ARCHIVED."""
     emulator.set_profile(profile)
     store, ids = _store(emulator, ["ARCHIVED"] * 20)
     original_advance = emulator.advance
@@ -240,11 +244,11 @@ def test_a_job_cancelled_in_the_console_is_reported_with_its_own_status(provider
     assert set(emulator.read_set_statuses(store).values()) == {"ARCHIVED"}
 
 
-# -- 9.5 listings that do not advance, calls that do not answer --------------------------
+# -- listings that do not advance, calls that do not answer ------------------------------
 def test_a_jobs_listing_that_repeats_its_next_token_fails_clearly_before_any_start(provider, emulator):
-    """ListReadSetActivationJobs answers the same nextToken forever (before: 1,425
-    calls in 8 s, no error). The create cannot know the jobs in flight, so it fails at once,
-    naming the operation and request IDs, and starts no job."""
+    """ListReadSetActivationJobs answers the same nextToken forever. The create cannot know
+    the jobs in flight, so it fails with ListingStuckError after at most 3 listing calls,
+    naming the operation and its request IDs, and starts no job."""
     emulator.set_profile("paging")  # page size 7, empty pages first: tokens before any item
     store, ids = _store(emulator, ["ARCHIVED"] * 30)
     emulator.set_faults(stuck_next_token={"ListReadSetActivationJobs": True})
@@ -273,8 +277,8 @@ def test_a_read_set_listing_that_repeats_its_next_token_falls_back_to_metadata(p
 
 def test_a_held_answer_gives_the_timeout_error_within_seconds(provider, emulator):
     """HealthOmics holds every ListReadSets answer for 30 real seconds; with
-    timeout_seconds=3 the timeout error arrives within a few seconds (before: at the read
-    timeout, 61 s for timeout_seconds=30)."""
+    timeout_seconds=3 the timeout error (every read set UNKNOWN, no job started) arrives
+    within 15 real seconds, neither after the held answer nor at botocore's read timeout."""
     store, ids = _store(emulator, ["ARCHIVED"] * 30)
     emulator.set_faults(hold_response_s={"ListReadSets": 30})
     t0 = time.monotonic()
@@ -286,11 +290,11 @@ def test_a_held_answer_gives_the_timeout_error_within_seconds(provider, emulator
     assert emulator.calls["StartReadSetActivationJob"] == 0
 
 
-# -- 9.6 transient answers while waiting -------------------------------------------------
+# -- transient answers while waiting -----------------------------------------------------
 def test_a_throttling_burst_while_waiting_does_not_fail_the_activation(provider, emulator, capfd):
     """13 throttled status requests in a row (more than botocore's 12 attempts)
-    while the jobs are IN_PROGRESS: the run backs off on its clock, says so, and ends ACTIVE
-    (before: the 6-hour activation failed)."""
+    while the jobs are IN_PROGRESS: the run backs off on its clock, says so in a progress
+    line, and ends ACTIVE with its one job (botocore giving up on a poll fails nothing)."""
     store, ids = _store(emulator, ["ARCHIVED"] * 20)
     original_advance = emulator.advance
     armed = []
@@ -333,7 +337,7 @@ def test_server_errors_for_ten_minutes_while_waiting_do_not_fail_the_activation(
     assert len(emulator.jobs()) == 1
 
 
-# -- 14.1 result sets --------------------------------------------------------------------
+# -- result sets -------------------------------------------------------------------------
 def test_result_sets_say_which_read_sets_the_jobs_activated(emulator):
     """1 ARCHIVED, 1 PROCESSING_UPLOAD (it becomes ACTIVE without a job), 1
     ACTIVE: one job of one source activated one read set, not two."""
@@ -425,8 +429,9 @@ def test_a_validation_error_not_about_the_token_is_permanent(emulator):
 
 @pytest.mark.parametrize("profile", ["token-ignored", "token-conflict"])
 def test_the_job_of_a_lost_start_answer_is_reported_as_found(emulator, profile):
-    """The result says which jobs the run started and which it found (14.1): the job whose
-    start answer was lost is found (ignored tokens: next to its retry's job; 409: instead)."""
+    """The result says which jobs the run started and which it found: the job whose start
+    answer was lost is in found_job_ids (ignored tokens: the retry's new job is started
+    beside it; 409: no job is started)."""
     from support import run_activation
 
     emulator.set_profile(profile)
@@ -440,13 +445,13 @@ def test_the_job_of_a_lost_start_answer_is_reported_as_found(emulator, profile):
     assert result.activated_by_jobs_read_set_ids == ids
 
 
-# -- 19.3 a read set status nobody documented ---------------------------------------------
+# -- a read set status nobody documented -------------------------------------------------
 def test_undocumented_transitional_status_is_waited_for_not_refused(provider, emulator, capfd):
     """Profile "finalizing": after its job, each read set reads FINALIZING (not in the
-    model's enum) for 30 s, then ACTIVE. Before: create failed all 40 with 'read set became
-    FINALIZING while waiting for it to become ACTIVE', and a rerun refused them as unusable.
-    Now it is "not there yet" everywhere: the create waits for ACTIVE; a create that finds
-    them FINALIZING waits too (no job, no refusal); diff, refresh and check name it."""
+    model's enum) for 30 s, then ACTIVE. It counts as "not there yet" everywhere: the
+    create waits for ACTIVE (all 40 activated); a create that finds 3 of them FINALIZING
+    waits too (no job, no refusal; they are activated without a job); refresh records them
+    as not ACTIVE and diff's and create's lines name the status."""
     emulator.set_profile("finalizing")
     store, ids = _store(emulator, ["ARCHIVED"] * 40)
     outs = provider.create(_inputs(store, ids)).outs
@@ -501,9 +506,9 @@ def test_undocumented_status_until_the_deadline_is_a_timeout_naming_it(provider,
 # -- a job the run started is not found yet (read-after-create lag) ------------------------
 def test_a_job_not_found_just_after_its_start_is_waited_for_not_blamed_on_the_store(provider, emulator, capfd):
     """Under the "eventual" profile GetReadSetActivationJob answers 404 for 10 s after a job
-    is created. Before: with one job the first poll got the 404 and the run failed with
-    `Check sequence_store_id ... and region`. Now the job counts as in flight through the
-    grace and the create succeeds with that one job."""
+    is created. The job counts as in flight through the grace (a line says it is "not found
+    yet") and the create succeeds with that one job: the 404 is not taken as a wrong
+    sequence_store_id or region."""
     emulator.set_profile("eventual")
     store, ids = _store(emulator, ["ARCHIVED"] * 4)
     emulator.set_quota(max_concurrent_jobs=20)
@@ -551,10 +556,10 @@ def test_a_job_in_flight_listed_but_not_found_yet_is_waited_for_and_adopted(prov
 
 def test_a_job_with_unlisted_sources_seen_mid_run_holds_every_queued_start(emulator):
     """Another party starts a job for the read sets still queued (SUBMITTED for 90 s, no
-    sources listed, read sets still ARCHIVED) after the run's first starts. Before, only a
-    chunk answered "token used" was held for such a job: the queued chunk started when a
-    slot freed, a duplicate. Now every queued chunk waits for it (bounded), and it is found
-    and reported instead."""
+    sources listed, read sets still ARCHIVED) after the run's first 3 starts. Every queued
+    chunk waits for it (bounded; the progress line says "1 held back"), not only a chunk
+    answered "token used": no read set is in two jobs, and the other party's job is
+    reported as found beside the run's 3."""
     emulator.set_profile(Behaviour(sources_while_submitted="empty"))
     store, ids = _store(emulator, ["ARCHIVED"] * 80)
     api = make_api(emulator)

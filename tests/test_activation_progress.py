@@ -1,9 +1,9 @@
 """Progress lines for the person watching `pulumi up`: the first within 5 s, then
 at least one every 30 s through every phase (status discovery, adoption, waiting,
 confirmation), each saying what is being done. Times are the run's clock (the emulator's
-manual clock). The issue's case, 20,000 IDs at 5 requests/s (over a minute of discovery),
-is scaled down to 3,000 IDs at 0.5 requests/s: the same emulated durations, a tenth of the
-calls."""
+manual clock). A cohort of 20,000 IDs at the default 5 requests/s (over a minute of
+discovery) is scaled down to 3,000 IDs at 0.5 requests/s: the same emulated durations, a
+tenth of the calls."""
 
 from __future__ import annotations
 
@@ -46,11 +46,10 @@ def test_lines_come_within_5_s_then_at_least_every_30_s_in_every_phase(emulator)
 
 def test_backoff_lines_keep_the_cadence_and_say_sub_second_delays(emulator, no_botocore_backoff):
     """A throttling storm (80 % of requests throttled, botocore's retries exhausted now and
-    then). Before: each burst's first backoff line was forced out, 0.6-3.6 s after the one
-    before, saying "backing off 0s" for delays of 0.5-1 s. Now backoff lines keep the
-    cadence of every line (never within 5 s of the previous one; the start and end lines
-    are the only exceptions), one that is not due is printed when the next line is, and a
-    sub-second delay reads in tenths."""
+    then). Backoff lines keep the cadence of every line (never within 5 s of the previous
+    one; the start and end lines are the only exceptions); one that is not due is printed
+    when the next line is, saying the elapsed time of the backoff, not of the printing; a
+    sub-second delay reads in tenths ("backing off 0.5s"), never "backing off 0s"."""
     store = emulator.create_store(read_sets=["ARCHIVED"] * 200)
     ids = sorted(emulator.read_set_statuses(store))
     emulator.set_faults(throttle_rate=0.8)
@@ -83,12 +82,11 @@ def _seconds(text: str) -> float:
 @pytest.mark.parametrize("failing", [0, 1])
 def test_lines_count_the_read_sets_of_a_job_that_ended_while_another_runs(emulator, failing):
     """Two jobs of 20; the second stays SUBMITTED for two hours, the first ends after about
-    a minute (with ``failing`` of its sources FAILED). Before: for the 9 minutes left of
-    timeout_seconds every line said "0/40 read sets active, 1 job running, 0 queued": the
-    listing cursor covers the first job's read sets (confirmed when it reads their page,
-    once the second job ends), so they were neither ACTIVE nor counted finished. Now the
-    lines count them finished by their job (and the failed one as failed); the timeout
-    line, after the statuses are read again, counts the ACTIVE ones once. The lines say the
+    a minute (with ``failing`` of its sources FAILED). The listing cursor covers the first
+    job's read sets (confirmed when it reads their page, once the second job ends), so for
+    the 9 minutes left of timeout_seconds they are not ACTIVE yet: the lines count them
+    "more finished by their jobs" (and the failed one as failed); the timeout line, after
+    the statuses are read again, counts the ACTIVE ones once. The lines say the
     job left has run longer than the one that ended (1m11s, seen at the first poll after
     its end), so the time left is unknown: the sign of a stuck job."""
     store = emulator.create_store(read_sets=["ARCHIVED"] * 40)
@@ -122,7 +120,8 @@ def test_the_waiting_line_shows_jobs_ended_submitted_sources_and_the_time_left()
         "100/249 read sets active, about 4m40s left (from 6 ended jobs, 1m10s on average), 3m37s elapsed, "
         "2 jobs running (1 SUBMITTED, 17/40 of their sources finished), 5 queued, 6 ended, 20 more finished by "
         "their jobs (confirmed ACTIVE at the end)")
-    # Before anything was read or ended, the line is as short as before.
+    # Before anything was read or ended, the line holds only the counts, the elapsed time,
+    # the jobs running and the queue.
     assert summary_text(RunCounts(active=0, total=20, running=1, queued=0, finished=0, waiting=0), "5s") == (
         "0/20 read sets active, 5s elapsed, 1 job running, 0 queued")
     # Bounded: every part present, with the largest counts.
@@ -139,12 +138,12 @@ def test_the_waiting_line_shows_jobs_ended_submitted_sources_and_the_time_left()
 
 
 def test_lines_move_between_job_ends_and_estimate_the_time_left(emulator):
-    """Issue 20.2: 249 read sets, two jobs at a time, each about 70 s. Before, the line
-    repeated "0/249 read sets active, 2 jobs running, 11 queued" for the first minute and
-    only jobs' ends moved it, with no time left. Now, within the same calls (the sources
-    and statuses come from the polls the run makes anyway), the lines count the sources
-    FINISHED in the jobs in flight as the polls read them, the jobs SUBMITTED and ended,
-    and estimate the time left from the jobs that ended, unknown (and said so) before."""
+    """249 read sets, two jobs at a time, each about 70 s. Within the calls the run makes
+    anyway (the sources and statuses come from its polls), the waiting lines count the
+    sources FINISHED in the jobs in flight as the polls read them, the jobs SUBMITTED and
+    ended, and the time left: "unknown (no job has ended yet)" at first, then estimated
+    from the jobs that ended (7m10s after the first two, 1m11s each), never rising, down
+    to a minute or less."""
     store = emulator.create_store(read_sets=["ARCHIVED"] * 249)
     ids = sorted(emulator.read_set_statuses(store))
     stamped: list = []

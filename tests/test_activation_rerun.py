@@ -1,8 +1,8 @@
-"""Issue 20.4 (third bullet): a rerun after a timed-out create or update whose jobs finished
-before it began finds every read set ACTIVE. Before, it recorded ``job_ids=[]``,
-``activation_count`` 0 and 0 bases, though the earlier run's jobs activated them. Now the
-run looks, bounded in calls, for the ended jobs (ListReadSetActivationJobs, createdAfter
-the last recorded run) whose FINISHED sources name those read sets, and records them."""
+"""A rerun after a timed-out create or update whose jobs finished before it began finds
+every read set ACTIVE. It looks, bounded in calls, for the ended jobs
+(ListReadSetActivationJobs, createdAfter the last recorded run) whose FINISHED sources name
+those read sets, and records them: in ``job_ids``, ``activation_count`` and the base count,
+not ``job_ids=[]``, ``activation_count`` 0 and 0 bases."""
 
 from __future__ import annotations
 
@@ -116,8 +116,9 @@ def _inputs(store, ids, **extra):
 
 
 def test_the_provider_records_a_timed_out_create_s_jobs_at_its_rerun(provider, emulator):
-    """The issue's case through create and update: the outputs name the jobs, count the
-    activation and its bases."""
+    """A timed-out create, then a timed-out update, each rerun after its jobs ended, through
+    the provider: the outputs name those jobs, count the activation and its bases; an
+    update in between credits only its own new job, not the read sets state records."""
     store, ids, bases = _store(emulator, 40)
     with pytest.raises(ActivationTimeoutError) as info:
         provider.create(_inputs(store, ids, timeout_seconds=30))

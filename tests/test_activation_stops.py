@@ -50,15 +50,15 @@ def _run(api, store, ids, lines, cancel=None, **inputs):
     return ActivationRun(api, args, generation="cohort/create", report=lines.append, cancel=cancel).run()
 
 
-# -- a start whose answer never came (r08) -----------------------------------------------
+# -- a start whose answer never came -----------------------------------------------------
 @pytest.mark.parametrize("profile", ["default", "lagging"])
 def test_a_timeout_while_a_start_answer_is_held_names_the_job_it_created(emulator, profile):
     """HealthOmics creates the job but holds the answer (30 real s); the 0.5 s budget runs
-    out inside the call. Before: "0 activation job(s) still running" while the job ran.
-    Now the run lists the store's jobs in flight (each call bounded by a few seconds): with
-    sources listed it names the job; where a SUBMITTED job lists no sources (lagging) it
-    says the unanswered start may have created a job, with its clientToken, and so does the
-    last progress line (not a bare "0 jobs running")."""
+    out inside the call. The run lists the store's jobs in flight (each call bounded by a
+    few seconds) and never says "0 activation job(s)": with sources listed it names the job
+    as still running; where a SUBMITTED job lists no sources (lagging) it says the
+    unanswered start may have created a job, with its clientToken, and so does the last
+    progress line ("0 jobs running (and a start that got no answer may have created one)")."""
     emulator.set_profile(profile)
     store, ids = _store(emulator, 20)
     emulator.set_faults(hold_response_s={"StartReadSetActivationJob": 30})
@@ -121,13 +121,13 @@ def test_ctrl_c_while_a_start_answer_is_held_says_a_job_may_exist(emulator):
                          "and may have created a job")
 
 
-# -- a job cancelled in the console (r13) ------------------------------------------------
+# -- a job cancelled in the console ------------------------------------------------------
 @pytest.mark.parametrize("read_sets", [40, 100])  # polled by reading each job / by the listing
 def test_a_job_stuck_cancelling_is_named_with_its_status_not_as_resumable(emulator, read_sets):
     """A job is cancelled in the console 20 s after it started and stays CANCELLING for a
-    day. Before: "1 activation job(s) still running: J ... the next `pulumi up` resumes" and
-    "Raise timeout_seconds". Now the error names it CANCELLING with its statusMessage and
-    says a cancelled job does not activate its read sets; progress lines count it."""
+    day. The timeout error names it CANCELLING with its statusMessage and says a cancelled
+    job does not activate its read sets (neither "still running" nor "Raise
+    timeout_seconds"); progress lines count it as CANCELLING."""
     store, ids = _store(emulator, read_sets)
     original_advance = emulator.advance
     cancelled: list = []
@@ -153,7 +153,7 @@ def test_a_job_stuck_cancelling_is_named_with_its_status_not_as_resumable(emulat
     assert any("1 job running (1 CANCELLING, " in line for line in lines)
 
 
-# -- the concurrent-job quota (r12) ------------------------------------------------------
+# -- the concurrent-job quota ------------------------------------------------------------
 def _request_ids_of_refusals(api) -> list:
     ids: list = []
 
@@ -168,10 +168,10 @@ def _request_ids_of_refusals(api) -> list:
 
 def test_starts_refused_for_the_quota_show_in_progress_and_the_timeout_names_the_fix(emulator):
     """Other jobs hold the account's whole quota (0 left): every start is refused with
-    ServiceQuotaExceededException until timeout_seconds. Before: no line or error mentioned
-    it and the error advised raising timeout_seconds. Now progress lines say the quota
-    holds the starts back with the last refusal's request ID, and the timeout error names
-    the refusals and the fix (wait for the other jobs, or a higher quota)."""
+    ServiceQuotaExceededException until timeout_seconds. Progress lines say the quota holds
+    the starts back, with the last refusal's request ID, and the timeout error names the 20
+    refusals and the fix (wait for the other jobs, or a higher quota), not "Raise
+    timeout_seconds"."""
     emulator.set_quota(max_concurrent_jobs=0)
     store, ids = _store(emulator, 30)
     api = make_api(emulator)
@@ -209,11 +209,11 @@ def test_a_quota_held_by_the_runs_own_jobs_still_advises_more_time(emulator):
                          "activation jobs (Service Quotas, AWS HealthOmics).")
 
 
-# -- the budget (r14) --------------------------------------------------------------------
+# -- the budget --------------------------------------------------------------------------
 def test_no_job_is_started_once_the_budget_is_spent(emulator):
     """Paced at 0.5 requests/s, the look for jobs in flight (two listings) ends 2.2 s into
-    a 1 s budget. Before: the run still started both jobs, then timed out naming them. Now
-    it starts none and says no job of the run is running."""
+    a 1 s budget: the run starts no job, and the timeout error says no job of the run is
+    running, with all 30 read sets ARCHIVED."""
     store, ids = _store(emulator, 30)
     with pytest.raises(ActivationTimeoutError) as info:
         _run(make_api(emulator, rate_per_s=0.5), store, ids, [], timeout_seconds=1)
@@ -258,8 +258,7 @@ def _ended_and_running(emulator):
 def test_a_timeout_names_the_source_failures_it_already_knows(emulator):
     """The first job ends COMPLETED_WITH_FAILURES after about a minute (two sources FAILED
     "KMS key disabled"), the other job runs past timeout_seconds; somebody activates one of
-    the two failed read sets meanwhile. Before: the error gave counts and "Raise
-    timeout_seconds", not the failure the run knew. Now it names the read set whose source
+    the two failed read sets meanwhile. The timeout error names the read set whose source
     failed and that is not ACTIVE when re-read (the other one is ACTIVE: not named), with
     its job ID, the job's status and message and the source's message, and the advice
     covers both: fix the cause, the next `pulumi up` resumes the running job."""
@@ -326,9 +325,9 @@ def test_a_failure_already_recorded_is_not_named_once_its_read_set_is_active(emu
     """250 read sets (the failed one on the listing's first page, so its failure is re-checked
     and recorded while the delayed job, holding the last page's read sets, still runs); five
     emulated minutes in, somebody else makes the failed read set ACTIVE; then the budget runs
-    out. Before: the re-read counts had it ACTIVE, yet the error named it as "activation
-    already failed ... more time does not help". Now a recorded failure passes the same test
-    as a suspect: not named, and the advice is the plain timeout's."""
+    out. A recorded failure is re-checked like a suspect: the read set, ACTIVE when re-read,
+    is not named as "activation already failed", and the error is the plain timeout's
+    (counts, the job still running, "Raise timeout_seconds")."""
     store, ids = _store(emulator, 250)
     emulator.set_faults(failing_read_sets={ids[0]: KMS}, delay_jobs_containing=[ids[249]], delay_seconds=7200)
     t0 = emulator.now()

@@ -40,11 +40,11 @@ def _jobs_per_read_set(emulator, store) -> Counter:
 @pytest.mark.parametrize("reused_token", REUSED_TOKEN_CHOICES)
 def test_a_lost_start_answer_whose_job_lists_no_sources_yet_is_not_duplicated(emulator, reused_token,
                                                                               sources_while_submitted):
-    """r01: the start creates its job but the answer is lost (500); botocore's retry with
-    the same token is answered 409/400 while the job is SUBMITTED with ``sources: []``.
-    Before: attempt 2 started at once, a second job for the same 20 read sets. Now the run
-    holds the chunk until the job lists its sources and finds it: one job where tokens are
-    honoured (two, both reported, where they are ignored)."""
+    """The start creates its job but the answer is lost (500); botocore's retry with the
+    same token gets the profile's reused-token answer (409/400, the old job, or a new job)
+    while the job is SUBMITTED, with ``sources: []`` or not. The run holds the chunk until
+    the job lists its sources and finds it, starting no second job for the same 20 read
+    sets: one job where tokens are honoured (two, both reported, where they are ignored)."""
     emulator.set_profile(Behaviour(reused_token=reused_token, sources_while_submitted=sources_while_submitted))
     store, ids = _store(emulator, 20)
     emulator.set_faults(lose_start_responses=1)
@@ -66,11 +66,11 @@ def test_a_lost_start_answer_whose_job_lists_no_sources_yet_is_not_duplicated(em
 
 @pytest.mark.parametrize("reused_token", REUSED_TOKEN_CHOICES)
 def test_a_used_token_whose_job_already_activated_the_read_sets_starts_no_job(emulator, reused_token):
-    """r02: two creates of the same inputs; run B has read the statuses (all ARCHIVED) when
-    run A, start to finish, activates them with the same token. B's start is answered with
-    A's ended job, 409 or 400. Before: B's attempt 2 started a job for 20 read sets already
-    ACTIVE. Now B re-checks them and starts nothing (tokens ignored: B's start is a new job
-    and A's is found)."""
+    """Two creates of the same inputs; run B has read the statuses (all ARCHIVED) when run
+    A, start to finish, activates them with the same token. B's start is answered with A's
+    ended job, 409 or 400: B re-checks the 20 read sets, finds them ACTIVE and starts no job
+    (its job_ids empty, every read set activated without a job of B's). Where tokens are
+    ignored, B's start is a new job and A's is found."""
     emulator.set_profile(Behaviour(reused_token=reused_token))
     store, ids = _store(emulator, 20)
     inputs = ActivationInputs(store, tuple(ids), resource_name="cohort", timeout_seconds=3600)
@@ -104,12 +104,12 @@ def test_a_used_token_whose_job_already_activated_the_read_sets_starts_no_job(em
 @pytest.mark.parametrize("reused_token", ["conflict", "mismatch"])
 def test_a_stuck_job_listing_after_a_used_token_holds_the_chunk_then_rechecks(emulator, reused_token,
                                                                              sources_while_submitted):
-    """r10: the third start's answer is lost (botocore's retry: 409/400) and from then on
+    """The third start's answer is lost (botocore's retry: 409/400) and from then on
     ListReadSetActivationJobs repeats its nextToken (two empty pages first, so the lost job
-    is not seen). Before: ListingStuckError ended the create mid-run naming none of its
-    running jobs. Now the run warns, holds the chunk for the unlisted-sources bound (2 min),
-    keeps polling its jobs by reading each one, then re-checks the chunk's read sets: the
-    lost job activated them, so no duplicate is started."""
+    is not seen). The run does not stop with ListingStuckError: it warns, holds the chunk for
+    the unlisted-sources bound (2 min), keeps polling its jobs by reading each one, then
+    re-checks the chunk's read sets: the lost job activated them, so no duplicate is
+    started (3 jobs, each read set in one)."""
     emulator.set_profile(Behaviour(reused_token=reused_token, empty_pages=2,
                                    sources_while_submitted=sources_while_submitted))
     store, ids = _store(emulator, 60)
@@ -141,8 +141,8 @@ def test_a_stuck_job_listing_after_a_used_token_holds_the_chunk_then_rechecks(em
 
 def test_a_job_listing_stuck_before_any_start_names_the_jobs_already_adopted(emulator):
     """The look for jobs in flight before starting cannot fall back (starting blind could
-    duplicate jobs): it fails clearly, and now names the job it had already found running
-    for these read sets (first page of the listing)."""
+    duplicate jobs): it fails with ListingStuckError naming the job it had already found
+    running for these read sets (first page of the listing), and starts none."""
     store, ids = _store(emulator, 30)
     other = emulator.client().start_read_set_activation_job(
         sequenceStoreId=store, clientToken="someone-else", sources=[{"readSetId": rid} for rid in ids[:10]])

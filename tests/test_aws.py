@@ -162,8 +162,9 @@ def test_standard_endpoint_keeps_botocores_own_host_prefix_setting(clean_aws_env
 
 def test_services_section_endpoint_creates_against_the_emulator(provider, emulator, monkeypatch, tmp_path):
     """A user whose only endpoint setting is the shared config file's services section
-    (AWS_CONFIG_FILE) activates against that endpoint: before, the host prefix stayed on and
-    create could not connect (control-storage-127.0.0.1)."""
+    (AWS_CONFIG_FILE) activates against that endpoint: the host prefix is off, so create
+    reaches the emulator (not control-storage-127.0.0.1) and one job activates the 3 read
+    sets."""
     monkeypatch.delenv("AWS_ENDPOINT_URL_OMICS", raising=False)
     config = tmp_path / "config"
     config.write_text(f"[default]\nservices = emu\n\n[services emu]\nomics =\n"

@@ -1,4 +1,4 @@
-"""Check's look at HealthOmics (issue 19.2, 20.3): bounded in time and calls whatever the
+"""Check's look at HealthOmics: bounded in time and calls whatever the
 cohort and the store, and definitive mistakes fail the preview while no answer stays a
 warning.
 
@@ -40,14 +40,14 @@ def _news(store, ids):
     return {"sequence_store_id": store, "read_set_ids": list(ids), "resource_name": "cohort"}
 
 
-# -- 19.2: the first line within 5 s, whatever the cohort ----------------------------------------
+# -- the first line within 5 s, whatever the cohort ------------------------------------------------
 @pytest.mark.parametrize("archived,store_size", [(20_000, 40_000), (2_000, 4_000)])
 def test_check_of_a_big_cohort_speaks_within_5_s_at_a_bounded_cost(emulator, monkeypatch, capfd,
                                                                     archived, store_size):
-    """Before: 20,000 ARCHIVED read sets in a store of 40,000, at the default rate: 92 s
-    (emulated, on this emulator; 177 s in the report) and 418 calls before the first line.
-    Now: at most CHECK_LOOKUP_BUDGET_S plus one call, at most CHECK_LOOKUP_MAX_CALLS calls
-    for either size, and a line saying the volume is unknown, with what it saw."""
+    """20,000 (or 2,000) ARCHIVED read sets in a store twice that size, at the default rate
+    (5 requests/s): check passes within CHECK_LOOKUP_BUDGET_S plus one call (under 5 s),
+    makes at most CHECK_LOOKUP_MAX_CALLS calls for either size, and prints one line
+    saying the volume to activate is unknown, with the statuses it saw."""
     store = emulator.create_store(generate={"ARCHIVED": archived, "ACTIVE": store_size - archived})
     ids = sorted(r for r, s in emulator.read_set_statuses(store).items() if s == "ARCHIVED")
     prov = _paced_provider(emulator, monkeypatch)
@@ -75,7 +75,7 @@ def test_check_of_a_small_cohort_still_gives_the_exact_volume(emulator, monkeypa
             f"{store} (60 ACTIVE, 40 ARCHIVED)") in capfd.readouterr().err
 
 
-# -- 20.3: definitive answers fail check; no answer is a warning ------------------------------------
+# -- definitive answers fail check; no answer is a warning -----------------------------------------
 def test_check_fails_for_a_store_that_does_not_exist(emulator, monkeypatch):
     prov = _paced_provider(emulator, monkeypatch)
     result = prov.check({}, _news("5555555555", ["2000000001"]))
@@ -123,8 +123,9 @@ def test_no_answer_is_a_warning_and_check_passes(emulator, monkeypatch, capfd):
 
 
 def test_a_thousand_missing_read_sets_give_a_bounded_reason(emulator, monkeypatch):
-    """19.8 for check: one reason of a few hundred characters, counts first, then the first
-    20 IDs and how many more, whatever the number."""
+    """1,000 IDs not in the store: check gives one reason under 1,500 characters, counts
+    first, then the first 20 IDs and how many more ("and 980 more"), with the property named
+    in the reason."""
     store = emulator.create_store(read_sets=["ACTIVE"] * 2)
     missing = [f"{9_000_000_000 + i}" for i in range(1000)]
     prov = _paced_provider(emulator, monkeypatch, **{"omics-dynamic:rateLimit": "0"})

@@ -36,8 +36,9 @@ def _generated(emulator, **counts):
 
 
 def test_live_check_of_an_all_active_cohort_costs_the_six_status_listings(provider, emulator, capfd):
-    """Target 1 scaled down (1,000 for 100,000): the cohort fills its store; the live check
-    used to list all of it (10 pages, 1,000 at 100,000)."""
+    """bench/cost.py's target 1, scaled down (1,000 for 100,000): an all-ACTIVE cohort fills
+    its store. The live check costs the six status listings, not the unfiltered listing's
+    10 pages (1,000 at 100,000), and plans no update."""
     store, statuses = _generated(emulator, ACTIVE=1000)
     inputs = _inputs(store, statuses)
     emulator.reset_counters()
@@ -47,7 +48,7 @@ def test_live_check_of_an_all_active_cohort_costs_the_six_status_listings(provid
 
 
 def test_live_check_of_a_cohort_in_a_larger_store_costs_what_is_not_active(provider, emulator):
-    """Target 2 scaled down: 1,000 ACTIVE requested in a store of 10,000 holding 500
+    """bench/cost.py's target 2, scaled down: 1,000 ACTIVE requested in a store of 10,000 holding 500
     ARCHIVED elsewhere: the ARCHIVED listing's 5 pages and 5 empty listings. (Scaled
     faithfully: the status listings cost no more than the unfiltered listing's lower bound,
     1,000 / 100 pages, as 15 calls against 100,000 / 100 at full size. With 1,000 ARCHIVED
@@ -137,8 +138,8 @@ def test_lookups_are_right_under_every_listing_profile(emulator, profile):
 
 
 def test_result_carries_the_activated_base_count_and_the_store_arn(emulator):
-    """The contract with the outputs (BRIEF): bases of the read sets the run's jobs
-    activated, 0 for those without a count; the store's ARN from a read set's ARN."""
+    """What the outputs need (omics_dynamic/outputs.py): the bases of the read sets the
+    run's jobs activated, 0 for one without a count; the store's ARN from a read set's ARN."""
     store = emulator.create_store(generate={"ARCHIVED": 30, "ACTIVE": 10})
     emulator.create_store(store_id=store, read_sets=["ARCHIVED"])  # no sequenceInformation
     ids = sorted(emulator.read_set_statuses(store))
@@ -222,8 +223,8 @@ def test_check_of_a_new_resource_prints_the_volume_once_configured(emulator, mon
 
 
 def test_check_preview_fails_when_the_create_would_fail(emulator, monkeypatch, capfd):
-    """Before: a warning ('the create will fail') and a passing preview; a DELETED read set
-    is a definitive answer: a check failure naming the field, the value and the fix."""
+    """A DELETED read set is a definitive answer: check of a new resource fails (not a
+    warning and a passing preview), on read_set_ids, naming the read set and its status."""
     store = emulator.create_store(read_sets=["ACTIVE"] * 5 + ["DELETED"])
     ids = sorted(emulator.read_set_statuses(store))
     deleted = next(r for r, s in emulator.read_set_statuses(store).items() if s == "DELETED")

@@ -139,9 +139,11 @@ def _spec(name, store, ids):
 
 
 def test_check_diff_and_create_through_the_provider_server_end_within_the_bound(aws_test_env, tmp_path):
-    """Before: check and diff were still blocked after 60 s (botocore resolved credentials
-    inside client creation, outside the live lookup's bound), and check's warning was
-    `live lookup failed: Expecting value: line 1 column 1 (char 0)` once the helper exited."""
+    """With a profile whose credential_process never answers (bound 1.5 s), a preview ends
+    within 30 s: diff and check each warn once, naming the profile, the helper and that it
+    did not answer (check adds `aws sso login --profile ci`); the helper and its child are
+    stopped and no call reaches HealthOmics. The up then fails in Create with
+    CredentialsTimeoutError, state keeps the one resource and no job is started."""
     config, helper = _hung_profile(tmp_path)
     with Emulator(time_scale=TIME_SCALE, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
         store = emu.create_store(read_sets=["ARCHIVED"] * 3)

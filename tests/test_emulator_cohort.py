@@ -51,7 +51,7 @@ def test_cohort_keeps_its_ids_status_mix_and_shape():
     assert Counter(r["status"] for r in SEED) == {
         "ARCHIVED": 798, "ACTIVE": 115, "ACTIVATING": 41, "UPLOAD_FAILED": 24, "DELETED": 22}
     assert Counter(r["fileType"] for r in SEED) == {"FASTQ": 718, "BAM": 180, "CRAM": 102}
-    # The first read sets of the historical seed keep their IDs and statuses.
+    # The seed's first read sets have the IDs and statuses tests and the demo rely on.
     assert [(r["id"], r["status"]) for r in SEED[:3]] == [
         ("4663788828", "ARCHIVED"), ("5624596743", "ARCHIVED"), ("9129548985", "DELETED")]
     per_sample = Counter(r["sampleId"] for r in SEED)

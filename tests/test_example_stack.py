@@ -216,7 +216,8 @@ def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, coh
 
 
 def test_read_set_ids_and_an_existing_bucket(tmp_path, cohort_emulator):
-    """readSetIds keeps working (no lookup: rows hold only the ID and source1), and
+    """readSetIds instead of a sample sheet: the IDs reach the activation without a lookup
+    (a duplicate dropped) and the sheet's rows hold only the ID and source1;
     sampleSheetBucket puts the sheet in that bucket instead of a declared one."""
     emu = cohort_emulator
     fastq = next(r["id"] for r in SELECTED if r["fileType"] == "FASTQ")

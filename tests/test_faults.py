@@ -197,8 +197,9 @@ def test_errors_reach_the_user_through_the_provider_server_and_the_next_up_recov
 
 
 def test_rerun_after_a_failed_job_of_one_whole_chunk_starts_a_new_job(provider, emulator):
-    """Regression: the rerun sent the same clientToken for the same 20 read sets and got the
-    old FAILED job back (tokens were salted only by resource name), failing again."""
+    """A create whose one job (20 read sets) FAILED, rerun: its first start reuses the
+    clientToken and gets the FAILED job back; the rerun then starts a new job under another
+    token (the attempt is part of the token), reports only that job and ends ACTIVE."""
     store, ids = _store(emulator, 20)
     emulator.set_faults(fail_next_jobs=1, job_failure_message="Activation capacity exhausted")
     with pytest.raises(ActivationFailedError):
@@ -214,9 +215,9 @@ def test_rerun_after_a_failed_job_of_one_whole_chunk_starts_a_new_job(provider, 
 
 
 def test_two_thousand_distinct_source_failures_give_a_bounded_message():
-    """19.8: 2,000 read sets whose sources all fail, each with its own message (100 jobs of
-    20). Before: 45,876 bytes. Now a few KB: counts first, then whole jobs with at most 3
-    messages (each cut to 200 characters) and 5 IDs each, then where to find the rest."""
+    """2,000 read sets whose sources all fail, each with its own message (100 jobs of 20):
+    the error is under 4,000 bytes: counts first, then whole jobs with at most 3 messages
+    (each cut to 200 characters) and 5 IDs each, then where to find the rest."""
     from omics_dynamic.errors import ActivationFailedError, SourceFailure
 
     failures = [SourceFailure(f"{1000000000 + i}", f"{5000000 + i // 20}", "FAILED",
@@ -233,8 +234,9 @@ def test_two_thousand_distinct_source_failures_give_a_bounded_message():
 
 def test_credentials_that_expire_mid_wait_end_the_run_naming_the_jobs_that_keep_running(provider, emulator):
     """From +30 s every call answers ExpiredTokenException while 3 jobs run. The run fails at
-    once (no retry helps), keeping the AWS code and request ID; before, the error did not
-    say that the 3 jobs keep running and that the next `pulumi up` resumes them."""
+    once (no retry helps), keeping the AWS code and request ID, and says the 3 jobs keep
+    running and the next `pulumi up` resumes them; with fresh credentials it adopts them
+    and starts none."""
     store, ids = _store(emulator, 60)
     emulator.set_faults(expire_credentials_at_s=emulator.now() + 30)
     t0 = emulator.now()

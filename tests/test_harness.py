@@ -284,10 +284,11 @@ def test_program_mode_hits_the_servers_four_threads(tmp_path, log_dir):
 
 
 def test_program_mode_failing_run_then_successful_run_in_one_process(tmp_path, log_dir, caplog):
-    # A failed run used to leave its SDK output tasks in a process-wide set (SETTINGS.outputs)
-    # that the next run's wait_for_rpcs then waited on ("RuntimeError: Event loop is closed",
-    # here already in the second failing run), and each failed run left about twenty futures
-    # holding the Check failure to be reported as "Future exception was never retrieved".
+    # Two runs failing Check, then a good one, in one process: a failed run leaves no SDK
+    # output task in the process-wide set (SETTINGS.outputs) for the next run's
+    # wait_for_rpcs to wait on (that would fail the second run with "RuntimeError: Event
+    # loop is closed"), and no future holding the Check failure for asyncio to report as
+    # "Future exception was never retrieved" (nothing is logged).
     import gc
     import logging
 
@@ -328,7 +329,8 @@ def test_harness_options_are_one_object_shared_with_keyword_overrides(tmp_path: 
 def test_a_refresh_answer_over_4_mb_reaches_the_harness_as_it_reaches_the_engine(harness, log_dir):
     """The engine dials providers with 400 MB messages (rpcutil.GrpcChannelOptions); so does
     the harness. A Read answer of 5.5 MB (as a refresh of 100,000 re-archived read sets
-    gives) is stored whole; with gRPC's 4 MB default the refresh failed in the harness only."""
+    gives) is stored whole, where gRPC's 4 MB default would fail the refresh in the harness
+    only."""
     harness.up([spec(log_dir)])
     blob = "x" * 5_500_000
     (log_dir / "drift-r-1.json").write_text(json.dumps({"blob": blob}))

@@ -437,8 +437,8 @@ class _Listener:
 def test_live_check_against_a_dead_endpoint_falls_back_to_state_within_its_bound(provider, emulator, monkeypatch, capfd, mode):
     """A preview against an endpoint that never answers, or drops every
     connection, falls back to state within LIVE_CHECK_TIMEOUT_S (here 2 s) plus a call's
-    slack, and the warning says so (before: 168 s, or still waiting after 300 s). The
-    assertion allows 30 s, half botocore's read timeout, so a loaded machine passes."""
+    slack, and the warning says so, naming the call that got no answer. The assertion
+    allows 30 s, half botocore's read timeout, so a loaded machine passes."""
     import time as _time
 
     store, ids = _store(emulator, ["ACTIVE"] * 3)
@@ -476,11 +476,11 @@ def _refused_url() -> str:
 
 def test_create_against_an_endpoint_never_reached_fails_within_two_minutes_naming_it(provider, emulator,
                                                                                       monkeypatch):
-    """A mistyped endpoint (connection refused). Before: the create retried for the whole
-    timeout_seconds (6 hours by default) and then advised raising it. Now, once no attempt has
-    connected for UNREACHABLE_AT_START_S (120 s on the run's clock) since the first one, the
-    call fails for good, naming the endpoint, the last failure and what to check; no job was
-    started anywhere."""
+    """A mistyped endpoint (connection refused): once no attempt has connected for
+    UNREACHABLE_AT_START_S (120 s on the run's clock) since the first one, the create fails
+    for good (EndpointUnreachable, not transient) well before timeout_seconds, naming the
+    endpoint, the last failure and what to check, saying more time does not help; no job
+    was started anywhere."""
     from omics_dynamic.aws import UNREACHABLE_AT_START_S
     from omics_dynamic.errors import AwsCallError
 

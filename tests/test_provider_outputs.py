@@ -33,7 +33,9 @@ def _by_status(emulator, store, *statuses):
 
 # -- what the provider stores --------------------------------------------------------------
 def test_one_archived_and_one_uploading_read_set_one_job_of_one_source(provider, emulator):
-    """Before: 2 'activated' and activation_count 1 for one job of one source."""
+    """One ARCHIVED read set and one PROCESSING_UPLOAD that becomes ACTIVE a minute in: one
+    job of one source; activated_read_set_ids holds only the ARCHIVED one, the other is
+    activated_without_job_read_set_ids, and activation_count is 1."""
     store = emulator.create_store(read_sets=["ARCHIVED", "PROCESSING_UPLOAD"])
     archived, = _by_status(emulator, store, "ARCHIVED")
     uploading, = _by_status(emulator, store, "PROCESSING_UPLOAD")
@@ -57,8 +59,10 @@ def test_one_archived_and_one_uploading_read_set_one_job_of_one_source(provider,
 
 
 def test_shipped_cohort_activated_read_sets_are_exactly_the_jobs_sources(provider, emulator):
-    """Before: 839 'activated' for 40 jobs with 798 sources (the 41 already ACTIVATING are in
-    no job of ours)."""
+    """The shipped cohort's 954 read sets (798 ARCHIVED, 41 ACTIVATING, 115 ACTIVE): 40 jobs
+    whose sources are exactly the 798 ARCHIVED, which are activated_read_set_ids; the 41
+    ACTIVATING (in no job of ours) are activated_without_job_read_set_ids and the 115 ACTIVE
+    already active; activation_count 1."""
     [store] = emulator.seed("cohort")
     ids = _by_status(emulator, store, "ARCHIVED", "ACTIVE", "ACTIVATING")
     archived = _by_status(emulator, store, "ARCHIVED")
@@ -132,8 +136,9 @@ def test_every_stored_output_is_in_state_and_nothing_else(provider, emulator):
 
 
 def test_state_of_an_earlier_version_is_read_and_rewritten_in_this_shape(provider, emulator):
-    """State written before region, store_arn and not_active_read_set_statuses were stored:
-    full read_set_statuses, already_active_read_set_ids, region None. Diff reads it without a
+    """State in the shape written before commit 30ac1ee (0.1.0), without region, store_arn
+    and not_active_read_set_statuses: full read_set_statuses, already_active_read_set_ids,
+    region None. Diff reads it without a
     replace; a tuning update and a refresh rewrite it in this version's shape."""
     store = emulator.create_store(read_sets=["ACTIVE"] * 3)
     ids = sorted(emulator.read_set_statuses(store))
@@ -244,7 +249,7 @@ def test_derived_outputs_reach_a_dependent_by_data_flow(tmp_path, aws_test_env):
         assert "read_set_uris" not in stored and "omics://" not in stored  # derived, not stored
 
 
-# -- 19.7: counts past 2**53 --------------------------------------------------------------------
+# -- counts past 2**53 ---------------------------------------------------------------------
 BIG = 2**52
 
 
@@ -255,9 +260,10 @@ def _big_store(emu):
 
 
 def test_base_count_past_2_53_is_exact_through_the_provider_server(tmp_path, aws_test_env):
-    """Before: activated_base_count came back as 9007199254740992.0 (float64, rounded) for
-    2**52 + (2**52 + 1) = 9007199254740993. Now a decimal string through the SDK's provider
-    server (Create's outputs serialised, stored, deserialised) and a number in gigabases."""
+    """2**52 + (2**52 + 1) = 9007199254740993 bases, past float64's exact integers:
+    activated_base_count is that decimal string through the SDK's provider server (Create's
+    outputs serialised, stored, deserialised), not 9007199254740992.0, in state too, and
+    activated_gigabases a number (9007199.255)."""
     from omics_dynamic_testing import EngineHarness, ResourceSpec
     from omics_emulator import Emulator
 
@@ -280,8 +286,8 @@ def test_base_count_past_2_53_is_exact_through_the_provider_server(tmp_path, aws
 
 
 def test_state_of_the_current_release_with_a_numeric_base_count_is_read_and_rewritten(provider, emulator):
-    """State written by the release before this one stores activated_base_count as a number
-    (the engine hands it back as a float: 9007199254740992.0). Diff reads it, a tuning update
+    """State as release 0.1.0 (commit 30ac1ee) wrote it stores activated_base_count as a
+    number (the engine hands it back as a float: 9007199254740992.0). Diff reads it, a tuning update
     and a refresh rewrite it as the decimal string, through the wire's round trip too; a
     real update recounts exactly."""
     from omics_dynamic_testing._wire import from_struct, to_struct

@@ -62,8 +62,8 @@ def _spec(store, ids, **extra):
 
 def test_aws_region_change_replaces_in_preview_and_up(scaled_emulator, signed_regions, tmp_path):
     """With no region input, `pulumi config set aws:region us-west-2` after a create in
-    us-east-1 gave `same` in preview and up; now it is a replace, and the new resource is
-    created in us-west-2."""
+    us-east-1 is a replace (not `same`) in preview and up, and the new resource is created
+    in us-west-2."""
     emu = scaled_emulator
     store = emu.create_store(read_sets=["ARCHIVED"] * 3)
     ids = sorted(emu.read_set_statuses(store))
@@ -177,9 +177,9 @@ def test_update_talks_to_the_recorded_region(provider, emulator, signed_regions)
 
 def test_refresh_through_another_endpoint_keeps_the_resource_and_says_why(scaled_emulator, tmp_path):
     """The endpoint is recorded beside the region (``endpoint_url``). A refresh that reaches
-    another endpoint, where the store does not exist, used to say "no longer exists" and
-    drop the resource from state; now it fails naming both endpoints and keeps it. Through
-    the endpoint it was created through, a store that is really gone still removes it."""
+    another endpoint, where the store does not exist, fails naming both endpoints and keeps
+    the resource in state (no "no longer exists"). Through the endpoint it was created
+    through, a store that is really gone removes it."""
     emu = scaled_emulator
     store = emu.create_store(read_sets=["ACTIVE"] * 2)
     ids = sorted(emu.read_set_statuses(store))
@@ -207,8 +207,9 @@ def test_state_without_endpoint_is_the_standard_endpoint_and_a_refresh_elsewhere
     """A resource created through AWS's standard endpoint records ``endpoint_url`` None, which
     the SDK's provider server drops from what it sends the engine (``serialize_properties``:
     None is "as if [it doesn't] exist"), so state has no such key. A refresh through a custom
-    endpoint (an emulator, a wrong VPC endpoint) that does not find the store used to take that
-    for state older than the record and drop the resource; it fails naming both, keeping it."""
+    endpoint (an emulator, a wrong VPC endpoint) that does not find the store reads the absent
+    key as the standard endpoint, not as state without the record: it fails naming both and
+    refresh keeps the resource."""
     from omics_dynamic.aws import ProviderSettings, custom_endpoint
     from omics_dynamic.errors import ConfigurationError
     from omics_dynamic_testing._wire import from_struct, to_struct

@@ -222,9 +222,11 @@ def test_destroy_deletes_the_resource_and_leaves_the_read_sets_active(tmp_path, 
 
 
 def test_state_written_by_the_previous_release_is_read_by_this_one(tmp_path, aws_test_env):
-    """A checkpoint the previous release wrote (the example stack, 3 read sets of the
-    shipped cohort) imports; with the read sets ACTIVE the next up is no change, a refresh
-    keeps the resource, and an up after HealthOmics archived one re-activates it."""
+    """A checkpoint written by release 0.1.0 (commit 30ac1ee; tests/data/previous-release:
+    the example stack, 3 read sets of the shipped cohort) imports; with the read sets ACTIVE
+    the next up is no change and gives the stored numeric activated_base_count as the
+    documented string, a refresh keeps the resource and starts no job, and an up after
+    HealthOmics archived one re-activates it (activation_count 2, one job for that one)."""
     fixture = json.loads((PREVIOUS_RELEASE / "state.json").read_text(encoding="utf-8"))
     config = json.loads((PREVIOUS_RELEASE / "config.json").read_text(encoding="utf-8"))
     with Emulator(time_scale=200, activation_seconds=60, queue_seconds=5, rate_limit=0) as emu:
@@ -240,7 +242,7 @@ def test_state_written_by_the_previous_release_is_read_by_this_one(tmp_path, aws
 
         same = stack.up()
         assert same.ops["cohort"] == "same", same.output[-30:]
-        # The previous release stored the count as a number; the program gives the documented string.
+        # 0.1.0 stored the count as a number; the program gives the documented string.
         [old] = [r for r in fixture["deployment"]["resources"] if r["urn"].endswith("::cohort")]
         stored = old["outputs"]["activated_base_count"]
         assert isinstance(stored, int) and same.outputs["activatedBaseCount"] == str(stored)

@@ -500,9 +500,10 @@ def test_sample_without_read_set_names_its_line(tmp_path, store):
 
 
 def test_mistyped_sample_gets_close_matches_at_a_bounded_cost(tmp_path, emulator, monkeypatch):
-    """Before: 'sample 'chrt-0007' has no read set' and nothing more. Now the store's sample
-    IDs closest to it (difflib, at most 3, from at most 10 listing pages), and none for a
-    value that resembles nothing."""
+    """A sample sheet naming 'chrt-0007' (the store has CHRT-0001..CHRT-1499): the error
+    says it has no read set and offers the store's sample IDs closest to it ("did you mean",
+    difflib, at most 3, from at most 10 listing pages); 'zzzz', which resembles nothing,
+    gets no suggestion."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", emulator.endpoint_url)
     monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0")
     rows = [(f"{1000000000 + i}", f"r{i}", f"CHRT-{i:04d}", "P1", "FASTQ", "ARCHIVED", "2024-03-01T10:00:00Z")

@@ -37,9 +37,9 @@ Realistic metadata (what GetReadSetMetadata and ListReadSets answer):
 Creation times spread over two years before 2025-06-30; statuses mostly ARCHIVED
 (798), some ACTIVE (115) and ACTIVATING (41), a few UPLOAD_FAILED (24) and DELETED (22).
 Same output every run: the IDs, statuses, times and file types come from
-``random.Random(20240601)`` in the same draw order as the first version of this
-generator (tests and the demo rely on those IDs and that mix); everything else from a
-second source, ``random.Random(20240602)``.
+``random.Random(20240601)`` in a fixed draw order (tests and the demo rely on those IDs
+and that mix); everything else from a second source, ``random.Random(20240602)``, so
+it never shifts those draws.
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def _metadata(extra: random.Random, store_id: str, rid: str, file_type: str, nam
 
 def build(seed: int = 20240601) -> Dict[str, Any]:
     """Return the cohort seed as a dict (seed format of :mod:`.seed`)."""
-    rng = random.Random(seed)  # IDs, statuses, times, file types: the historical draws
-    extra = random.Random(seed + 1)  # everything added since
+    rng = random.Random(seed)  # IDs, statuses, times, file types: a fixed draw order
+    extra = random.Random(seed + 1)  # everything else (metadata): never shifts rng's draws
     read_sets: List[Dict[str, Any]] = []
     used = set()
 

@@ -62,7 +62,7 @@ the AWS CLI's examples (``awscli/examples/omics/*.rst``).
     shows such a source ``FINISHED`` with "No activation needed as read set is already
     in ACTIVATING or ACTIVE state." and the job COMPLETED. Not in the API reference.
     ``"finished"``: FINISHED, "Read set is already <STATUS>; no activation needed"
-    (the emulator's historical wording); ``"failed"``: FAILED, "read set is <STATUS>;
+    (the emulator's own wording, not the example's); ``"failed"``: FAILED, "read set is <STATUS>;
     only ARCHIVED read sets can be activated". Read sets in other statuses (DELETED,
     UPLOAD_FAILED, ...) fail under both choices.
 
@@ -91,8 +91,8 @@ the AWS CLI's examples (``awscli/examples/omics/*.rst``).
     found" for a job younger than V emulated seconds (ListReadSetActivationJobs and
     StartReadSetActivationJob's answers show it at once).
 
-Named profiles (:data:`PROFILES`): ``"default"`` (the emulator's historical behaviour,
-exactly), ``"token-conflict"``, ``"token-mismatch"``, ``"token-ignored"``,
+Named profiles (:data:`PROFILES`): ``"default"`` (every choice at its default value,
+``Behaviour()``), ``"token-conflict"``, ``"token-mismatch"``, ``"token-ignored"``,
 ``"paging"`` (page_size 7, list_order shuffled, empty_pages 2), ``"lagging"``
 (sources_while_submitted empty, non_archived_source failed, activating_lag_s 30),
 ``"finalizing"`` (transitional_s 30: FINALIZING for 30 s after each activation) and
@@ -242,7 +242,7 @@ class Behaviour:
         return dataclasses.asdict(self)
 
 
-#: The named profiles. "default" is the emulator's historical behaviour.
+#: The named profiles. "default" is ``Behaviour()``: every choice at its default.
 PROFILES: Dict[str, Behaviour] = {
     "default": Behaviour(),
     "token-conflict": Behaviour(reused_token="conflict"),
