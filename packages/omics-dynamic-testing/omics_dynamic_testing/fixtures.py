@@ -7,10 +7,12 @@
   region ``us-east-1``; ``AWS_PROFILE`` and endpoint variables removed) for the test.
 * ``healthomics_stack_config``: the stack config that points the provider at that emulator
   (``aws:region``, ``omics-dynamic:endpoint``, ``omics-dynamic:timeScale``).
-* ``local_stack``: a factory ``local_stack(project_dir, project, stack="test") ->
-  LocalStack`` for the program ``project_dir/__main__.py`` run through the real ``pulumi``
-  CLI (Automation API inline program, file backend under the test's ``tmp_path``), with
-  ``healthomics_stack_config`` set. It needs the CLI (``$OMICS_DYNAMIC_PULUMI``, ``pulumi``
+* ``local_stack``: a factory ``local_stack(project_dir, project, stack="test", config=None)
+  -> LocalStack`` for the program ``project_dir/__main__.py`` run through the real
+  ``pulumi`` CLI (Automation API inline program, file backend under the test's
+  ``tmp_path``), its config ``healthomics_stack_config`` plus ``config`` ({namespaced key:
+  value}; ``LocalStack.set_config`` replaces the whole config, so pass the project's keys
+  here or include the emulator's). It needs the CLI (``$OMICS_DYNAMIC_PULUMI``, ``pulumi``
   on PATH, or ``make pulumi``'s cache): without one the test is skipped, naming the fix. Stacks it made are
   destroyed at teardown.
 """
@@ -18,7 +20,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Optional
 
 import pytest
 
@@ -64,7 +66,8 @@ def local_stack(healthomics_stack_config: dict[str, str], tmp_path: Path
 
     made: list[LocalStack] = []
 
-    def make(project_dir: Any, project: str, stack: str = "test") -> LocalStack:
+    def make(project_dir: Any, project: str, stack: str = "test",
+             config: Optional[Mapping[str, Any]] = None) -> LocalStack:
         try:
             pulumi = require_pulumi()
         except CliNotFoundError as exc:
@@ -73,7 +76,7 @@ def local_stack(healthomics_stack_config: dict[str, str], tmp_path: Path
         local = LocalStack(project_dir, stack, project, program_from_file(project_dir / "__main__.py"),
                            pulumi=pulumi, env=TEST_CREDENTIALS,
                            backend_dir=tmp_path / f"{stack}-backend", pulumi_home=tmp_path / f"{stack}-home")
-        local.set_config(healthomics_stack_config)
+        local.set_config({**healthomics_stack_config, **(config or {})})
         made.append(local)
         return local
 
