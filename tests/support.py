@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Iterable, Optional
 
 from omics_dynamic.activation import ActivationRun
@@ -55,17 +51,3 @@ def run_activation(emulator, store_id: str, ids: Iterable[str], *, lines: Option
     args = ActivationInputs(store_id, tuple(sorted(set(ids))), resource_name=inputs.pop("resource_name", "cohort"), **inputs)
     sink = lines if lines is not None else []
     return ActivationRun(api, args, generation=generation, report=sink.append).run()
-
-
-def load_demo() -> ModuleType:
-    """``scripts/demo.py`` as the module ``omics_demo`` (scripts/ is not a package), loaded
-    once per test process and shared by the tests that use it."""
-    if "omics_demo" in sys.modules:
-        return sys.modules["omics_demo"]
-    path = Path(__file__).resolve().parent.parent / "scripts" / "demo.py"
-    spec = importlib.util.spec_from_file_location("omics_demo", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module

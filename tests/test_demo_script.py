@@ -1,5 +1,6 @@
-"""``scripts/demo.py`` pieces that need no emulator: its directory handling and the words
-its steps expect in the provider's lines.
+"""The demo's pieces that need no emulator (``omics_dynamic_testing.example``, which
+``scripts/demo.py`` runs): its directory handling and the words its steps expect in the
+provider's lines.
 
 The demo itself (about 20 s) runs in ``make demo``; these check what it decides, fast.
 """
@@ -12,13 +13,11 @@ from pathlib import Path
 
 import pytest
 
+import omics_dynamic_testing.example as demo
 from omics_dynamic.costmodel import volume_text
-from support import load_demo
 
 REPO = Path(__file__).resolve().parent.parent
 
-
-demo = load_demo()
 
 
 # --------------------------------------------------------------------------- --demo-dir

@@ -2,7 +2,8 @@
 stack config, the emulator as a child process, and the two ways to run it, each a
 :class:`StackRunner`: :class:`CliRunner` (the real ``pulumi`` CLI through the Automation
 API, :mod:`omics_dynamic_testing.automation`) and :class:`HarnessRunner` (the engine-role
-harness in program mode, where no CLI can be had). ``scripts/demo.py`` and the tests use it.
+harness in program mode, where no CLI can be had); the demo's directory (:func:`prepare_demo_dir`) and
+the words its steps expect. ``scripts/demo.py`` (the steps) and the tests import it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -322,3 +324,67 @@ def make_runner(state_dir: Path, env: dict[str, str], force_harness: bool = Fals
     if pulumi:
         return CliRunner(state_dir / "cli", env, pulumi)
     return HarnessRunner(state_dir / "harness", env)
+
+
+# -- the demo's directory and the words its steps expect ------------------------------------
+
+#: The file the demo writes into its directory; only a directory holding it is cleared.
+DEMO_DIR_MARKER = ".omics-dynamic-demo"
+#: What demo versions before the marker wrote into the default ``.demo/`` directory.
+_LEGACY_DEMO_ENTRIES = frozenset({"emulator.log", "harness", "cli", "cli-backend"})
+DEFAULT_DEMO_DIR = REPO / ".demo"
+
+
+class DemoDirError(ValueError):
+    """``--demo-dir`` names a directory the demo may not clear (see :func:`prepare_demo_dir`)."""
+
+
+def prepare_demo_dir(path: Path, *, default: Path = DEFAULT_DEMO_DIR) -> Path:
+    """Make ``path`` an empty demo directory holding only the marker file; returns it resolved.
+
+    Cleared (``shutil.rmtree``, then made again): a directory holding the marker file
+    :data:`DEMO_DIR_MARKER` (written by this function: the demo made it), and the default
+    directory ``default`` when all it holds are files earlier demo versions wrote there
+    (:data:`_LEGACY_DEMO_ENTRIES`). Used as it is: an empty directory. Made: a missing one
+    (parents too).
+
+    :raises DemoDirError: ``path`` is a file, or a directory holding anything else (the
+        user's own files, a checkout): nothing is deleted; the message names the directory
+        and the fix (a new or empty directory, or deleting it oneself).
+    """
+    path = Path(path).resolve()
+    if path.exists() and not path.is_dir():
+        raise DemoDirError(f"--demo-dir {path}: is not a directory; give a new or empty directory "
+                           f"(default {default})")
+    if path.is_dir():
+        entries = {entry.name for entry in path.iterdir()}
+        ours = (path / DEMO_DIR_MARKER).is_file()
+        legacy = path == Path(default).resolve() and entries <= _LEGACY_DEMO_ENTRIES
+        if entries and not (ours or legacy):
+            shown = ", ".join(sorted(entries)[:5]) + (", ..." if len(entries) > 5 else "")
+            raise DemoDirError(
+                f"--demo-dir {path}: the directory holds files the demo did not create ({shown}) and no "
+                f"{DEMO_DIR_MARKER} file, and the demo clears its directory at the start, so it will not "
+                f"use this one (nothing was deleted). Give a new or empty directory, or leave --demo-dir out "
+                f"(default {default})")
+        if entries:
+            shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / DEMO_DIR_MARKER).write_text(
+        "Made by omics-dynamic's scripts/demo.py, which deletes this directory and everything in it "
+        "at its next start.\n", encoding="utf-8")
+    return path
+
+
+def read_sets_text(count: int) -> str:
+    """``"1 read set"``, ``"25 read sets"``, ``"1,000 read sets"``: the count and noun as the
+    provider writes them (``omics_dynamic.costmodel.volume_text``)."""
+    return f"{count:,} read set{'' if count == 1 else 's'}"
+
+
+def update_preview_words(archived: int) -> tuple[str, ...]:
+    """Words step 4 expects in one provider line of the preview after the emulator archived
+    ``archived`` read sets (>= 1): the diff's reason (``provider.py`` ``_live_reason``:
+    ``update: N of M read sets are not ACTIVE ...; `pulumi up` will activate N read set(s)
+    (X Gbases)``)."""
+    return ("update:", "not ACTIVE", f"will activate {read_sets_text(archived)} (", "Gbases")
