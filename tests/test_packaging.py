@@ -48,9 +48,13 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return built
 
 
-def _fresh_venv(path: Path) -> Path:
+def _venv_with(path: Path, *requirements: object) -> str:
+    """A fresh virtualenv at ``path`` with ``requirements`` (wheel paths, names) installed by
+    pip, dependencies from PyPI; returns its python."""
     venv.EnvBuilder(with_pip=True).create(path)
-    return path / "bin" / "python"
+    python = str(path / "bin" / "python")
+    _run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *map(str, requirements))
+    return python
 
 
 def _requires(wheel: Path) -> list[str]:
@@ -78,8 +82,7 @@ def test_the_emulator_wheel_ships_the_cohort_and_its_sample_sheet(wheels: dict[s
 
 
 def test_the_provider_installs_and_imports_without_the_emulator(wheels: dict[str, Path], tmp_path: Path) -> None:
-    python = _fresh_venv(tmp_path / "venv")
-    _run(str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheels["omics_dynamic"]))
+    python = _venv_with(tmp_path / "venv", wheels["omics_dynamic"])
     probe = (
         "import importlib.util, sys\n"
         "import omics_dynamic, omics_dynamic.provider, omics_dynamic.resource\n"
@@ -89,12 +92,11 @@ def test_the_provider_installs_and_imports_without_the_emulator(wheels: dict[str
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('werkzeug', 'sortedcontainers'))\n"
         "print(absent, loaded, omics_dynamic.provider.ReadSetActivationProvider.__module__)\n"
     )
-    assert _run(str(python), "-c", probe, cwd=tmp_path).split() == ["[]", "[]", "omics_dynamic.provider"]
+    assert _run(python, "-c", probe, cwd=tmp_path).split() == ["[]", "[]", "omics_dynamic.provider"]
 
 
 def test_the_emulator_installs_alone_and_serves_the_cohort(wheels: dict[str, Path], tmp_path: Path) -> None:
-    python = _fresh_venv(tmp_path / "venv")
-    _run(str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheels["omics_emulator"]))
+    python = _venv_with(tmp_path / "venv", wheels["omics_emulator"])
     probe = (
         "import csv, importlib.util, json, urllib.request\n"
         "from omics_emulator import COHORT_STORE_ID, Emulator\n"
@@ -105,9 +107,9 @@ def test_the_emulator_installs_alone_and_serves_the_cohort(wheels: dict[str, Pat
         "rows = list(csv.DictReader(open(SAMPLE_SHEET_PATH)))\n"
         "print(len(statuses), len(rows), importlib.util.find_spec('pulumi') is None)\n"
     )
-    count, rows, no_pulumi = _run(str(python), "-c", probe, cwd=tmp_path).split()
+    count, rows, no_pulumi = _run(python, "-c", probe, cwd=tmp_path).split()
     assert (int(count) > 0, int(rows) > 0, no_pulumi) == (True, True, "True")
-    first = subprocess.run([str(python), "-m", "omics_emulator", "--help"], capture_output=True, text=True,
+    first = subprocess.run([python, "-m", "omics_emulator", "--help"], capture_output=True, text=True,
                            timeout=STEP_TIMEOUT_S, cwd=tmp_path)
     assert first.returncode == 0 and "--profile" in first.stdout
 
@@ -142,13 +144,11 @@ def test_the_docs_user_tests_are_these() -> None:
 
 
 def test_the_toolkit_fixtures_serve_a_users_tests(wheels: dict[str, Path], tmp_path: Path) -> None:
-    python = _fresh_venv(tmp_path / "venv")
-    _run(str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "pytest",
-         *(str(wheel) for wheel in wheels.values()))
+    python = _venv_with(tmp_path / "venv", "pytest", *wheels.values())
     (tmp_path / "test_mine.py").write_text(USER_TESTS)
     (tmp_path / "mystack").mkdir()
     (tmp_path / "mystack" / "__main__.py").write_text(USER_PROGRAM)
-    out = _run(str(python), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "test_mine.py", cwd=tmp_path)
+    out = _run(python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "test_mine.py", cwd=tmp_path)
     if os.environ.get("OMICS_DYNAMIC_REQUIRE_PULUMI_CLI") == "1":
         assert "2 passed" in out, out
     else:  # without a CLI, local_stack skips and says how to get one
