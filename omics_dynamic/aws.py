@@ -27,7 +27,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Protocol
+from typing import Any, Callable, Iterator, Mapping, Optional, Protocol
 
 import boto3
 import botocore.config
@@ -690,6 +690,8 @@ def shared_rate_budget(key: tuple, rate_per_s: float) -> RateBudget:
         return budget
 
 
+#: Hints by AWS error code (``{operation}``, ``{store}`` and ``{region}`` are filled in),
+#: for every caller: the provider's lifecycle calls and the program's data sources alike.
 _HINTS = {
     "AccessDeniedException": (
         "The credentials in use are not allowed omics:{operation} on sequence store "
@@ -701,13 +703,19 @@ _HINTS = {
         "know the resource this call named"
     ),
     "ThrottlingException": (
-        "Throttled beyond botocore's retries: lower max_concurrent_jobs, run fewer stacks "
-        "at once against this account, or ask for a higher request-rate quota"
+        "Throttled beyond botocore's retries: lower omics-dynamic:rateLimit or "
+        "max_concurrent_jobs, run fewer stacks at once against this account, or ask for a "
+        "higher request-rate quota"
     ),
     "ValidationException": "HealthOmics rejected the request; check the inputs it names",
     "UnrecognizedClientException": "The AWS access key is not valid for this endpoint",
     "InvalidSignatureException": "The AWS secret key does not match the access key",
     "ExpiredTokenException": "The AWS session token has expired: refresh the credentials",
+    # Codes of our own, for botocore errors that carry none (translate_error).
+    "NoCredentials": ("Configure AWS credentials (environment, aws:profile or AWS_PROFILE, SSO, "
+                      "or an instance role)"),
+    "NoAnswer": ("The request never got an answer after botocore's retries; check the network "
+                 "and the endpoint"),
 }
 
 #: Hints for one operation's error, where the code's general hint would mislead.
@@ -717,6 +725,46 @@ _OPERATION_HINTS = {
         "created moments ago may not be known yet (the activation run waits that out)"
     ),
 }
+
+
+def hint_for(operation: str, code: str, store: str, region: str) -> str:
+    """The advice for AWS error ``code`` of ``operation`` on sequence store ``store`` in
+    ``region`` (:data:`_OPERATION_HINTS`, then :data:`_HINTS`), or "" when there is none."""
+    text = _OPERATION_HINTS.get((operation, code), _HINTS.get(code, ""))
+    return text.format(operation=operation, store=store, region=region)
+
+
+def translate_error(operation: str, exc: BaseException, store: str, region: str) -> AwsCallError:
+    """The :class:`~omics_dynamic.errors.AwsCallError` for a botocore error of
+    ``operation`` on sequence store ``store`` in ``region``.
+
+    - ``ClientError`` (HealthOmics answered): its AWS code, message, request ID and HTTP
+      status, and the hint of :func:`hint_for`.
+    - ``NoCredentialsError``: code ``NoCredentials``; ``PaginationError`` (botocore's
+      paginator saw one nextToken twice in a row): code ``PaginationError``, no request ID.
+    - any other ``BotoCoreError`` (no answer: connection errors, timeouts): code = the
+      exception's class name, no request ID, the ``NoAnswer`` hint.
+
+    ``transient`` is :func:`is_transient` of ``exc``. :raises TypeError: for an exception
+    that is not botocore's.
+    """
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        code = err.get("Code", "Unknown")
+        return AwsCallError(operation, code, err.get("Message", str(exc)), meta.get("RequestId"),
+                            meta.get("HTTPStatusCode"), hint_for(operation, code, store, region),
+                            transient=is_transient(exc))
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return AwsCallError(operation, "NoCredentials", str(exc), None, None,
+                            hint_for(operation, "NoCredentials", store, region))
+    if isinstance(exc, botocore.exceptions.PaginationError):
+        return AwsCallError(operation, "PaginationError", str(exc), None, None)
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return AwsCallError(operation, type(exc).__name__, str(exc), None, None,
+                            hint_for(operation, "NoAnswer", store, region), transient=is_transient(exc))
+    raise TypeError(f"not a botocore error: {type(exc).__name__}")
+
 
 #: botocore's own classification (standard retry mode, ``botocore/retries/standard.py``):
 #: throttling codes, transient codes, HTTP 500/502/503/504 and connection/HTTP client
@@ -810,6 +858,64 @@ def _dispatch_after_attempt(**kwargs: Any) -> None:
     api = getattr(_CURRENT, "api", None)
     if api is not None:
         api._after_attempt(**kwargs)
+
+
+def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, operation: str,
+                   params: dict[str, Any], result_key: str,
+                   starting_token: Optional[str] = None) -> Iterator[Page]:
+    """Every page of a listing, lazily, through botocore's ``paginator`` (pages of
+    :data:`PAGE_SIZE`): the one pager of every HealthOmics listing.
+
+    :param call: runs one page's fetch (:meth:`OmicsApi._call`: paced, counted, bounded,
+        errors translated, transient ones retried while a deadline is set).
+    :param params: the list call's parameters (``sequenceStoreId``, ``filter``).
+    :param result_key: the response's list of items (``readSets``, ``activationJobs``).
+    :param starting_token: a nextToken to resume from (None: the first page).
+    :returns: :class:`Page` s; a page is requested when the caller asks for the next one.
+    :raises ListingStuckError: a nextToken came back that the listing already gave (botocore
+        catches one repeated at once, this any one seen before).
+    :raises AwsCallError: what ``call`` raises.
+
+    After a transient error the paginator is made again from the last nextToken
+    (botocore's ``StartingToken``), so retries resume where the listing was.
+    """
+    token = starting_token
+    seen: dict[str, Optional[str]] = {}  # nextToken -> request ID of the page that gave it
+    live: dict[str, Any] = {}
+    pages = 0
+
+    def fetch() -> Optional[dict]:
+        if "pages" not in live:
+            config: dict[str, Any] = {"PageSize": PAGE_SIZE}
+            if token:
+                config["StartingToken"] = _TOKEN_ENCODER.encode({"nextToken": token})
+            live["pages"] = iter(paginator.paginate(**params, PaginationConfig=config))
+        try:
+            return next(live["pages"], None)
+        except BaseException:
+            live.pop("pages", None)
+            raise
+
+    while True:
+        try:
+            resp = call(fetch)
+        except AwsCallError as err:
+            if err.code == "PaginationError":  # botocore saw one token twice in a row
+                raise ListingStuckError(operation, pages, list(seen.values())[-1:]) from err
+            raise
+        if resp is None:
+            return
+        pages += 1
+        request_id = resp.get("ResponseMetadata", {}).get("RequestId")
+        next_token = resp.get("nextToken") or None
+        if next_token is not None:
+            if next_token in seen or next_token == starting_token:
+                raise ListingStuckError(operation, pages, [seen.get(next_token), request_id])
+            seen[next_token] = request_id
+        token = next_token
+        yield Page(resp.get(result_key, []), next_token, request_id)
+        if next_token is None:
+            return
 
 
 class OmicsApi:
@@ -1009,79 +1115,20 @@ class OmicsApi:
         _CURRENT.api = self
         try:
             return attempt()
-        except botocore.exceptions.ClientError as exc:
-            raise self.translate(operation, exc, store) from exc
-        except botocore.exceptions.NoCredentialsError as exc:
-            raise AwsCallError(operation, "NoCredentials", str(exc), None, None,
-                               "Configure AWS credentials (environment, aws:profile or "
-                               "AWS_PROFILE, SSO, or an instance role)") from exc
-        except botocore.exceptions.PaginationError as exc:
-            raise AwsCallError(operation, "PaginationError", str(exc), None, None) from exc
-        except botocore.exceptions.BotoCoreError as exc:
-            raise AwsCallError(operation, type(exc).__name__, str(exc), None, None,
-                               "The request never got an answer after botocore's retries; "
-                               "check the network and the endpoint",
-                               transient=is_transient(exc)) from exc
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            err = translate_error(operation, exc, store, self.region)
+            if err.code in _CREDENTIAL_CODES:
+                forget_client(self.client)  # the next lifecycle call resolves credentials again
+            raise err from exc
         finally:
             _CURRENT.api = outer
 
-    def translate(self, operation: str, exc: botocore.exceptions.ClientError, store: str) -> AwsCallError:
-        """Turn a botocore ClientError into an AwsCallError keeping code and request ID."""
-        err = exc.response.get("Error", {})
-        meta = exc.response.get("ResponseMetadata", {})
-        code = err.get("Code", "Unknown")
-        if code in _CREDENTIAL_CODES:
-            forget_client(self.client)  # the next lifecycle call resolves credentials again
-        hint = _OPERATION_HINTS.get((operation, code), _HINTS.get(code, "")).format(
-            operation=operation, store=store, region=self.region)
-        return AwsCallError(operation, code, err.get("Message", str(exc)), meta.get("RequestId"),
-                            meta.get("HTTPStatusCode"), hint, transient=is_transient(exc))
-
     def _pages(self, operation: str, method: str, store: str, params: dict[str, Any],
                result_key: str, starting_token: Optional[str] = None) -> Iterator[Page]:
-        """Every page of a listing, through botocore's paginator, one bounded call per page.
-
-        After a transient error the paginator is made again from the last nextToken
-        (botocore's ``StartingToken``), so retries resume where the listing was.
-        """
-        paginator = self.client.get_paginator(method)
-        token = starting_token
-        seen: dict[str, Optional[str]] = {}  # nextToken -> request ID of the page that gave it
-        live: dict[str, Any] = {}
-        pages = 0
-
-        def fetch() -> Optional[dict]:
-            if "pages" not in live:
-                config: dict[str, Any] = {"PageSize": PAGE_SIZE}
-                if token:
-                    config["StartingToken"] = _TOKEN_ENCODER.encode({"nextToken": token})
-                live["pages"] = iter(paginator.paginate(**params, PaginationConfig=config))
-            try:
-                return next(live["pages"], None)
-            except BaseException:
-                live.pop("pages", None)
-                raise
-
-        while True:
-            try:
-                resp = self._call(operation, store, fetch)
-            except AwsCallError as err:
-                if err.code == "PaginationError":  # botocore saw one token twice in a row
-                    raise ListingStuckError(operation, pages, list(seen.values())[-1:]) from err
-                raise
-            if resp is None:
-                return
-            pages += 1
-            request_id = resp.get("ResponseMetadata", {}).get("RequestId")
-            next_token = resp.get("nextToken") or None
-            if next_token is not None:
-                if next_token in seen or next_token == starting_token:
-                    raise ListingStuckError(operation, pages, [seen.get(next_token), request_id])
-                seen[next_token] = request_id
-            token = next_token
-            yield Page(resp.get(result_key, []), next_token, request_id)
-            if next_token is None:
-                return
+        """Every page of listing ``method`` (:func:`_listing_pages`), each one bounded call."""
+        return _listing_pages(lambda fetch: self._call(operation, store, fetch),
+                              self.client.get_paginator(method), operation, params, result_key,
+                              starting_token)
 
     # Read sets ----------------------------------------------------------------------
     def get_read_set(self, store: str, read_set_id: str) -> Optional[dict]:
@@ -1118,14 +1165,23 @@ class OmicsApi:
                     resp.get("ResponseMetadata", {}).get("RequestId"))
 
     def read_set_pages(self, store: str, starting_token: Optional[str] = None,
-                       status: Optional[str] = None) -> Iterator[Page]:
+                       status: Optional[str] = None,
+                       read_set_filter: Optional[Mapping[str, Any]] = None) -> Iterator[Page]:
         """Every page of ListReadSets (100 read sets each), lazily: a page is requested when
-        the caller asks for it; with ``status``, only read sets in that status (the API's
-        ``filter.status``, one status per listing). :raises ListingStuckError: see
-        :meth:`_pages`."""
+        the caller asks for it (stop asking and no more calls are made).
+
+        :param status: only read sets in that status (the API's ``filter.status``, one
+            status per listing).
+        :param read_set_filter: a ``ReadSetFilter`` (``name``, ``sampleId``, ``subjectId``,
+            ``referenceArn``, ``createdAfter``...; botocore's names), sent as it is;
+            ``status`` is added to it.
+        :raises ListingStuckError: see :func:`_listing_pages`. :raises AwsCallError: the call
+            failed (AWS code and request ID kept).
+        """
         params: dict[str, Any] = {"sequenceStoreId": store}
-        if status:
-            params["filter"] = {"status": status}
+        flt = {**(read_set_filter or {}), **({"status": status} if status else {})}
+        if flt:
+            params["filter"] = flt
         return self._pages("ListReadSets", "list_read_sets", store, params, "readSets", starting_token)
 
     # Activation jobs ----------------------------------------------------------------
@@ -1151,7 +1207,7 @@ class OmicsApi:
 
     def job_pages(self, store: str, created_after=None, status: Optional[str] = None) -> Iterator[Page]:
         """Every page of ListReadSetActivationJobs matching the filters (``created_after``: a
-        datetime; ``status``: one job status). :raises ListingStuckError: see :meth:`_pages`."""
+        datetime; ``status``: one job status). :raises ListingStuckError: see :func:`_listing_pages`."""
         flt: dict[str, Any] = {}
         if created_after is not None:
             flt["createdAfter"] = created_after
