@@ -860,6 +860,84 @@ def _dispatch_after_attempt(**kwargs: Any) -> None:
         api._after_attempt(**kwargs)
 
 
+def _attempt_failure(response: Any, caught_exception: Optional[BaseException]) -> Optional[tuple[str, bool]]:
+    """What one botocore attempt met (the arguments of botocore's ``needs-retry`` event):
+    ``(text, unreachable)``, ``text`` e.g. ``"HTTP 503 ServiceUnavailableException"`` or
+    ``"EndpointConnectionError: Could not connect ..."``, ``unreachable`` True for the
+    errors of :data:`_UNREACHABLE`; None for an answer below HTTP 400."""
+    if caught_exception is not None:
+        return (f"{type(caught_exception).__name__}: {caught_exception}",
+                isinstance(caught_exception, _UNREACHABLE))
+    http, parsed = response if response is not None else (None, {})
+    status = getattr(http, "status_code", 200)
+    code = (parsed or {}).get("Error", {}).get("Code")
+    return (f"HTTP {status} {code or ''}".rstrip(), False) if status >= 400 else None
+
+
+def _in_daemon_thread(name: str, work: Callable[[], Any]) -> tuple[threading.Event, dict[str, Any]]:
+    """Start ``work`` in a daemon thread (one that never holds the process's exit):
+    ``(done, box)``; once ``done`` is set, ``box`` holds ``"value"`` (what ``work``
+    returned) or ``"error"`` (what it raised)."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the waiting caller
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return done, box
+
+
+def _unreachable_error(operation: str, endpoint: str, failure: Optional[tuple[str, bool]]) -> AwsCallError:
+    """The permanent AwsCallError ``EndpointUnreachable`` of :meth:`OmicsApi._check_reachable`:
+    what the first attempts met (``failure``, see :func:`_attempt_failure`) and what to check."""
+    return AwsCallError(
+        operation, "EndpointUnreachable",
+        f"no connection to {endpoint} could be made for {UNREACHABLE_AT_START_S:g}s, since the first "
+        f"attempt ({failure[0] if failure else 'connection failed'})", None, None,
+        BudgetExhaustedError(operation, 0.0, unreachable=True, endpoint_url=endpoint).unreachable_advice()
+        + "; nothing was started")
+
+
+class _AttemptLog:
+    """What the attempts of one :class:`OmicsApi`'s calls met (thread-safe): the last failed
+    attempt, cleared by an answered one, and, while no attempt was ever answered, the clock
+    time of the first that could not connect (see :data:`UNREACHABLE_AT_START_S`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_failure: Optional[tuple[str, bool]] = None
+        self._answered = False
+        self._unreachable_since_s: Optional[float] = None
+
+    def record(self, response: Any, caught_exception: Optional[BaseException], now_s: float) -> None:
+        """One attempt's outcome (``needs-retry``'s ``response`` and ``caught_exception``),
+        at ``now_s`` seconds on the api's clock."""
+        failure = _attempt_failure(response, caught_exception)
+        with self._lock:
+            self._last_failure = failure
+            if response is not None:
+                self._answered = True
+            elif not self._answered and failure is not None and failure[1] and self._unreachable_since_s is None:
+                self._unreachable_since_s = now_s
+
+    def last_failure(self) -> Optional[tuple[str, bool]]:
+        """The last failed attempt, ``(text, unreachable)``, or None (see :func:`_attempt_failure`)."""
+        with self._lock:
+            return self._last_failure
+
+    def unreachable_since_s(self) -> tuple[Optional[float], Optional[tuple[str, bool]]]:
+        """``(since_s, last failure)``: ``since_s`` the clock time of the first attempt that
+        could not connect while no attempt was ever answered, else None."""
+        with self._lock:
+            return (None if self._answered else self._unreachable_since_s), self._last_failure
+
+
 def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, operation: str,
                    params: dict[str, Any], result_key: str,
                    starting_token: Optional[str] = None) -> Iterator[Page]:
@@ -956,13 +1034,7 @@ class OmicsApi:
         self.listener = ApiListener()
         self._backoff = backoff
         self._lock = threading.Lock()
-        #: The last failed attempt botocore saw (any call), cleared by an answered one:
-        #: ``(text, unreachable)``, see :meth:`last_failure`.
-        self._last_failure: Optional[tuple[str, bool]] = None
-        #: True once any attempt got an HTTP answer; until then, the clock time of the first
-        #: attempt that could not connect (see :data:`UNREACHABLE_AT_START_S`).
-        self._answered = False
-        self._unreachable_since_s: Optional[float] = None
+        self._attempts = _AttemptLog()
         # One handler per client whatever number of OmicsApi share it (shared_client): it
         # hands the event to the OmicsApi whose call runs in this thread (_translated).
         client.meta.events.register("before-call.omics", _dispatch_before_call,
@@ -996,30 +1068,14 @@ class OmicsApi:
         """botocore ``needs-retry`` hook, after every attempt (returns None: botocore's own
         retry handler decides). Keeps what the last failed attempt was, so a call that gets
         no answer in time can say why (connection refused, timeouts, 5xx)."""
-        if caught_exception is not None:
-            failure: Optional[tuple[str, bool]] = (
-                f"{type(caught_exception).__name__}: {caught_exception}",
-                isinstance(caught_exception, _UNREACHABLE))
-        else:
-            http, parsed = response if response is not None else (None, {})
-            status = getattr(http, "status_code", 200)
-            code = (parsed or {}).get("Error", {}).get("Code")
-            failure = (f"HTTP {status} {code or ''}".rstrip(), False) if status >= 400 else None
-        now_s = self.clock.now()
-        with self._lock:
-            self._last_failure = failure
-            if response is not None:
-                self._answered = True
-            elif not self._answered and failure is not None and failure[1] and self._unreachable_since_s is None:
-                self._unreachable_since_s = now_s
+        self._attempts.record(response, caught_exception, self.clock.now())
 
     def last_failure(self) -> Optional[tuple[str, bool]]:
         """The last failed attempt of any call when no attempt was answered since:
         ``(text, unreachable)``, ``text`` e.g. ``"EndpointConnectionError: Could not connect
         to the endpoint URL: ..."``, ``unreachable`` True for connection errors and connect
         timeouts (the endpoint could not be reached at all); None otherwise."""
-        with self._lock:
-            return self._last_failure
+        return self._attempts.last_failure()
 
     def _check_reachable(self, operation: str) -> None:
         """Raise AwsCallError ``EndpointUnreachable`` (permanent) once no attempt of this
@@ -1028,18 +1084,9 @@ class OmicsApi:
         reached is a wrong endpoint, region or network path far more often than an outage,
         and nothing has been started yet, so waiting out ``timeout_seconds`` (6 hours by
         default) helps nobody. After any answer, connection errors stay transient."""
-        with self._lock:
-            since_s = None if self._answered else self._unreachable_since_s
-            failure = self._last_failure
-        if since_s is None or self.clock.now() - since_s < UNREACHABLE_AT_START_S:
-            return
-        endpoint = self.client.meta.endpoint_url
-        raise AwsCallError(
-            operation, "EndpointUnreachable",
-            f"no connection to {endpoint} could be made for {UNREACHABLE_AT_START_S:g}s, since the first "
-            f"attempt ({failure[0] if failure else 'connection failed'})", None, None,
-            BudgetExhaustedError(operation, 0.0, unreachable=True, endpoint_url=endpoint).unreachable_advice()
-            + "; nothing was started")
+        since_s, failure = self._attempts.unreachable_since_s()
+        if since_s is not None and self.clock.now() - since_s >= UNREACHABLE_AT_START_S:
+            raise _unreachable_error(operation, self.client.meta.endpoint_url, failure)
 
     def _budget_exhausted(self, operation: str, waited_s: float) -> BudgetExhaustedError:
         failure = self.last_failure()
@@ -1081,18 +1128,8 @@ class OmicsApi:
         limit_real_s = math.inf
         if self.deadline_s is not None:
             limit_real_s = self.clock.real_seconds(self.deadline_s - self.clock.now()) + CALL_SLACK_REAL_S
-        box: dict[str, Any] = {}
-        done = threading.Event()
-
-        def work() -> None:
-            try:
-                box["value"] = self._translated(operation, store, attempt)
-            except BaseException as exc:
-                box["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=work, name=f"omics-dynamic {operation}", daemon=True).start()
+        done, box = _in_daemon_thread(f"omics-dynamic {operation}",
+                                      lambda: self._translated(operation, store, attempt))
         t0 = time.monotonic()
         reported = 0
         while not done.wait(CALL_POLL_REAL_S):
@@ -1151,18 +1188,9 @@ class OmicsApi:
 
     def assert_store_exists(self, store: str) -> None:
         """Raise AwsCallError (ResourceNotFoundException, naming the store) if the sequence
-        store does not exist. Uses one ListReadSets call so that the IAM policy needs no
-        omics:GetSequenceStore."""
-        self.list_read_sets(store, max_results=1)
-
-    def list_read_sets(self, store: str, next_token: Optional[str] = None, max_results: int = PAGE_SIZE) -> Page:
-        """One page (up to ``max_results`` <= 100) of ListReadSets."""
-        kwargs: dict[str, Any] = {"sequenceStoreId": store, "maxResults": max_results}
-        if next_token:
-            kwargs["nextToken"] = next_token
-        resp = self._call("ListReadSets", store, lambda: self.client.list_read_sets(**kwargs))
-        return Page(resp.get("readSets", []), resp.get("nextToken"),
-                    resp.get("ResponseMetadata", {}).get("RequestId"))
+        store does not exist. Uses one ListReadSets call (of one item) so that the IAM
+        policy needs no omics:GetSequenceStore."""
+        self._call("ListReadSets", store, lambda: self.client.list_read_sets(sequenceStoreId=store, maxResults=1))
 
     def read_set_pages(self, store: str, starting_token: Optional[str] = None,
                        status: Optional[str] = None,
