@@ -1,4 +1,4 @@
-"""Selecting read sets (omics_dynamic.selection) against the emulator.
+"""Selecting read sets (omics_dynamic.selection, .data_source, .sample_sheet) against the emulator.
 
 ``get_read_sets`` talks HTTP to the emulator through the client the provider would make
 (endpoint from AWS_ENDPOINT_URL_OMICS or ``omics-dynamic:endpoint``); the ``sent`` fixture
@@ -15,18 +15,11 @@ import datetime as dt
 import pytest
 
 import omics_dynamic
-from omics_dynamic import selection
+from omics_dynamic import data_source
+from omics_dynamic.data_source import EmptySelectionError, get_read_sets
 from omics_dynamic.errors import AwsCallError, ConfigurationError
-from omics_dynamic.selection import (
-    EmptySelectionError,
-    ListingPlan,
-    SampleSheetError,
-    SelectionError,
-    get_read_sets,
-    plan_listing,
-    read_sample_sheet,
-    validate_selection,
-)
+from omics_dynamic.sample_sheet import SampleSheetError, read_sample_sheet
+from omics_dynamic.selection import ListingPlan, SelectionError, plan_listing, validate_selection
 from omics_dynamic_testing import UNKNOWN, run_program
 
 UTC = dt.timezone.utc
@@ -96,7 +89,7 @@ def big_store(emulator, store):
 def sent(monkeypatch):
     """Parameters of every ListReadSets request, in order (filter, maxResults, nextToken)."""
     requests = []
-    real_client = selection._client
+    real_client = data_source._client
 
     def client(region):
         c = real_client(region)
@@ -104,7 +97,7 @@ def sent(monkeypatch):
                                lambda params, **_: requests.append(copy.deepcopy(params)))
         return c
 
-    monkeypatch.setattr(selection, "_client", client)
+    monkeypatch.setattr(data_source, "_client", client)
     return requests
 
 
@@ -347,7 +340,7 @@ class FakeClock:
 
 def test_listing_is_paced_by_the_rate_limit_setting(big_store, monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(selection, "MonotonicClock", lambda time_scale: clock)
+    monkeypatch.setattr(data_source, "MonotonicClock", lambda time_scale: clock)
     monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "1")
     get_read_sets(big_store)
     # 1 request/s paced at 0.9/s with a burst of 1: the 2nd and 3rd pages wait ~1.1 s each.
