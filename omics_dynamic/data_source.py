@@ -7,13 +7,16 @@ during preview and up.
 They run in the Pulumi program's process (not in the provider), so they find region,
 credentials and endpoint as the provider does (:meth:`ProviderSettings.from_config` over
 the stack config ``aws:region``, ``aws:profile``, ``omics-dynamic:endpoint``, then the
-AWS environment chain; :func:`~omics_dynamic.aws.make_client`). Which filters go to the
+AWS environment chain; :func:`~omics_dynamic.aws.make_client`), and call HealthOmics
+through :class:`~omics_dynamic.aws.OmicsApi` as the provider does: paced by
+``omics-dynamic:rateLimit`` (per operation family), listed with botocore's paginator
+(:meth:`~omics_dynamic.aws.OmicsApi.read_set_pages`), errors translated with AWS's code,
+request ID and hint (:func:`~omics_dynamic.aws.translate_error`). Which filters go to the
 service and which are matched here is :mod:`omics_dynamic.selection`'s pure logic.
 
 Facts used (botocore's omics model ``2022-11-28``, ``ListReadSets``):
 
-- ``ListReadSets`` returns at most 100 read sets per page (``maxResults`` 1-100); botocore's
-  paginator follows ``nextToken``.
+- ``ListReadSets`` returns at most 100 read sets per page (``maxResults`` 1-100).
 - ``sequenceInformation`` (with ``totalBaseCount``) is optional in ``ReadSetListItem``
   (the AWS CLI's list-read-sets example has none), so ``total_base_count`` may be None.
 """
@@ -26,12 +29,10 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
-import botocore.exceptions
 import pulumi
 
-from .aws import MonotonicClock, ProviderSettings, RateBudget, make_client
-from .errors import AwsCallError, OmicsDynamicError
-from .limits import PAGE_SIZE
+from .aws import MonotonicClock, OmicsApi, ProviderSettings, RateBudget, make_client
+from .errors import OmicsDynamicError
 from .selection import Instant, ListingPlan, Selection, StrOrStrs, plan_listing, target_failures, validate_selection
 
 __all__ = [
@@ -40,6 +41,9 @@ __all__ = [
     "EmptySelectionError",
     "get_read_sets",
     "get_read_sets_output",
+    "program_api",
+    "list_read_sets",
+    "select",
 ]
 
 _UTC = _dt.timezone.utc
@@ -139,55 +143,50 @@ class GetReadSetsResult:
 
 # --------------------------------------------------------------------------- listing
 
-_HINTS = {
-    "AccessDeniedException": ("the credentials in use are not allowed omics:ListReadSets on sequence "
-                              "store {store} in {region}; the IAM policy from "
-                              "omics_dynamic.iam_policy() allows it"),
-    "ResourceNotFoundException": "check sequence_store_id ({store}) and the region ({region})",
-    "ThrottlingException": "throttled beyond botocore's retries: lower omics-dynamic:rateLimit or retry later",
-}
+def _stack_config(key: str) -> Optional[str]:
+    """``"namespace:name"`` -> the stack config value (``pulumi.Config``), or None."""
+    namespace, _, name = key.partition(":")
+    return pulumi.Config(namespace).get(name)
 
 
-def _aws_error(exc: Exception, store: str, region: str) -> AwsCallError:
-    """An AwsCallError for a failed listing, keeping the AWS code and request ID."""
-    if isinstance(exc, botocore.exceptions.ClientError):
-        err = exc.response.get("Error", {})
-        meta = exc.response.get("ResponseMetadata", {})
-        code = err.get("Code", "Unknown")
-        hint = _HINTS.get(code, "").format(store=store, region=region)
-        return AwsCallError("ListReadSets", code, err.get("Message", str(exc)), meta.get("RequestId"),
-                            meta.get("HTTPStatusCode"), hint)
-    if isinstance(exc, botocore.exceptions.NoCredentialsError):
-        return AwsCallError("ListReadSets", "NoCredentials", str(exc), None, None,
-                            "Configure AWS credentials (environment, aws:profile or AWS_PROFILE, SSO, "
-                            "or an instance role) for the process that runs the Pulumi program")
-    if isinstance(exc, botocore.exceptions.PaginationError):
-        return AwsCallError("ListReadSets", "PaginationError", str(exc), None, None,
-                            "the service repeated a nextToken; retry later")
-    return AwsCallError("ListReadSets", type(exc).__name__, str(exc), None, None,
-                        "The request never got an answer after botocore's retries; check the "
-                        "network and the endpoint")
+def program_api(region: Optional[str]) -> OmicsApi:
+    """An :class:`~omics_dynamic.aws.OmicsApi` for the program's process: a new client for
+    ``region`` (None: ``aws:region``, then boto3's chain) made as the provider makes it,
+    on the real-time clock (sped up by ``omics-dynamic:timeScale``), paced at
+    ``omics-dynamic:rateLimit`` requests per second per operation family (0: unpaced),
+    with no time budget (botocore's timeouts and retries bound each call).
+
+    :raises ConfigurationError: no Region, or a bad ``omics-dynamic:*`` setting.
+    :raises CredentialsTimeoutError: credential resolution took longer than
+        ``omics-dynamic:credentialsTimeout``.
+    """
+    settings = ProviderSettings.from_config(_stack_config)
+    return OmicsApi(make_client(settings, region), MonotonicClock(settings.time_scale),
+                    RateBudget(settings.rate_limit_per_s))
 
 
-def _pages(client, store: str, flt: Mapping[str, Any], max_calls: Optional[int] = None) -> tuple[list[dict], int, bool]:
-    """List with botocore's paginator: ``(items, calls, complete)``; stops after
-    ``max_calls`` pages when more remain (``complete`` False)."""
-    kwargs: dict[str, Any] = {"sequenceStoreId": store, "PaginationConfig": {"PageSize": PAGE_SIZE}}
-    if flt:
-        kwargs["filter"] = dict(flt)
+def list_read_sets(api: OmicsApi, store: str, read_set_filter: Mapping[str, Any],
+                   max_pages: Optional[int] = None) -> tuple[list[dict], int, bool]:
+    """The ListReadSets items of ``store`` under ``read_set_filter`` (a ``ReadSetFilter``,
+    botocore's names): ``(items, pages, complete)``. With ``max_pages``, stops after that
+    many pages when more remain (``complete`` False; no further call is made).
+
+    :raises AwsCallError, ListingStuckError: as :meth:`~omics_dynamic.aws.OmicsApi.read_set_pages`.
+    """
     items: list[dict] = []
-    calls = 0
-    for page in client.get_paginator("list_read_sets").paginate(**kwargs):
-        calls += 1
-        items.extend(page.get("readSets", []))
-        if max_calls is not None and calls >= max_calls and page.get("nextToken"):
-            return items, calls, False
-    return items, calls, True
+    pages = 0
+    for page in api.read_set_pages(store, read_set_filter=read_set_filter):
+        pages += 1
+        items.extend(page.items)
+        if max_pages is not None and pages >= max_pages and page.next_token:
+            return items, pages, False
+    return items, pages, True
 
 
-def _run_plan(client, store: str, plan: ListingPlan) -> tuple[list[dict], int]:
-    """Run a :class:`ListingPlan`: ``(items, calls)``. Items may hold more than the
-    selection (filter them with :meth:`Selection.matches`) and repeat a read set.
+def _run_plan(api: OmicsApi, store: str, plan: ListingPlan) -> tuple[list[dict], int]:
+    """Run a :class:`~omics_dynamic.selection.ListingPlan`: ``(items, calls)``. Items may
+    hold more than the selection (filter them with :meth:`Selection.matches`) and repeat a
+    read set.
 
     Fan-out over N values (N >= 2) costs either one listing of the store under the base
     filter (P pages) or N listings (one per value, usually one page each); P is not known
@@ -196,35 +195,17 @@ def _run_plan(client, store: str, plan: ListingPlan) -> tuple[list[dict], int]:
     calls in all. At most twice the cheaper of the two, whatever the store's size.
     """
     if plan.fan_out_key is None:
-        items, calls, _ = _pages(client, store, plan.base_filter)
+        items, calls, _ = list_read_sets(api, store, plan.base_filter)
         return items, calls
-    items, calls, complete = _pages(client, store, plan.base_filter, max_calls=len(plan.fan_out_values))
+    items, calls, complete = list_read_sets(api, store, plan.base_filter, max_pages=len(plan.fan_out_values))
     if complete:
         return items, calls
     items = []
     for value in plan.fan_out_values:
-        more, n, _ = _pages(client, store, {**plan.base_filter, plan.fan_out_key: value})
+        more, n, _ = list_read_sets(api, store, {**plan.base_filter, plan.fan_out_key: value})
         items.extend(more)
         calls += n
     return items, calls
-
-
-
-def _stack_config(key: str) -> Optional[str]:
-    """``"namespace:name"`` -> the stack config value (``pulumi.Config``), or None."""
-    namespace, _, name = key.partition(":")
-    return pulumi.Config(namespace).get(name)
-
-
-def _client(region: Optional[str]):
-    """A boto3 omics client as the provider makes it, paced by ``omics-dynamic:rateLimit``."""
-    settings = ProviderSettings.from_config(_stack_config)
-    client = make_client(settings, region)
-    if settings.rate_limit_per_s > 0:
-        budget, clock = RateBudget(settings.rate_limit_per_s), MonotonicClock(settings.time_scale)
-        client.meta.events.register("before-call.omics.ListReadSets",
-                                    lambda **_: budget.wait("ListReadSets", clock))
-    return client
 
 
 def _to_read_set(item: Mapping[str, Any]) -> ReadSet:
@@ -241,20 +222,20 @@ def _to_read_set(item: Mapping[str, Any]) -> ReadSet:
 
 
 
-def _select(sequence_store_id: str, sel: Selection, region: Optional[str], allow_empty: bool) -> GetReadSetsResult:
-    """List and filter (arguments already validated)."""
-    client = _client(region)
-    resolved_region = client.meta.region_name
-    try:
-        items, calls = _run_plan(client, sequence_store_id, plan_listing(sel))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        raise _aws_error(exc, sequence_store_id, resolved_region) from exc
+def select(api: OmicsApi, sequence_store_id: str, sel: Selection, allow_empty: bool) -> GetReadSetsResult:
+    """List ``sequence_store_id`` through ``api`` for a validated selection and keep the
+    read sets it matches exactly (:func:`~omics_dynamic.selection.plan_listing`,
+    :meth:`Selection.matches`), sorted by ID.
+
+    :raises EmptySelectionError: nothing matches and ``allow_empty`` is false.
+    :raises AwsCallError, ListingStuckError: a listing failed (:func:`list_read_sets`).
+    """
+    items, calls = _run_plan(api, sequence_store_id, plan_listing(sel))
     chosen = {item["id"]: item for item in items if sel.matches(item)}
     read_sets = tuple(_to_read_set(chosen[rid]) for rid in sorted(chosen))
     if not read_sets and not allow_empty:
-        raise EmptySelectionError(sequence_store_id, resolved_region, sel.describe(), calls)
-    return GetReadSetsResult(sequence_store_id, resolved_region, read_sets, calls)
-
+        raise EmptySelectionError(sequence_store_id, api.region, sel.describe(), calls)
+    return GetReadSetsResult(sequence_store_id, api.region, read_sets, calls)
 
 
 # --------------------------------------------------------------------------- the data source
@@ -304,8 +285,12 @@ def get_read_sets(
     :raises SelectionError: a bad argument (before any AWS call), naming it, its value
         and the fix.
     :raises EmptySelectionError: nothing matches and ``allow_empty`` is false.
-    :raises AwsCallError: ListReadSets failed (AWS code and request ID kept).
+    :raises AwsCallError: ListReadSets failed: AWS's code, message and request ID and a
+        hint (:func:`~omics_dynamic.aws.translate_error`, as in the provider).
+    :raises ListingStuckError: HealthOmics answered a nextToken the listing already gave.
     :raises ConfigurationError: no Region, or a bad ``omics-dynamic:*`` setting.
+    :raises CredentialsTimeoutError: credentials were not resolved within
+        ``omics-dynamic:credentialsTimeout`` seconds.
 
     Cost, in ListReadSets calls of up to 100 read sets each (``list_calls``):
 
@@ -323,7 +308,7 @@ def get_read_sets(
                              status=status, creation_type=creation_type,
                              generated_from=generated_from,
                              prior_failures=target_failures(sequence_store_id, region, allow_empty))
-    return _select(sequence_store_id, sel, region, allow_empty)
+    return select(program_api(region), sequence_store_id, sel, allow_empty)
 
 
 def get_read_sets_output(

@@ -2,8 +2,9 @@
 set IDs, or sample IDs that it resolves to read set IDs through the store.
 
 Reading the file (delimiter, header, the column to use, every bad row) needs no AWS call;
-resolving sample IDs lists the store as :func:`~omics_dynamic.data_source.get_read_sets`
-does (in the program's process).
+resolving sample IDs lists the store through the data source
+(:func:`omics_dynamic.data_source.select`, in the program's process, as
+:func:`~omics_dynamic.data_source.get_read_sets` does).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence, Union
 
 from . import data_source
+from .aws import OmicsApi
 from .data_source import ReadSet
 from .errors import MESSAGE_LIST_LIMIT, OmicsDynamicError
 from .limits import SUGGESTION_LISTING_PAGES, SUGGESTIONS_PER_VALUE
@@ -197,13 +199,15 @@ def _read_column(path: str, delimiter: Optional[str], read_set_id_column: Option
 def _resolve_samples(path: str, column: _Column, sequence_store_id: str, sel: Selection,
                      region: Optional[str]) -> SampleSheet:
     """The sheet of sample IDs ``column``, its samples resolved to read sets through the
-    store (one listing of the store or one per sample, as :func:`~omics_dynamic.data_source.get_read_sets`).
+    store (one listing of the store or one per sample, :func:`~omics_dynamic.data_source.select`).
 
     :raises SampleSheetError: naming the line of each sample with no read set matching
         ``sel`` (and the store's closest sample IDs, :func:`_close_samples`).
-    :raises AwsCallError, ConfigurationError: as :func:`~omics_dynamic.data_source.get_read_sets`.
+    :raises AwsCallError, ListingStuckError, ConfigurationError, CredentialsTimeoutError: as
+        :func:`~omics_dynamic.data_source.get_read_sets`.
     """
-    result = data_source._select(sequence_store_id, sel, region, allow_empty=True)
+    api = data_source.program_api(region)
+    result = data_source.select(api, sequence_store_id, sel, allow_empty=True)
     by_sample: dict[str, list[ReadSet]] = {}
     for rs in result.read_sets:
         if rs.sample_id is not None:  # the listing filtered on sampleId; only values are looked up
@@ -214,7 +218,7 @@ def _resolve_samples(path: str, column: _Column, sequence_store_id: str, sel: Se
         conditions = [f"{what} {' or '.join(sorted(accepted))}" for what, accepted in
                       (("status", sel.statuses), ("file type", sel.file_types)) if accepted]
         cond = " with " + " and ".join(conditions) if conditions else ""
-        close = _close_samples(sequence_store_id, result.region, missing[:MESSAGE_LIST_LIMIT])
+        close = _close_samples(api, sequence_store_id, missing[:MESSAGE_LIST_LIMIT])
         raise SampleSheetError(path, [
             (column.first_line[s], column.name, f"sample {s!r} has no read set{cond} in sequence store "
                                           f"{sequence_store_id} ({result.region})" + close.get(s, ""))
@@ -225,7 +229,7 @@ def _resolve_samples(path: str, column: _Column, sequence_store_id: str, sel: Se
                        {s: tuple(rs.id for rs in by_sample[s]) for s in values}, ordered, result.list_calls)
 
 
-def _close_samples(store: str, region: str, missing: Sequence[str]) -> dict[str, str]:
+def _close_samples(api: OmicsApi, store: str, missing: Sequence[str]) -> dict[str, str]:
     """Sample ID -> ``"; did you mean 'S0001', 'S0010'?"`` for sheet samples the store has
     no read set for, from the sample IDs of the store's first
     :data:`SUGGESTION_LISTING_PAGES` listing pages (difflib's close matches, at most
@@ -233,8 +237,7 @@ def _close_samples(store: str, region: str, missing: Sequence[str]) -> dict[str,
     when the listing fails, and no entry for a sample with no close match. The read sets
     whose sample matched were listed already; this costs at most 10 more calls."""
     try:
-        items, _calls, complete = data_source._pages(data_source._client(region), store, {},
-                                                     max_calls=SUGGESTION_LISTING_PAGES)
+        items, _calls, complete = data_source.list_read_sets(api, store, {}, max_pages=SUGGESTION_LISTING_PAGES)
     except Exception:  # a suggestion never replaces the error it decorates
         return {}
     known = sorted({str(it["sampleId"]) for it in items if it.get("sampleId")})
@@ -292,7 +295,8 @@ def read_sample_sheet(
         a sample ID HealthOmics cannot hold, a sample with no read set in the store), or a
         sheet with no row (unless ``allow_empty``).
     :raises SelectionError: bad arguments (e.g. sample IDs without ``sequence_store_id``).
-    :raises AwsCallError, ConfigurationError: as :func:`~omics_dynamic.data_source.get_read_sets`.
+    :raises AwsCallError, ListingStuckError, ConfigurationError, CredentialsTimeoutError: as
+        :func:`~omics_dynamic.data_source.get_read_sets`.
     """
     path = os.fspath(path)
     prior = target_failures(sequence_store_id, region, allow_empty, store_required=False)
