@@ -27,7 +27,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Protocol
+from typing import Any, Callable, Iterator, Mapping, Optional, Protocol
 
 import boto3
 import botocore.config
@@ -690,6 +690,8 @@ def shared_rate_budget(key: tuple, rate_per_s: float) -> RateBudget:
         return budget
 
 
+#: Hints by AWS error code (``{operation}``, ``{store}`` and ``{region}`` are filled in),
+#: for every caller: the provider's lifecycle calls and the program's data sources alike.
 _HINTS = {
     "AccessDeniedException": (
         "The credentials in use are not allowed omics:{operation} on sequence store "
@@ -701,13 +703,19 @@ _HINTS = {
         "know the resource this call named"
     ),
     "ThrottlingException": (
-        "Throttled beyond botocore's retries: lower max_concurrent_jobs, run fewer stacks "
-        "at once against this account, or ask for a higher request-rate quota"
+        "Throttled beyond botocore's retries: lower omics-dynamic:rateLimit or "
+        "max_concurrent_jobs, run fewer stacks at once against this account, or ask for a "
+        "higher request-rate quota"
     ),
     "ValidationException": "HealthOmics rejected the request; check the inputs it names",
     "UnrecognizedClientException": "The AWS access key is not valid for this endpoint",
     "InvalidSignatureException": "The AWS secret key does not match the access key",
     "ExpiredTokenException": "The AWS session token has expired: refresh the credentials",
+    # Codes of our own, for botocore errors that carry none (translate_error).
+    "NoCredentials": ("Configure AWS credentials (environment, aws:profile or AWS_PROFILE, SSO, "
+                      "or an instance role)"),
+    "NoAnswer": ("The request never got an answer after botocore's retries; check the network "
+                 "and the endpoint"),
 }
 
 #: Hints for one operation's error, where the code's general hint would mislead.
@@ -717,6 +725,46 @@ _OPERATION_HINTS = {
         "created moments ago may not be known yet (the activation run waits that out)"
     ),
 }
+
+
+def hint_for(operation: str, code: str, store: str, region: str) -> str:
+    """The advice for AWS error ``code`` of ``operation`` on sequence store ``store`` in
+    ``region`` (:data:`_OPERATION_HINTS`, then :data:`_HINTS`), or "" when there is none."""
+    text = _OPERATION_HINTS.get((operation, code), _HINTS.get(code, ""))
+    return text.format(operation=operation, store=store, region=region)
+
+
+def translate_error(operation: str, exc: BaseException, store: str, region: str) -> AwsCallError:
+    """The :class:`~omics_dynamic.errors.AwsCallError` for a botocore error of
+    ``operation`` on sequence store ``store`` in ``region``.
+
+    - ``ClientError`` (HealthOmics answered): its AWS code, message, request ID and HTTP
+      status, and the hint of :func:`hint_for`.
+    - ``NoCredentialsError``: code ``NoCredentials``; ``PaginationError`` (botocore's
+      paginator saw one nextToken twice in a row): code ``PaginationError``, no request ID.
+    - any other ``BotoCoreError`` (no answer: connection errors, timeouts): code = the
+      exception's class name, no request ID, the ``NoAnswer`` hint.
+
+    ``transient`` is :func:`is_transient` of ``exc``. :raises TypeError: for an exception
+    that is not botocore's.
+    """
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        code = err.get("Code", "Unknown")
+        return AwsCallError(operation, code, err.get("Message", str(exc)), meta.get("RequestId"),
+                            meta.get("HTTPStatusCode"), hint_for(operation, code, store, region),
+                            transient=is_transient(exc))
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return AwsCallError(operation, "NoCredentials", str(exc), None, None,
+                            hint_for(operation, "NoCredentials", store, region))
+    if isinstance(exc, botocore.exceptions.PaginationError):
+        return AwsCallError(operation, "PaginationError", str(exc), None, None)
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return AwsCallError(operation, type(exc).__name__, str(exc), None, None,
+                            hint_for(operation, "NoAnswer", store, region), transient=is_transient(exc))
+    raise TypeError(f"not a botocore error: {type(exc).__name__}")
+
 
 #: botocore's own classification (standard retry mode, ``botocore/retries/standard.py``):
 #: throttling codes, transient codes, HTTP 500/502/503/504 and connection/HTTP client
@@ -812,6 +860,142 @@ def _dispatch_after_attempt(**kwargs: Any) -> None:
         api._after_attempt(**kwargs)
 
 
+def _attempt_failure(response: Any, caught_exception: Optional[BaseException]) -> Optional[tuple[str, bool]]:
+    """What one botocore attempt met (the arguments of botocore's ``needs-retry`` event):
+    ``(text, unreachable)``, ``text`` e.g. ``"HTTP 503 ServiceUnavailableException"`` or
+    ``"EndpointConnectionError: Could not connect ..."``, ``unreachable`` True for the
+    errors of :data:`_UNREACHABLE`; None for an answer below HTTP 400."""
+    if caught_exception is not None:
+        return (f"{type(caught_exception).__name__}: {caught_exception}",
+                isinstance(caught_exception, _UNREACHABLE))
+    http, parsed = response if response is not None else (None, {})
+    status = getattr(http, "status_code", 200)
+    code = (parsed or {}).get("Error", {}).get("Code")
+    return (f"HTTP {status} {code or ''}".rstrip(), False) if status >= 400 else None
+
+
+def _in_daemon_thread(name: str, work: Callable[[], Any]) -> tuple[threading.Event, dict[str, Any]]:
+    """Start ``work`` in a daemon thread (one that never holds the process's exit):
+    ``(done, box)``; once ``done`` is set, ``box`` holds ``"value"`` (what ``work``
+    returned) or ``"error"`` (what it raised)."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the waiting caller
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return done, box
+
+
+def _unreachable_error(operation: str, endpoint: str, failure: Optional[tuple[str, bool]]) -> AwsCallError:
+    """The permanent AwsCallError ``EndpointUnreachable`` of :meth:`OmicsApi._check_reachable`:
+    what the first attempts met (``failure``, see :func:`_attempt_failure`) and what to check."""
+    return AwsCallError(
+        operation, "EndpointUnreachable",
+        f"no connection to {endpoint} could be made for {UNREACHABLE_AT_START_S:g}s, since the first "
+        f"attempt ({failure[0] if failure else 'connection failed'})", None, None,
+        BudgetExhaustedError(operation, 0.0, unreachable=True, endpoint_url=endpoint).unreachable_advice()
+        + "; nothing was started")
+
+
+class _AttemptLog:
+    """What the attempts of one :class:`OmicsApi`'s calls met (thread-safe): the last failed
+    attempt, cleared by an answered one, and, while no attempt was ever answered, the clock
+    time of the first that could not connect (see :data:`UNREACHABLE_AT_START_S`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_failure: Optional[tuple[str, bool]] = None
+        self._answered = False
+        self._unreachable_since_s: Optional[float] = None
+
+    def record(self, response: Any, caught_exception: Optional[BaseException], now_s: float) -> None:
+        """One attempt's outcome (``needs-retry``'s ``response`` and ``caught_exception``),
+        at ``now_s`` seconds on the api's clock."""
+        failure = _attempt_failure(response, caught_exception)
+        with self._lock:
+            self._last_failure = failure
+            if response is not None:
+                self._answered = True
+            elif not self._answered and failure is not None and failure[1] and self._unreachable_since_s is None:
+                self._unreachable_since_s = now_s
+
+    def last_failure(self) -> Optional[tuple[str, bool]]:
+        """The last failed attempt, ``(text, unreachable)``, or None (see :func:`_attempt_failure`)."""
+        with self._lock:
+            return self._last_failure
+
+    def unreachable_since_s(self) -> tuple[Optional[float], Optional[tuple[str, bool]]]:
+        """``(since_s, last failure)``: ``since_s`` the clock time of the first attempt that
+        could not connect while no attempt was ever answered, else None."""
+        with self._lock:
+            return (None if self._answered else self._unreachable_since_s), self._last_failure
+
+
+def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, operation: str,
+                   params: dict[str, Any], result_key: str,
+                   starting_token: Optional[str] = None) -> Iterator[Page]:
+    """Every page of a listing, lazily, through botocore's ``paginator`` (pages of
+    :data:`PAGE_SIZE`): the one pager of every HealthOmics listing.
+
+    :param call: runs one page's fetch (:meth:`OmicsApi._call`: paced, counted, bounded,
+        errors translated, transient ones retried while a deadline is set).
+    :param params: the list call's parameters (``sequenceStoreId``, ``filter``).
+    :param result_key: the response's list of items (``readSets``, ``activationJobs``).
+    :param starting_token: a nextToken to resume from (None: the first page).
+    :returns: :class:`Page` s; a page is requested when the caller asks for the next one.
+    :raises ListingStuckError: a nextToken came back that the listing already gave (botocore
+        catches one repeated at once, this any one seen before).
+    :raises AwsCallError: what ``call`` raises.
+
+    After a transient error the paginator is made again from the last nextToken
+    (botocore's ``StartingToken``), so retries resume where the listing was.
+    """
+    token = starting_token
+    seen: dict[str, Optional[str]] = {}  # nextToken -> request ID of the page that gave it
+    live: dict[str, Any] = {}
+    pages = 0
+
+    def fetch() -> Optional[dict]:
+        if "pages" not in live:
+            config: dict[str, Any] = {"PageSize": PAGE_SIZE}
+            if token:
+                config["StartingToken"] = _TOKEN_ENCODER.encode({"nextToken": token})
+            live["pages"] = iter(paginator.paginate(**params, PaginationConfig=config))
+        try:
+            return next(live["pages"], None)
+        except BaseException:
+            live.pop("pages", None)
+            raise
+
+    while True:
+        try:
+            resp = call(fetch)
+        except AwsCallError as err:
+            if err.code == "PaginationError":  # botocore saw one token twice in a row
+                raise ListingStuckError(operation, pages, list(seen.values())[-1:]) from err
+            raise
+        if resp is None:
+            return
+        pages += 1
+        request_id = resp.get("ResponseMetadata", {}).get("RequestId")
+        next_token = resp.get("nextToken") or None
+        if next_token is not None:
+            if next_token in seen or next_token == starting_token:
+                raise ListingStuckError(operation, pages, [seen.get(next_token), request_id])
+            seen[next_token] = request_id
+        token = next_token
+        yield Page(resp.get(result_key, []), next_token, request_id)
+        if next_token is None:
+            return
+
+
 class OmicsApi:
     """The HealthOmics calls the provider makes: paced, counted, bounded in time, with
     transient answers retried and errors translated.
@@ -850,13 +1034,7 @@ class OmicsApi:
         self.listener = ApiListener()
         self._backoff = backoff
         self._lock = threading.Lock()
-        #: The last failed attempt botocore saw (any call), cleared by an answered one:
-        #: ``(text, unreachable)``, see :meth:`last_failure`.
-        self._last_failure: Optional[tuple[str, bool]] = None
-        #: True once any attempt got an HTTP answer; until then, the clock time of the first
-        #: attempt that could not connect (see :data:`UNREACHABLE_AT_START_S`).
-        self._answered = False
-        self._unreachable_since_s: Optional[float] = None
+        self._attempts = _AttemptLog()
         # One handler per client whatever number of OmicsApi share it (shared_client): it
         # hands the event to the OmicsApi whose call runs in this thread (_translated).
         client.meta.events.register("before-call.omics", _dispatch_before_call,
@@ -890,30 +1068,14 @@ class OmicsApi:
         """botocore ``needs-retry`` hook, after every attempt (returns None: botocore's own
         retry handler decides). Keeps what the last failed attempt was, so a call that gets
         no answer in time can say why (connection refused, timeouts, 5xx)."""
-        if caught_exception is not None:
-            failure: Optional[tuple[str, bool]] = (
-                f"{type(caught_exception).__name__}: {caught_exception}",
-                isinstance(caught_exception, _UNREACHABLE))
-        else:
-            http, parsed = response if response is not None else (None, {})
-            status = getattr(http, "status_code", 200)
-            code = (parsed or {}).get("Error", {}).get("Code")
-            failure = (f"HTTP {status} {code or ''}".rstrip(), False) if status >= 400 else None
-        now_s = self.clock.now()
-        with self._lock:
-            self._last_failure = failure
-            if response is not None:
-                self._answered = True
-            elif not self._answered and failure is not None and failure[1] and self._unreachable_since_s is None:
-                self._unreachable_since_s = now_s
+        self._attempts.record(response, caught_exception, self.clock.now())
 
     def last_failure(self) -> Optional[tuple[str, bool]]:
         """The last failed attempt of any call when no attempt was answered since:
         ``(text, unreachable)``, ``text`` e.g. ``"EndpointConnectionError: Could not connect
         to the endpoint URL: ..."``, ``unreachable`` True for connection errors and connect
         timeouts (the endpoint could not be reached at all); None otherwise."""
-        with self._lock:
-            return self._last_failure
+        return self._attempts.last_failure()
 
     def _check_reachable(self, operation: str) -> None:
         """Raise AwsCallError ``EndpointUnreachable`` (permanent) once no attempt of this
@@ -922,18 +1084,9 @@ class OmicsApi:
         reached is a wrong endpoint, region or network path far more often than an outage,
         and nothing has been started yet, so waiting out ``timeout_seconds`` (6 hours by
         default) helps nobody. After any answer, connection errors stay transient."""
-        with self._lock:
-            since_s = None if self._answered else self._unreachable_since_s
-            failure = self._last_failure
-        if since_s is None or self.clock.now() - since_s < UNREACHABLE_AT_START_S:
-            return
-        endpoint = self.client.meta.endpoint_url
-        raise AwsCallError(
-            operation, "EndpointUnreachable",
-            f"no connection to {endpoint} could be made for {UNREACHABLE_AT_START_S:g}s, since the first "
-            f"attempt ({failure[0] if failure else 'connection failed'})", None, None,
-            BudgetExhaustedError(operation, 0.0, unreachable=True, endpoint_url=endpoint).unreachable_advice()
-            + "; nothing was started")
+        since_s, failure = self._attempts.unreachable_since_s()
+        if since_s is not None and self.clock.now() - since_s >= UNREACHABLE_AT_START_S:
+            raise _unreachable_error(operation, self.client.meta.endpoint_url, failure)
 
     def _budget_exhausted(self, operation: str, waited_s: float) -> BudgetExhaustedError:
         failure = self.last_failure()
@@ -975,18 +1128,8 @@ class OmicsApi:
         limit_real_s = math.inf
         if self.deadline_s is not None:
             limit_real_s = self.clock.real_seconds(self.deadline_s - self.clock.now()) + CALL_SLACK_REAL_S
-        box: dict[str, Any] = {}
-        done = threading.Event()
-
-        def work() -> None:
-            try:
-                box["value"] = self._translated(operation, store, attempt)
-            except BaseException as exc:
-                box["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=work, name=f"omics-dynamic {operation}", daemon=True).start()
+        done, box = _in_daemon_thread(f"omics-dynamic {operation}",
+                                      lambda: self._translated(operation, store, attempt))
         t0 = time.monotonic()
         reported = 0
         while not done.wait(CALL_POLL_REAL_S):
@@ -1009,79 +1152,20 @@ class OmicsApi:
         _CURRENT.api = self
         try:
             return attempt()
-        except botocore.exceptions.ClientError as exc:
-            raise self.translate(operation, exc, store) from exc
-        except botocore.exceptions.NoCredentialsError as exc:
-            raise AwsCallError(operation, "NoCredentials", str(exc), None, None,
-                               "Configure AWS credentials (environment, aws:profile or "
-                               "AWS_PROFILE, SSO, or an instance role)") from exc
-        except botocore.exceptions.PaginationError as exc:
-            raise AwsCallError(operation, "PaginationError", str(exc), None, None) from exc
-        except botocore.exceptions.BotoCoreError as exc:
-            raise AwsCallError(operation, type(exc).__name__, str(exc), None, None,
-                               "The request never got an answer after botocore's retries; "
-                               "check the network and the endpoint",
-                               transient=is_transient(exc)) from exc
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            err = translate_error(operation, exc, store, self.region)
+            if err.code in _CREDENTIAL_CODES:
+                forget_client(self.client)  # the next lifecycle call resolves credentials again
+            raise err from exc
         finally:
             _CURRENT.api = outer
 
-    def translate(self, operation: str, exc: botocore.exceptions.ClientError, store: str) -> AwsCallError:
-        """Turn a botocore ClientError into an AwsCallError keeping code and request ID."""
-        err = exc.response.get("Error", {})
-        meta = exc.response.get("ResponseMetadata", {})
-        code = err.get("Code", "Unknown")
-        if code in _CREDENTIAL_CODES:
-            forget_client(self.client)  # the next lifecycle call resolves credentials again
-        hint = _OPERATION_HINTS.get((operation, code), _HINTS.get(code, "")).format(
-            operation=operation, store=store, region=self.region)
-        return AwsCallError(operation, code, err.get("Message", str(exc)), meta.get("RequestId"),
-                            meta.get("HTTPStatusCode"), hint, transient=is_transient(exc))
-
     def _pages(self, operation: str, method: str, store: str, params: dict[str, Any],
                result_key: str, starting_token: Optional[str] = None) -> Iterator[Page]:
-        """Every page of a listing, through botocore's paginator, one bounded call per page.
-
-        After a transient error the paginator is made again from the last nextToken
-        (botocore's ``StartingToken``), so retries resume where the listing was.
-        """
-        paginator = self.client.get_paginator(method)
-        token = starting_token
-        seen: dict[str, Optional[str]] = {}  # nextToken -> request ID of the page that gave it
-        live: dict[str, Any] = {}
-        pages = 0
-
-        def fetch() -> Optional[dict]:
-            if "pages" not in live:
-                config: dict[str, Any] = {"PageSize": PAGE_SIZE}
-                if token:
-                    config["StartingToken"] = _TOKEN_ENCODER.encode({"nextToken": token})
-                live["pages"] = iter(paginator.paginate(**params, PaginationConfig=config))
-            try:
-                return next(live["pages"], None)
-            except BaseException:
-                live.pop("pages", None)
-                raise
-
-        while True:
-            try:
-                resp = self._call(operation, store, fetch)
-            except AwsCallError as err:
-                if err.code == "PaginationError":  # botocore saw one token twice in a row
-                    raise ListingStuckError(operation, pages, list(seen.values())[-1:]) from err
-                raise
-            if resp is None:
-                return
-            pages += 1
-            request_id = resp.get("ResponseMetadata", {}).get("RequestId")
-            next_token = resp.get("nextToken") or None
-            if next_token is not None:
-                if next_token in seen or next_token == starting_token:
-                    raise ListingStuckError(operation, pages, [seen.get(next_token), request_id])
-                seen[next_token] = request_id
-            token = next_token
-            yield Page(resp.get(result_key, []), next_token, request_id)
-            if next_token is None:
-                return
+        """Every page of listing ``method`` (:func:`_listing_pages`), each one bounded call."""
+        return _listing_pages(lambda fetch: self._call(operation, store, fetch),
+                              self.client.get_paginator(method), operation, params, result_key,
+                              starting_token)
 
     # Read sets ----------------------------------------------------------------------
     def get_read_set(self, store: str, read_set_id: str) -> Optional[dict]:
@@ -1104,28 +1188,28 @@ class OmicsApi:
 
     def assert_store_exists(self, store: str) -> None:
         """Raise AwsCallError (ResourceNotFoundException, naming the store) if the sequence
-        store does not exist. Uses one ListReadSets call so that the IAM policy needs no
-        omics:GetSequenceStore."""
-        self.list_read_sets(store, max_results=1)
-
-    def list_read_sets(self, store: str, next_token: Optional[str] = None, max_results: int = PAGE_SIZE) -> Page:
-        """One page (up to ``max_results`` <= 100) of ListReadSets."""
-        kwargs: dict[str, Any] = {"sequenceStoreId": store, "maxResults": max_results}
-        if next_token:
-            kwargs["nextToken"] = next_token
-        resp = self._call("ListReadSets", store, lambda: self.client.list_read_sets(**kwargs))
-        return Page(resp.get("readSets", []), resp.get("nextToken"),
-                    resp.get("ResponseMetadata", {}).get("RequestId"))
+        store does not exist. Uses one ListReadSets call (of one item) so that the IAM
+        policy needs no omics:GetSequenceStore."""
+        self._call("ListReadSets", store, lambda: self.client.list_read_sets(sequenceStoreId=store, maxResults=1))
 
     def read_set_pages(self, store: str, starting_token: Optional[str] = None,
-                       status: Optional[str] = None) -> Iterator[Page]:
+                       status: Optional[str] = None,
+                       read_set_filter: Optional[Mapping[str, Any]] = None) -> Iterator[Page]:
         """Every page of ListReadSets (100 read sets each), lazily: a page is requested when
-        the caller asks for it; with ``status``, only read sets in that status (the API's
-        ``filter.status``, one status per listing). :raises ListingStuckError: see
-        :meth:`_pages`."""
+        the caller asks for it (stop asking and no more calls are made).
+
+        :param status: only read sets in that status (the API's ``filter.status``, one
+            status per listing).
+        :param read_set_filter: a ``ReadSetFilter`` (``name``, ``sampleId``, ``subjectId``,
+            ``referenceArn``, ``createdAfter``...; botocore's names), sent as it is;
+            ``status`` is added to it.
+        :raises ListingStuckError: see :func:`_listing_pages`. :raises AwsCallError: the call
+            failed (AWS code and request ID kept).
+        """
         params: dict[str, Any] = {"sequenceStoreId": store}
-        if status:
-            params["filter"] = {"status": status}
+        flt = {**(read_set_filter or {}), **({"status": status} if status else {})}
+        if flt:
+            params["filter"] = flt
         return self._pages("ListReadSets", "list_read_sets", store, params, "readSets", starting_token)
 
     # Activation jobs ----------------------------------------------------------------
@@ -1151,7 +1235,7 @@ class OmicsApi:
 
     def job_pages(self, store: str, created_after=None, status: Optional[str] = None) -> Iterator[Page]:
         """Every page of ListReadSetActivationJobs matching the filters (``created_after``: a
-        datetime; ``status``: one job status). :raises ListingStuckError: see :meth:`_pages`."""
+        datetime; ``status``: one job status). :raises ListingStuckError: see :func:`_listing_pages`."""
         flt: dict[str, Any] = {}
         if created_after is not None:
             flt["createdAfter"] = created_after

@@ -24,7 +24,6 @@ import datetime
 import json
 import threading
 import time
-from collections import Counter
 from typing import Any, Iterable, Optional
 
 import botocore.exceptions
@@ -42,7 +41,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
 from . import cancellation
-from .activation import ActivationResult, ActivationRun, look_up_statuses, read_statuses, stderr_reporter
+from .activation import ActivationResult, ActivationRun, read_statuses
 from .aws import (
     MonotonicClock,
     OmicsApi,
@@ -53,8 +52,7 @@ from .aws import (
     shared_client,
     shared_rate_budget,
 )
-from .costmodel import ALL, BY_STATUS, volume_text
-from .errors import AwsCallError, ConfigurationError, OmicsDynamicError, store_missing_reason, unusable_reason
+from .errors import AwsCallError, ConfigurationError, OmicsDynamicError
 from .limits import (
     CHECK_FAILURE_VALUE_CHARS,
     CHECK_LOOKUP_BUDGET_S,
@@ -63,6 +61,8 @@ from .limits import (
     LIVE_CHECK_TIMEOUT_S,
     LIVE_OBSERVATION_TTL_S,
 )
+from .live_lookup import check_statuses, diff_statuses, not_active_reason
+from .live_lookup import say as _say
 from .outputs import (
     OUTPUT_KEYS,
     carried_outputs,
@@ -77,8 +77,6 @@ from .planning import (
     not_active_in_state,
     plan_diff,
     resource_id,
-    status_class,
-    undocumented_statuses,
     validate_inputs,
 )
 
@@ -127,10 +125,6 @@ def _has_unknown(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_has_unknown(v) for v in value)
     return False
-
-
-def _say(name: str, text: str) -> None:
-    stderr_reporter(f"{name}: {text}")
 
 
 def check_failure(prop: str, reason: str, value: Any) -> CheckFailure:
@@ -207,25 +201,6 @@ class ReadSetActivationProvider(ResourceProvider):
             settings = ProviderSettings.from_config(lambda key: None)
         return settings
 
-    def _api(self, region: Optional[str], credentials_timeout_s: Optional[float] = None,
-             clock: Optional[Any] = None) -> OmicsApi:
-        """An :class:`OmicsApi` for ``region`` (None: the provider configuration's) on the
-        process's shared client (:func:`~omics_dynamic.aws.shared_client`: made once per
-        region, profile, endpoint and credential source).
-
-        :param credentials_timeout_s: real seconds credential resolution may take (default
-            ``omics-dynamic:credentialsTimeout``).
-        :raises CredentialsTimeoutError: when it does not finish in time.
-        """
-        settings = self.settings
-        client = shared_client(settings, region, credentials_timeout_s=credentials_timeout_s)
-        clock = clock or MonotonicClock(settings.time_scale)
-        budget = shared_rate_budget(
-            (client.meta.region_name, client.meta.endpoint_url, settings.time_scale),
-            settings.rate_limit_per_s,
-        )
-        return OmicsApi(client, clock, budget)
-
     # -- check (rules 3, 4) -------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate every input; one CheckFailure per bad field; unknowns pass through.
@@ -251,7 +226,7 @@ class ReadSetActivationProvider(ResourceProvider):
         DiffResult has no field for it).
         """
         name = news.get("resource_name") or olds.get("resource_name") or DEFAULT_RESOURCE_NAME
-        plan = plan_diff(olds, news, new_region=self._diff_region(name, news, olds),
+        plan = plan_diff(olds, news, new_region=_diff_region(self.settings, name, news, olds),
                          has_unknown=_has_unknown)
         reasons = list(plan.reasons)
         if plan.live_check:
@@ -266,80 +241,28 @@ class ReadSetActivationProvider(ResourceProvider):
         _say(name, "update: " + "; ".join(reasons))
         return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=False)
 
-    def _diff_region(self, name: str, news: dict[str, Any], olds: dict[str, Any]) -> Optional[str]:
-        """The effective region of ``news`` as create would resolve it; None when it is
-        unknown or cannot be told (then diff keeps the recorded region, saying so)."""
-        region = news.get("region")
-        if _has_unknown(region):
-            return None
-        try:
-            return effective_region(self.settings, region)
-        except (OmicsDynamicError, botocore.exceptions.BotoCoreError) as err:
-            _say(name, f"warning: cannot tell which AWS Region the configuration names ({err}); "
-                       f"keeping the recorded region {olds.get('region')}")
-            return None
-
-    def _live_api(self, region: Optional[str], budget_s: float = LIVE_CHECK_TIMEOUT_S) -> OmicsApi:
-        """A client for a bounded live lookup: credential resolution and every call within
-        ``budget_s`` seconds in all (scaled by ``omics-dynamic:timeScale``, on the
-        provider's clock); credential resolution alone takes at most the smaller of
-        ``omics-dynamic:credentialsTimeout`` and :data:`LIVE_CHECK_TIMEOUT_S` real seconds.
-
-        :raises CredentialsTimeoutError: when credentials are not resolved in that time.
-        """
-        settings = self.settings
-        clock = MonotonicClock(settings.time_scale)
-        started_s = clock.now()
-        api = self._api(region, min(settings.credentials_timeout_s, LIVE_CHECK_TIMEOUT_S), clock)
-        api.bound(started_s + budget_s * settings.time_scale)
-        return api
-
     def _live_reason(self, id_: str, name: str, news: dict[str, Any]) -> Optional[str]:
-        """Ask HealthOmics for the read sets' statuses; a reason when some are not ACTIVE,
-        with the volume ``pulumi up`` will activate (read sets and gigabases, from the
-        listings' ``sequenceInformation.totalBaseCount``: no extra call).
+        """Ask HealthOmics for the read sets' statuses (:func:`~omics_dynamic.live_lookup.diff_statuses`);
+        a reason when some are not ACTIVE, with the volume ``pulumi up`` will activate
+        (:func:`~omics_dynamic.live_lookup.not_active_reason`). Records in this process when
+        all were seen ACTIVE (``update`` then makes no AWS call).
 
-        The lookup chooses its calls by cost (:func:`~omics_dynamic.activation.look_up_statuses`
-        with ``unseen_active``: a read set no status listing shows counts as ACTIVE, so an
-        all-ACTIVE cohort costs the six status listings, whatever the store's size; a
-        read set that no longer exists counts as ACTIVE too when the status listings
-        answered, and as NOT_FOUND when the unfiltered listing did).
-
-        Bounded by :data:`LIVE_CHECK_TIMEOUT_S` real seconds in all (plus a call's answer
-        in flight, :data:`~omics_dynamic.aws.CALL_SLACK_REAL_S`): an endpoint that drops
-        connections, never answers, or throttles makes diff fall back to state within that
-        bound, saying so; a preview never waits for botocore's full retries (12 attempts of
-        up to 60 s read timeout each). Read sets seen not ACTIVE before the bound are a
-        reason all the same.
+        Bounded by :data:`LIVE_CHECK_TIMEOUT_S` seconds in all (plus a call's answer in
+        flight, :data:`~omics_dynamic.aws.CALL_SLACK_REAL_S`): no answer in time makes diff
+        fall back to state, saying so, never waiting for botocore's full retries; read sets
+        seen not ACTIVE before the bound are a reason all the same.
         """
-        store = news["sequence_store_id"]
-        try:
-            found = look_up_statuses(self._live_api(news.get("region")), store, news["read_set_ids"],
-                                     unseen_active=True, partial=True)
-        except Exception as err:  # any failure: a live check never blocks a preview
-            _say(name, f"warning: live status check failed, using state only: {err}")
+        found = diff_statuses(lambda: _live_api(self.settings, news.get("region"), LIVE_CHECK_TIMEOUT_S), name,
+                              news["sequence_store_id"], news["read_set_ids"], LIVE_CHECK_TIMEOUT_S)
+        if found is None:
             return None
-        current = found.statuses
-        not_active = {rid: s for rid, s in current.items() if s != "ACTIVE"}
-        if not found.complete and not not_active:
-            _say(name, f"warning: live status check got no usable answer within "
-                       f"{LIVE_CHECK_TIMEOUT_S:g}s ({len(current)} of {len(news['read_set_ids'])} "
-                       f"statuses known, all ACTIVE){_why_stopped(found)}; using state only")
-            return None
+        reason = not_active_reason(found, LIVE_CHECK_TIMEOUT_S)
         with _live_lock:
-            if not_active or not found.complete:
+            if reason or not found.complete:
                 _live_all_active.pop(id_, None)
             else:
                 _live_all_active[id_] = time.monotonic()
-        if not not_active:
-            return None
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(not_active.values()).items()))
-        read_sets, bases, without = found.volume("ARCHIVED")
-        then = (f"`pulumi up` will activate {volume_text(read_sets, bases, without)}" if read_sets
-                else "`pulumi up` waits until they are ACTIVE")
-        total = str(len(current)) if found.complete else f"the {len(current)} looked up within {LIVE_CHECK_TIMEOUT_S:g}s"
-        return (f"{len(not_active)} of {total} read sets are not ACTIVE in HealthOmics "
-                f"({counts}; e.g. {min(not_active)}); {then}{_undocumented_note(not_active.values())}")
+        return reason
 
     def _check_live(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[tuple[str, str]]:
         """Check's look at HealthOmics, with ``check_live_status``, once every input is
@@ -351,12 +274,10 @@ class ReadSetActivationProvider(ResourceProvider):
         (X Gbases) ...``: a preview calls only Check for it, rule 4); for an existing
         resource with the same store, only the read set IDs not in its state (none: no call).
 
-        Definitive answers fail check (``(property, reason)`` pairs, so the preview fails):
-        the store does not exist (ResourceNotFoundException, code and request ID kept), read
-        sets the store does not hold or that are DELETED, DELETING or UPLOAD_FAILED (what
-        create would refuse, :class:`~omics_dynamic.errors.ReadSetsUnusableError`), also
-        when found before the lookup stopped. No answer (network, throttling, no
-        credentials, access denied, the budget spent) is a warning line and check passes.
+        Definitive answers fail check (``(property, reason)`` pairs, so the preview fails;
+        :func:`~omics_dynamic.live_lookup.check_statuses`): the store does not exist, read
+        sets it does not hold or that create would refuse. No answer (network, throttling,
+        no credentials, access denied, the budget spent) is a warning line and check passes.
 
         Bounded, a nicety never a reason to wait: :data:`CHECK_LOOKUP_BUDGET_S` seconds on
         the provider's clock (injectable: tests use the emulator's), and at most
@@ -377,54 +298,9 @@ class ReadSetActivationProvider(ResourceProvider):
             ids = [rid for rid in ids if rid not in recorded]
             if not ids:
                 return []
-        what = "create: the volume to activate is unknown" if create else "the new read sets were not checked"
-        try:
-            api = self._live_api(olds.get("region") or inputs.get("region"), CHECK_LOOKUP_BUDGET_S)
-        except Exception as err:  # no region, bad settings, no credentials: create says so; check warns
-            _say(name, f"warning: {what}: {err}")
-            return []
-        try:
-            found = look_up_statuses(api, store, ids, unseen_active=False, partial=True,
-                                     max_calls=CHECK_LOOKUP_MAX_CALLS)
-            bad = {rid: s for rid, s in found.statuses.items() if status_class(s) == "unusable"}
-            if (not found.complete and "NOT_FOUND" in bad.values() and not found.calls.get(ALL)
-                    and not found.calls.get(BY_STATUS)):
-                # Reads only: "not found" may be the store's; one listing call tells.
-                if api.clock.now() < (api.deadline_s or 0):
-                    api.assert_store_exists(store)
-                else:
-                    bad = {rid: s for rid, s in bad.items() if s != "NOT_FOUND"}
-        except AwsCallError as err:
-            if err.code == "ResourceNotFoundException":
-                return [("sequence_store_id", store_missing_reason(store, api.region, err))]
-            _say(name, f"warning: {what}: HealthOmics gave no answer ({err})")
-            return []
-        except Exception as err:  # no answer: check never fails for it
-            _say(name, f"warning: {what}: the live lookup failed: {err}")
-            return []
-        if bad:
-            return [("read_set_ids", unusable_reason(store, bad, len(ids)))]
-        if create:
-            self._say_volume(name, store, ids, found)
-        elif not found.complete:
-            _say(name, f"warning: {what}: the live lookup stopped after {len(found.statuses)} of "
-                       f"{len(ids)} statuses known{_why_stopped(found)}")
-        return []
-
-    def _say_volume(self, name: str, store: str, ids: list[str], found: Any) -> None:
-        """The preview line of a new resource: what create will activate, or that the
-        volume is unknown (with what the lookup saw before it stopped)."""
-        read_sets, bases, without = found.volume("ARCHIVED")
-        counts = ", ".join(f"{n:,} {s}" for s, n in sorted(Counter(found.statuses.values()).items()))
-        if found.complete:
-            _say(name, f"create: will activate {volume_text(read_sets, bases, without)} of {len(ids):,} "
-                       f"in sequence store {store} ({counts}){_undocumented_note(found.statuses.values())}")
-            return
-        _say(name, f"warning: create: the volume to activate is unknown: the live lookup stopped "
-                   f"with {len(found.statuses):,} of {len(ids):,} statuses known"
-                   + (f" ({counts}: at least {volume_text(read_sets, bases, without)} to activate)"
-                      if counts else "")
-                   + f"{_why_stopped(found)}; `pulumi up` reads them all")
+        region = olds.get("region") or inputs.get("region")
+        return check_statuses(lambda: _live_api(self.settings, region, CHECK_LOOKUP_BUDGET_S), name, store, ids,
+                              create, CHECK_LOOKUP_MAX_CALLS)
 
     # -- create (rules 4, 9) ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -500,7 +376,7 @@ class ReadSetActivationProvider(ResourceProvider):
         them, so a rerun after a timed-out or stopped run records that run's jobs
         (ActivationRun's ``earlier_read_set_ids``)."""
         # Credential resolution is bounded too (CredentialsTimeoutError), never longer than the run.
-        api = self._api(inputs.region, min(self.settings.credentials_timeout_s, inputs.timeout_seconds))
+        api = _omics_api(self.settings, inputs.region, min(self.settings.credentials_timeout_s, inputs.timeout_seconds))
         # The run stops within seconds once the engine asks the process to stop (rule 9).
         return ActivationRun(api, inputs, generation=generation, cancel=cancellation.event(),
                              earlier_read_set_ids=list(earlier_read_set_ids),
@@ -527,7 +403,7 @@ class ReadSetActivationProvider(ResourceProvider):
         inputs = ActivationInputs.from_props(props)
         # props are the outputs: their region is the recorded one (older state: the input).
         region = required_region(self.settings, inputs.region)
-        api = self._api(region)
+        api = _omics_api(self.settings, region)
         endpoint = custom_endpoint(self.settings, region)
         try:
             current = read_statuses(api, inputs.sequence_store_id, inputs.read_set_ids)
@@ -541,15 +417,7 @@ class ReadSetActivationProvider(ResourceProvider):
             recorded = props.get("endpoint_url") or None
             if recorded != endpoint:
                 # Not where the resource was created: "not found" says nothing about the store.
-                raise ConfigurationError(
-                    f"{inputs.resource_name}: sequence store {inputs.sequence_store_id} was not found "
-                    f"in {region} through {_endpoint_text(endpoint)}, but this resource was created "
-                    f"through {_endpoint_text(recorded)}"
-                    + ("" if recorded else " (state records no custom endpoint)")
-                    + "; refresh keeps it in state. "
-                    "Point the provider back at that endpoint (omics-dynamic:endpoint, "
-                    "AWS_ENDPOINT_URL_OMICS, the AWS config file), or, if the store is really "
-                    "gone, remove the resource with `pulumi state delete <urn>`") from None
+                raise _not_found_elsewhere(inputs, region, endpoint, recorded) from None
             _say(inputs.resource_name, f"sequence store {inputs.sequence_store_id} no longer "
                                        f"exists in {region}; removing the resource from state")
             return ReadResult("", {})
@@ -567,15 +435,72 @@ class ReadSetActivationProvider(ResourceProvider):
                    "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
 
 
-def _undocumented_note(statuses: Any) -> str:
-    """``" (FINALIZING: a status HealthOmics does not document, waited for like ACTIVATING)"``
-    for the statuses among ``statuses`` that :data:`~omics_dynamic.planning.STATUS_CLASS`
-    does not know; "" when there is none."""
-    names = undocumented_statuses(statuses)
-    if not names:
-        return ""
-    return (f" ({', '.join(names)}: a status HealthOmics does not document, waited for like "
-            "ACTIVATING until timeout_seconds)")
+def _omics_api(settings: ProviderSettings, region: Optional[str], credentials_timeout_s: Optional[float] = None,
+               clock: Optional[Any] = None) -> OmicsApi:
+    """An :class:`OmicsApi` for ``region`` (None: the provider configuration's) on the
+    process's shared client (:func:`~omics_dynamic.aws.shared_client`: made once per
+    region, profile, endpoint and credential source) and its shared request budget
+    (:func:`~omics_dynamic.aws.shared_rate_budget`), on ``clock`` (default: real time at
+    ``omics-dynamic:timeScale``).
+
+    :param credentials_timeout_s: real seconds credential resolution may take (default
+        ``omics-dynamic:credentialsTimeout``).
+    :raises CredentialsTimeoutError: when it does not finish in time.
+    :raises ConfigurationError: when no region can be found.
+    """
+    client = shared_client(settings, region, credentials_timeout_s=credentials_timeout_s)
+    clock = clock or MonotonicClock(settings.time_scale)
+    budget = shared_rate_budget(
+        (client.meta.region_name, client.meta.endpoint_url, settings.time_scale),
+        settings.rate_limit_per_s,
+    )
+    return OmicsApi(client, clock, budget)
+
+
+def _live_api(settings: ProviderSettings, region: Optional[str], budget_s: float) -> OmicsApi:
+    """An api for a bounded live lookup (diff's, check's): credential resolution and every
+    call within ``budget_s`` seconds in all (scaled by ``omics-dynamic:timeScale``, on the
+    provider's clock); credential resolution alone takes at most the smaller of
+    ``omics-dynamic:credentialsTimeout`` and :data:`LIVE_CHECK_TIMEOUT_S` real seconds.
+
+    :raises CredentialsTimeoutError: when credentials are not resolved in that time.
+    :raises ConfigurationError: when no region can be found.
+    """
+    clock = MonotonicClock(settings.time_scale)
+    started_s = clock.now()
+    api = _omics_api(settings, region, min(settings.credentials_timeout_s, LIVE_CHECK_TIMEOUT_S), clock)
+    api.bound(started_s + budget_s * settings.time_scale)
+    return api
+
+
+def _diff_region(settings: ProviderSettings, name: str, news: dict[str, Any], olds: dict[str, Any]) -> Optional[str]:
+    """The effective region of ``news`` as create would resolve it; None when it is
+    unknown or cannot be told (then diff keeps the recorded region, saying so)."""
+    region = news.get("region")
+    if _has_unknown(region):
+        return None
+    try:
+        return effective_region(settings, region)
+    except (OmicsDynamicError, botocore.exceptions.BotoCoreError) as err:
+        _say(name, f"warning: cannot tell which AWS Region the configuration names ({err}); "
+                   f"keeping the recorded region {olds.get('region')}")
+        return None
+
+
+def _not_found_elsewhere(inputs: ActivationInputs, region: str, endpoint: Optional[str],
+                         recorded: Optional[str]) -> ConfigurationError:
+    """Refresh's error when the store was not found through ``endpoint`` (None: AWS's
+    standard one) but the resource was created through ``recorded``: "not found" says
+    nothing about the store there, so the resource stays in state."""
+    return ConfigurationError(
+        f"{inputs.resource_name}: sequence store {inputs.sequence_store_id} was not found "
+        f"in {region} through {_endpoint_text(endpoint)}, but this resource was created "
+        f"through {_endpoint_text(recorded)}"
+        + ("" if recorded else " (state records no custom endpoint)")
+        + "; refresh keeps it in state. "
+        "Point the provider back at that endpoint (omics-dynamic:endpoint, "
+        "AWS_ENDPOINT_URL_OMICS, the AWS config file), or, if the store is really "
+        "gone, remove the resource with `pulumi state delete <urn>`")
 
 
 def _utc_now() -> datetime.datetime:
@@ -591,16 +516,6 @@ def _instant(value: Any) -> Optional[datetime.datetime]:
     except ValueError:
         return None
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=datetime.timezone.utc)
-
-
-def _why_stopped(found: Any) -> str:
-    """``": <why>"`` for a status lookup its time budget stopped (the call that got no answer
-    and botocore's last failed attempt; what to check when the endpoint was unreachable)."""
-    err = getattr(found, "stopped_by", None)
-    if err is None:
-        return ""
-    advice = err.unreachable_advice()
-    return f": {err}" + (f". {advice}" if advice else "")
 
 
 def _endpoint_text(endpoint: Optional[str]) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+import botocore.exceptions
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from omics_dynamic.aws import ProviderSettings, effective_region, make_client, required_region
+from omics_dynamic.aws import ProviderSettings, effective_region, make_client, required_region, translate_error
 from omics_dynamic.errors import AwsCallError, ConfigurationError
 
 _ENDPOINT_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_OMICS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
@@ -210,3 +211,86 @@ def test_aws_call_error_keeps_code_and_request_id():
                        "grant omics:StartReadSetActivationJob")
     assert str(err) == ("StartReadSetActivationJob failed: AccessDeniedException: not allowed "
                         "(request ID req-123). grant omics:StartReadSetActivationJob")
+
+
+# -- one error translation, one set of hints (aws.translate_error) ---------------------------
+
+def _client_error(code: str, status: int, request_id: str = "req-9") -> botocore.exceptions.ClientError:
+    return botocore.exceptions.ClientError(
+        {"Error": {"Code": code, "Message": "the service's words"},
+         "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": status}}, "ListReadSets")
+
+
+def test_translation_keeps_code_request_id_and_status_and_adds_the_codes_hint():
+    err = translate_error("ListReadSets", _client_error("AccessDeniedException", 403), "5550000001", "us-east-1")
+    assert (err.operation, err.code, err.aws_message, err.request_id, err.http_status, err.transient) == (
+        "ListReadSets", "AccessDeniedException", "the service's words", "req-9", 403, False)
+    assert str(err) == (
+        "ListReadSets failed: AccessDeniedException: the service's words (request ID req-9). The "
+        "credentials in use are not allowed omics:ListReadSets on sequence store 5550000001 in "
+        "us-east-1; attach the policy from omics_dynamic.iam_policy() (README, 'IAM policy') to the "
+        "role that runs `pulumi up`")
+    throttled = translate_error("ListReadSets", _client_error("ThrottlingException", 400), "5550000001", "us-east-1")
+    assert throttled.transient is True
+    assert throttled.hint == ("Throttled beyond botocore's retries: lower omics-dynamic:rateLimit or "
+                              "max_concurrent_jobs, run fewer stacks at once against this account, or "
+                              "ask for a higher request-rate quota")
+    missing = translate_error("ListReadSets", _client_error("ResourceNotFoundException", 404), "9999999999", "eu-west-1")
+    assert missing.hint == ("Check sequence_store_id (9999999999) and region (eu-west-1): HealthOmics "
+                            "does not know the resource this call named")
+    job = translate_error("GetReadSetActivationJob", _client_error("ResourceNotFoundException", 404),
+                          "9999999999", "eu-west-1")
+    assert job.hint.startswith("HealthOmics does not know this activation job in sequence store 9999999999 (eu-west-1)")
+    assert translate_error("ListReadSets", _client_error("SomethingNew", 400), "1", "r").hint == ""
+
+
+def test_translation_of_errors_without_an_answer():
+    none = translate_error("ListReadSets", botocore.exceptions.NoCredentialsError(), "5550000001", "us-east-1")
+    assert (none.code, none.request_id, none.http_status, none.transient) == ("NoCredentials", None, None, False)
+    assert str(none) == ("ListReadSets failed: NoCredentials: Unable to locate credentials (no AWS request "
+                         "ID: no answer was received). Configure AWS credentials (environment, aws:profile "
+                         "or AWS_PROFILE, SSO, or an instance role)")
+    refused = translate_error("ListReadSets", botocore.exceptions.EndpointConnectionError(
+        endpoint_url="http://127.0.0.1:9"), "5550000001", "us-east-1")
+    assert (refused.code, refused.request_id, refused.transient) == ("EndpointConnectionError", None, True)
+    assert refused.hint == ("The request never got an answer after botocore's retries; check the network "
+                            "and the endpoint")
+    repeated = translate_error("ListReadSets", botocore.exceptions.PaginationError(message="same token"), "1", "r")
+    assert (repeated.code, repeated.hint) == ("PaginationError", "")
+    with pytest.raises(TypeError, match="not a botocore error: ValueError"):
+        translate_error("ListReadSets", ValueError("x"), "1", "r")
+
+
+# -- one pager (OmicsApi.read_set_pages over botocore's paginator) ----------------------------
+
+def test_read_set_pages_sends_the_filter_and_asks_for_a_page_only_when_asked(emulator):
+    from support import make_api
+
+    store = emulator.create_store(read_sets=["ARCHIVED"] * 250 + ["ACTIVE"] * 5)
+    api = make_api(emulator)
+    sent: list = []
+    api.client.meta.events.register("before-parameter-build.omics.ListReadSets",
+                                    lambda params, **_: sent.append(dict(params)))
+    pages = api.read_set_pages(store, status="ARCHIVED", read_set_filter={"createdAfter": "2000-01-01T00:00:00Z"})
+    first = next(pages)
+    assert len(first.items) == 100 and first.next_token and first.request_id
+    assert sent == [{"sequenceStoreId": store, "maxResults": 100,
+                     "filter": {"createdAfter": "2000-01-01T00:00:00Z", "status": "ARCHIVED"}}]
+    assert api.calls["ListReadSets"] == 1  # the next page is not requested until asked for
+    rest = list(pages)
+    assert [len(p.items) for p in rest] == [100, 50] and rest[-1].next_token is None
+    assert {item["status"] for p in [first, *rest] for item in p.items} == {"ARCHIVED"}
+    assert api.calls["ListReadSets"] == 3 and emulator.calls["ListReadSets"] == 3
+
+
+def test_read_set_pages_errors_are_translated_with_the_store_and_region(emulator):
+    from support import make_api
+
+    api = make_api(emulator)
+    with pytest.raises(AwsCallError) as info:
+        next(api.read_set_pages("9999999999", read_set_filter={"sampleId": "S1"}))
+    err = info.value
+    assert (err.operation, err.code, err.http_status) == ("ListReadSets", "ResourceNotFoundException", 404)
+    assert err.request_id and f"(request ID {err.request_id})" in str(err)
+    assert str(err).endswith("Check sequence_store_id (9999999999) and region (us-east-1): HealthOmics "
+                             "does not know the resource this call named")

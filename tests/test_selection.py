@@ -1,4 +1,4 @@
-"""Selecting read sets (omics_dynamic.selection) against the emulator.
+"""Selecting read sets (omics_dynamic.selection, .data_source, .sample_sheet) against the emulator.
 
 ``get_read_sets`` talks HTTP to the emulator through the client the provider would make
 (endpoint from AWS_ENDPOINT_URL_OMICS or ``omics-dynamic:endpoint``); the ``sent`` fixture
@@ -15,18 +15,11 @@ import datetime as dt
 import pytest
 
 import omics_dynamic
-from omics_dynamic import selection
-from omics_dynamic.errors import AwsCallError, ConfigurationError
-from omics_dynamic.selection import (
-    EmptySelectionError,
-    ListingPlan,
-    SampleSheetError,
-    SelectionError,
-    get_read_sets,
-    plan_listing,
-    read_sample_sheet,
-    validate_selection,
-)
+from omics_dynamic import data_source
+from omics_dynamic.data_source import EmptySelectionError, get_read_sets
+from omics_dynamic.errors import AwsCallError, ConfigurationError, ListingStuckError
+from omics_dynamic.sample_sheet import SampleSheetError, read_sample_sheet
+from omics_dynamic.selection import ListingPlan, SelectionError, plan_listing, validate_selection
 from omics_dynamic_testing import UNKNOWN, run_program
 
 UTC = dt.timezone.utc
@@ -96,15 +89,15 @@ def big_store(emulator, store):
 def sent(monkeypatch):
     """Parameters of every ListReadSets request, in order (filter, maxResults, nextToken)."""
     requests = []
-    real_client = selection._client
+    real_make_client = data_source.make_client
 
-    def client(region):
-        c = real_client(region)
+    def make_client(settings, region):
+        c = real_make_client(settings, region)
         c.meta.events.register("before-parameter-build.omics.ListReadSets",
                                lambda params, **_: requests.append(copy.deepcopy(params)))
         return c
 
-    monkeypatch.setattr(selection, "_client", client)
+    monkeypatch.setattr(data_source, "make_client", make_client)
     return requests
 
 
@@ -312,7 +305,9 @@ def test_missing_store_keeps_aws_code_and_request_id(store):
     err = info.value
     assert (err.operation, err.code, err.http_status) == ("ListReadSets", "ResourceNotFoundException", 404)
     assert err.request_id and err.request_id in str(err)
-    assert "check sequence_store_id (9999999999) and the region (us-east-1)" in str(err)
+    # The provider's hint for the code (aws.translate_error): one wording everywhere.
+    assert str(err).endswith("Check sequence_store_id (9999999999) and region (us-east-1): HealthOmics "
+                             "does not know the resource this call named")
 
 
 def test_access_denied_names_the_permission(store, emulator):
@@ -320,7 +315,51 @@ def test_access_denied_names_the_permission(store, emulator):
     with pytest.raises(AwsCallError) as info:
         get_read_sets(store)
     assert info.value.code == "AccessDeniedException"
-    assert "not allowed omics:ListReadSets on sequence store 5550000001 in us-east-1" in str(info.value)
+    assert info.value.hint == (
+        "The credentials in use are not allowed omics:ListReadSets on sequence store 5550000001 in "
+        "us-east-1; attach the policy from omics_dynamic.iam_policy() (README, 'IAM policy') to the role "
+        "that runs `pulumi up`")
+
+
+def test_throttling_beyond_botocores_retries_is_transient_and_says_what_to_lower(store, emulator, monkeypatch):
+    monkeypatch.setenv("OMICS_DYNAMIC_MAX_ATTEMPTS", "1")  # botocore: 2 attempts in all (test mode: no sleep)
+    emulator.set_faults(throttle_next={"ListReadSets": 2})
+    with pytest.raises(AwsCallError) as info:
+        get_read_sets(store)
+    err = info.value
+    assert (err.operation, err.code, err.transient) == ("ListReadSets", "ThrottlingException", True)
+    assert err.request_id and f"(request ID {err.request_id})" in str(err)
+    assert err.hint == ("Throttled beyond botocore's retries: lower omics-dynamic:rateLimit or "
+                        "max_concurrent_jobs, run fewer stacks at once against this account, or ask "
+                        "for a higher request-rate quota")
+    assert emulator.calls["ListReadSets"] == 2  # botocore's retry included
+    assert get_read_sets(store).list_calls == 1  # the next call is answered
+
+
+def test_no_credentials_and_no_connection_are_aws_call_errors_with_the_fix(store, emulator, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(AwsCallError) as info:
+        get_read_sets(store)
+    assert (info.value.code, info.value.request_id) == ("NoCredentials", None)
+    assert str(info.value) == ("ListReadSets failed: NoCredentials: Unable to locate credentials (no AWS "
+                               "request ID: no answer was received). Configure AWS credentials (environment, "
+                               "aws:profile or AWS_PROFILE, SSO, or an instance role)")
+    assert emulator.calls["ListReadSets"] == 0
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", "http://127.0.0.1:9")  # nothing listens
+    monkeypatch.setenv("OMICS_DYNAMIC_MAX_ATTEMPTS", "1")
+    with pytest.raises(AwsCallError) as info:
+        get_read_sets(store)
+    assert (info.value.code, info.value.request_id, info.value.transient) == ("EndpointConnectionError", None, True)
+    assert str(info.value).endswith("The request never got an answer after botocore's retries; check the "
+                                    "network and the endpoint")
 
 
 def test_no_region_anywhere_is_a_configuration_error(store, monkeypatch, tmp_path):
@@ -347,7 +386,7 @@ class FakeClock:
 
 def test_listing_is_paced_by_the_rate_limit_setting(big_store, monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(selection, "MonotonicClock", lambda time_scale: clock)
+    monkeypatch.setattr(data_source, "MonotonicClock", lambda time_scale: clock)
     monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "1")
     get_read_sets(big_store)
     # 1 request/s paced at 0.9/s with a burst of 1: the 2nd and 3rd pages wait ~1.1 s each.
@@ -590,12 +629,17 @@ def test_short_shuffled_pages_with_empty_ones(big_store, emulator, sent):
     assert pair.list_calls == emulator.calls["ListReadSets"] == 8
 
 
-def test_a_repeated_next_token_is_an_aws_call_error(big_store, emulator):
+def test_a_repeated_next_token_is_a_listing_stuck_error(big_store, emulator):
+    """The provider's pager (aws.OmicsApi.read_set_pages) stops the listing: the second
+    page gives the first page's nextToken again."""
     emulator.set_faults(stuck_next_token={"ListReadSets": True})
-    with pytest.raises(AwsCallError) as info:
+    with pytest.raises(ListingStuckError) as info:
         get_read_sets(big_store)
-    assert info.value.code == "PaginationError"
-    assert "same next token" in str(info.value)
+    err = info.value
+    assert (err.operation, err.pages, len(err.request_ids)) == ("ListReadSets", 2, 2)
+    assert str(err).startswith(f"ListReadSets answered a nextToken it had already given (after 2 page(s); "
+                               f"request IDs {err.request_ids[0]}, {err.request_ids[1]}): the listing does "
+                               "not advance.")
     assert emulator.calls["ListReadSets"] == 2
 
 

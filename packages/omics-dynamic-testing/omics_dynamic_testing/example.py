@@ -384,7 +384,7 @@ def read_sets_text(count: int) -> str:
 
 def update_preview_words(archived: int) -> tuple[str, ...]:
     """Words step 4 expects in one provider line of the preview after the emulator archived
-    ``archived`` read sets (>= 1): the diff's reason (``provider.py`` ``_live_reason``:
+    ``archived`` read sets (>= 1): the diff's reason (``live_lookup.py`` ``not_active_reason``:
     ``update: N of M read sets are not ACTIVE ...; `pulumi up` will activate N read set(s)
     (X Gbases)``)."""
     return ("update:", "not ACTIVE", f"will activate {read_sets_text(archived)} (", "Gbases")
