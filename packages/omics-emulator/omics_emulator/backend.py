@@ -5,7 +5,8 @@ the records of :mod:`.records`, raising the typed errors of :mod:`.exceptions`. 
 the public documentation is silent the behaviour profile decides (:mod:`.profiles`);
 rate limits and injected faults are :mod:`.faults`; pages and indexes are
 :mod:`.listing`; the job lifecycle below is :mod:`.lifecycle`; seeds and
-``create_store`` are :mod:`.population`. Time comes from an injected
+``create_store`` are :mod:`.population`; timed events and automatic archiving are
+:mod:`.schedule`; IDs are :mod:`.ids`. Time comes from an injected
 :class:`~.clock.EmulatedClock`, randomness from seeded :class:`random.Random` sources.
 
 State is advanced lazily: every operation, admin call and ``advance`` first applies all
@@ -51,9 +52,6 @@ activation) is 30 emulated days old becomes ARCHIVED.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import math
 import random
 import threading
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
@@ -61,16 +59,17 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 from . import exceptions as exc
 from .clock import EmulatedClock
 from .faults import FAMILIES, Faults, RateLimits, TokenBucket
+from .ids import IdAllocator
 from .lifecycle import JobLifecycle
 from .listing import creation_window, in_window, paginate, read_set_matcher, sorted_after
 from .population import READ_SET_STATUSES, StorePopulation
 from .profiles import resolve_profile
 from .records import ACCOUNT_ID, Job, ReadSet, SequenceStore, Source, store_arn
+from .schedule import ARCHIVE_AFTER_S, ArchiveSchedule, EventQueue
 
 __all__ = ["Backend", "Faults", "TokenBucket", "ReadSet", "SequenceStore", "Job", "Source", "FAMILIES",
            "ARCHIVE_AFTER_S", "ACCOUNT_ID"]
 
-ARCHIVE_AFTER_S = 30 * 86400.0
 CLIENT_TOKEN_TTL_S = 86400.0
 
 
@@ -116,7 +115,7 @@ class Backend(JobLifecycle, StorePopulation):
         self.queue_seconds = float(queue_seconds)
         self.jitter = float(jitter)
         self.region = region
-        self._id_rng = random.Random(random_seed)
+        self.ids = IdAllocator(random_seed)
         self._jitter_rng = random.Random(random_seed + 1)
         self._fault_rng = random.Random(random_seed + 2)
         self.faults = Faults()
@@ -124,28 +123,13 @@ class Backend(JobLifecycle, StorePopulation):
         self.jobs: Dict[str, Job] = {}
         self._active_jobs: Set[str] = set()
         self._tokens: Dict[Tuple[str, str], str] = {}
-        self._events: List[Tuple[float, int, Callable[..., None], tuple]] = []
-        self._seq = itertools.count()
-        self._used_ids: Set[str] = set()
-        self._id_ranges: List[Tuple[int, int]] = []  # [lo, hi) reserved by synthetic stores
-        self._range_rng = random.Random(random_seed + 3)
-        self._next_archive_due_s = math.inf
+        self.events = EventQueue()
+        self.archiving = ArchiveSchedule()
         self.max_concurrent_jobs = 0
         self._limits = RateLimits()
         self.set_quota(max_concurrent_jobs=max_concurrent_jobs, rate_limit=rate_limit)
 
-    # ------------------------------------------------------------ clock and events
-
-    def _new_id(self) -> str:
-        while True:
-            number = self._id_rng.randrange(10**9, 10**10)
-            candidate = str(number)
-            if candidate not in self._used_ids and not any(lo <= number < hi for lo, hi in self._id_ranges):
-                self._used_ids.add(candidate)
-                return candidate
-
-    def _push(self, at_s: float, fn: Callable[..., None], *args: Any) -> None:
-        heapq.heappush(self._events, (at_s, next(self._seq), fn, args))
+    # ------------------------------------------------------------ clock
 
     def tick(self) -> float:
         """Apply every event due up to now (in time order) and automatic archiving.
@@ -154,12 +138,8 @@ class Backend(JobLifecycle, StorePopulation):
         """
         with self.lock:
             now_s = self.clock.now()
-            events = self._events
-            while events and events[0][0] <= now_s:
-                at_s, _, fn, args = heapq.heappop(events)
-                fn(at_s, *args)
-            if now_s >= self._next_archive_due_s:
-                self._archive_scan(now_s)
+            self.events.run_due(now_s)
+            self.archiving.run_due(self.stores.values(), self.behaviour, now_s)
             return now_s
 
     def advance(self, seconds: float) -> float:
@@ -167,27 +147,6 @@ class Backend(JobLifecycle, StorePopulation):
         with self.lock:
             self.clock.advance(seconds)
             return self.tick()
-
-    def _touch(self, rs: ReadSet, at_s: float) -> None:
-        rs.last_access_s = max(rs.last_access_s, at_s)
-        self._touch_due(rs.last_access_s)
-
-    def _touch_due(self, last_access_s: float) -> None:
-        due = last_access_s + ARCHIVE_AFTER_S
-        if due < self._next_archive_due_s:
-            self._next_archive_due_s = due
-
-    def _archive_scan(self, now_s: float) -> None:
-        next_due = math.inf
-        for store in self.stores.values():
-            index = store.index("readsets", self.behaviour)
-            for rs in [store.read_sets[k[-1]] for k in index.keys(status="ACTIVE")]:
-                due = rs.last_access_s + ARCHIVE_AFTER_S
-                if due <= now_s:
-                    store.set_status(rs, "ARCHIVED")
-                elif due < next_due:
-                    next_due = due
-        self._next_archive_due_s = next_due
 
     def _set_status(self, item: Any, status: str) -> None:
         """Set a read set's or job's status through its store (keeps the indexes in step)."""
@@ -271,7 +230,7 @@ class Backend(JobLifecycle, StorePopulation):
             rs = self._admin_read_set(store, read_set_id)
             store.set_status(rs, status)
             if status == "ACTIVE":
-                self._touch(rs, now_s)
+                self.archiving.touch(rs, now_s)
 
     def read_set_statuses(self, store_id: str) -> Dict[str, str]:
         """Read set ID -> status for a store (after applying due events).
@@ -333,7 +292,7 @@ class Backend(JobLifecycle, StorePopulation):
     # ------------------------------------------------------------ operations
 
     def op_CreateSequenceStore(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        store_id = self._new_id()
+        store_id = self.ids.new()
         store = SequenceStore(store_id, p["name"], p.get("description"), now_s, store_arn(self.region, store_id))
         self.stores[store.id] = store
         return store.describe()
@@ -358,7 +317,7 @@ class Backend(JobLifecycle, StorePopulation):
         if rs is None:
             raise exc.ResourceNotFoundException(
                 f"Read set {p['id']} not found in sequence store {store.id}; check the ID (ListReadSets lists them)")
-        self._touch(rs, now_s)
+        self.archiving.touch(rs, now_s)
         return rs.describe_metadata(store.arn)
 
     def op_ListReadSets(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
@@ -401,7 +360,7 @@ class Backend(JobLifecycle, StorePopulation):
                 "are SUBMITTED or IN_PROGRESS; wait for one to finish")
         delay_s, forced = self._job_faults(ids)
         job = Job(
-            id=self._new_id(), store_id=store.id, client_token=token, creation_time_s=now_s,
+            id=self.ids.new(), store_id=store.id, client_token=token, creation_time_s=now_s,
             start_time_s=now_s + self.queue_seconds + delay_s,
             sources=[Source(i, fail_message=self.faults.failing_read_sets.get(i)) for i in ids],
             forced_failure=forced,
@@ -411,7 +370,7 @@ class Backend(JobLifecycle, StorePopulation):
         self._active_jobs.add(job.id)
         if token is not None:
             self._tokens[(store.id, token)] = job.id
-        self._push(job.start_time_s, self._job_start, job.id)
+        self.events.push(job.start_time_s, self._job_start, job.id)
         if job.start_time_s <= now_s:
             self.tick()
         return job.start_answer()
