@@ -351,8 +351,7 @@ def run_program(
         thread.start()
         thread.join(program_timeout_s)
         if thread.is_alive():
-            if dep.server is not None:
-                dep.server.kill()
+            dep.rpc.kill()
             raise TimeoutError(f"{LABEL}: program {main} did not finish within program_timeout_s={program_timeout_s}")
         error = mocks.error or outcome.get("error")
         if error is None and operation == "up":
