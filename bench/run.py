@@ -112,7 +112,11 @@ def run_client(mode: str, n: int, k: float, *, quota: Optional[int] = None, max_
                sample_active: bool = False) -> dict:
     """One scenario: a fresh emulator, N archived read sets, one client in a child process.
     With ``sample_active``, the read sets ACTIVE are sampled during the run (every 0.1 real
-    s) for the picture (``series``)."""
+    s) for the picture (``series``). Times in the result are real-world seconds (real * k)
+    unless named ``_real_s``.
+
+    :raises RuntimeError: the child process failed (its stderr's tail in the message).
+    """
     emu = Emulator(activation_seconds=ACTIVATION_S, queue_seconds=QUEUE_S, max_concurrent_jobs=quota or Q,
                    rate_limit=R_PER_S, time_scale=k, jitter=JITTER, random_seed=n).start()
     sampler: Optional[_Sampler] = None
@@ -121,21 +125,11 @@ def run_client(mode: str, n: int, k: float, *, quota: Optional[int] = None, max_
         ids = sorted(emu.read_set_statuses(store))
         spec = {"endpoint": emu.endpoint_url, "store": store, "ids": ids, "time_scale": k,
                 "rate_limit": R_PER_S, "max_concurrent_jobs": max_concurrent_jobs}
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-            json.dump(spec, fh)
         emu.reset_counters()
         if sample_active:
             sampler = _Sampler(emu, store, 0.1)
             sampler.start()
-        cpu0, real0 = _cpu_self_s(), time.monotonic()
-        proc = subprocess.run([sys.executable, os.path.join(HERE, "_child.py"), mode, fh.name],
-                              capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, cwd=ROOT)
-        real_s = time.monotonic() - real0
-        if sampler is not None:
-            sampler.stop.set()
-            sampler.join()
-        emu_cpu_s = _cpu_self_s() - cpu0
-        os.unlink(fh.name)
+        proc, real_s, emu_cpu_s = _run_child(mode, spec, sampler)
         if proc.returncode != 0:
             raise RuntimeError(f"{mode} N={n} failed:\n{proc.stderr[-3000:]}")
         child = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -144,51 +138,92 @@ def run_client(mode: str, n: int, k: float, *, quota: Optional[int] = None, max_
         jobs = emu.jobs()
         last_active_s = max(j["completionTime"] for j in jobs)
         statuses = emu.read_set_statuses(store)
-        outcomes = Counter({f"{op} {outcome}": c for (op, outcome), c in emu.outcomes.items()})
-        throttled = sum(c for (op, o), c in emu.outcomes.items() if o == "ThrottlingException")
-        quota_exceeded = sum(c for (op, o), c in emu.outcomes.items() if o == "ServiceQuotaExceededException")
-        failed = sum(c for (op, o), c in emu.outcomes.items() if o not in ("OK", "ThrottlingException", "ServiceQuotaExceededException"))
+        outcomes = _outcome_counts(emu.outcomes)
         wall_real_s = child["ended_mono_s"] - child["started_mono_s"]
         started_emu_s = emu.now() - (time.monotonic() - child["started_mono_s"]) * k
-        # Where the time went: before the first start, first-wave start stagger, and the
-        # gap between the i-th job completion and the (Q+i)-th start (slot refill).
-        creations = sorted(j["creationTime"] for j in jobs)
-        completions = sorted(j["completionTime"] for j in jobs)
-        slots = quota or Q
-        gaps = [c - d for c, d in zip(creations[slots:], completions)]
-        timeline = {"first_start_s": round(creations[0] - started_emu_s, 2),
-                    "wave1_stagger_s": round(creations[min(slots, len(creations)) - 1] - creations[0], 2),
-                    "mean_refill_gap_s": round(sum(gaps) / len(gaps), 2) if gaps else None,
-                    "mean_job_s": round(sum(j["completionTime"] - j["creationTime"] for j in jobs) / len(jobs), 2)}
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         series = None
         if sampler is not None:
-            series = {"samples": [(round(t - started_emu_s, 2), a) for t, a in sampler.samples
-                                  if started_emu_s - 1 <= t <= returned_emu_s + 1],
-                      "jobs": [(round(j["creationTime"] - started_emu_s, 2),
-                                round(j["completionTime"] - started_emu_s, 2) if j["completionTime"] else None)
-                               for j in jobs],
-                      "wall_s": round(wall_real_s * k, 2)}
+            series = _series(sampler.samples, jobs, started_emu_s, returned_emu_s, round(wall_real_s * k, 2))
         return {
             "client": mode, "n": n, "k": k, "quota": quota or Q, "max_concurrent_jobs": max_concurrent_jobs,
             "wall_s": round(wall_real_s * k, 2), "wall_real_s": round(wall_real_s, 3),
             "detection_lag_s": round((returned_emu_s - last_active_s), 3),
             "calls": dict(sorted(emu.calls.items())), "calls_total": sum(emu.calls.values()),
-            "throttled": throttled, "quota_exceeded": quota_exceeded, "failed": failed,
-            "outcomes": dict(sorted(outcomes.items())),
+            **outcomes,
             "jobs": len(jobs), "all_active": child["all_active"] and set(statuses.values()) == {"ACTIVE"},
             "peak_rss_mb": round(child["maxrss_kb"] / 1024, 1),
             "client_cpu_s": round(child["cpu_s"], 2), "emulator_cpu_s": round(emu_cpu_s, 2),
             "client_cpu_util": round(child["cpu_s"] / max(real_s, 1e-9), 2),
             "emulator_cpu_util": round(emu_cpu_s / max(real_s, 1e-9), 2),
-            "timeline": timeline, "stderr_tail": lines[-2:], "stderr_head": lines[:3],
-            "client_warmup_real_s": child.get("warmup_real_s"),
+            "timeline": _time_split(jobs, started_emu_s, quota or Q), "stderr_tail": lines[-2:],
+            "stderr_head": lines[:3], "client_warmup_real_s": child.get("warmup_real_s"),
             "state": child.get("state"), "series": series,
         }
     finally:
         if sampler is not None:
             sampler.stop.set()
         emu.stop()
+
+
+def _run_child(mode: str, spec: dict, sampler: Optional[_Sampler]) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run bench/_child.py for client ``mode`` on ``spec`` (passed as a JSON file); stop
+    ``sampler`` when it returns.
+
+    :returns: ``(the finished process, real seconds it ran, CPU seconds of this process
+        meanwhile: the emulator's)``.
+    :raises subprocess.TimeoutExpired: it ran over CHILD_TIMEOUT_S.
+    """
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(spec, fh)
+    cpu0, real0 = _cpu_self_s(), time.monotonic()
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "_child.py"), mode, fh.name],
+                          capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, cwd=ROOT)
+    real_s = time.monotonic() - real0
+    if sampler is not None:
+        sampler.stop.set()
+        sampler.join()
+    emu_cpu_s = _cpu_self_s() - cpu0
+    os.unlink(fh.name)
+    return proc, real_s, emu_cpu_s
+
+
+def _outcome_counts(outcomes: Counter) -> dict:
+    """The emulator's ``{(operation, outcome): n}`` as ``throttled``, ``quota_exceeded``,
+    ``failed`` (any other error) and ``outcomes`` (``{"Operation Outcome": n}``, sorted)."""
+    named = Counter({f"{op} {outcome}": c for (op, outcome), c in outcomes.items()})
+    return {
+        "throttled": sum(c for (op, o), c in outcomes.items() if o == "ThrottlingException"),
+        "quota_exceeded": sum(c for (op, o), c in outcomes.items() if o == "ServiceQuotaExceededException"),
+        "failed": sum(c for (op, o), c in outcomes.items()
+                      if o not in ("OK", "ThrottlingException", "ServiceQuotaExceededException")),
+        "outcomes": dict(sorted(named.items())),
+    }
+
+
+def _time_split(jobs: list, started_emu_s: float, slots: int) -> dict:
+    """Where the time went (real-world seconds): before the first start, first-wave start
+    stagger, the mean gap between the i-th job completion and the (slots+i)-th start (slot
+    refill), and the mean job duration. ``jobs``: ``Emulator.jobs()`` dicts."""
+    creations = sorted(j["creationTime"] for j in jobs)
+    completions = sorted(j["completionTime"] for j in jobs)
+    gaps = [c - d for c, d in zip(creations[slots:], completions)]
+    return {"first_start_s": round(creations[0] - started_emu_s, 2),
+            "wave1_stagger_s": round(creations[min(slots, len(creations)) - 1] - creations[0], 2),
+            "mean_refill_gap_s": round(sum(gaps) / len(gaps), 2) if gaps else None,
+            "mean_job_s": round(sum(j["completionTime"] - j["creationTime"] for j in jobs) / len(jobs), 2)}
+
+
+def _series(samples: list, jobs: list, started_emu_s: float, returned_emu_s: float, wall_s: float) -> dict:
+    """The picture's data, in real-world seconds from the client's start: ``samples``
+    ``[(t, read sets ACTIVE)]`` during the run (+-1 s), ``jobs`` ``[(created, completed or
+    None)]``, and ``wall_s``."""
+    return {"samples": [(round(t - started_emu_s, 2), a) for t, a in samples
+                        if started_emu_s - 1 <= t <= returned_emu_s + 1],
+            "jobs": [(round(j["creationTime"] - started_emu_s, 2),
+                      round(j["completionTime"] - started_emu_s, 2) if j["completionTime"] else None)
+                     for j in jobs],
+            "wall_s": wall_s}
 
 
 # -- check and diff through the real provider server ---------------------------------------
@@ -331,7 +366,7 @@ class _Tee:
         self.lines.append(line)
 
 
-def main() -> None:
+def _parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--k-ours", type=float, default=20.0, help="time scale of the provider scenarios")
     ap.add_argument("--k-naive", type=float, default=100.0, help="time scale of the naive client")
@@ -341,7 +376,89 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
     ap.add_argument("--png", default=PNG)
     ap.add_argument("--report", metavar="RESULTS_JSON", help="only print (and write results.txt for) an earlier run")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def _client_scenarios(sizes: list[int], args: argparse.Namespace) -> list[dict]:
+    """Ours (and the naive client, up to ``--naive-max``) for each N: one row each, with
+    the floor and the ratios to it; printed as they finish."""
+    rows = []
+    for n in sizes:
+        sample = n == TIMELINE_N
+        ours = run_client("provider", n, args.k_ours, sample_active=sample)
+        naive = run_client("naive", n, args.k_naive, sample_active=sample) if n <= args.naive_max else None
+        fl = floor_s(n)
+        row = {"n": n, **fl, "ours": ours, "naive": naive,
+               "ratio_to_floor": round(ours["wall_s"] / fl["floor_s"], 3),
+               "ratio_to_floor_jitter": round(ours["wall_s"] / fl["floor_jitter_s"], 3),
+               "naive_over_ours": round(naive["wall_s"] / ours["wall_s"], 2) if naive else None}
+        rows.append(row)
+        print(f"  N={n}: ours {ours['wall_s']:.1f} s ({row['ratio_to_floor']}x floor), lag {ours['detection_lag_s']} s, "
+              f"calls {ours['calls_total']}" + (f"; naive {naive['wall_s']:.0f} s, calls {naive['calls_total']}" if naive else ""),
+              flush=True)
+    return rows
+
+
+def _add_naive_formula(rows: list[dict]) -> None:
+    """The naive client where it was not run: its time per job (measured at the largest N
+    it ran) x jobs, as ``naive_formula_s`` and ``naive_formula`` (the sum in words)."""
+    ran = [r for r in rows if r["naive"]]
+    if not ran:
+        return
+    ref = max(ran, key=lambda r: r["n"])
+    per_job_s = ref["naive"]["wall_s"] / ref["jobs"]
+    for r in rows:
+        if not r["naive"]:
+            r["naive_formula_s"] = round(per_job_s * r["jobs"], 0)
+            r["naive_formula"] = (f"{r['jobs']} jobs x {per_job_s:.1f} s (the naive client's time per job "
+                                  f"at N={ref['n']})")
+
+
+def _quota_scenario(args: argparse.Namespace) -> dict:
+    """Ours against an emulator quota of 5 concurrent jobs (max_concurrent_jobs 20)."""
+    quota_n = 400 if args.quick else 1000
+    quota = run_client("provider", quota_n, args.k_ours, quota=5, max_concurrent_jobs=Q)
+    fl5 = floor_s(quota_n, q=5)
+    return {"n": quota_n, **fl5, "ours": quota, "ratio_to_floor": round(quota["wall_s"] / fl5["floor_s"], 3),
+            "ratio_to_floor_jitter": round(quota["wall_s"] / fl5["floor_jitter_s"], 3)}
+
+
+def _latencies(args: argparse.Namespace) -> dict:
+    """Check and diff latency (through EngineHarness.preview, the provider server alone,
+    the provider in process) and the real CLI end to end at N = 100,000."""
+    preview = []
+    for n, live in ((1000, False), (1000, True), (100_000, False), (100_000, True)):
+        # With the live check at time scale 1: its paced calls take their real time.
+        preview.append(preview_latency(n, live, 1.0 if live else args.k_ours))
+        print(f"  preview N={n} live={live}: {preview[-1]}", flush=True)
+    found = {"preview": preview,
+             "provider_methods_in_process": [provider_methods_in_process(n) for n in (1000, 100_000)],
+             "server_rpc": [server_rpc_latency(n) for n in (1000, 100_000)]}
+    # The same cohort end to end through the real CLI (bench/real_engine.py), in this run.
+    from real_engine import real_engine_cost
+
+    with tempfile.TemporaryDirectory() as work:
+        found["real_engine"] = real_engine_cost(100_000, Path(work))
+    return found
+
+
+def _plot_timeline(rows: list[dict], args: argparse.Namespace) -> Optional[str]:
+    """The picture of the N = TIMELINE_N runs (ours and naive) in ``--png``; its path
+    relative to the repository, or None when those runs were not both made."""
+    row = next((r for r in rows if r["n"] == TIMELINE_N and r["naive"]), None)
+    if row is None:
+        return None
+    from timeline import plot
+
+    plot(args.png, TIMELINE_N, row["floor_s"], row["ours"]["series"], row["naive"]["series"],
+         title_note=f"Q = {Q} concurrent jobs, {R_PER_S:g} requests/s per family, 60 s activations "
+                    f"(+-10 %), 5 s queue; emulator time scaled x{args.k_ours:g} (ours) and "
+                    f"x{args.k_naive:g} (naive)")
+    return os.path.relpath(args.png, ROOT)
+
+
+def main() -> None:
+    args = _parse_args()
     if args.report:
         with open(args.report, encoding="utf-8") as fh:
             report(json.load(fh), args.report)
@@ -354,63 +471,19 @@ def main() -> None:
                                          "R_per_s": R_PER_S, "k_ours": args.k_ours, "k_naive": args.k_naive,
                                          "cpus": os.cpu_count()},
                                "scenarios": [], "preview": [], "quota": None}
-    rows = []
-    for n in sizes:
-        sample = n == TIMELINE_N
-        ours = run_client("provider", n, args.k_ours, sample_active=sample)
-        naive = run_client("naive", n, args.k_naive, sample_active=sample) if n <= args.naive_max else None
-        fl = floor_s(n)
-        row = {"n": n, **fl, "ours": ours, "naive": naive,
-               "ratio_to_floor": round(ours["wall_s"] / fl["floor_s"], 3),
-               "ratio_to_floor_jitter": round(ours["wall_s"] / fl["floor_jitter_s"], 3),
-               "naive_over_ours": round(naive["wall_s"] / ours["wall_s"], 2) if naive else None}
-        rows.append(row)
-        results["scenarios"].append(row)
-        print(f"  N={n}: ours {ours['wall_s']:.1f} s ({row['ratio_to_floor']}x floor), lag {ours['detection_lag_s']} s, "
-              f"calls {ours['calls_total']}" + (f"; naive {naive['wall_s']:.0f} s, calls {naive['calls_total']}" if naive else ""),
-              flush=True)
-    # The naive client where it was not run: its time per job (measured at the largest N it ran) x jobs.
-    ran = [r for r in rows if r["naive"]]
-    if ran:
-        ref = max(ran, key=lambda r: r["n"])
-        per_job_s = ref["naive"]["wall_s"] / ref["jobs"]
-        for r in rows:
-            if not r["naive"]:
-                r["naive_formula_s"] = round(per_job_s * r["jobs"], 0)
-                r["naive_formula"] = (f"{r['jobs']} jobs x {per_job_s:.1f} s (the naive client's time per job "
-                                      f"at N={ref['n']})")
-
-    quota_n = 400 if args.quick else 1000
-    quota = run_client("provider", quota_n, args.k_ours, quota=5, max_concurrent_jobs=Q)
-    fl5 = floor_s(quota_n, q=5)
-    results["quota"] = {"n": quota_n, **fl5, "ours": quota, "ratio_to_floor": round(quota["wall_s"] / fl5["floor_s"], 3),
-                        "ratio_to_floor_jitter": round(quota["wall_s"] / fl5["floor_jitter_s"], 3)}
+    rows = _client_scenarios(sizes, args)
+    results["scenarios"] = rows
+    _add_naive_formula(rows)
+    results["quota"] = _quota_scenario(args)
 
     from cost import all_scenarios
 
     results["cost"] = all_scenarios(quick=args.quick)
     if not args.quick:
-        for n, live in ((1000, False), (1000, True), (100_000, False), (100_000, True)):
-            # With the live check at time scale 1: its paced calls take their real time.
-            results["preview"].append(preview_latency(n, live, 1.0 if live else args.k_ours))
-            print(f"  preview N={n} live={live}: {results['preview'][-1]}", flush=True)
-        results["provider_methods_in_process"] = [provider_methods_in_process(n) for n in (1000, 100_000)]
-        results["server_rpc"] = [server_rpc_latency(n) for n in (1000, 100_000)]
-        # The same cohort end to end through the real CLI (bench/real_engine.py), in this run.
-        from real_engine import real_engine_cost
-
-        with tempfile.TemporaryDirectory() as work:
-            results["real_engine"] = real_engine_cost(100_000, Path(work))
-    timeline_row = next((r for r in rows if r["n"] == TIMELINE_N and r["naive"]), None)
-    if timeline_row is not None:
-        from timeline import plot
-
-        plot(args.png, TIMELINE_N, timeline_row["floor_s"], timeline_row["ours"]["series"],
-             timeline_row["naive"]["series"],
-             title_note=f"Q = {Q} concurrent jobs, {R_PER_S:g} requests/s per family, 60 s activations "
-                        f"(+-10 %), 5 s queue; emulator time scaled x{args.k_ours:g} (ours) and "
-                        f"x{args.k_naive:g} (naive)")
-        results["png"] = os.path.relpath(args.png, ROOT)
+        results.update(_latencies(args))
+    png = _plot_timeline(rows, args)
+    if png is not None:
+        results["png"] = png
     results["bench_real_s"] = round(time.monotonic() - t_start, 1)
 
     with open(args.out, "w", encoding="utf-8") as fh:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-import omics_emulator.backend as backend_module
+import omics_emulator.operations as operations_module
 from omics_emulator import SeedError
 from omics_emulator.backend import ARCHIVE_AFTER_S
 from omics_emulator.synthetic import SEQUENCE_INFORMATION
@@ -123,7 +123,7 @@ def test_a_page_examines_what_it_returns_not_the_store(emulator, omics_client, m
     client = omics_client()
     client.list_read_sets(sequenceStoreId=store, maxResults=1)  # builds the index
     examined = []
-    real = backend_module.read_set_matcher
+    real = operations_module.read_set_matcher
 
     def counting(flt, skip=()):
         matches = real(flt, skip)
@@ -133,7 +133,7 @@ def test_a_page_examines_what_it_returns_not_the_store(emulator, omics_client, m
             return matches(rs)
         return count
 
-    monkeypatch.setattr(backend_module, "read_set_matcher", counting)
+    monkeypatch.setattr(operations_module, "read_set_matcher", counting)
     page = client.list_read_sets(sequenceStoreId=store, maxResults=100)
     assert len(page["readSets"]) == 100 and len(examined) == 101  # one past the page: is there more?
     examined.clear()

@@ -111,23 +111,9 @@ def test_shipped_sheet_is_the_generator_output_and_its_pairs_are_activatable():
 
 # --------------------------------------------------------------------------- the story
 
-def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, cohort_emulator):
-    emu = cohort_emulator
-    config = config_for(emu)
-    assert config[f"{PROJECT}:sampleSheet"] == str(SAMPLE_SHEET_PATH.resolve())
-    archived = [r for r in SELECTED if r["status"] == "ARCHIVED"]
-    archived_others = sorted(rid for rid, s in emu.read_set_statuses(COHORT_STORE_ID).items()
-                             if s == "ARCHIVED" and rid not in SELECTED_IDS)
-
-    # preview of the new stack: the check's create line gives the volume; nothing starts.
-    preview = run("preview", tmp_path, config)
-    assert preview.engine.ops == {"cohort": "create"}
-    assert any(f"cohort: create: will activate {len(archived)} read sets ({gbases(archived)}) of "
-               f"{len(SELECTED)} in sequence store {COHORT_STORE_ID}" in line for line in preview.stderr_lines)
-    assert emu.jobs() == []
-
-    # up: the sheet's samples resolve to their read sets; the ARCHIVED ones are activated.
-    first = run("up", tmp_path, config)
+def assert_first_up_activated_the_sheet(emu, first, archived, archived_others):
+    """The first up: the sheet's samples resolved to their read sets, the ARCHIVED ones
+    were activated (and nothing else), the exports say so. Returns the job IDs, sorted."""
     assert first.engine.ops == {"cohort": "create"}
     assert first.resource("cohort").inputs["read_set_ids"] == SELECTED_IDS
     live = emu.read_set_statuses(COHORT_STORE_ID)
@@ -147,9 +133,13 @@ def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, coh
     assert ex["readSetUriSample"] == {rid: URI_BASE + rid for rid in sorted(SELECTED_IDS)[:3]}
     assert ex["sampleSheetUri"] == f"s3://sample-sheets-id/{SHEET_KEY}"
     assert_compute_gated(first, COMPUTE_TYPES)
+    return jobs
 
-    # The workflow's sample sheet in S3: every read set with its long-form URIs.
-    sheet = first.resource("workflow-sample-sheet")
+
+def assert_workflow_sample_sheet(result):
+    """The workflow's sample sheet in S3: every read set with its long-form URIs, fed by
+    the activation. Returns its registration."""
+    sheet = result.resource("workflow-sample-sheet")
     assert sheet.type == "aws:s3/bucketObjectv2:BucketObjectv2"
     assert (sheet.inputs["bucket"], sheet.inputs["key"], sheet.inputs["contentType"]) == \
         ("sample-sheets-id", SHEET_KEY, "text/csv")
@@ -161,10 +151,14 @@ def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, coh
     assert {r["fileType"] for r in SELECTED} == {"FASTQ", "BAM", "CRAM"}  # both row shapes are checked
     assert ACTIVATION_URN in sheet.property_dependencies["content"]
     assert any(u.endswith("::sample-sheets") for u in sheet.property_dependencies["bucket"])
-    assert first.resource("sample-sheets").type == "aws:s3/bucket:Bucket"
+    assert result.resource("sample-sheets").type == "aws:s3/bucket:Bucket"
+    return sheet
 
-    # The state machine starts the run on that sheet: one run parameter, the sheet's URI.
-    machine = first.resource("start-run")
+
+def assert_state_machine_starts_the_run(result, sheet, jobs):
+    """The state machine starts the run on that sheet: one run parameter, the sheet's URI;
+    its comment names the sheet's digest and the activation's jobs."""
+    machine = result.resource("start-run")
     definition = json.loads(machine.inputs["definition"])
     task = definition["States"]["StartRun"]
     assert task["Resource"] == "arn:aws:states:::aws-sdk:omics:startRun"
@@ -181,6 +175,29 @@ def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, coh
     assert ACTIVATION_URN in deps and any(u.endswith("::workflow-sample-sheet") for u in deps)
     assert machine.inputs["tags"]["omics-dynamic:activation-count"] == "1"
     assert machine.inputs["roleArn"] == "arn:aws:mock:::Role/start-run-role"
+
+
+def test_sample_sheet_selects_activates_and_feeds_the_workflow_run(tmp_path, cohort_emulator):
+    emu = cohort_emulator
+    config = config_for(emu)
+    assert config[f"{PROJECT}:sampleSheet"] == str(SAMPLE_SHEET_PATH.resolve())
+    archived = [r for r in SELECTED if r["status"] == "ARCHIVED"]
+    archived_others = sorted(rid for rid, s in emu.read_set_statuses(COHORT_STORE_ID).items()
+                             if s == "ARCHIVED" and rid not in SELECTED_IDS)
+
+    # preview of the new stack: the check's create line gives the volume; nothing starts.
+    preview = run("preview", tmp_path, config)
+    assert preview.engine.ops == {"cohort": "create"}
+    assert any(f"cohort: create: will activate {len(archived)} read sets ({gbases(archived)}) of "
+               f"{len(SELECTED)} in sequence store {COHORT_STORE_ID}" in line for line in preview.stderr_lines)
+    assert emu.jobs() == []
+
+    # up: the sheet's samples resolve to their read sets; the ARCHIVED ones are activated;
+    # the workflow's sample sheet and the state machine that starts the run follow.
+    first = run("up", tmp_path, config)
+    jobs = assert_first_up_activated_the_sheet(emu, first, archived, archived_others)
+    sheet = assert_workflow_sample_sheet(first)
+    assert_state_machine_starts_the_run(first, sheet, jobs)
 
     # up again: same, no new job, same exports.
     second = run("up", tmp_path, config)

@@ -226,7 +226,7 @@ def _is_loopback(address: str) -> bool:
 def test_emulator_and_provider_server_listen_on_loopback_only(aws_test_env):
     with Emulator(manual_clock=True, rate_limit=0) as emu:
         assert emu.host == "127.0.0.1"
-        assert emu._server.socket.getsockname()[0] == "127.0.0.1"
+        assert emu._serving.server.socket.getsockname()[0] == "127.0.0.1"
         assert _listening_addresses(emu.port) == {"127.0.0.1"}
     with ProviderServer(str(PROJECT_DIR)) as server:
         assert server.address.startswith("127.0.0.1:")

@@ -9,47 +9,35 @@ file with pending operations after a simulated kill, Ctrl-C, and program mode. I
 model the stack lock, ``ignore_changes``, ``--target``, the preview an ``up`` runs first,
 or the engine's messages. Results are those of this engine-role harness, not of the real
 Pulumi engine.
+
+Here: the resource spec and results, one operation's step logic (``_Deployment``) and
+:class:`EngineHarness`. The provider process and the RPCs to it (kill, Ctrl-C, timeout)
+are :mod:`._rpc`; the state file writes around each step are :mod:`._checkpoint`.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
-import grpc
-from google.protobuf import empty_pb2, struct_pb2
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
-from ._errors import (
-    Cancelled,
-    CheckFailedError,
-    HarnessTimeout,
-    Interrupted,
-    ProviderCallError,
-    Terminated,
-    attach_result,
-)
+from ._checkpoint import Checkpoint
+from ._errors import Cancelled, CheckFailedError, ProviderCallError, attach_result
 from ._options import HarnessOptions
-from ._server import ProviderServer
-from ._state import PendingOperation, ResourceState, State, load_state, make_urn, save_state
-from ._wire import from_struct, to_struct
+from ._rpc import CallRecord, CtrlC, ProviderRpc
+from ._state import PendingOperation, ResourceState, State, load_state, make_urn
+from ._wire import from_struct
 
 PROVIDER_KEY = "__provider"
 #: Type token of a ``pulumi.dynamic.Resource`` subclass declared without ``module``/``name``.
 DEFAULT_DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 #: Every string result of the harness says where it comes from.
 LABEL = "engine-role harness"
-#: How often the harness polls an in-flight RPC for completion/interruption, seconds.
-POLL_INTERVAL_S = 0.015
-#: The engine's bound on the Cancel RPC it sends on a Ctrl-C (``defaultHost.SignalCancellation``).
-CANCEL_RPC_TIMEOUT_S = 30.0
-#: How long the engine's ``Plugin.Kill`` waits after SIGINT before SIGKILL.
-KILL_GRACE_S = 5.0
 
 _DIFF_NAMES = {
     provider_pb2.DiffResponse.DIFF_UNKNOWN: "unknown",
@@ -100,45 +88,6 @@ class ResourceSpec:
             raise ValueError(f"{self.name}: give a provider or a serialised {PROVIDER_KEY} input")
         # rule 12: the serialised provider is a secret by default.
         return news, set(self.secret_keys) | {PROVIDER_KEY}
-
-
-@dataclass(frozen=True)
-class CtrlC:
-    """Ctrl-C pressed (SIGINT sent to the CLI) while a Create/Update/Delete is in flight.
-
-    The first Ctrl-C cancels (``pkg/backend/cancellation_scope.go``): the engine sends the
-    Cancel RPC to the provider (``defaultHost.SignalCancellation``, 30 s timeout), starts no
-    new step and waits for the call in flight; the update then ends "canceled"
-    (:class:`~omics_dynamic_testing.Cancelled`). A second Ctrl-C terminates: the engine stops
-    waiting, writes no checkpoint for that call and kills the provider (SIGINT to its
-    process group, 5 s, SIGKILL: ``Plugin.Kill``) (:class:`~omics_dynamic_testing.Terminated`).
-
-    Args:
-        when: polled every ~15 ms during an in-flight Create/Update/Delete; the first Ctrl-C
-            comes when it returns True.
-        after_s: or this many seconds into the in-flight call.
-        second_after_s: a second Ctrl-C this many seconds after the first, if the call has
-            not returned by then (None: never).
-        cancel_rpc: False = the first Ctrl-C's Cancel RPC never reaches the provider, as when
-            the SDK server's 4 threads are all busy (the engine's 30 s expire while it
-            queues); then only the second Ctrl-C's SIGINT does.
-    """
-
-    when: Optional[Callable[[], bool]] = None
-    after_s: Optional[float] = None
-    second_after_s: Optional[float] = None
-    cancel_rpc: bool = True
-
-
-@dataclass
-class CallRecord:
-    """One RPC the harness made: ``method`` ("Create", ...), ``urn`` (None for Configure),
-    ``t_s`` seconds since the operation began, ``code`` gRPC status name ("OK", ...)."""
-
-    method: str
-    urn: Optional[str]
-    t_s: float
-    code: str = "OK"
 
 
 @dataclass
@@ -233,8 +182,25 @@ def _inputs_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]
     return [k for k in keys if old.get(k, None) != new.get(k, None)]
 
 
+def _planned_op(changes: str, replaces: Sequence[str], changed_keys: Sequence[str]) -> str:
+    """rule 5: the step op of a resource already in state, from the provider's Diff answer
+    (``changes``: "none" | "some" | "unknown"; ``replaces``: keys that force a replacement)
+    and the input keys that changed: "same", "update" or "replace"."""
+    if changes == "unknown":
+        # rule 5: the provider did not decide (the SDK's default diff): the engine compares
+        # old and new inputs itself, __provider included.
+        changed = bool(changed_keys)
+    else:
+        changed = changes == "some"
+    if changed and replaces:
+        return "replace"
+    return "update" if changed else "same"
+
+
 class _Deployment:
-    """One operation's engine logic around one lazily started provider process.
+    """One operation's engine logic: the steps the engine takes for each resource, through
+    one lazily started provider process (:class:`~._rpc.ProviderRpc`, ``rpc``) and the
+    state file (:class:`~._checkpoint.Checkpoint`, ``checkpoint``).
 
     Thread-safe: program mode registers resources from several threads; state writes and
     the call log are guarded by a lock, RPCs run unlocked (the server serves 4 at a time,
@@ -247,155 +213,33 @@ class _Deployment:
                  ctrl_c: Optional[CtrlC] = None) -> None:
         self.h = harness
         self.preview = preview
-        self.ctrl_c = ctrl_c
-        self.ctrl_c_at: Optional[float] = None  # monotonic time of the first Ctrl-C
-        self.cancel_future: Any = None
-        self.returned_s: Optional[float] = None
         self.check_all = check_all
         self.check_errors: list[CheckFailedError] = []
         self.result = OperationResult(operation=operation)
         self.state = load_state(harness.state_path, harness.stack, harness.project)
         self.result.state = self.state
-        self.interrupt = interrupt
-        self.interrupt_after_s = interrupt_after_s
-        self.server: Optional[ProviderServer] = None
-        self.send_secrets = False
         self.t0 = time.monotonic()
         self.lock = threading.RLock()
-        self._start_lock = threading.Lock()
-
-    # -- process and RPC plumbing ------------------------------------------------------
-    def _ensure_server(self) -> ProviderServer:
-        with self._start_lock:
-            if self.server is None:
-                # rule 1: one provider process per operation, started when first needed.
-                self.server = ProviderServer(
-                    self.h.project_dir,
-                    python=self.h.options.python,
-                    extra_pythonpath=self.h.options.extra_pythonpath,
-                    env=self.h.options.env,
-                    project=self.h.project,
-                    start_timeout_s=self.h.options.start_timeout_s,
-                    on_stderr_line=self.h.options.on_stderr_line,
-                )
-                self.result.stderr_lines = self.server.stderr_lines
-                self._configure(self.server)
-            return self.server
-
-    def _configure(self, server: ProviderServer) -> None:
-        # rule 2: Handshake is skipped (the SDK server does not implement it); CheckConfig
-        # answers UNIMPLEMENTED, which the engine accepts; DiffConfig needs old config and
-        # the SDK answers UNIMPLEMENTED too, so it is skipped.
-        config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.h.options.config.items()}
-        news = struct_pb2.Struct()
-        news.update(config)
-        try:
-            self._rpc("CheckConfig", None, provider_pb2.CheckRequest(urn="", news=news, olds=struct_pb2.Struct()))
-        except ProviderCallError as exc:
-            if exc.code not in ("UNIMPLEMENTED",):
-                raise
-        # rule 2: Configure with the whole stack config, namespaced keys, values as strings.
-        args = to_struct(config, self.h.options.secret_config_keys, send_secrets=True)
-        resp = self._rpc(
-            "Configure",
-            None,
-            provider_pb2.ConfigureRequest(
-                variables=config, args=args, acceptSecrets=True, acceptResources=True
-            ),
-        )
-        # The SDK answers acceptSecrets=False: secrets then go over the wire as plaintext.
-        self.send_secrets = bool(resp.acceptSecrets)
-
-    def _rpc(self, method: str, urn: Optional[str], request: Any, *, interruptible: bool = False,
-             pending: Optional[str] = None) -> Any:
-        server = self.server
-        assert server is not None and server.stub is not None
-        fut = getattr(server.stub, method).future(request)  # rule 10: no gRPC deadline
-        started = time.monotonic()
-        record = CallRecord(method, urn, round(started - self.t0, 4))
-        with self.lock:
-            self.result.calls.append(record)
-        timeout_s = self.h.options.timeout_s
-        while True:
-            done = fut.done()
-            # The kill is checked once more when the call has returned: a CLI killed after the
-            # provider answered but before the checkpoint was written loses the answer too.
-            if interruptible and (
-                (self.interrupt is not None and self.interrupt())
-                or (self.interrupt_after_s is not None and time.monotonic() - started >= self.interrupt_after_s)
-            ):
-                # rule 9: a killed `pulumi up` leaves the pending operation in state.
-                record.code = "KILLED"
-                server.kill()
-                raise Interrupted(pending or method, urn or "")
-            if done:
-                break
-            if interruptible and self.ctrl_c is not None:
-                self._ctrl_c(started, record, pending or method, urn or "")
-            if timeout_s is not None and time.monotonic() - started >= timeout_s:
-                record.code = "TIMEOUT"
-                server.kill()
-                raise HarnessTimeout(method, urn, timeout_s)
-            time.sleep(POLL_INTERVAL_S)
-        if self.ctrl_c_at is not None and self.returned_s is None:
-            self.returned_s = time.monotonic() - self.ctrl_c_at
-        try:
-            return fut.result()
-        except grpc.RpcError as exc:
-            record.code = exc.code().name
-            raise ProviderCallError(method, urn, exc.code().name, exc.details() or "") from None
-
-    def _ctrl_c(self, started: float, record: CallRecord, operation: str, urn: str) -> None:
-        """rule 9: the engine's first and second Ctrl-C during an in-flight call (CtrlC)."""
-        ctrl_c, server = self.ctrl_c, self.server
-        assert ctrl_c is not None and server is not None and server.stub is not None
-        now = time.monotonic()
-        if self.ctrl_c_at is None:
-            if (ctrl_c.when is not None and ctrl_c.when()) or (
-                    ctrl_c.after_s is not None and now - started >= ctrl_c.after_s):
-                self.ctrl_c_at = now
-                if ctrl_c.cancel_rpc:
-                    with self.lock:
-                        self.result.calls.append(CallRecord("Cancel", None, round(now - self.t0, 4)))
-                    self.cancel_future = server.stub.Cancel.future(empty_pb2.Empty(),
-                                                                   timeout=CANCEL_RPC_TIMEOUT_S)
-        elif ctrl_c.second_after_s is not None and now - self.ctrl_c_at >= ctrl_c.second_after_s:
-            record.code = "TERMINATED"
-            exit_s, sigkilled = server.interrupt_group(KILL_GRACE_S)
-            raise Terminated(operation, urn, exit_s, sigkilled)
-
-    def cancel_code(self) -> str:
-        """The gRPC status of the Cancel RPC sent on the first Ctrl-C ("" if none)."""
-        fut = self.cancel_future
-        if fut is None:
-            return "NOT SENT"
-        try:
-            fut.result(timeout=CANCEL_RPC_TIMEOUT_S)
-            return "OK"
-        except grpc.RpcError as exc:
-            return exc.code().name
+        self.checkpoint = Checkpoint(harness.state_path, self.state, self.lock)
+        self.rpc = ProviderRpc(harness, self.result, self.lock, self.t0, interrupt=interrupt,
+                               interrupt_after_s=interrupt_after_s, ctrl_c=ctrl_c)
 
     def stop_if_cancelled(self, op: Optional[PendingOperation] = None,
                           error: Optional[ProviderCallError] = None) -> None:
         """After a Ctrl-C the engine starts no new step: the update ends canceled."""
-        if self.ctrl_c_at is not None:
-            raise Cancelled(op.type if op else "", op.urn if op else "", self.returned_s or 0.0,
-                            self.cancel_code(), error)
-
-    def _save(self) -> None:
-        with self.lock:
-            save_state(self.h.state_path, self.state)
-
-    def _wire(self, props: Mapping[str, Any], secret: set[str]) -> struct_pb2.Struct:
-        return to_struct(props, secret, send_secrets=self.send_secrets)
+        rpc = self.rpc
+        if rpc.ctrl_c_at is not None:
+            raise Cancelled(op.type if op else "", op.urn if op else "", rpc.returned_s or 0.0,
+                            rpc.cancel_code(), error)
 
     # -- single RPCs with engine semantics -----------------------------------------------
     def check(self, urn: str, type_: str, name: str, olds: Mapping[str, Any], olds_secret: set[str],
               news: Mapping[str, Any], news_secret: set[str]) -> tuple[dict, set, list]:
         """rule 3: olds are the previous inputs ({} on create)."""
-        self._ensure_server()
-        resp = self._rpc("Check", urn, provider_pb2.CheckRequest(
-            urn=urn, name=name, type=type_, olds=self._wire(olds, olds_secret), news=self._wire(news, news_secret)))
+        self.rpc.ensure_started()
+        wire = self.rpc.wire
+        resp = self.rpc.call("Check", urn, provider_pb2.CheckRequest(
+            urn=urn, name=name, type=type_, olds=wire(olds, olds_secret), news=wire(news, news_secret)))
         inputs, secret = from_struct(resp.inputs)
         # The engine keeps an input secret when the program sent it secret.
         secret |= {k for k in news_secret if k in inputs}
@@ -404,33 +248,23 @@ class _Deployment:
 
     def diff(self, res: ResourceState, news: Mapping[str, Any], news_secret: set[str]) -> tuple[str, list, bool]:
         """rules 3, 5: Diff(id, olds=old OUTPUTS, news=checked inputs)."""
-        resp = self._rpc("Diff", res.urn, provider_pb2.DiffRequest(
+        wire = self.rpc.wire
+        resp = self.rpc.call("Diff", res.urn, provider_pb2.DiffRequest(
             id=res.id, urn=res.urn, name=res.name, type=res.type,
-            olds=self._wire(res.outputs, res.secret_outputs), news=self._wire(news, news_secret),
-            old_inputs=self._wire(res.inputs, res.secret_inputs)))
+            olds=wire(res.outputs, res.secret_outputs), news=wire(news, news_secret),
+            old_inputs=wire(res.inputs, res.secret_inputs)))
         return _DIFF_NAMES.get(resp.changes, "unknown"), list(resp.replaces), bool(resp.deleteBeforeReplace)
-
-    def _pending(self, op: PendingOperation) -> None:
-        with self.lock:
-            self.state.pending_operations.append(op)
-            save_state(self.h.state_path, self.state)
-
-    def _clear_pending(self, op: PendingOperation) -> None:
-        with self.lock:
-            self.state.pending_operations = [p for p in self.state.pending_operations if p is not op]
 
     def _step_rpc(self, op: PendingOperation, method: str, urn: str, request: Any) -> Any:
         """rule 9: the pending operation is written before the RPC. A provider error
         completes it (``SnapshotManager`` mutation ``End(step, false)`` in
         ``pkg/backend/snapshot.go``: ``markOperationComplete``; nothing new is stored); a
         kill (Interrupted) or the harness's safety timeout leaves it in state."""
-        self._pending(op)
+        self.checkpoint.pending(op)
         try:
-            return self._rpc(method, urn, request, interruptible=True, pending=op.type)
+            return self.rpc.call(method, urn, request, interruptible=True, pending=op.type)
         except ProviderCallError as err:
-            with self.lock:
-                self._clear_pending(op)
-                save_state(self.h.state_path, self.state)
+            self.checkpoint.complete(op)
             self.stop_if_cancelled(op, err)
             raise
 
@@ -444,96 +278,81 @@ class _Deployment:
         """
         op = PendingOperation("creating", urn, type_, name, "", dict(inputs), set(secret))
         resp = self._step_rpc(op, "Create", urn, provider_pb2.CreateRequest(
-            urn=urn, name=name, type=type_, properties=self._wire(inputs, secret)))
+            urn=urn, name=name, type=type_, properties=self.rpc.wire(inputs, secret)))
         outputs, out_secret = from_struct(resp.properties)
         res = ResourceState(urn, type_, name, resp.id, dict(inputs), outputs, set(secret),
                             out_secret | (secret & set(outputs)), dbr)
-        with self.lock:
-            self._clear_pending(op)
-            if replacing is not None:
-                replacing.delete = True
-            self.state.put(res)
-            save_state(self.h.state_path, self.state)
+        self.checkpoint.complete(op, put=res, replaced=replacing)
         return res
 
     def update(self, old: ResourceState, inputs: dict, secret: set) -> ResourceState:
         """rule 6: Update(id, olds=old outputs, news); store exactly what it returns."""
         op = PendingOperation("updating", old.urn, old.type, old.name, old.id, dict(inputs), set(secret),
                               dict(old.outputs), set(old.secret_outputs))
+        wire = self.rpc.wire
         resp = self._step_rpc(op, "Update", old.urn, provider_pb2.UpdateRequest(
             id=old.id, urn=old.urn, name=old.name, type=old.type,
-            olds=self._wire(old.outputs, old.secret_outputs), news=self._wire(inputs, secret),
-            old_inputs=self._wire(old.inputs, old.secret_inputs)))
+            olds=wire(old.outputs, old.secret_outputs), news=wire(inputs, secret),
+            old_inputs=wire(old.inputs, old.secret_inputs)))
         outputs, out_secret = from_struct(resp.properties)
         res = ResourceState(old.urn, old.type, old.name, old.id, dict(inputs), outputs, set(secret),
                             out_secret | (secret & set(outputs)), old.delete_before_replace)
-        with self.lock:
-            self._clear_pending(op)
-            self.state.put(res)
-            save_state(self.h.state_path, self.state)
+        self.checkpoint.complete(op, put=res)
         return res
 
     def delete(self, res: ResourceState) -> None:
         """rule 3: Delete(id, properties=stored OUTPUTS); pending 'deleting' around it; the
         resource (live, or pending deletion) leaves the state."""
-        self._ensure_server()
+        self.rpc.ensure_started()
         op = PendingOperation("deleting", res.urn, res.type, res.name, res.id, dict(res.inputs),
                               set(res.secret_inputs), dict(res.outputs), set(res.secret_outputs))
+        wire = self.rpc.wire
         self._step_rpc(op, "Delete", res.urn, provider_pb2.DeleteRequest(
             id=res.id, urn=res.urn, name=res.name, type=res.type,
-            properties=self._wire(res.outputs, res.secret_outputs),
-            old_inputs=self._wire(res.inputs, res.secret_inputs)))
-        with self.lock:
-            self._clear_pending(op)
-            self.state.discard(res)
-            save_state(self.h.state_path, self.state)
+            properties=wire(res.outputs, res.secret_outputs),
+            old_inputs=wire(res.inputs, res.secret_inputs)))
+        self.checkpoint.complete(op, discard=res)
 
     # -- steps -----------------------------------------------------------------------------
     def begin(self) -> None:
-        """rule 9: what the engine does with the pending operations of the base checkpoint.
-
-        - ``interrupted`` lists them all (preview, up, refresh, destroy).
-        - Every new checkpoint keeps the base's pending "creating" operations
-          (``SnapshotManager.Snap`` in ``pkg/backend/snapshot.go``: "we don't want to clear
-          pending CREATE operations because these must require user intervention"; the
-          journal does the same in ``pkg/backend/journal.go``) and drops the base's other
-          pending operations. Only ``refresh(clear_pending_creates=True)`` removes them.
-          (The engine's warning about them is the real CLI's to show: not modelled.)
-
-        An interrupted create's resource is not in state, so the next up creates it again
-        (the engine's "Case 4" in ``stepGenerator``), with the inputs the program now declares.
-        """
-        with self.lock:
-            base = list(self.state.pending_operations)
-            self.result.interrupted = base
-            if self.preview:
-                return
-            kept = [p for p in base if p.type == "creating"]
-            if len(kept) != len(base):
-                self.state.pending_operations = kept
-                save_state(self.h.state_path, self.state)
+        """rule 9: the base checkpoint's pending operations are reported in
+        ``result.interrupted``; an up, refresh or destroy keeps only the pending creates
+        (:meth:`~._checkpoint.Checkpoint.begin`)."""
+        self.result.interrupted = self.checkpoint.begin(self.preview)
 
     def register(self, spec: ResourceSpec) -> Step:
-        """Plan (preview) or run (up) the step for one desired resource (rules 3-6)."""
+        """Plan (preview) or run (up) the step for one desired resource (rules 3-6).
+
+        Raises:
+            CheckFailedError: Check failed (unless ``check_all``). The errors of
+                :meth:`create`, :meth:`update`, :meth:`delete`.
+        """
         urn = make_urn(self.h.stack, self.h.project, spec.type_, spec.name)
         raw_news, news_secret = spec.news()
         old = self.state.get(urn)
-        resumed = "creating" if any(p.urn == urn and p.type == "creating" for p in self.result.interrupted) else ""
         if old is None:
-            # rule 4: Check(olds={}, news) then Create(checked inputs).
-            inputs, secret, failures = self.check(urn, spec.type_, spec.name, {}, set(), raw_news, news_secret)
-            step = Step(urn, spec.name, spec.type_, "create", check_failures=failures, resumed=resumed,
-                        delete_before_replace=spec.delete_before_replace is True)
-            if failures:
-                return self._failed(step)
-            if self.preview:
-                step.outputs = inputs  # planned: the engine previews a create's outputs as its inputs
-                return self._add(step)
-            res = self.create(urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace is True)
-            step.id, step.outputs = res.id, res.outputs
-            return self._add(step)
+            return self._register_new(spec, urn, raw_news, news_secret)
+        return self._register_existing(spec, old, raw_news, news_secret)
 
-        # rule 3: Check(olds=old inputs, news).
+    def _register_new(self, spec: ResourceSpec, urn: str, raw_news: dict[str, Any], news_secret: set[str]) -> Step:
+        """rule 4: Check(olds={}, news) then Create(checked inputs)."""
+        resumed = "creating" if any(p.urn == urn and p.type == "creating" for p in self.result.interrupted) else ""
+        inputs, secret, failures = self.check(urn, spec.type_, spec.name, {}, set(), raw_news, news_secret)
+        step = Step(urn, spec.name, spec.type_, "create", check_failures=failures, resumed=resumed,
+                    delete_before_replace=spec.delete_before_replace is True)
+        if failures:
+            return self._failed(step)
+        if self.preview:
+            step.outputs = inputs  # planned: the engine previews a create's outputs as its inputs
+            return self._add(step)
+        res = self.create(urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace is True)
+        step.id, step.outputs = res.id, res.outputs
+        return self._add(step)
+
+    def _register_existing(self, spec: ResourceSpec, old: ResourceState, raw_news: dict[str, Any],
+                           news_secret: set[str]) -> Step:
+        """rules 3, 5: Check(olds=old inputs, news), Diff, then the step its answer gives."""
+        urn = old.urn
         inputs, secret, failures = self.check(urn, spec.type_, spec.name, old.inputs, old.secret_inputs,
                                               raw_news, news_secret)
         step = Step(urn, spec.name, spec.type_, "same", id=old.id, check_failures=failures,
@@ -545,16 +364,7 @@ class _Deployment:
         # rule 5: an explicit delete_before_replace option overrides the provider's answer
         # in either direction (step_generator.go: `if goal.DeleteBeforeReplace != nil`).
         step.delete_before_replace = dbr if spec.delete_before_replace is None else spec.delete_before_replace
-        if changes == "unknown":
-            # rule 5: the provider did not decide (the SDK's default diff): the engine compares
-            # old and new inputs itself, __provider included.
-            changed = bool(step.changed_keys)
-        else:
-            changed = changes == "some"
-        if changed and replaces:
-            step.op = "replace"
-        elif changed:
-            step.op = "update"
+        step.op = _planned_op(changes, replaces, step.changed_keys)
         if step.op == "replace":
             # rule 5: a replacement re-runs Check without olds on the program's inputs
             # ("recompute the default values"); in a preview too.
@@ -567,13 +377,17 @@ class _Deployment:
         if self.preview:
             step.outputs = dict(old.outputs) if step.op == "same" else dict(inputs)
             return self._add(step)
+        self._apply(step, spec, old, inputs, secret)
+        return self._add(step)
+
+    def _apply(self, step: Step, spec: ResourceSpec, old: ResourceState, inputs: dict, secret: set) -> None:
+        """Run the planned same/update/replace step of a resource in state; set the step's
+        ID and outputs (rules 5, 6)."""
         if step.op == "same":
             # rule 5: no change: keep the old outputs, store the new inputs.
-            kept = ResourceState(urn, old.type, old.name, old.id, dict(inputs), dict(old.outputs), set(secret),
+            kept = ResourceState(old.urn, old.type, old.name, old.id, dict(inputs), dict(old.outputs), set(secret),
                                  set(old.secret_outputs), spec.delete_before_replace is True)
-            with self.lock:
-                self.state.put(kept)
-                save_state(self.h.state_path, self.state)
+            self.checkpoint.put(kept)
             step.outputs = kept.outputs
         elif step.op == "update":
             res = self.update(old, inputs, secret)  # rule 6
@@ -581,15 +395,14 @@ class _Deployment:
         elif step.delete_before_replace:
             # rule 5: delete-before-replace: Delete the old resource first, then Create.
             self.delete(old)
-            res = self.create(urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace is True)
+            res = self.create(old.urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace is True)
             step.id, step.outputs = res.id, res.outputs
         else:
             # rule 5: create-before-delete: Create now; the old resource stays in state marked
             # for deletion and is deleted at the end of the deployment (delete_undesired).
-            res = self.create(urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace is True,
+            res = self.create(old.urn, spec.type_, spec.name, inputs, secret, spec.delete_before_replace is True,
                               replacing=old)
             step.id, step.outputs = res.id, res.outputs
-        return self._add(step)
 
     def _add(self, step: Step) -> Step:
         with self.lock:
@@ -626,8 +439,8 @@ class _Deployment:
             self.stop_if_cancelled(PendingOperation("deleting", res.urn, res.type, res.name, res.id, {}))
 
     def close(self) -> None:
-        if self.server is not None:
-            self.server.stop()
+        """Stop the provider process, if started."""
+        self.rpc.close()
 
 
 class EngineHarness:
@@ -812,22 +625,17 @@ class EngineHarness:
 
         def body() -> None:
             if clear_pending_creates:
-                with dep.lock:
-                    dep.state.pending_operations = [p for p in dep.state.pending_operations
-                                                    if p.type != "creating"]
-                    dep._save()
+                dep.checkpoint.clear_pending_creates()
             dep.begin()
             for res in [r for r in dep.state.resources if not r.delete]:
-                dep._ensure_server()
-                resp = dep._rpc("Read", res.urn, provider_pb2.ReadRequest(
+                dep.rpc.ensure_started()
+                resp = dep.rpc.call("Read", res.urn, provider_pb2.ReadRequest(
                     id=res.id, urn=res.urn, name=res.name, type=res.type,
-                    properties=dep._wire(res.outputs, res.secret_outputs),
-                    inputs=dep._wire(res.inputs, res.secret_inputs)))
+                    properties=dep.rpc.wire(res.outputs, res.secret_outputs),
+                    inputs=dep.rpc.wire(res.inputs, res.secret_inputs)))
                 step = Step(res.urn, res.name, res.type, "refresh", id=resp.id, old_outputs=dict(res.outputs))
                 if not resp.id:
-                    with dep.lock:
-                        dep.state.remove(res.urn)
-                        dep._save()
+                    dep.checkpoint.remove(res.urn)
                     step.gone = True
                     dep._add(step)
                     continue
@@ -838,9 +646,7 @@ class EngineHarness:
                     in_secret |= res.secret_inputs & set(inputs)
                 new = ResourceState(res.urn, res.type, res.name, resp.id, inputs, outputs, in_secret,
                                     out_secret | (res.secret_outputs & set(outputs)), res.delete_before_replace)
-                with dep.lock:
-                    dep.state.put(new)
-                    dep._save()
+                dep.checkpoint.put(new)
                 changes, replaces, _ = dep.diff(new, res.inputs, res.secret_inputs)
                 step.diff, step.replaces, step.outputs = changes, replaces, outputs
                 step.changed_keys = [k for k in _inputs_changed(

@@ -224,6 +224,139 @@ def _read_project_name(project_dir: str) -> Optional[str]:
     return doc.get("name")
 
 
+class _ProgramRun:
+    """One run of a Pulumi program (``up`` or ``preview``) under ``set_mocks``, in its own
+    thread, ``contextvars`` context and event loop; its dynamic resources go through
+    ``dep`` (whose ``begin`` has run), the others are recorded.
+
+    Args:
+        main: the program's ``__main__.py`` path.
+        harness: the harness (project, stack, config, ``extra_pythonpath``).
+        dep: the operation's deployment.
+        operation: "up" or "preview".
+    """
+
+    def __init__(self, main: str, harness: EngineHarness, dep: _Deployment, operation: str) -> None:
+        self.main = main
+        self.harness = harness
+        self.dep = dep
+        self.operation = operation
+        self.mocks = _HarnessMocks(dep, time.monotonic())
+        self.result = ProgramResult(operation, engine=dep.result)
+        self.error: Optional[BaseException] = None  # what the program's thread raised
+
+    def run(self, program_timeout_s: float) -> ProgramResult:
+        """Run the program, wait for it, then (``up``) delete the dynamic resources in state
+        it no longer declares; stops the provider process in any case.
+
+        Raises:
+            TimeoutError: not finished within ``program_timeout_s`` seconds (the provider
+                process is killed). The error of a registration or of the program, with
+                ``.result`` the partial ProgramResult.
+        """
+        dep, mocks, result = self.dep, self.mocks, self.result
+        thread = threading.Thread(target=lambda: contextvars.Context().run(self._body), name="pulumi-program",
+                                  daemon=True)
+        try:
+            thread.start()
+            thread.join(program_timeout_s)
+            if thread.is_alive():
+                dep.rpc.kill()
+                raise TimeoutError(f"{LABEL}: program {self.main} did not finish within "
+                                   f"program_timeout_s={program_timeout_s}")
+            error = mocks.error or self.error
+            if error is None and self.operation == "up":
+                # Dynamic resources in state the program no longer declares are deleted.
+                dep.delete_undesired({r.urn for r in mocks.resources if r.dynamic})
+            result.resources = sorted(mocks.resources, key=lambda r: r.order)
+            if error is not None:
+                attach_result(error, result)
+                raise error
+        finally:
+            dep.close()
+        return result
+
+    def _body(self) -> None:
+        """The program's thread: run it on a new event loop and collect its exports; any
+        exception is kept in ``self.error`` for the caller's thread."""
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        loop.set_exception_handler(self._exception_handler)
+        try:
+            self._set_up_runtime()
+
+            def run_main() -> None:  # run_pulumi_func takes a function returning None or an awaitable
+                runpy.run_path(self.main, run_name="__main__")
+
+            loop.run_until_complete(run_pulumi_func(run_main))
+            self._collect_exports(loop)
+        except BaseException as exc:  # everything: handed to the caller's thread
+            self.error = exc
+        finally:
+            _drain(loop)
+            loop.close()
+
+    def _set_up_runtime(self) -> None:
+        """Fresh Pulumi runtime settings, the mocks, the stack config and ``sys.path``."""
+        harness, preview = self.harness, self.operation == "preview"
+        project, stack = harness.project, harness.stack
+        # Fresh SDK per-run state in this context. set_mocks' MockSettings does not call
+        # Settings.__init__, so it sets a new rpc_manager but not SETTINGS.outputs or
+        # SETTINGS.lock; those contextproperties then fall back to their process-wide
+        # defaults (the set and lock of the module-level SETTINGS), shared by all runs.
+        # A failed run's output tasks stay in that set (wait_for_rpcs raises at the
+        # failed RPC, before it drains SETTINGS.outputs), and the next run's wait_for_rpcs
+        # asyncio.wait()s on them, which schedules callbacks on the first run's closed
+        # loop: "RuntimeError: Event loop is closed". reset_options builds a full Settings
+        # in this context (new outputs set, lock, rpc_manager) and clears ROOT.
+        reset_options(project=project, stack=stack, preview=preview)
+        monitor = _HarnessMonitor(self.mocks)
+        self.mocks.monitor = monitor
+        pulumi.runtime.set_mocks(self.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+        pulumi.runtime.set_all_config(
+            {k: v if isinstance(v, str) else json.dumps(v) for k, v in harness.config.items()},
+            list(harness.options.secret_config_keys),
+        )
+        for p in [harness.project_dir, *harness.options.extra_pythonpath]:
+            if p not in sys.path:
+                sys.path.insert(0, p)
+
+    def _collect_exports(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The stack's ``pulumi.export`` values into ``result.exports`` (unknown ones as
+        UNKNOWN) and the secret ones' names into ``result.secret_exports``."""
+        root = get_root_resource()
+        for name, value in (getattr(root, "outputs", None) or {}).items():
+            out = pulumi.Output.from_input(value)
+            known = loop.run_until_complete(out.is_known())
+            self.result.exports[name] = _plain(loop.run_until_complete(out.future())) if known else UNKNOWN
+            if loop.run_until_complete(out.is_secret()):
+                self.result.secret_exports.add(name)
+
+    def _exception_handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # When a registration fails, the SDK sets that exception on the URN/ID/property
+        # futures of the resource (and of the Outputs that depend on it); nothing awaits most
+        # of them, so each would be logged as "Future exception was never retrieved" when
+        # collected (often after this loop is closed). The run raises that same exception
+        # to the caller, so those reports are dropped; anything else goes to the default handler.
+        exc = context.get("exception")
+        if context.get("message", "").startswith("Future exception was never retrieved") \
+                and exc is not None and (exc is self.mocks.error or exc is self.error):
+            return
+        loop.default_exception_handler(context)
+
+
+def _program_main(program: str) -> str:
+    """The ``__main__.py`` of ``program`` (that file, or the one in that directory).
+
+    Raises:
+        ValueError: there is none.
+    """
+    main = os.path.join(program, "__main__.py") if os.path.isdir(program) else program
+    if not os.path.isfile(main):
+        raise ValueError(f"{LABEL}: no Pulumi program at {main}")
+    return main
+
+
 def run_program(
     program: str,
     *,
@@ -269,99 +402,15 @@ def run_program(
     """
     if operation not in ("up", "preview", "destroy"):
         raise ValueError(f"operation must be 'up', 'preview' or 'destroy', got {operation!r}")
-    main = os.path.join(program, "__main__.py") if os.path.isdir(program) else program
-    if not os.path.isfile(main):
-        raise ValueError(f"{LABEL}: no Pulumi program at {main}")
+    main = _program_main(program)
     project_dir = project_dir or os.path.dirname(os.path.abspath(main))
     opts = HarnessOptions.build(options, **fields)
     if opts.project is None:
         opts.project = _read_project_name(project_dir) or "project"
     harness = EngineHarness(project_dir, state_path, opts)
-    project, stack, config = harness.project, harness.stack, harness.config
-    secret_config_keys, extra_pythonpath = harness.options.secret_config_keys, harness.options.extra_pythonpath
     if operation == "destroy":
         return ProgramResult("destroy", engine=harness.destroy())
-
     dep = _Deployment(harness, operation, preview=operation == "preview",
                       interrupt=interrupt, interrupt_after_s=interrupt_after_s)
     dep.begin()  # rule 9
-    mocks = _HarnessMocks(dep, time.monotonic())
-    result = ProgramResult(operation, engine=dep.result)
-    outcome: dict[str, Any] = {}
-
-    def failure_of_run(exc: Optional[BaseException]) -> bool:
-        return exc is not None and (exc is mocks.error or exc is outcome.get("error"))
-
-    def exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        # When a registration fails, the SDK sets that exception on the URN/ID/property
-        # futures of the resource (and of the Outputs that depend on it); nothing awaits most
-        # of them, so each would be logged as "Future exception was never retrieved" when
-        # collected (often after this loop is closed). The run raises that same exception
-        # to the caller, so those reports are dropped; anything else goes to the default handler.
-        if context.get("message", "").startswith("Future exception was never retrieved") \
-                and failure_of_run(context.get("exception")):
-            return
-        loop.default_exception_handler(context)
-
-    def body() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        loop.set_exception_handler(exception_handler)
-        try:
-            # Fresh SDK per-run state in this context. set_mocks' MockSettings does not call
-            # Settings.__init__, so it sets a new rpc_manager but not SETTINGS.outputs or
-            # SETTINGS.lock; those contextproperties then fall back to their process-wide
-            # defaults (the set and lock of the module-level SETTINGS), shared by all runs.
-            # A failed run's output tasks stay in that set (wait_for_rpcs raises at the
-            # failed RPC, before it drains SETTINGS.outputs), and the next run's wait_for_rpcs
-            # asyncio.wait()s on them, which schedules callbacks on the first run's closed
-            # loop: "RuntimeError: Event loop is closed". reset_options builds a full Settings
-            # in this context (new outputs set, lock, rpc_manager) and clears ROOT.
-            reset_options(project=project, stack=stack, preview=operation == "preview")
-            monitor = _HarnessMonitor(mocks)
-            mocks.monitor = monitor
-            pulumi.runtime.set_mocks(mocks, project=project, stack=stack,
-                                     preview=operation == "preview", monitor=monitor)
-            pulumi.runtime.set_all_config(
-                {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
-                list(secret_config_keys),
-            )
-            for p in [project_dir, *extra_pythonpath]:
-                if p not in sys.path:
-                    sys.path.insert(0, p)
-            def run_main() -> None:  # run_pulumi_func takes a function returning None or an awaitable
-                runpy.run_path(main, run_name="__main__")
-
-            loop.run_until_complete(run_pulumi_func(run_main))
-            root = get_root_resource()
-            for name, value in (getattr(root, "outputs", None) or {}).items():
-                out = pulumi.Output.from_input(value)
-                known = loop.run_until_complete(out.is_known())
-                result.exports[name] = _plain(loop.run_until_complete(out.future())) if known else UNKNOWN
-                if loop.run_until_complete(out.is_secret()):
-                    result.secret_exports.add(name)
-        except BaseException as exc:  # everything: handed to the caller's thread
-            outcome["error"] = exc
-        finally:
-            _drain(loop)
-            loop.close()
-
-    thread = threading.Thread(target=lambda: contextvars.Context().run(body), name="pulumi-program", daemon=True)
-    try:
-        thread.start()
-        thread.join(program_timeout_s)
-        if thread.is_alive():
-            if dep.server is not None:
-                dep.server.kill()
-            raise TimeoutError(f"{LABEL}: program {main} did not finish within program_timeout_s={program_timeout_s}")
-        error = mocks.error or outcome.get("error")
-        if error is None and operation == "up":
-            # Dynamic resources in state the program no longer declares are deleted.
-            dep.delete_undesired({r.urn for r in mocks.resources if r.dynamic})
-        result.resources = sorted(mocks.resources, key=lambda r: r.order)
-        if error is not None:
-            attach_result(error, result)
-            raise error
-    finally:
-        dep.close()
-    return result
+    return _ProgramRun(main, harness, dep, operation).run(program_timeout_s)

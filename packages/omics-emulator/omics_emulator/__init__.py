@@ -1,6 +1,6 @@
 """Local HealthOmics sequence-store control plane emulator (public API).
 
-See :mod:`.core` for :class:`Emulator` and its admin API, :mod:`.profiles` for the
+See :mod:`.core` for :class:`Emulator`, :mod:`.admin` for its admin API, :mod:`.profiles` for the
 behaviours chosen where AWS does not document them (named profiles), :mod:`.faults`
 for injected faults, :mod:`.backend` for the rules, :mod:`.seed` for the seed format, ``python -m
 omics_emulator --help`` for the CLI.

@@ -4,9 +4,11 @@
 the records of :mod:`.records`, raising the typed errors of :mod:`.exceptions`. Where
 the public documentation is silent the behaviour profile decides (:mod:`.profiles`);
 rate limits and injected faults are :mod:`.faults`; pages and indexes are
-:mod:`.listing`; the job lifecycle below is :mod:`.lifecycle`; seeds and
-``create_store`` are :mod:`.population`. Time comes from an injected
-:class:`~.clock.EmulatedClock`, randomness from seeded :class:`random.Random` sources.
+:mod:`.listing`; the operations are :mod:`.operations`; the job lifecycle below is
+:mod:`.lifecycle`; seeds and ``create_store`` are :mod:`.population`; timed events and
+automatic archiving are :mod:`.schedule`; IDs are :mod:`.ids`. Time comes from an
+injected :class:`~.clock.EmulatedClock`, randomness from seeded :class:`random.Random`
+sources.
 
 State is advanced lazily: every operation, admin call and ``advance`` first applies all
 events due up to the clock's now (job starts, source completions, 30-day archiving), in
@@ -51,30 +53,26 @@ activation) is 30 emulated days old becomes ARCHIVED.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import math
 import random
 import threading
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import exceptions as exc
 from .clock import EmulatedClock
 from .faults import FAMILIES, Faults, RateLimits, TokenBucket
+from .ids import IdAllocator
 from .lifecycle import JobLifecycle
-from .listing import creation_window, in_window, paginate, read_set_matcher, sorted_after
+from .operations import Operations
 from .population import READ_SET_STATUSES, StorePopulation
 from .profiles import resolve_profile
-from .records import ACCOUNT_ID, Job, ReadSet, SequenceStore, Source, store_arn
+from .records import ACCOUNT_ID, Job, ReadSet, SequenceStore, Source
+from .schedule import ARCHIVE_AFTER_S, ArchiveSchedule, EventQueue
 
 __all__ = ["Backend", "Faults", "TokenBucket", "ReadSet", "SequenceStore", "Job", "Source", "FAMILIES",
            "ARCHIVE_AFTER_S", "ACCOUNT_ID"]
 
-ARCHIVE_AFTER_S = 30 * 86400.0
-CLIENT_TOKEN_TTL_S = 86400.0
 
-
-class Backend(JobLifecycle, StorePopulation):
+class Backend(JobLifecycle, StorePopulation, Operations):
     """HealthOmics sequence-store control plane state and rules.
 
     :param clock: the emulated clock.
@@ -116,7 +114,7 @@ class Backend(JobLifecycle, StorePopulation):
         self.queue_seconds = float(queue_seconds)
         self.jitter = float(jitter)
         self.region = region
-        self._id_rng = random.Random(random_seed)
+        self.ids = IdAllocator(random_seed)
         self._jitter_rng = random.Random(random_seed + 1)
         self._fault_rng = random.Random(random_seed + 2)
         self.faults = Faults()
@@ -124,28 +122,13 @@ class Backend(JobLifecycle, StorePopulation):
         self.jobs: Dict[str, Job] = {}
         self._active_jobs: Set[str] = set()
         self._tokens: Dict[Tuple[str, str], str] = {}
-        self._events: List[Tuple[float, int, Callable[..., None], tuple]] = []
-        self._seq = itertools.count()
-        self._used_ids: Set[str] = set()
-        self._id_ranges: List[Tuple[int, int]] = []  # [lo, hi) reserved by synthetic stores
-        self._range_rng = random.Random(random_seed + 3)
-        self._next_archive_due_s = math.inf
+        self.events = EventQueue()
+        self.archiving = ArchiveSchedule()
         self.max_concurrent_jobs = 0
         self._limits = RateLimits()
         self.set_quota(max_concurrent_jobs=max_concurrent_jobs, rate_limit=rate_limit)
 
-    # ------------------------------------------------------------ clock and events
-
-    def _new_id(self) -> str:
-        while True:
-            number = self._id_rng.randrange(10**9, 10**10)
-            candidate = str(number)
-            if candidate not in self._used_ids and not any(lo <= number < hi for lo, hi in self._id_ranges):
-                self._used_ids.add(candidate)
-                return candidate
-
-    def _push(self, at_s: float, fn: Callable[..., None], *args: Any) -> None:
-        heapq.heappush(self._events, (at_s, next(self._seq), fn, args))
+    # ------------------------------------------------------------ clock
 
     def tick(self) -> float:
         """Apply every event due up to now (in time order) and automatic archiving.
@@ -154,12 +137,8 @@ class Backend(JobLifecycle, StorePopulation):
         """
         with self.lock:
             now_s = self.clock.now()
-            events = self._events
-            while events and events[0][0] <= now_s:
-                at_s, _, fn, args = heapq.heappop(events)
-                fn(at_s, *args)
-            if now_s >= self._next_archive_due_s:
-                self._archive_scan(now_s)
+            self.events.run_due(now_s)
+            self.archiving.run_due(self.stores.values(), self.behaviour, now_s)
             return now_s
 
     def advance(self, seconds: float) -> float:
@@ -167,27 +146,6 @@ class Backend(JobLifecycle, StorePopulation):
         with self.lock:
             self.clock.advance(seconds)
             return self.tick()
-
-    def _touch(self, rs: ReadSet, at_s: float) -> None:
-        rs.last_access_s = max(rs.last_access_s, at_s)
-        self._touch_due(rs.last_access_s)
-
-    def _touch_due(self, last_access_s: float) -> None:
-        due = last_access_s + ARCHIVE_AFTER_S
-        if due < self._next_archive_due_s:
-            self._next_archive_due_s = due
-
-    def _archive_scan(self, now_s: float) -> None:
-        next_due = math.inf
-        for store in self.stores.values():
-            index = store.index("readsets", self.behaviour)
-            for rs in [store.read_sets[k[-1]] for k in index.keys(status="ACTIVE")]:
-                due = rs.last_access_s + ARCHIVE_AFTER_S
-                if due <= now_s:
-                    store.set_status(rs, "ARCHIVED")
-                elif due < next_due:
-                    next_due = due
-        self._next_archive_due_s = next_due
 
     def _set_status(self, item: Any, status: str) -> None:
         """Set a read set's or job's status through its store (keeps the indexes in step)."""
@@ -271,7 +229,7 @@ class Backend(JobLifecycle, StorePopulation):
             rs = self._admin_read_set(store, read_set_id)
             store.set_status(rs, status)
             if status == "ACTIVE":
-                self._touch(rs, now_s)
+                self.archiving.touch(rs, now_s)
 
     def read_set_statuses(self, store_id: str) -> Dict[str, str]:
         """Read set ID -> status for a store (after applying due events).
@@ -318,149 +276,3 @@ class Backend(JobLifecycle, StorePopulation):
                 raise exc.InternalServerException(
                     "An internal error occurred (injected fault lose_start_responses); retry the request")
             return result
-
-    def _store(self, store_id: str) -> SequenceStore:
-        store = self.stores.get(store_id)
-        if store is None:
-            raise exc.ResourceNotFoundException(
-                f"Sequence store {store_id} not found; check the ID (ListSequenceStores lists the stores)")
-        return store
-
-    def _page(self, items: Iterable[Any], p: Mapping[str, Any], scope: str, operation: str) -> Tuple[List[Any], Optional[str]]:
-        items_after = sorted_after(items, self.behaviour.order_key(scope))
-        return paginate(items_after, p, scope, self.behaviour, stuck=self.faults.stuck(operation))
-
-    # ------------------------------------------------------------ operations
-
-    def op_CreateSequenceStore(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        store_id = self._new_id()
-        store = SequenceStore(store_id, p["name"], p.get("description"), now_s, store_arn(self.region, store_id))
-        self.stores[store.id] = store
-        return store.describe()
-
-    def op_GetSequenceStore(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        return self._store(p["id"]).describe()
-
-    def op_ListSequenceStores(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        flt = p.get("filter") or {}
-        items = [
-            s for s in self.stores.values()
-            if in_window(s.creation_time_s, flt)
-            and (flt.get("name") is None or s.name == flt["name"])
-            and (flt.get("status") in (None, "ACTIVE"))
-        ]
-        page, token = self._page(items, p, "stores", "ListSequenceStores")
-        return {"sequenceStores": [s.describe() for s in page], "nextToken": token}
-
-    def op_GetReadSetMetadata(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        store = self._store(p["sequenceStoreId"])
-        rs = store.read_sets.get(p["id"])
-        if rs is None:
-            raise exc.ResourceNotFoundException(
-                f"Read set {p['id']} not found in sequence store {store.id}; check the ID (ListReadSets lists them)")
-        self._touch(rs, now_s)
-        return rs.describe_metadata(store.arn)
-
-    def op_ListReadSets(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        store = self._store(p["sequenceStoreId"])
-        flt = p.get("filter") or {}
-        page, token = self._indexed_page(store, "readsets", store.read_sets, read_set_matcher(flt, skip=("status",)), p,
-                                         "ListReadSets")
-        return {"readSets": [r.describe(store.arn) for r in page], "nextToken": token}
-
-    def _indexed_page(self, store: SequenceStore, kind: str, items: Mapping[str, Any], matches: Callable[[Any], bool],
-                      p: Mapping[str, Any], operation: str) -> Tuple[List[Any], Optional[str]]:
-        """One page of the store's read sets or jobs from its index: the filter's status
-        picks the status index, a creation window (in creation order) bounds the keys,
-        ``matches`` checks the rest item by item."""
-        flt = p.get("filter") or {}
-        index = store.index(kind, self.behaviour)
-        start, stop = creation_window(index.order, flt)
-
-        def items_after(after: Optional[tuple]) -> Iterator[Tuple[tuple, Any]]:
-            for k in index.keys(after, flt.get("status"), start, stop):
-                item = items[k[-1]]
-                if matches(item):
-                    yield k, item
-
-        return paginate(items_after, p, f"{kind}:{store.id}", self.behaviour, stuck=self.faults.stuck(operation))
-
-    def op_StartReadSetActivationJob(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        store = self._store(p["sequenceStoreId"])
-        ids = [s["readSetId"] for s in p["sources"]]
-        token = p.get("clientToken")
-        if token is not None and self.behaviour.checks_tokens:
-            existing = self.jobs.get(self._tokens.get((store.id, token), ""))
-            if existing is not None and now_s - existing.creation_time_s < CLIENT_TOKEN_TTL_S:
-                same = sorted(s.read_set_id for s in existing.sources) == sorted(ids)
-                self.behaviour.reused_token_answer(token, existing.id, same)
-                return existing.start_answer()
-        if len(self._active_jobs) >= self.max_concurrent_jobs:
-            raise exc.ServiceQuotaExceededException(
-                f"Too many concurrent read set activation jobs: {len(self._active_jobs)} of {self.max_concurrent_jobs} "
-                "are SUBMITTED or IN_PROGRESS; wait for one to finish")
-        delay_s, forced = self._job_faults(ids)
-        job = Job(
-            id=self._new_id(), store_id=store.id, client_token=token, creation_time_s=now_s,
-            start_time_s=now_s + self.queue_seconds + delay_s,
-            sources=[Source(i, fail_message=self.faults.failing_read_sets.get(i)) for i in ids],
-            forced_failure=forced,
-        )
-        self.jobs[job.id] = job
-        store.add_job(job)
-        self._active_jobs.add(job.id)
-        if token is not None:
-            self._tokens[(store.id, token)] = job.id
-        self._push(job.start_time_s, self._job_start, job.id)
-        if job.start_time_s <= now_s:
-            self.tick()
-        return job.start_answer()
-
-    def _job_faults(self, ids: List[str]) -> Tuple[float, Optional[str]]:
-        """``(extra queue seconds, forced failure message or None)`` the faults give a new job."""
-        f = self.faults
-        delay_s = 0.0
-        if f.delay_next_jobs > 0:
-            f.delay_next_jobs -= 1
-            delay_s = f.delay_seconds
-        elif f.delay_jobs_containing.intersection(ids):
-            delay_s = f.delay_seconds
-        forced = next((f.fail_jobs_containing[i] for i in ids if i in f.fail_jobs_containing), None)
-        if forced is None and f.fail_next_jobs > 0:
-            f.fail_next_jobs -= 1
-            forced = f.job_failure_message
-        return delay_s, forced
-
-    def _job(self, store: SequenceStore, job_id: str) -> Job:
-        job = self.jobs.get(job_id)
-        if job is None or job.store_id != store.id:
-            raise exc.ResourceNotFoundException(
-                f"Read set activation job {job_id} not found in sequence store {store.id}; check the job ID")
-        return job
-
-    def op_GetReadSetActivationJob(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        store = self._store(p["sequenceStoreId"])
-        job = self._job(store, p["id"])
-        if not self.behaviour.job_visible(now_s - job.creation_time_s):  # read-after-create lag
-            raise exc.ResourceNotFoundException(
-                f"Read set activation job {job.id} not found in sequence store {store.id}; check the job ID")
-        return job.describe(list_sources=self.behaviour.lists_sources(job.status, job.started))
-
-    def op_ListReadSetActivationJobs(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        store = self._store(p["sequenceStoreId"])
-        flt = p.get("filter") or {}
-        page, token = self._indexed_page(store, "jobs", store.jobs, lambda j: in_window(j.creation_time_s, flt), p,
-                                         "ListReadSetActivationJobs")
-        return {"activationJobs": [j.summary() for j in page], "nextToken": token}
-
-    def op_BatchDeleteReadSet(self, p: Dict[str, Any], now_s: float) -> Dict[str, Any]:
-        store = self._store(p["sequenceStoreId"])
-        errors = []
-        for rid in p["ids"]:
-            rs = store.read_sets.get(rid)
-            if rs is None:
-                errors.append({"id": rid, "code": "NotFound", "message": f"Read set {rid} not found in sequence store {store.id}"})
-            else:
-                store.set_status(rs, "DELETED")
-                rs.activating_job = None
-        return {"errors": errors}

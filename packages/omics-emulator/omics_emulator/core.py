@@ -1,4 +1,5 @@
-"""``Emulator``: the backend + the werkzeug server in a background thread.
+"""``Emulator``: the backend + the werkzeug server in a background thread (:mod:`.serving`)
++ the admin HTTP API (:mod:`.admin`).
 
 Example::
 
@@ -14,29 +15,19 @@ Example::
 from __future__ import annotations
 
 import sys
-import threading
 from collections import Counter
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TextIO, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, TextIO
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
+from .admin import AdminApi
 from .backend import Backend
 from .clock import EmulatedClock, ManualEmulatedClock, ScaledEmulatedClock
+from .faults import Faults
 from .server import EmulatorApp
+from .serving import BackgroundServer
 
 __all__ = ["Emulator"]
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler with its own access log off (the app logs one line per request)."""
-
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        pass
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        if type == "error":
-            super().log(type, message, *args)
 
 
 class Emulator:
@@ -87,15 +78,9 @@ class Emulator:
     ) -> None:
         self.clock: EmulatedClock = ManualEmulatedClock() if manual_clock else ScaledEmulatedClock(time_scale)
         self.backend = Backend(
-            self.clock,
-            activation_seconds=activation_seconds,
-            queue_seconds=queue_seconds,
-            max_concurrent_jobs=max_concurrent_jobs,
-            rate_limit=rate_limit,
-            jitter=jitter,
-            random_seed=random_seed,
-            profile=profile,
-        )
+            self.clock, activation_seconds=activation_seconds, queue_seconds=queue_seconds,
+            max_concurrent_jobs=max_concurrent_jobs, rate_limit=rate_limit, jitter=jitter, random_seed=random_seed,
+            profile=profile)
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
         self.host = host
@@ -107,8 +92,8 @@ class Emulator:
             log_stream=(log_stream or sys.stderr) if log_requests else None,
             admin=self.handle_admin,
         )
-        self._server: Any = None
-        self._thread: Optional[threading.Thread] = None
+        self._serving = BackgroundServer(self.app)
+        self._admin = AdminApi(self)
         self.store_ids: List[str] = []
         if seed is not None:
             self.seed(seed)
@@ -120,26 +105,12 @@ class Emulator:
 
         :raises OSError: if the address cannot be bound.
         """
-        if self._server is None:
-            self.app.hold_again()
-            self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler)
-            self._server.daemon_threads = True
-            self.port = self._server.server_port
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="omics-emulator", daemon=True)
-            self._thread.start()
+        self.port = self._serving.start(self.host, self.port)
         return self
 
     def stop(self) -> None:
         """Stop serving and close the socket (idempotent)."""
-        server, self._server = self._server, None
-        if server is not None:
-            self.app.release_held()
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._serving.stop()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -150,9 +121,7 @@ class Emulator:
     def serve_forever(self) -> None:
         """Serve in the calling thread until :meth:`stop` (used by the CLI)."""
         self.start()
-        assert self._thread is not None
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=0.5)
+        self._serving.wait()
 
     @property
     def endpoint_url(self) -> str:
@@ -296,8 +265,6 @@ class Emulator:
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""
-        from .faults import Faults
-
         with self.backend.lock:
             self.backend.faults = Faults()
 
@@ -309,93 +276,15 @@ class Emulator:
     # ------------------------------------------------------------ admin API
 
     def state(self) -> Dict[str, Any]:
-        """Snapshot for the admin API: now, counters, jobs, quotas, profile, faults."""
-        with self.backend.lock:
-            faults = self.backend.faults.as_dict()
-        return {
-            "now": self.now(),
-            "calls": dict(self.calls),
-            "outcomes": {f"{op}:{out}": n for (op, out), n in self.outcomes.items()},
-            "jobs": self.jobs(),
-            "rateLimits": self.backend.rate_limits,
-            "maxConcurrentJobs": self.backend.max_concurrent_jobs,
-            "storeIds": list(self.store_ids),
-            "profile": self.profile,
-            "behaviour": self.behaviour.as_dict(),
-            "faults": faults,
-        }
+        """Snapshot for the admin API: now, counters, jobs, quotas, profile, faults (JSON-ready;
+        keys in :meth:`.admin.AdminApi.state`)."""
+        return self._admin.state()
 
     def handle_admin(self, request: Request, action: str, body: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
-        """The admin HTTP API: ``/_emulator/<action>``, unsigned, loopback clients only
-        (the server answers others 403), JSON in and out. Each action calls the method
-        of this class with the same meaning:
-
-        * ``GET  /_emulator/state`` -> :meth:`state`: ``{"now", "calls", "outcomes"
-          ({"Operation:Outcome": n}), "jobs", "rateLimits", "maxConcurrentJobs",
-          "storeIds", "profile", "behaviour", "faults"}``
-        * ``GET  /_emulator/read-sets?storeId=...`` -> ``{readSetId: status}``
-        * ``GET  /_emulator/profile`` -> ``{"profile": name, "behaviour": {field: value}}``
-        * ``POST /_emulator/archive`` ``{"storeId", "readSetIds": [...]}`` -> ``{"archived": n}``
-        * ``POST /_emulator/advance`` ``{"seconds": s}`` -> ``{"now": t}``
-        * ``POST /_emulator/faults``  keyword arguments of :meth:`set_faults` -> ``{"ok": true}``
-        * ``POST /_emulator/quota``   ``{"max_concurrent_jobs": q, "rate_limit": r}`` -> ``{"ok": true}``
-        * ``POST /_emulator/profile`` ``{"profile": name or {field: value}}`` (:meth:`set_profile`)
-          -> ``{"profile": name, "behaviour": {...}}``
-        * ``POST /_emulator/cancel-job`` ``{"job_id", "cancelling_s"?}`` (:meth:`cancel_job`)
-          -> the job
-        * ``POST /_emulator/read-set-status`` ``{"storeId", "readSetId", "status"}`` -> ``{"ok": true}``
-        * ``POST /_emulator/reset``   clears counters and faults (not the profile) -> ``{"ok": true}``
+        """The admin HTTP API, ``/_emulator/<action>``: its actions are listed in
+        :class:`.admin.AdminApi`; each calls the method of this class with the same meaning.
 
         :returns: the JSON answer, or None for an unknown action (404 UnknownOperationException).
         :raises KeyError, ValueError, TypeError: a missing or bad field (400 ValidationException).
         """
-        handler = self._admin_actions.get((request.method, action))
-        return handler(request, body) if handler is not None else None
-
-    def _admin_read_sets(self, request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
-        store_id = request.args.get("storeId")
-        if not store_id:
-            raise ValueError("storeId query parameter is required, e.g. /_emulator/read-sets?storeId=1234567890")
-        return self.read_set_statuses(store_id)
-
-    def _admin_archive(self, request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
-        self.archive(body["storeId"], body["readSetIds"])
-        return {"archived": len(body["readSetIds"])}
-
-    def _admin_profile(self, request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
-        if request.method == "POST":
-            if "profile" not in body:
-                raise KeyError('profile is required, e.g. {"profile": "paging"} or {"profile": {"page_size": 7}}')
-            self.set_profile(body["profile"])
-        return {"profile": self.profile, "behaviour": self.behaviour.as_dict()}
-
-    def _admin_cancel_job(self, request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
-        if "job_id" not in body:
-            raise KeyError('job_id is required, e.g. {"job_id": "1234567890", "cancelling_s": 5}')
-        return self.cancel_job(str(body["job_id"]), body.get("cancelling_s", 5.0))
-
-    def _reset(self) -> None:
-        self.reset_counters()
-        self.clear_faults()
-
-    @property
-    def _admin_actions(self) -> Dict[Tuple[str, str], Callable[[Request, Mapping[str, Any]], Dict[str, Any]]]:
-        def ok(action: Callable[[Request, Mapping[str, Any]], Any]) -> Callable[[Request, Mapping[str, Any]], Dict[str, Any]]:
-            def run(request: Request, body: Mapping[str, Any]) -> Dict[str, Any]:
-                action(request, body)
-                return {"ok": True}
-            return run
-
-        return {
-            ("GET", "state"): lambda r, b: self.state(),
-            ("GET", "read-sets"): self._admin_read_sets,
-            ("GET", "profile"): self._admin_profile,
-            ("POST", "archive"): self._admin_archive,
-            ("POST", "advance"): lambda r, b: {"now": self.advance(b.get("seconds", 0))},
-            ("POST", "faults"): ok(lambda r, b: self.set_faults(**b)),
-            ("POST", "quota"): ok(lambda r, b: self.set_quota(**{k: b[k] for k in ("max_concurrent_jobs", "rate_limit") if k in b})),
-            ("POST", "profile"): self._admin_profile,
-            ("POST", "cancel-job"): self._admin_cancel_job,
-            ("POST", "reset"): ok(lambda r, b: self._reset()),
-            ("POST", "read-set-status"): ok(lambda r, b: self.set_read_set_status(b["storeId"], b["readSetId"], b["status"])),
-        }
+        return self._admin.handle(request, action, body)

@@ -4,7 +4,8 @@ the business rules run.
 * :class:`Faults` - the injected faults (``Emulator.set_faults``, admin ``POST
   /_emulator/faults``), each documented on the class; :meth:`Faults.admit` raises the
   per-request faults, :meth:`Faults.take_lost_start` and :meth:`Faults.hold_s` answer
-  the faults applied after an operation ran.
+  the faults applied after an operation ran, :meth:`Faults.take_job_faults` those a new
+  job gets.
 * :class:`RateLimits` - one :class:`TokenBucket` per operation family (``start``,
   ``jobs``, ``readsets``, ``stores``) on the emulated clock; ``rate_limit`` requests per
   emulated second, burst ``max(1, rate_limit)``, 0 = unlimited (ThrottlingException).
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Set
+from typing import Any, Dict, Iterable, Mapping, Optional, Set, Tuple
 
 from . import exceptions as exc
 
@@ -266,6 +267,25 @@ class Faults:
             self.lose_start_responses -= 1
             return True
         return False
+
+    def take_job_faults(self, read_set_ids: Iterable[str]) -> Tuple[float, Optional[str]]:
+        """The job faults a new job of ``read_set_ids`` gets, counting ``delay_next_jobs``
+        and ``fail_next_jobs`` down when they apply.
+
+        :returns: ``(extra emulated seconds SUBMITTED, forced failure message or None)``.
+        """
+        ids = list(read_set_ids)
+        delay_s = 0.0
+        if self.delay_next_jobs > 0:
+            self.delay_next_jobs -= 1
+            delay_s = self.delay_seconds
+        elif self.delay_jobs_containing.intersection(ids):
+            delay_s = self.delay_seconds
+        forced = next((self.fail_jobs_containing[i] for i in ids if i in self.fail_jobs_containing), None)
+        if forced is None and self.fail_next_jobs > 0:
+            self.fail_next_jobs -= 1
+            forced = self.job_failure_message
+        return delay_s, forced
 
     def stuck(self, operation: str) -> bool:
         """Whether ``operation``'s nextToken is stuck."""

@@ -3,13 +3,14 @@ time passes (events on the backend's clock), and the console-style cancel.
 
 A mixin of :class:`~.backend.Backend` (it works on the backend's state under its lock;
 the lifecycle is described in :mod:`.backend`'s docstring). Events are scheduled with
-``Backend._push(at_s, method, *args)`` and applied in time order by ``Backend.tick``.
+``Backend.events.push(at_s, method, *args)`` (:class:`~.schedule.EventQueue`) and applied in time
+order by ``Backend.tick``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Set
+from typing import TYPE_CHECKING, Any, Dict, Optional, Set
 
 from .records import ACTIVE_JOB_STATUSES, Job, ReadSet, SequenceStore
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     import threading
 
     from .profiles import Behaviour
+    from .schedule import ArchiveSchedule, EventQueue
 
 __all__ = ["JobLifecycle"]
 
@@ -36,12 +38,10 @@ class JobLifecycle:
         activation_seconds: float
         _jitter_rng: random.Random
         _active_jobs: Set[str]
+        events: EventQueue
+        archiving: ArchiveSchedule
 
         def tick(self) -> float: ...
-
-        def _push(self, at_s: float, fn: Callable[..., None], *args: Any) -> None: ...
-
-        def _touch(self, rs: ReadSet, at_s: float) -> None: ...
 
         def _set_status(self, item: Any, status: str) -> None: ...
 
@@ -74,7 +74,7 @@ class JobLifecycle:
                 raise ValueError(f"activation job {job_id} is {job.status}; only SUBMITTED or IN_PROGRESS jobs can be cancelled")
             self._set_status(job, "CANCELLING")
             job.status_message = "Cancellation requested"
-            self._push(now_s + delay_s, self._job_cancelled, job.id)
+            self.events.push(now_s + delay_s, self._job_cancelled, job.id)
             self.tick()
             return job.as_dict()
 
@@ -92,7 +92,7 @@ class JobLifecycle:
         rs = self._read_set(store_id, rid)
         if rs is not None and rs.status == "ACTIVATING" and rs.activating_job is None:
             self._set_status(rs, "ACTIVE")
-            self._touch(rs, at_s)
+            self.archiving.touch(rs, at_s)
 
     def _job_start(self, at_s: float, job_id: str) -> None:
         job = self.jobs[job_id]
@@ -106,18 +106,18 @@ class JobLifecycle:
                 src.status, src.status_message = "FAILED", f"Read set {src.read_set_id} was not found in sequence store {job.store_id}"
             elif rs.status in ("ACTIVE", "ACTIVATING"):
                 src.status, src.status_message = self.behaviour.source_outcome_not_archived(rs.status)
-                self._touch(rs, at_s)
+                self.archiving.touch(rs, at_s)
             elif rs.status != "ARCHIVED":
                 src.status, src.status_message = "FAILED", f"Read set is {rs.status}; only ARCHIVED read sets can be activated"
             else:
                 src.status = "IN_PROGRESS"
                 self._set_status(rs, "ACTIVATING")
                 rs.activating_job = job.id
-                self._touch(rs, at_s)
+                self.archiving.touch(rs, at_s)
                 if job.forced_failure is None:
-                    self._push(at_s + self._duration_s(), self._source_finish, job.id, idx)
+                    self.events.push(at_s + self._duration_s(), self._source_finish, job.id, idx)
         if job.forced_failure is not None:
-            self._push(at_s + self.activation_seconds, self._job_fail, job.id)
+            self.events.push(at_s + self.activation_seconds, self._job_fail, job.id)
         self._maybe_complete(job, at_s)
 
     def _release(self, job: Job, rs: Optional[ReadSet]) -> None:
@@ -142,7 +142,7 @@ class JobLifecycle:
             src.status, src.status_message = "FINISHED", "Read set activated"
             lag_s = self.behaviour.activating_lag_s
             if lag_s > 0:
-                self._push(at_s + lag_s, self._activated_after_lag, job.id, job.store_id, rs.id)
+                self.events.push(at_s + lag_s, self._activated_after_lag, job.id, job.store_id, rs.id)
             else:
                 self._activation_ended(at_s, job.id, rs)
         self._maybe_complete(job, at_s)
@@ -153,12 +153,12 @@ class JobLifecycle:
         held_s = self.behaviour.transitional_s
         if held_s > 0:
             self._set_status(rs, self.behaviour.transitional_status)
-            self._touch(rs, at_s)
-            self._push(at_s + held_s, self._active_after_transition, job_id, rs.store_id, rs.id)
+            self.archiving.touch(rs, at_s)
+            self.events.push(at_s + held_s, self._active_after_transition, job_id, rs.store_id, rs.id)
             return
         self._set_status(rs, "ACTIVE")
         rs.activating_job = None
-        self._touch(rs, at_s)
+        self.archiving.touch(rs, at_s)
 
     def _active_after_transition(self, at_s: float, job_id: str, store_id: str, rid: str) -> None:
         """A read set in the transitional status becomes ACTIVE, unless it changed meanwhile."""
@@ -166,7 +166,7 @@ class JobLifecycle:
         if rs is not None and rs.status == self.behaviour.transitional_status and rs.activating_job == job_id:
             self._set_status(rs, "ACTIVE")
             rs.activating_job = None
-            self._touch(rs, at_s)
+            self.archiving.touch(rs, at_s)
 
     def _activated_after_lag(self, at_s: float, job_id: str, store_id: str, rid: str) -> None:
         """A read set whose source FINISHED ``activating_lag_s`` ago becomes ACTIVE, unless

@@ -6,7 +6,7 @@ A mixin of :class:`~.backend.Backend` (it works on the backend's state under its
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Set
 
 from .exceptions import SeedError
 from .model import ModelValidationError, service_model, validate
@@ -15,8 +15,10 @@ from .seed import load_seed
 from .synthetic import SEQUENCE_INFORMATION, check_counts, status_layout
 
 if TYPE_CHECKING:
-    import random
     import threading
+
+    from .ids import IdAllocator
+    from .schedule import ArchiveSchedule, EventQueue
 
 __all__ = ["StorePopulation", "READ_SET_STATUSES"]
 
@@ -24,25 +26,18 @@ READ_SET_STATUSES = tuple(service_model().shape_for("ReadSetStatus").enum)
 
 
 class StorePopulation:
-    """Seeds, ``create_store`` and ID reservation (mixin of Backend)."""
+    """Seeds and ``create_store`` (mixin of Backend); IDs come from ``Backend.ids``
+    (:class:`~.ids.IdAllocator`)."""
 
     if TYPE_CHECKING:  # provided by Backend and JobLifecycle
         lock: threading.RLock
         stores: Dict[str, SequenceStore]
         region: str
-        _used_ids: Set[str]
-        _id_ranges: List[Tuple[int, int]]
-        _range_rng: random.Random
+        ids: IdAllocator
+        events: EventQueue
+        archiving: ArchiveSchedule
 
         def tick(self) -> float: ...
-
-        def _new_id(self) -> str: ...
-
-        def _push(self, at_s: float, fn: Callable[..., None], *args: Any) -> None: ...
-
-        def _touch(self, rs: ReadSet, at_s: float) -> None: ...
-
-        def _touch_due(self, last_access_s: float) -> None: ...
 
         def _duration_s(self) -> float: ...
 
@@ -60,8 +55,8 @@ class StorePopulation:
             data = load_seed(source, now_s=now_s)
             ids = []
             for st in data:
-                store_id = st["id"] or self._new_id()
-                self._used_ids.add(store_id)
+                store_id = st["id"] or self.ids.new()
+                self.ids.claim(store_id)
                 store = self.stores.get(store_id)
                 if store is None:
                     store = SequenceStore(store_id, st["name"] or f"store-{store_id}", st["description"],
@@ -73,8 +68,8 @@ class StorePopulation:
             return ids
 
     def _add_read_set(self, store: SequenceStore, r: Mapping[str, Any], now_s: float) -> ReadSet:
-        rid = r.get("id") or self._new_id()
-        self._used_ids.add(rid)
+        rid = r.get("id") or self.ids.new()
+        self.ids.claim(rid)
         rs = ReadSet(
             id=rid,
             store_id=store.id,
@@ -94,9 +89,9 @@ class StorePopulation:
         )
         store.add_read_set(rs)
         if rs.status == "ACTIVE":
-            self._touch(rs, now_s)
+            self.archiving.touch(rs, now_s)
         elif rs.status == "ACTIVATING":
-            self._push(now_s + self._duration_s(), self._seeded_activation_done, store.id, rid)
+            self.events.push(now_s + self._duration_s(), self._seeded_activation_done, store.id, rid)
         return rs
 
     def create_store(self, name: str = "emulated-store", read_sets: Iterable[Any] = (), store_id: Optional[str] = None,
@@ -144,26 +139,13 @@ class StorePopulation:
     def _generate(self, store: SequenceStore, counts: Mapping[str, int], now_s: float) -> None:
         layout = status_layout(counts, store.id)
         n = len(layout)
-        base = self._reserve_ids(n)
+        base = self.ids.reserve_range(n)
         first_s = now_s - n
         for i, status in enumerate(layout):
             rs = ReadSet(str(base + i), store.id, None, None, None, "FASTQ", status, first_s + i, now_s, None, None,
                          None, "IMPORT", SEQUENCE_INFORMATION, None)
             store.add_read_set(rs)
             if status == "ACTIVATING":
-                self._push(now_s + self._duration_s(), self._seeded_activation_done, store.id, rs.id)
+                self.events.push(now_s + self._duration_s(), self._seeded_activation_done, store.id, rs.id)
         if counts.get("ACTIVE"):
-            self._touch_due(now_s)
-
-    def _reserve_ids(self, n: int) -> int:
-        """Reserve ``n`` consecutive free 10-digit IDs; returns the first."""
-        for _ in range(1000):
-            base = self._range_rng.randrange(10**9, 10**10 - n)
-            end = base + n
-            if any(lo < end and base < hi for lo, hi in self._id_ranges):
-                continue
-            if any(base <= int(i) < end for i in self._used_ids):
-                continue
-            self._id_ranges.append((base, end))
-            return base
-        raise ValueError(f"no free range of {n} read set IDs left; generate fewer read sets")
+            self.archiving.note_access(now_s)

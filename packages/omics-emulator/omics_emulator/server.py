@@ -11,7 +11,7 @@ many real seconds in the request's own thread (the backend's lock is not held, s
 requests are served meanwhile); :meth:`EmulatorApp.release_held` ends every hold (on stop).
 
 Paths under ``/_emulator/`` go to the admin handler (unsigned, loopback clients only;
-its actions are documented in :meth:`omics_emulator.core.Emulator.handle_admin`); a
+its actions are documented in :class:`omics_emulator.admin.AdminApi`); a
 malformed admin body or a bad value answers 400 ValidationException.
 """
 
