@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email.parser
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -38,14 +39,28 @@ def _run(*cmd: str, cwd: Path = REPO) -> str:
     return done.stdout
 
 
+#: What a distribution's build reads, below its directory (copied apart, so that building
+#: leaves no ``build/`` or ``*.egg-info`` in the checkout).
+SOURCES = {"omics_dynamic": ("pyproject.toml", "README.md", "omics_dynamic"),
+           "omics_emulator": ("pyproject.toml", "README.md", "omics_emulator"),
+           "omics_dynamic_testing": ("pyproject.toml", "README.md", "omics_dynamic_testing")}
+
+
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """{import name: built wheel} for the three distributions."""
     out = tmp_path_factory.mktemp("wheels")
+    sources = tmp_path_factory.mktemp("sources")
+    for name, root in DISTRIBUTIONS.items():
+        (sources / name).mkdir()
+        for entry in SOURCES[name]:
+            if (root / entry).is_dir():
+                shutil.copytree(root / entry, sources / name / entry, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(root / entry, sources / name / entry)
     _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
-         "--wheel-dir", str(out), *(str(path) for path in DISTRIBUTIONS.values()))
-    built = {name: next(out.glob(f"{name}-*.whl")) for name in DISTRIBUTIONS}
-    return built
+         "--wheel-dir", str(out), *(str(sources / name) for name in DISTRIBUTIONS))
+    return {name: next(out.glob(f"{name}-*.whl")) for name in DISTRIBUTIONS}
 
 
 def _venv_with(path: Path, *requirements: object) -> str:

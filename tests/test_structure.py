@@ -31,7 +31,8 @@ MAX_CLASS_LINES = 300
 def _python_files() -> list[Path]:
     files = [REPO / "__main__.py"]
     for top in SOURCE_DIRS:
-        files += [path for path in sorted((REPO / top).rglob("*.py")) if ".venv" not in path.parts]
+        files += [path for path in sorted((REPO / top).rglob("*.py"))
+                  if not {".venv", "build"} & set(path.parts[len(REPO.parts):])]
     return files
 
 
