@@ -175,3 +175,5 @@ FAILURES_TEXT_CHARS = 2_500
 CHECK_FAILURE_VALUE_CHARS = 300
 #: Characters of a credential_process command line a message quotes at most.
 COMMAND_TEXT_CHARS = 160
+#: Characters of an error's text a warning line quotes at most.
+WARNING_REASON_CHARS = 200

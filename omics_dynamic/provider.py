@@ -24,7 +24,6 @@ import datetime
 import json
 import threading
 import time
-from collections import Counter
 from typing import Any, Iterable, Optional
 
 import botocore.exceptions
@@ -41,7 +40,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
-from . import cancellation
+from . import cancellation, messages
 from .activation import ActivationResult, ActivationRun, look_up_statuses, read_statuses, stderr_reporter
 from .aws import (
     MonotonicClock,
@@ -53,7 +52,7 @@ from .aws import (
     shared_client,
     shared_rate_budget,
 )
-from .costmodel import ALL, BY_STATUS, volume_text
+from .costmodel import ALL, BY_STATUS
 from .errors import AwsCallError, ConfigurationError, OmicsDynamicError, store_missing_reason, unusable_reason
 from .limits import (
     CHECK_FAILURE_VALUE_CHARS,
@@ -78,7 +77,6 @@ from .planning import (
     plan_diff,
     resource_id,
     status_class,
-    undocumented_statuses,
     validate_inputs,
 )
 
@@ -259,11 +257,11 @@ class ReadSetActivationProvider(ResourceProvider):
             if reason:
                 reasons.append(reason)
         if plan.replaces:
-            _say(name, "replace: " + "; ".join(reasons))
+            _say(name, messages.diff_line("replace", reasons))
             return DiffResult(changes=True, replaces=list(plan.replaces), stables=[], delete_before_replace=False)
         if not reasons:
             return DiffResult(changes=False, replaces=[], stables=[], delete_before_replace=False)
-        _say(name, "update: " + "; ".join(reasons))
+        _say(name, messages.diff_line("update", reasons))
         return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=False)
 
     def _diff_region(self, name: str, news: dict[str, Any], olds: dict[str, Any]) -> Optional[str]:
@@ -275,8 +273,7 @@ class ReadSetActivationProvider(ResourceProvider):
         try:
             return effective_region(self.settings, region)
         except (OmicsDynamicError, botocore.exceptions.BotoCoreError) as err:
-            _say(name, f"warning: cannot tell which AWS Region the configuration names ({err}); "
-                       f"keeping the recorded region {olds.get('region')}")
+            _say(name, messages.region_unknown_warning(err, olds.get("region")))
             return None
 
     def _live_api(self, region: Optional[str], budget_s: float = LIVE_CHECK_TIMEOUT_S) -> OmicsApi:
@@ -317,14 +314,12 @@ class ReadSetActivationProvider(ResourceProvider):
             found = look_up_statuses(self._live_api(news.get("region")), store, news["read_set_ids"],
                                      unseen_active=True, partial=True)
         except Exception as err:  # any failure: a live check never blocks a preview
-            _say(name, f"warning: live status check failed, using state only: {err}")
+            _say(name, messages.live_check_failed(err))
             return None
         current = found.statuses
         not_active = {rid: s for rid, s in current.items() if s != "ACTIVE"}
         if not found.complete and not not_active:
-            _say(name, f"warning: live status check got no usable answer within "
-                       f"{LIVE_CHECK_TIMEOUT_S:g}s ({len(current)} of {len(news['read_set_ids'])} "
-                       f"statuses known, all ACTIVE){_why_stopped(found)}; using state only")
+            _say(name, messages.live_check_no_answer(LIVE_CHECK_TIMEOUT_S, found, len(news["read_set_ids"])))
             return None
         with _live_lock:
             if not_active or not found.complete:
@@ -333,13 +328,7 @@ class ReadSetActivationProvider(ResourceProvider):
                 _live_all_active[id_] = time.monotonic()
         if not not_active:
             return None
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(not_active.values()).items()))
-        read_sets, bases, without = found.volume("ARCHIVED")
-        then = (f"`pulumi up` will activate {volume_text(read_sets, bases, without)}" if read_sets
-                else "`pulumi up` waits until they are ACTIVE")
-        total = str(len(current)) if found.complete else f"the {len(current)} looked up within {LIVE_CHECK_TIMEOUT_S:g}s"
-        return (f"{len(not_active)} of {total} read sets are not ACTIVE in HealthOmics "
-                f"({counts}; e.g. {min(not_active)}); {then}{_undocumented_note(not_active.values())}")
+        return messages.not_active_reason(found, LIVE_CHECK_TIMEOUT_S)
 
     def _check_live(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[tuple[str, str]]:
         """Check's look at HealthOmics, with ``check_live_status``, once every input is
@@ -377,11 +366,10 @@ class ReadSetActivationProvider(ResourceProvider):
             ids = [rid for rid in ids if rid not in recorded]
             if not ids:
                 return []
-        what = "create: the volume to activate is unknown" if create else "the new read sets were not checked"
         try:
             api = self._live_api(olds.get("region") or inputs.get("region"), CHECK_LOOKUP_BUDGET_S)
         except Exception as err:  # no region, bad settings, no credentials: create says so; check warns
-            _say(name, f"warning: {what}: {err}")
+            _say(name, messages.check_not_looked_up(create, err))
             return []
         try:
             found = look_up_statuses(api, store, ids, unseen_active=False, partial=True,
@@ -397,34 +385,18 @@ class ReadSetActivationProvider(ResourceProvider):
         except AwsCallError as err:
             if err.code == "ResourceNotFoundException":
                 return [("sequence_store_id", store_missing_reason(store, api.region, err))]
-            _say(name, f"warning: {what}: HealthOmics gave no answer ({err})")
+            _say(name, messages.check_no_answer(create, err))
             return []
         except Exception as err:  # no answer: check never fails for it
-            _say(name, f"warning: {what}: the live lookup failed: {err}")
+            _say(name, messages.check_lookup_failed(create, err))
             return []
         if bad:
             return [("read_set_ids", unusable_reason(store, bad, len(ids)))]
         if create:
-            self._say_volume(name, store, ids, found)
+            _say(name, messages.create_preview(store, len(ids), found))
         elif not found.complete:
-            _say(name, f"warning: {what}: the live lookup stopped after {len(found.statuses)} of "
-                       f"{len(ids)} statuses known{_why_stopped(found)}")
+            _say(name, messages.check_lookup_stopped(create, found, len(ids)))
         return []
-
-    def _say_volume(self, name: str, store: str, ids: list[str], found: Any) -> None:
-        """The preview line of a new resource: what create will activate, or that the
-        volume is unknown (with what the lookup saw before it stopped)."""
-        read_sets, bases, without = found.volume("ARCHIVED")
-        counts = ", ".join(f"{n:,} {s}" for s, n in sorted(Counter(found.statuses.values()).items()))
-        if found.complete:
-            _say(name, f"create: will activate {volume_text(read_sets, bases, without)} of {len(ids):,} "
-                       f"in sequence store {store} ({counts}){_undocumented_note(found.statuses.values())}")
-            return
-        _say(name, f"warning: create: the volume to activate is unknown: the live lookup stopped "
-                   f"with {len(found.statuses):,} of {len(ids):,} statuses known"
-                   + (f" ({counts}: at least {volume_text(read_sets, bases, without)} to activate)"
-                      if counts else "")
-                   + f"{_why_stopped(found)}; `pulumi up` reads them all")
 
     # -- create (rules 4, 9) ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -550,8 +522,7 @@ class ReadSetActivationProvider(ResourceProvider):
                     "Point the provider back at that endpoint (omics-dynamic:endpoint, "
                     "AWS_ENDPOINT_URL_OMICS, the AWS config file), or, if the store is really "
                     "gone, remove the resource with `pulumi state delete <urn>`") from None
-            _say(inputs.resource_name, f"sequence store {inputs.sequence_store_id} no longer "
-                                       f"exists in {region}; removing the resource from state")
+            _say(inputs.resource_name, messages.store_gone(inputs.sequence_store_id, region))
             return ReadResult("", {})
         outs = carried_outputs(props)
         outs["region"] = region
@@ -563,19 +534,7 @@ class ReadSetActivationProvider(ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Make no AWS change: HealthOmics has no API to archive or deactivate read sets."""
         name = props.get("resource_name") or DEFAULT_RESOURCE_NAME
-        _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
-                   "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
-
-
-def _undocumented_note(statuses: Any) -> str:
-    """``" (FINALIZING: a status HealthOmics does not document, waited for like ACTIVATING)"``
-    for the statuses among ``statuses`` that :data:`~omics_dynamic.planning.STATUS_CLASS`
-    does not know; "" when there is none."""
-    names = undocumented_statuses(statuses)
-    if not names:
-        return ""
-    return (f" ({', '.join(names)}: a status HealthOmics does not document, waited for like "
-            "ACTIVATING until timeout_seconds)")
+        _say(name, messages.delete_changes_nothing())
 
 
 def _utc_now() -> datetime.datetime:
@@ -591,16 +550,6 @@ def _instant(value: Any) -> Optional[datetime.datetime]:
     except ValueError:
         return None
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=datetime.timezone.utc)
-
-
-def _why_stopped(found: Any) -> str:
-    """``": <why>"`` for a status lookup its time budget stopped (the call that got no answer
-    and botocore's last failed attempt; what to check when the endpoint was unreachable)."""
-    err = getattr(found, "stopped_by", None)
-    if err is None:
-        return ""
-    advice = err.unreachable_advice()
-    return f": {err}" + (f". {advice}" if advice else "")
 
 
 def _endpoint_text(endpoint: Optional[str]) -> str:

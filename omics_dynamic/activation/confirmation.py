@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
+from .. import messages
 from ..aws import OmicsApi, Page
 from ..costmodel import cursor_pays
 from ..errors import AwsCallError, ListingStuckError, SourceFailure
@@ -164,8 +165,8 @@ class Confirmation:
     def look_up(self, ids: set[str], status_counts_hint: dict[str, int]) -> None:
         """One status lookup of unconfirmed ``ids`` (and, for free, the deferred ones)."""
         def on_progress(known: int, total: int) -> None:
-            self.progress.say(("confirm", known, total), lambda: (
-                f"confirming ACTIVE: {known}/{total} read sets read, {self.progress.elapsed()} elapsed"))
+            self.progress.say(("confirm", known, total),
+                              lambda: messages.confirming_read_sets(known, total, self.progress.elapsed()))
 
         # A read set last seen in a status nobody documented is shown by no status listing
         # (they list the documented ones): the lookup must see it, not infer ACTIVE.
@@ -272,9 +273,8 @@ class Confirmation:
             self._ids_on_page.clear()
         pages = self.cursor.next_page
         left = len(self.unconfirmed)
-        self.progress.say(("confirm-pages", pages), lambda: (
-            f"confirming ACTIVE: {pages} page(s) of the store's listing read, {left} read sets "
-            f"left to confirm, {self.progress.elapsed()} elapsed"))
+        self.progress.say(("confirm-pages", pages),
+                          lambda: messages.confirming_pages(pages, left, self.progress.elapsed()))
 
     def settle(self, rid: str, status: str) -> None:
         """Record one unconfirmed read set's current status and decide what it means.

@@ -15,6 +15,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
+from .. import messages
 from ..aws import Clock, OmicsApi
 from ..errors import AwsCallError, ListingStuckError
 from ..limits import (
@@ -152,11 +153,10 @@ class JobTracker:
             how = {"started": "this run started", "adopted": "was in flight when this run began",
                    "found": "this run found in flight"}.get(self.origin.get(job_id, ""), "this run saw listed")
             if age_s < JOB_NOT_FOUND_GRACE_S:
-                request = f"request ID {err.request_id}" if err.request_id else "no request ID"
-                self.progress.say(("job-not-found", job_id), lambda: (
-                    f"activation job {job_id} ({how}) is not found yet ({request}); "
-                    f"HealthOmics may not know a job just created: looking again for up to "
-                    f"{format_duration(JOB_NOT_FOUND_GRACE_S)}"), force=job_id not in self._said_not_found)
+                request_id = err.request_id
+                self.progress.say(("job-not-found", job_id),
+                                  lambda: messages.job_not_found_yet(job_id, how, request_id, JOB_NOT_FOUND_GRACE_S),
+                                  force=job_id not in self._said_not_found)
                 self._said_not_found.add(job_id)
                 return None
             raise AwsCallError(
@@ -226,8 +226,7 @@ class JobTracker:
         return covered
 
     def _looking_line(self, read: int) -> str:
-        return (f"looking for activation jobs in flight: {read} read, {len(self.in_flight)} "
-                f"cover read sets of this resource, {self.progress.elapsed()} elapsed")
+        return messages.adoption_progress(read, len(self.in_flight), self.progress.elapsed())
 
     def reread_unlisted(self) -> set[str]:
         """Read each unlisted job again; :returns: the read sets they now cover."""
@@ -302,8 +301,7 @@ class JobTracker:
                         candidates.add(item["id"])
             except ListingStuckError as err:
                 reason = str(err)
-                self.progress.say(("sweep-stuck",), lambda: f"warning: cannot look for duplicate jobs: {reason}",
-                                  force=True)
+                self.progress.say(("sweep-stuck",), lambda: messages.sweep_listing_stuck(reason), force=True)
         for job_id in sorted(candidates):
             self.consider(job_id, self.get_job(job_id), "found", track=track)
 
@@ -380,8 +378,7 @@ class JobTracker:
                     unknown.append(job_id)
         except ListingStuckError:
             self.listing_stuck = True
-            self.progress.say(("jobs-listing-stuck",), lambda: (
-                "ListReadSetActivationJobs repeats a nextToken; reading each job instead"), force=True)
+            self.progress.say(("jobs-listing-stuck",), messages.jobs_listing_stuck, force=True)
             return self._ended_by_get()
         for job_id, status in changed:
             job = self.in_flight[job_id]

@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, Mapping, Optional
 
+from .. import messages
 from ..aws import Clock, OmicsApi
-from ..costmodel import volume_text
 from ..errors import (
     ActivationCancelledError,
     ActivationFailedError,
@@ -25,21 +25,20 @@ from ..errors import (
     UnansweredStart,
 )
 from ..limits import UNLISTED_POLL_S
-from ..planning import ActivationInputs, ReadSetPlan, classify, undocumented_statuses
+from ..planning import ActivationInputs, ReadSetPlan, classify
 from ..scheduling import (
     ConcurrencyWindow,
     PollSchedule,
     ProgressThrottle,
     StartAttempts,
     TimeLeftEstimator,
-    format_duration,
     order_by_listing,
     unlisted_sources_wait_s,
 )
 from .confirmation import Confirmation
 from .jobs import JOB_STATUS_CLASS, JobTracker
 from .lookup import look_up_statuses
-from .progress import Progress, ProgressListener, RunCounts, stderr_reporter, summary_text
+from .progress import Progress, ProgressListener, RunCounts, stderr_reporter
 from .readsets import ReadSets
 from .starting import Starter
 
@@ -97,18 +96,6 @@ class ActivationResult:
 
 def _utc_now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _undocumented_text(ids: list[str], statuses: dict[str, str]) -> str:
-    """``" (2 in FINALIZING, a status HealthOmics does not document: waited for like
-    ACTIVATING)"`` for the waiting read sets in statuses nobody documented; "" for none."""
-    odd = [statuses.get(rid) for rid in ids]
-    names = undocumented_statuses(odd)
-    if not names:
-        return ""
-    count = sum(1 for s in odd if s in names)
-    return (f" ({count} in {', '.join(names)}, a status HealthOmics does not document: waited "
-            "for like ACTIVATING until timeout_seconds)")
 
 
 class ActivationRun:
@@ -242,12 +229,11 @@ class ActivationRun:
     # -- phases -----------------------------------------------------------------------
     def _discover(self) -> ReadSetPlan:
         ids = self.inputs.read_set_ids
-        self.progress.say(("discover", 0), lambda: (
-            f"reading the statuses of {len(ids)} read sets in sequence store {self.store}"), force=True)
+        self.progress.say(("discover", 0), lambda: messages.discovery_started(len(ids), self.store), force=True)
 
         def on_progress(known: int, total: int) -> None:
-            self.progress.say(("discover", known), lambda: (
-                f"reading read set statuses: {known}/{total} known, {self.progress.elapsed()} elapsed"))
+            self.progress.say(("discover", known),
+                              lambda: messages.discovery_progress(known, total, self.progress.elapsed()))
 
         self.read_sets.discovered(look_up_statuses(self.api, self.store, ids, on_progress=on_progress))
         plan = classify(self.read_sets.statuses)
@@ -261,23 +247,18 @@ class ActivationRun:
         waiting = set(plan.wait)
         covered: set[str] = set()
         if to_activate or waiting:
-            self.progress.say(("adopt",), lambda: (
-                f"looking for activation jobs already in flight in sequence store {self.store}, "
-                f"{self.progress.elapsed()} elapsed"))
+            self.progress.say(("adopt",), lambda: messages.adoption_started(self.store, self.progress.elapsed()))
             covered = self.jobs.look_for_in_flight("adopted")
             if self.jobs.unlisted and set(to_activate) - covered:
                 covered |= self._await_unlisted_sources()
         to_activate = [rid for rid in to_activate if rid not in covered]
         self.confirmation.plan(busy=to_activate + sorted(covered), waiting=waiting - covered)
         self.starter.queue(order_by_listing(to_activate, self.read_sets.page_of))
-        read_sets, bases, without = self.read_sets.volume
-        self.progress.say(("plan",), lambda: (
-            f"{len(self.inputs.read_set_ids)} read sets in sequence store {self.store}: "
-            f"{len(plan.active)} ACTIVE, {len(plan.activate)} ARCHIVED, {len(plan.wait)} "
-            f"activating or uploading{_undocumented_text(plan.wait, self.read_sets.statuses)}; will activate {volume_text(read_sets, bases, without)}; "
-            f"{len(self.jobs.in_flight)} job(s) already in flight, "
-            f"{len(self.starter.pending)} to start (at most {self.inputs.max_concurrent_jobs} at a time)"),
-            force=True)
+        self.progress.say(("plan",), lambda: messages.plan_line(
+            total=len(self.inputs.read_set_ids), store=self.store, active=len(plan.active),
+            archived=len(plan.activate), waiting_statuses=[self.read_sets.statuses.get(rid) for rid in plan.wait],
+            volume=self.read_sets.volume, in_flight=len(self.jobs.in_flight), to_start=len(self.starter.pending),
+            max_concurrent_jobs=self.inputs.max_concurrent_jobs), force=True)
 
     def _await_unlisted_sources(self) -> set[str]:
         """Wait, bounded, until in-flight jobs with no sources listed show them or leave
@@ -293,15 +274,11 @@ class ActivationRun:
             covered |= self.jobs.reread_unlisted()
         if self.jobs.unlisted:
             count = len(self.jobs.unlisted)
-            self.progress.say(("unlisted-left", count), lambda: (
-                f"{count} job(s) in flight still list no sources; starting jobs now (any that "
-                "duplicate them are found and reported in job_ids)"), force=True)
+            self.progress.say(("unlisted-left", count), lambda: messages.unlisted_still_after_wait(count), force=True)
         return covered
 
     def _unlisted_line(self, budget_s: float, count: int) -> str:
-        return (f"waiting up to {format_duration(budget_s)} for {count} activation job(s) in flight "
-                "whose sources are not listed yet (SUBMITTED), so as not to start duplicates; "
-                f"{self.progress.elapsed()} elapsed")
+        return messages.unlisted_wait_before_starting(budget_s, count, self.progress.elapsed())
 
     def _wait(self) -> None:
         """Start, poll, confirm, until nothing is left (or the budget ends)."""
@@ -349,9 +326,7 @@ class ActivationRun:
         try:
             self.jobs.sweep(track=False)
         except BudgetExhaustedError:
-            self.progress.say(("sweep-skipped",), lambda: (
-                "warning: no time left to look for duplicate jobs; job_ids lists only the jobs "
-                "this run knows"), force=True)
+            self.progress.say(("sweep-skipped",), messages.sweep_skipped, force=True)
 
     def _find_earlier(self) -> None:
         """The read sets of ``earlier_read_set_ids`` ACTIVE at the start that ended jobs
@@ -367,16 +342,13 @@ class ActivationRun:
             self.earlier = self.jobs.find_earlier(active, self.earlier_jobs_after)
         except (AwsCallError, BudgetExhaustedError, ListingStuckError) as err:  # every read set is ACTIVE: no failure
             reason = str(err)
-            self.progress.say(("earlier-skipped",), lambda: (
-                f"warning: could not look for the jobs that activated the {len(active)} read sets ACTIVE at the "
-                f"start ({reason[:200]}); job_ids lists only the jobs of this run"), force=True)
+            self.progress.say(("earlier-skipped",), lambda: messages.earlier_look_failed(len(active), reason), force=True)
             return
         if self.earlier:
             count = sum(len(ids) for ids in self.earlier.values())
             jobs = len(self.earlier)
-            self.progress.say(("earlier",), lambda: (
-                f"{count} of the {len(active)} read sets ACTIVE at the start were activated by {jobs} job(s) "
-                f"that ended before this run began (e.g. {min(self.earlier)}); recorded in job_ids"), force=True)
+            self.progress.say(("earlier",), lambda: messages.earlier_jobs_found(count, len(active), jobs, min(self.earlier)),
+                              force=True)
 
     # -- waiting ----------------------------------------------------------------------
     def _done(self) -> bool:
@@ -416,11 +388,8 @@ class ActivationRun:
         if due_s is None or self.clock.now() < due_s:
             return
         count = len(self.jobs.unlisted)
-        self.progress.say(("unlisted", count), lambda: (
-            f"waiting up to {format_duration(self.jobs.unlisted_wait_s)} for {count} activation "
-            "job(s) in flight whose sources are not listed yet (SUBMITTED) before starting the "
-            f"{self.starter.queued_read_sets()} queued read sets, so as not to start duplicates; "
-            f"{self.progress.elapsed()} elapsed"))
+        self.progress.say(("unlisted", count), lambda: messages.unlisted_wait_holding_queue(
+            self.jobs.unlisted_wait_s, count, self.starter.queued_read_sets(), self.progress.elapsed()))
         self._unlisted_read_at_s = self.clock.now()
         self.jobs.reread_unlisted()
 
@@ -471,16 +440,15 @@ class ActivationRun:
         failures = self.confirmation.failures
         if failures:
             count = len(failures)
-            self.progress.say(("failed",), lambda: f"{count} read set(s) failed to activate", force=True)
+            self.progress.say(("failed",), lambda: messages.failed_line(count), force=True)
             raise ActivationFailedError(self.name, failures, became)
         origin = self.jobs.origin
         covered = set().union(*self.jobs.job_sources.values()) if self.jobs.job_sources else set()
         jobs_by_origin: dict[str, list[str]] = {"started": [], "adopted": [], "found": [], "earlier": []}
         for job_id, job_origin in sorted(origin.items()):
             jobs_by_origin[job_origin].append(job_id)
-        self.progress.say(("done",), lambda: (
-            f"all {len(final)} read sets ACTIVE after {self.progress.elapsed()} "
-            f"({len(origin)} activation job(s))"), force=True)
+        self.progress.say(("done",), lambda: messages.done_line(len(final), self.progress.elapsed(), len(origin)),
+                          force=True)
         earlier = set().union(*self.earlier.values()) if self.earlier else set()
         by_jobs = sorted([rid for rid in became if rid in covered] + [rid for rid in final if rid in earlier])
         return ActivationResult(
@@ -515,7 +483,8 @@ class ActivationRun:
         rs = self.read_sets
         counts = Counter(rs.statuses.get(rid, "UNKNOWN") for rid in self.inputs.read_set_ids)
         detail = f"when it ran out: {blocked}" if blocked is not None else ""
-        self.progress.say(("timeout",), lambda: f"timed out: {self._summary_text()}", force=True)
+        self.progress.say(("timeout",), lambda: messages.timed_out_line(self._counts(), self.progress.elapsed()),
+                          force=True)
         quota = None
         if self.starter.quota_refusals and self.starter.pending:
             error = self.starter.last_quota_error
@@ -557,10 +526,8 @@ class ActivationRun:
     def _cancelled(self) -> None:
         running = sorted(self.jobs.in_flight)
         unanswered = self._unanswered()
-        self.progress.say(("cancelled",), lambda: "cancelled; " + (
-            f"{len(running)} activation job(s) keep running in HealthOmics (the next `pulumi up` resumes them)"
-            if running else "no activation job of this run is running")
-            + ("; a start got no answer and may have created a job" if unanswered else ""), force=True)
+        self.progress.say(("cancelled",), lambda: messages.cancelled_line(len(running), unanswered is not None),
+                          force=True)
         raise ActivationCancelledError(self.name, running, cancelling=self.jobs.cancelling(),
                                        unanswered_start=unanswered, failures=self.confirmation.known_failures())
 
@@ -605,15 +572,12 @@ class ActivationRun:
         return {"quota_refusals": self.starter.quota_refusals,
                 "quota_request_id": (error.request_id if error else None) or ""}
 
-    def _summary_text(self) -> str:
-        return summary_text(self._counts(), self.progress.elapsed())
-
     def _say_summary(self) -> None:
         """The waiting line; its cadence key is :meth:`RunCounts.cadence_key` (the time
         left, which moves with the clock, is computed only when the line is printed)."""
         counts = self._counts()
         self.progress.say(("wait",) + counts.cadence_key(),
-                          lambda: summary_text(counts, self.progress.elapsed(), self._time_left_text()))
+                          lambda: messages.waiting_line(counts, self.progress.elapsed(), self._time_left_text()))
 
     def _time_left_text(self) -> str:
         in_flight = self.jobs.in_flight.values()

@@ -21,10 +21,11 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from .. import messages
 from ..aws import Clock, OmicsApi, StartAnswer
 from ..errors import AwsCallError, BudgetExhaustedError, CallCancelledError, ListingStuckError, UnansweredStart
 from ..planning import chunk, client_token
-from ..scheduling import ConcurrencyWindow, PollSchedule, StartAttempts, format_duration
+from ..scheduling import ConcurrencyWindow, PollSchedule, StartAttempts
 from .confirmation import Confirmation
 from .jobs import JobTracker, is_running
 from .lookup import look_up_statuses
@@ -237,12 +238,10 @@ class Starter:
         hold the chunk back as long as a job with unlisted sources would be."""
         self.jobs.listing_stuck = True
         queued.hold_until_s = self.clock.now() + self.jobs.unlisted_wait_s
-        wait = format_duration(self.jobs.unlisted_wait_s)
+        wait_s = self.jobs.unlisted_wait_s
         reason = str(err)
-        self.progress.say(("token-listing-stuck", tuple(queued.ids)), lambda: (
-            f"warning: a clientToken was answered as used but the store's jobs cannot be listed "
-            f"({reason}); waiting {wait} before looking at those {len(queued.ids)} read sets' "
-            "statuses again (a job may be activating them)"), force=True)
+        self.progress.say(("token-listing-stuck", tuple(queued.ids)),
+                          lambda: messages.token_listing_stuck(reason, wait_s, len(queued.ids)), force=True)
 
     def _recheck(self, due: list[Chunk]) -> None:
         """Look up the statuses of the re-checked chunks' read sets in one lookup; what is
