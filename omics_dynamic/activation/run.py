@@ -32,7 +32,10 @@ from ..scheduling import (
     ProgressThrottle,
     StartAttempts,
     TimeLeftEstimator,
+    next_wake_s,
     order_by_listing,
+    poll_basis_s,
+    unlisted_read_due_s,
     unlisted_sources_wait_s,
 )
 from .confirmation import Confirmation
@@ -355,33 +358,24 @@ class ActivationRun:
         return not self.jobs.in_flight and not self.starter.pending and not self.confirmation.unconfirmed
 
     def _next_wake(self, now_s: float) -> float:
-        starts = [j.tracked_s for j in self.jobs.in_flight.values()]
-        if not starts and (self.confirmation.unconfirmed or self.starter.pending):
-            # Only read sets waiting without a job of ours: time the checks from the run's
-            # start. (With jobs in flight, the run's start must not count as the "oldest
-            # job": the schedule would think a job is long overdue and back off.)
-            starts.append(self.progress.started_at_s)
-        wake = self.poll.next_poll_at(now_s, starts) or now_s + self.poll.max_interval_s
-        retry_s = self.starter.window.retry_at_s()
-        if retry_s is not None and self.starter.pending:
-            wake = min(wake, retry_s)
-        for other_s in (self.starter.held_until_s(), self._unlisted_read_due_s()):
-            if other_s is not None:
-                wake = min(wake, max(other_s, now_s))
-        due = self.progress.next_due_s()
-        if due is not None:
-            wake = min(wake, max(due, now_s))
-        return min(wake, self.deadline_s)
+        """When to wake next (:func:`~omics_dynamic.scheduling.next_wake_s`)."""
+        starts = poll_basis_s([j.tracked_s for j in self.jobs.in_flight.values()], self.progress.started_at_s,
+                              waiting=bool(self.confirmation.unconfirmed or self.starter.pending))
+        return next_wake_s(now_s, deadline_s=self.deadline_s, poll_at_s=self.poll.next_poll_at(now_s, starts),
+                           idle_s=self.poll.max_interval_s,
+                           quota_retry_at_s=self.starter.window.retry_at_s() if self.starter.pending else None,
+                           held_until_s=self.starter.held_until_s(), unlisted_read_at_s=self._unlisted_read_due_s(),
+                           progress_due_s=self.progress.next_due_s())
 
     def _unlisted_read_due_s(self) -> Optional[float]:
         """When jobs with unlisted sources are next read again: every
-        :data:`UNLISTED_POLL_S` while a chunk is held back for them (None otherwise)."""
+        :data:`~omics_dynamic.limits.UNLISTED_POLL_S` while a chunk is held back for them
+        (None otherwise)."""
         if not self.jobs.unlisted or self.jobs.unlisted_wait_until_s() is None:
             return None
         if not any(self.starter.held(queued) for queued in self.starter.pending):
             return None
-        last_s = max([self._unlisted_read_at_s] + [u.first_seen_s for u in self.jobs.unlisted.values()])
-        return last_s + UNLISTED_POLL_S
+        return unlisted_read_due_s(self._unlisted_read_at_s, [u.first_seen_s for u in self.jobs.unlisted.values()])
 
     def _reread_unlisted(self) -> None:
         due_s = self._unlisted_read_due_s()
