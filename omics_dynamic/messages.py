@@ -38,6 +38,8 @@ __all__ = [
     "diff_line", "not_active_reason", "region_unknown_warning", "live_check_failed",
     "live_check_no_answer", "check_not_looked_up", "check_no_answer", "check_lookup_failed",
     "check_lookup_stopped", "create_preview", "store_gone", "delete_changes_nothing",
+    # parts of lines
+    "undocumented_waiting", "undocumented_note", "why_stopped",
 ]
 
 
