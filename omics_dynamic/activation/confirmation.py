@@ -90,9 +90,10 @@ class Confirmation:
         """Record one ended job: each of its read sets whose source did not finish becomes a
         suspect failure with the job's own final status and message and the source's
         (reported only if the read set does not end ACTIVE, :meth:`settle`); the ``freed``
-        ones (no other job of ours covers them) go to confirmation. ``status`` is the job's
-        final status; ``detail`` its GetReadSetActivationJob answer (or listing item when it
-        COMPLETED)."""
+        ones (no other job of ours covers them) go to confirmation, and the prompt ones are
+        looked up at the next :meth:`confirm`. ``status`` is the job's final status;
+        ``detail`` its GetReadSetActivationJob answer (or listing item when it COMPLETED)."""
+        self.due = True
         kind = JOB_STATUS_CLASS.get(status, "failed")
         sources = {s["readSetId"]: s for s in detail.get("sources") or []}
         for rid in job.read_set_ids:
@@ -107,10 +108,6 @@ class Confirmation:
             self.cursor.mark_ready(rid, was_busy=True)
             self.unconfirmed.add(rid)
             self._place(rid)
-
-    def jobs_ended(self) -> None:
-        """A poll ended jobs: the prompt read sets are looked up at the next :meth:`confirm`."""
-        self.due = True
 
     def leave_queue(self, rid: str, status: str) -> None:
         """A queued read set turned out not ARCHIVED (a re-check before a new attempt): it

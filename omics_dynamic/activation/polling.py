@@ -47,11 +47,8 @@ class JobPoller:
         """
         if not self.jobs.in_flight:
             return
-        ended = self._ended_jobs()
-        for job_id, item in ended.items():
+        for job_id, item in self._ended_jobs().items():
             self._record_end(job_id, item)
-        if ended:
-            self.confirmation.jobs_ended()
 
     def _record_end(self, job_id: str, item: Mapping[str, Any]) -> None:
         """Record one ended job (its sources read if the poll did not show them): the poll
