@@ -4,7 +4,7 @@ Few jobs in flight (:data:`~omics_dynamic.limits.GET_EACH_JOB_UP_TO`): one
 GetReadSetActivationJob each. More: one listing of the store's jobs created since the oldest
 in flight (which also shows recent jobs the run does not know: they are looked at as found
 jobs); a listing that does not advance falls back to reading each job for the rest of the
-run (:attr:`JobTracker.listing_stuck <omics_dynamic.activation.jobs.JobTracker>`).
+run (``listing_stuck`` of :class:`~omics_dynamic.activation.jobs.JobTracker`).
 """
 
 from __future__ import annotations
