@@ -261,7 +261,8 @@ class BudgetExhaustedError(OmicsDynamicError):
 
 
 class CallCancelledError(OmicsDynamicError):
-    """A call or wait of :class:`~omics_dynamic.aws.OmicsApi` stopped because its cancel
+    """A call or wait of :class:`~omics_dynamic.aws.OmicsApi`, or a wait of the activation
+    run (:class:`~omics_dynamic.activation.context.RunContext`), stopped because the cancel
     event was set; :class:`~omics_dynamic.activation.ActivationRun` turns it into
     :class:`ActivationCancelledError`. ``sent``: False only when no request of the call was
     sent (as :class:`BudgetExhaustedError`)."""

@@ -137,7 +137,7 @@ FOUND_MARGIN_S = 2.0
 #: unknown; after it, the run fails with advice about a lost job.
 JOB_NOT_FOUND_GRACE_S = 60.0
 #: Looking for the ended jobs that activated read sets ACTIVE at the start
-#: (:meth:`omics_dynamic.activation.jobs.JobTracker.find_earlier`): at most this many
+#: (:func:`omics_dynamic.activation.attribution.find_earlier_jobs`): at most this many
 #: ListReadSetActivationJobs pages ...
 EARLIER_JOB_PAGES = 5
 #: ... and at most this many GetReadSetActivationJob calls beyond one per 20 of those read
@@ -175,3 +175,5 @@ FAILURES_TEXT_CHARS = 2_500
 CHECK_FAILURE_VALUE_CHARS = 300
 #: Characters of a credential_process command line a message quotes at most.
 COMMAND_TEXT_CHARS = 160
+#: Characters of an error's text a warning line quotes at most.
+WARNING_REASON_CHARS = 200

@@ -12,14 +12,14 @@ to update, and check turns a missing store or unusable read sets into check fail
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any, Callable, Iterable, Optional
+from typing import Callable, Optional
 
+from . import messages
 from .activation import StatusLookup, look_up_statuses, stderr_reporter
 from .aws import OmicsApi
-from .costmodel import ALL, BY_STATUS, volume_text
+from .costmodel import ALL, BY_STATUS
 from .errors import AwsCallError, store_missing_reason, unusable_reason
-from .planning import status_class, undocumented_statuses
+from .planning import status_class
 
 __all__ = ["say", "diff_statuses", "not_active_reason", "check_statuses"]
 
@@ -49,12 +49,10 @@ def diff_statuses(make_api: Callable[[], OmicsApi], name: str, store: str, ids: 
     try:
         found = look_up_statuses(make_api(), store, ids, unseen_active=True, partial=True)
     except Exception as err:  # any failure: a live check never blocks a preview
-        say(name, f"warning: live status check failed, using state only: {err}")
+        say(name, messages.live_check_failed(err))
         return None
     if not found.complete and all(s == "ACTIVE" for s in found.statuses.values()):
-        say(name, f"warning: live status check got no usable answer within {budget_s:g}s "
-                  f"({len(found.statuses)} of {len(ids)} statuses known, all ACTIVE)"
-                  f"{why_stopped(found)}; using state only")
+        say(name, messages.live_check_no_answer(budget_s, found, len(ids)))
         return None
     return found
 
@@ -64,17 +62,9 @@ def not_active_reason(found: StatusLookup, budget_s: float) -> Optional[str]:
     not ACTIVE, per status, one example, and the volume ``pulumi up`` will activate (read
     sets and gigabases, from the listings' ``sequenceInformation.totalBaseCount``: no extra
     call); None when every read set looked up is ACTIVE."""
-    not_active = {rid: s for rid, s in found.statuses.items() if s != "ACTIVE"}
-    if not not_active:
+    if all(status == "ACTIVE" for status in found.statuses.values()):
         return None
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(not_active.values()).items()))
-    read_sets, bases, without = found.volume("ARCHIVED")
-    then = (f"`pulumi up` will activate {volume_text(read_sets, bases, without)}" if read_sets
-            else "`pulumi up` waits until they are ACTIVE")
-    looked_up = len(found.statuses)
-    total = str(looked_up) if found.complete else f"the {looked_up} looked up within {budget_s:g}s"
-    return (f"{len(not_active)} of {total} read sets are not ACTIVE in HealthOmics "
-            f"({counts}; e.g. {min(not_active)}); {then}{undocumented_note(not_active.values())}")
+    return messages.not_active_reason(found, budget_s)
 
 
 # --------------------------------------------------------------------------- check
@@ -95,13 +85,12 @@ def check_statuses(make_api: Callable[[], OmicsApi], name: str, store: str, ids:
 
     No answer (no api: no region, bad settings, no credentials; or no answer from
     HealthOmics) is a warning line and no failure. With ``create``, a line says the volume
-    create will activate (:func:`_say_volume`); otherwise a lookup that stopped says so.
+    create will activate (:func:`omics_dynamic.messages.create_preview`); otherwise a lookup that stopped says so.
     """
-    what = "create: the volume to activate is unknown" if create else "the new read sets were not checked"
     try:
         api = make_api()
     except Exception as err:  # create says so; check warns
-        say(name, f"warning: {what}: {err}")
+        say(name, messages.check_not_looked_up(create, err))
         return []
     try:
         found = look_up_statuses(api, store, ids, unseen_active=False, partial=True, max_calls=max_calls)
@@ -116,56 +105,15 @@ def check_statuses(make_api: Callable[[], OmicsApi], name: str, store: str, ids:
     except AwsCallError as err:
         if err.code == "ResourceNotFoundException":
             return [("sequence_store_id", store_missing_reason(store, api.region, err))]
-        say(name, f"warning: {what}: HealthOmics gave no answer ({err})")
+        say(name, messages.check_no_answer(create, err))
         return []
     except Exception as err:  # no answer: check never fails for it
-        say(name, f"warning: {what}: the live lookup failed: {err}")
+        say(name, messages.check_lookup_failed(create, err))
         return []
     if bad:
         return [("read_set_ids", unusable_reason(store, bad, len(ids)))]
     if create:
-        _say_volume(name, store, ids, found)
+        say(name, messages.create_preview(store, len(ids), found))
     elif not found.complete:
-        say(name, f"warning: {what}: the live lookup stopped after {len(found.statuses)} of "
-                  f"{len(ids)} statuses known{why_stopped(found)}")
+        say(name, messages.check_lookup_stopped(create, found, len(ids)))
     return []
-
-
-def _say_volume(name: str, store: str, ids: list[str], found: StatusLookup) -> None:
-    """The preview line of a new resource: what create will activate, or that the
-    volume is unknown (with what the lookup saw before it stopped)."""
-    read_sets, bases, without = found.volume("ARCHIVED")
-    counts = ", ".join(f"{n:,} {s}" for s, n in sorted(Counter(found.statuses.values()).items()))
-    if found.complete:
-        say(name, f"create: will activate {volume_text(read_sets, bases, without)} of {len(ids):,} "
-                  f"in sequence store {store} ({counts}){undocumented_note(found.statuses.values())}")
-        return
-    say(name, f"warning: create: the volume to activate is unknown: the live lookup stopped "
-              f"with {len(found.statuses):,} of {len(ids):,} statuses known"
-              + (f" ({counts}: at least {volume_text(read_sets, bases, without)} to activate)"
-                 if counts else "")
-              + f"{why_stopped(found)}; `pulumi up` reads them all")
-
-
-# --------------------------------------------------------------------------- wording
-
-def undocumented_note(statuses: Iterable[str]) -> str:
-    """``" (FINALIZING: a status HealthOmics does not document, waited for like ACTIVATING
-    until timeout_seconds)"`` for the statuses among ``statuses`` that
-    :data:`~omics_dynamic.planning.STATUS_CLASS` does not know; "" when there is none."""
-    names = undocumented_statuses(statuses)
-    if not names:
-        return ""
-    return (f" ({', '.join(names)}: a status HealthOmics does not document, waited for like "
-            "ACTIVATING until timeout_seconds)")
-
-
-def why_stopped(found: Any) -> str:
-    """``": <why>"`` for a status lookup its time budget stopped (the call that got no answer
-    and botocore's last failed attempt; what to check when the endpoint was unreachable);
-    "" for a lookup that was not stopped."""
-    err = getattr(found, "stopped_by", None)
-    if err is None:
-        return ""
-    advice = err.unreachable_advice()
-    return f": {err}" + (f". {advice}" if advice else "")

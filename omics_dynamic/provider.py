@@ -40,7 +40,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN, is_rpc_secret, unwrap_rpc_secret
 
-from . import cancellation
+from . import cancellation, messages
 from .activation import ActivationResult, ActivationRun, read_statuses
 from .aws import (
     MonotonicClock,
@@ -234,11 +234,11 @@ class ReadSetActivationProvider(ResourceProvider):
             if reason:
                 reasons.append(reason)
         if plan.replaces:
-            _say(name, "replace: " + "; ".join(reasons))
+            _say(name, messages.diff_line("replace", reasons))
             return DiffResult(changes=True, replaces=list(plan.replaces), stables=[], delete_before_replace=False)
         if not reasons:
             return DiffResult(changes=False, replaces=[], stables=[], delete_before_replace=False)
-        _say(name, "update: " + "; ".join(reasons))
+        _say(name, messages.diff_line("update", reasons))
         return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=False)
 
     def _live_reason(self, id_: str, name: str, news: dict[str, Any]) -> Optional[str]:
@@ -418,8 +418,7 @@ class ReadSetActivationProvider(ResourceProvider):
             if recorded != endpoint:
                 # Not where the resource was created: "not found" says nothing about the store.
                 raise _not_found_elsewhere(inputs, region, endpoint, recorded) from None
-            _say(inputs.resource_name, f"sequence store {inputs.sequence_store_id} no longer "
-                                       f"exists in {region}; removing the resource from state")
+            _say(inputs.resource_name, messages.store_gone(inputs.sequence_store_id, region))
             return ReadResult("", {})
         outs = carried_outputs(props)
         outs["region"] = region
@@ -431,8 +430,7 @@ class ReadSetActivationProvider(ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Make no AWS change: HealthOmics has no API to archive or deactivate read sets."""
         name = props.get("resource_name") or DEFAULT_RESOURCE_NAME
-        _say(name, "delete changes nothing in AWS: HealthOmics has no API to archive read "
-                   "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
+        _say(name, messages.delete_changes_nothing())
 
 
 def _omics_api(settings: ProviderSettings, region: Optional[str], credentials_timeout_s: Optional[float] = None,
@@ -482,8 +480,7 @@ def _diff_region(settings: ProviderSettings, name: str, news: dict[str, Any], ol
     try:
         return effective_region(settings, region)
     except (OmicsDynamicError, botocore.exceptions.BotoCoreError) as err:
-        _say(name, f"warning: cannot tell which AWS Region the configuration names ({err}); "
-                   f"keeping the recorded region {olds.get('region')}")
+        _say(name, messages.region_unknown_warning(err, olds.get("region")))
         return None
 
 

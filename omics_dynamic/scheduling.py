@@ -25,6 +25,7 @@ from .limits import (
     POLL_MAX_INTERVAL_S,
     POLL_MIN_INTERVAL_S,
     PROGRESS_MIN_INTERVAL_S,
+    UNLISTED_POLL_S,
     UNLISTED_SOURCES_WAIT_CAP_S,
     UNLISTED_SOURCES_WAIT_FRACTION,
 )
@@ -36,6 +37,9 @@ __all__ = [
     "StartAttempts",
     "unlisted_sources_wait_s",
     "PollSchedule",
+    "poll_basis_s",
+    "unlisted_read_due_s",
+    "next_wake_s",
     "ProgressThrottle",
     "TimeLeft",
     "TimeLeftEstimator",
@@ -296,6 +300,52 @@ class PollSchedule:
         latest_finish_s = oldest_s + (self.longest_duration_s or self.shortest_duration_s)
         lateness_s = max(0.0, now_s - latest_finish_s)
         return now_s + self._clamp(self.min_interval_s + lateness_s * self.late_growth_per_s)
+
+
+def poll_basis_s(job_tracked_s: Iterable[float], run_started_s: float, waiting: bool) -> list[float]:
+    """The start times :meth:`PollSchedule.next_poll_at` times the next poll from (seconds
+    on the run's clock): when each job in flight was tracked; with no job in flight but
+    read sets ``waiting`` (to confirm, or queued to start), the run's start alone; else none
+    (no poll is due). With jobs in flight the run's start never counts: the schedule would
+    take it for a long overdue job and back off."""
+    starts = list(job_tracked_s)
+    if not starts and waiting:
+        starts.append(run_started_s)
+    return starts
+
+
+def unlisted_read_due_s(last_read_s: float, first_seen_s: Iterable[float],
+                        interval_s: float = UNLISTED_POLL_S) -> float:
+    """When jobs in flight whose sources are not listed yet are read again (seconds on the
+    run's clock): ``interval_s`` after the later of their last read (``last_read_s``) and
+    the latest first sighting among them (``first_seen_s``)."""
+    return max([last_read_s, *first_seen_s]) + interval_s
+
+
+def next_wake_s(now_s: float, *, deadline_s: float, poll_at_s: Optional[float], idle_s: float,
+                quota_retry_at_s: Optional[float] = None, held_until_s: Optional[float] = None,
+                unlisted_read_at_s: Optional[float] = None, progress_due_s: Optional[float] = None) -> float:
+    """When an activation run wakes next, all times in seconds on its clock: the earliest of
+
+    - ``poll_at_s``, the next poll (:meth:`PollSchedule.next_poll_at` of
+      :func:`poll_basis_s`), or ``now_s + idle_s`` when none is due;
+    - ``quota_retry_at_s``: when a start refused for the concurrency quota may be tried again
+      (:meth:`ConcurrencyWindow.retry_at_s`, given only while chunks are queued), as it is;
+    - ``held_until_s`` (a held chunk may go again), ``unlisted_read_at_s`` (jobs with
+      unlisted sources are due to be read, :func:`unlisted_read_due_s`) and
+      ``progress_due_s`` (a progress line falls due, :meth:`ProgressThrottle.next_due_s`),
+      each no earlier than ``now_s``;
+
+    and never later than ``deadline_s``. None for any of them: no such time. A result at or
+    before ``now_s`` means: do not sleep.
+    """
+    wake_s = poll_at_s if poll_at_s is not None else now_s + idle_s
+    if quota_retry_at_s is not None:
+        wake_s = min(wake_s, quota_retry_at_s)
+    for other_s in (held_until_s, unlisted_read_at_s, progress_due_s):
+        if other_s is not None:
+            wake_s = min(wake_s, max(other_s, now_s))
+    return min(wake_s, deadline_s)
 
 
 class ProgressThrottle:

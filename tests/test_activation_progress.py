@@ -12,8 +12,9 @@ import re
 import pytest
 
 from omics_dynamic.activation import ActivationRun
-from omics_dynamic.activation.progress import RunCounts, summary_text
+from omics_dynamic.activation.progress import RunCounts
 from omics_dynamic.errors import ActivationTimeoutError
+from omics_dynamic.messages import waiting_line
 from omics_dynamic.planning import ActivationInputs
 from omics_dynamic.scheduling import TimeLeftEstimator, format_duration
 from support import make_api
@@ -116,13 +117,13 @@ def test_lines_count_the_read_sets_of_a_job_that_ended_while_another_runs(emulat
 def test_the_waiting_line_shows_jobs_ended_submitted_sources_and_the_time_left():
     counts = RunCounts(active=100, total=249, running=2, queued=5, finished=20, waiting=0, ended=6,
                        submitted=1, sources_finished=17, sources_read=40)
-    assert summary_text(counts, "3m37s", "about 4m40s left (from 6 ended jobs, 1m10s on average)") == (
+    assert waiting_line(counts, "3m37s", "about 4m40s left (from 6 ended jobs, 1m10s on average)") == (
         "100/249 read sets active, about 4m40s left (from 6 ended jobs, 1m10s on average), 3m37s elapsed, "
         "2 jobs running (1 SUBMITTED, 17/40 of their sources finished), 5 queued, 6 ended, 20 more finished by "
         "their jobs (confirmed ACTIVE at the end)")
     # Before anything was read or ended, the line holds only the counts, the elapsed time,
     # the jobs running and the queue.
-    assert summary_text(RunCounts(active=0, total=20, running=1, queued=0, finished=0, waiting=0), "5s") == (
+    assert waiting_line(RunCounts(active=0, total=20, running=1, queued=0, finished=0, waiting=0), "5s") == (
         "0/20 read sets active, 5s elapsed, 1 job running, 0 queued")
     # Bounded: every part present, with the largest counts.
     big = 10 ** 6
@@ -131,7 +132,7 @@ def test_the_waiting_line_shows_jobs_ended_submitted_sources_and_the_time_left()
                       ended=big, submitted=big, sources_finished=big, sources_read=big)
     longest = TimeLeftEstimator()
     longest.job_ended(10 ** 9)
-    text = summary_text(every, format_duration(10 ** 9), longest.estimate(10 ** 9 + 1, [0.0] * 9, 9, 1).text)
+    text = waiting_line(every, format_duration(10 ** 9), longest.estimate(10 ** 9 + 1, [0.0] * 9, 9, 1).text)
     assert len(text) < 800, len(text)
     # The time left moves with the clock: it is not part of when a line is due.
     assert counts.cadence_key() == (100, 249, 2, 5, 20, 0, 0, 0, 0, "", 0, 0)
@@ -175,3 +176,26 @@ def test_lines_move_between_job_ends_and_estimate_the_time_left(emulator):
     assert 480 < elapsed_s < 500  # 7 rounds of about 70 s: the first estimate (1m11s + 7m10s) was close
     gaps = [b - a for (a, _), (b, _) in zip(stamped, stamped[1:])]
     assert max(gaps) <= 30.0
+
+
+def test_every_line_is_worded_in_the_messages_module():
+    """No f-string or text reaches a line's reporter (``Progress.say``'s render, the
+    provider's ``_say``) outside omics_dynamic/messages.py: call sites pass values to its
+    functions."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "omics_dynamic"
+    worded = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "messages.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and len(node.args) > 1
+                    and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("say", "_say")):
+                continue
+            line = node.args[1].body if isinstance(node.args[1], ast.Lambda) else node.args[1]
+            if (isinstance(line, (ast.Constant, ast.BinOp))
+                    or any(isinstance(part, ast.JoinedStr) for part in ast.walk(line))):
+                worded.append(f"{path.name}:{node.lineno}")
+    assert worded == []

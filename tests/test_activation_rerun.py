@@ -12,8 +12,8 @@ import re
 import pytest
 
 from omics_dynamic.activation import ActivationRun
-from omics_dynamic.activation.jobs import EARLIER_SPARE_READS
 from omics_dynamic.errors import ActivationTimeoutError
+from omics_dynamic.limits import EARLIER_SPARE_READS
 from omics_dynamic.planning import ActivationInputs
 from omics_dynamic.provider import ReadSetActivationProvider
 from support import make_api

@@ -203,9 +203,10 @@ def test_demo_excerpt_is_real_demo_output():
 
 
 def test_demo_progress_lines_are_what_the_provider_formats_today():
-    """The excerpt's waiting lines are exactly what progress.summary_text writes for their
+    """The excerpt's waiting lines are exactly what messages.waiting_line writes for their
     counts, so the excerpt cannot show a format the code no longer prints."""
-    from omics_dynamic.activation.progress import RunCounts, summary_text
+    from omics_dynamic.activation.progress import RunCounts
+    from omics_dynamic.messages import waiting_line
     from omics_dynamic.scheduling import TimeLeftEstimator
 
     pattern = (r"cohort: (\d+)/(\d+) read sets active, time left unknown \(no job has ended yet\), (\S+) elapsed, "
@@ -217,7 +218,7 @@ def test_demo_progress_lines_are_what_the_provider_formats_today():
         active, total, elapsed, running, submitted, queued = m.groups()
         counts = RunCounts(active=int(active), total=int(total), running=int(running), queued=int(queued),
                            finished=0, waiting=0, submitted=int(submitted or 0))
-        assert "cohort: " + summary_text(counts, elapsed, unknown) == m.group(0)
+        assert "cohort: " + waiting_line(counts, elapsed, unknown) == m.group(0)
 
 
 # -- quoted messages and names in prose -------------------------------------------------

@@ -17,8 +17,11 @@ from omics_dynamic.scheduling import (
     TokenBucket,
     TransientBackoff,
     format_duration,
+    next_wake_s,
     order_by_listing,
+    poll_basis_s,
     round_up_duration,
+    unlisted_read_due_s,
     unlisted_sources_wait_s,
 )
 
@@ -278,3 +281,58 @@ def test_time_left_is_unknown_while_a_job_runs_longer_than_any_that_ended():
 def test_round_up_duration_keeps_the_precision_an_estimate_has():
     assert [round_up_duration(s) for s in (0.0, 1.0, 61.0, 599.0, 601.0, 7199.0, 7201.0)] == [
         0.0, 10.0, 70.0, 600.0, 660.0, 7200.0, 7500.0]
+
+
+# -- when the run wakes next ---------------------------------------------------------------
+
+def test_poll_basis_is_the_jobs_in_flight_or_the_run_start_while_read_sets_wait():
+    assert poll_basis_s([130.0, 110.0], run_started_s=100.0, waiting=True) == [130.0, 110.0]
+    assert poll_basis_s([], run_started_s=100.0, waiting=True) == [100.0]
+    assert poll_basis_s([], run_started_s=100.0, waiting=False) == []
+
+
+def test_unlisted_jobs_are_read_again_an_interval_after_the_last_read_or_sighting():
+    assert unlisted_read_due_s(200.0, [190.0, 195.0], interval_s=5.0) == 205.0
+    assert unlisted_read_due_s(0.0, [190.0, 203.0], interval_s=5.0) == 208.0  # a job seen since the last read
+    assert unlisted_read_due_s(200.0, [], interval_s=5.0) == 205.0
+    assert unlisted_read_due_s(200.0, [190.0]) == 205.0  # every UNLISTED_POLL_S (5 s)
+
+
+def test_wake_is_the_next_poll_or_an_idle_interval():
+    assert next_wake_s(1000.0, deadline_s=5000.0, poll_at_s=1012.5, idle_s=15.0) == 1012.5
+    assert next_wake_s(1000.0, deadline_s=5000.0, poll_at_s=None, idle_s=15.0) == 1015.0
+
+
+def test_wake_comes_earlier_for_a_quota_retry_taken_as_it_is():
+    assert next_wake_s(1000.0, deadline_s=5000.0, poll_at_s=1012.5, idle_s=15.0, quota_retry_at_s=1004.0) == 1004.0
+    assert next_wake_s(1000.0, deadline_s=5000.0, poll_at_s=1012.5, idle_s=15.0, quota_retry_at_s=1020.0) == 1012.5
+    # A retry time already past is not moved to now: the run does not sleep either way.
+    assert next_wake_s(1000.0, deadline_s=5000.0, poll_at_s=1012.5, idle_s=15.0, quota_retry_at_s=990.0) == 990.0
+
+
+def test_wake_comes_earlier_for_a_held_chunk_unlisted_jobs_or_a_progress_line_never_before_now():
+    base = dict(deadline_s=5000.0, poll_at_s=1012.5, idle_s=15.0)
+    assert next_wake_s(1000.0, held_until_s=1003.0, **base) == 1003.0
+    assert next_wake_s(1000.0, unlisted_read_at_s=1005.0, **base) == 1005.0
+    assert next_wake_s(1000.0, progress_due_s=1007.0, **base) == 1007.0
+    assert next_wake_s(1000.0, held_until_s=1003.0, unlisted_read_at_s=1005.0, progress_due_s=1001.0,
+                       **base) == 1001.0
+    assert next_wake_s(1000.0, held_until_s=980.0, **base) == 1000.0
+    assert next_wake_s(1000.0, unlisted_read_at_s=995.0, **base) == 1000.0
+    assert next_wake_s(1000.0, progress_due_s=999.0, **base) == 1000.0
+    assert next_wake_s(1000.0, held_until_s=1030.0, unlisted_read_at_s=1040.0, progress_due_s=1025.0,
+                       **base) == 1012.5
+
+
+def test_wake_never_passes_the_deadline():
+    assert next_wake_s(1000.0, deadline_s=1010.0, poll_at_s=1012.5, idle_s=15.0) == 1010.0
+    assert next_wake_s(1000.0, deadline_s=1010.0, poll_at_s=None, idle_s=15.0, progress_due_s=1020.0) == 1010.0
+    assert next_wake_s(1000.0, deadline_s=1010.0, poll_at_s=1012.5, idle_s=15.0, quota_retry_at_s=1008.0) == 1008.0
+
+
+def test_wake_follows_the_poll_schedule_it_is_given():
+    poll = PollSchedule(min_interval_s=0.5, max_interval_s=15, age_fraction=1 / 30)
+    starts = poll_basis_s([940.0], run_started_s=900.0, waiting=True)
+    # The oldest job is 60 s old: the poll comes after 60/30 = 2 s.
+    assert next_wake_s(1000.0, deadline_s=5000.0, poll_at_s=poll.next_poll_at(1000.0, starts),
+                       idle_s=poll.max_interval_s) == 1002.0

@@ -11,18 +11,28 @@ manual clock without sleeping.
 The package is split by concern (docs/design.md section 3.1 gives the reasons for each
 rule):
 
+- :mod:`.context`: :class:`~.context.RunContext`, what the parts of one run share (calls,
+  clock, budget, read sets, progress, poll schedule, cancel event).
 - :mod:`.lookup`: status lookups (:func:`look_up_statuses`, :func:`read_statuses`), the
   calls the cost model chooses.
 - :mod:`.readsets`: what the run knows of its read sets (statuses at the start and now).
-- :mod:`.jobs`: job tracking: jobs in flight, adopted and found, unlisted sources, polling
+- :mod:`.jobs`: job tracking: jobs in flight, adopted and found, unlisted sources
   (:data:`JOB_STATUS_CLASS`).
+- :mod:`.adoption`: the jobs in flight at the start, and the bounded wait for those whose
+  sources are not listed yet.
 - :mod:`.starting`: the queue of chunks, clientToken attempts, what each start answer
   means, the concurrency window.
+- :mod:`.polling`: which jobs in flight ended, and what each end means.
 - :mod:`.confirmation`: ACTIVE confirmed by the read sets' own statuses; failures
   re-checked before they are reported.
-- :mod:`.progress`: progress lines formatted from counts, on a cadence.
-- :mod:`.run`: :class:`ActivationRun`, the short loop that composes them, and
-  :class:`ActivationResult`.
+- :mod:`.waiting`: the loop from the first start until nothing is left (start, sleep
+  until the next wake, poll, confirm).
+- :mod:`.attribution`: before success, the jobs the run did not start that did its work
+  (found, earlier).
+- :mod:`.progress`: the cadence of progress lines and the counts they are made of (their
+  words: :mod:`omics_dynamic.messages`).
+- :mod:`.run`: :class:`ActivationRun`, which composes them through the phases and turns
+  how a run ends into its result or error, and :class:`ActivationResult`.
 
 What a run does:
 

@@ -17,15 +17,15 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
-from ..aws import OmicsApi, Page
+from .. import messages
+from ..aws import Page
 from ..costmodel import cursor_pays
 from ..errors import AwsCallError, ListingStuckError, SourceFailure
 from ..planning import STATUS_CLASS, status_class
 from ..scheduling import ListingCursor, StartAttempts, order_by_listing
+from .context import RunContext
 from .jobs import JOB_STATUS_CLASS, JobTracker, TrackedJob
 from .lookup import look_up_statuses
-from .progress import Progress
-from .readsets import ReadSets
 
 __all__ = ["Confirmation"]
 
@@ -33,25 +33,23 @@ __all__ = ["Confirmation"]
 class Confirmation:
     """The run's unconfirmed read sets and the failures found so far.
 
-    :param api: the run's HealthOmics calls; ``store``: the sequence store ID.
-    :param read_sets: the run's read sets (statuses are recorded there).
+    :param ctx: the run's shared context (calls, store, read sets: statuses are recorded
+        there; progress: confirmation lines).
     :param jobs: the job tracker (which jobs of ours still cover a read set).
     :param attempts: the rounds a read set still ARCHIVED after its job may get.
-    :param progress: for confirmation lines.
 
     State: ``unconfirmed`` (no job of ours running for it, not seen ACTIVE yet),
     ``suspects`` (failed in a job; re-checked before reported), ``failures`` (to report),
     ``due`` (a poll ended a job: look at the prompt ones).
     """
 
-    def __init__(self, api: OmicsApi, store: str, read_sets: ReadSets, jobs: JobTracker,
-                 attempts: StartAttempts, progress: Progress):
-        self.api = api
-        self.store = store
-        self.read_sets = read_sets
+    def __init__(self, ctx: RunContext, jobs: JobTracker, attempts: StartAttempts):
+        self.api = ctx.api
+        self.store = ctx.store
+        self.read_sets = ctx.read_sets
         self.jobs = jobs
         self.attempts = attempts
-        self.progress = progress
+        self.progress = ctx.progress
         self.unconfirmed: set[str] = set()
         self.deferred: set[str] = set()
         self.prompt: set[str] = set()
@@ -92,9 +90,10 @@ class Confirmation:
         """Record one ended job: each of its read sets whose source did not finish becomes a
         suspect failure with the job's own final status and message and the source's
         (reported only if the read set does not end ACTIVE, :meth:`settle`); the ``freed``
-        ones (no other job of ours covers them) go to confirmation. ``status`` is the job's
-        final status; ``detail`` its GetReadSetActivationJob answer (or listing item when it
-        COMPLETED)."""
+        ones (no other job of ours covers them) go to confirmation, and the prompt ones are
+        looked up at the next :meth:`confirm`. ``status`` is the job's final status;
+        ``detail`` its GetReadSetActivationJob answer (or listing item when it COMPLETED)."""
+        self.due = True
         kind = JOB_STATUS_CLASS.get(status, "failed")
         sources = {s["readSetId"]: s for s in detail.get("sources") or []}
         for rid in job.read_set_ids:
@@ -164,8 +163,8 @@ class Confirmation:
     def look_up(self, ids: set[str], status_counts_hint: dict[str, int]) -> None:
         """One status lookup of unconfirmed ``ids`` (and, for free, the deferred ones)."""
         def on_progress(known: int, total: int) -> None:
-            self.progress.say(("confirm", known, total), lambda: (
-                f"confirming ACTIVE: {known}/{total} read sets read, {self.progress.elapsed()} elapsed"))
+            self.progress.say(("confirm", known, total),
+                              lambda: messages.confirming_read_sets(known, total, self.progress.elapsed()))
 
         # A read set last seen in a status nobody documented is shown by no status listing
         # (they list the documented ones): the lookup must see it, not infer ACTIVE.
@@ -180,23 +179,26 @@ class Confirmation:
             if rid in self.unconfirmed:
                 self.settle(rid, status)
 
-    def ended_counts(self) -> tuple[int, int]:
-        """For progress lines while jobs run: ``(finished, failed)`` among the unconfirmed
-        read sets that no job of ours covers any more and whose last status read is not
-        ACTIVE (those count as active). ``finished``: their last job of ours (or adopted)
-        finished them: the ``deferred`` ones and those the listing cursor covers (confirmed
-        when it reads their page). ``failed``: suspects (their source failed; re-checked
-        before reported). O(unconfirmed) per call."""
-        finished = failed = 0
+    def counts(self, busy: bool) -> dict[str, int]:
+        """The waiting line's confirmation counts (:class:`~omics_dynamic.activation.progress.RunCounts`
+        fields). While jobs of ours run or chunks are queued (``busy``), among the
+        unconfirmed read sets that no job of ours covers any more and whose last status read
+        is not ACTIVE (those count as active): ``finished``, those their last job of ours (or
+        adopted) finished (the ``deferred`` ones and those the listing cursor covers), and
+        the suspects (their source failed; re-checked before reported) in ``failed``, with
+        the failures found; ``waiting`` 0. Else ``waiting``: every unconfirmed read set,
+        ``failed``: the failures found. O(unconfirmed) per call."""
+        finished = suspects = 0
         statuses, last_job = self.read_sets.statuses, self.jobs.last_job
-        for rid in self.unconfirmed:
+        for rid in self.unconfirmed if busy else ():
             if statuses.get(rid) == "ACTIVE" or self.jobs.covering(rid):
                 continue
             if rid in self.suspects:
-                failed += 1
+                suspects += 1
             elif rid in last_job:
                 finished += 1
-        return finished, failed
+        return {"finished": finished, "waiting": 0 if busy else len(self.unconfirmed),
+                "failed": len(self.failures) + suspects}
 
     def known_failures(self) -> list[SourceFailure]:
         """The failures a run that stops early (timeout, cancellation) already knows: those
@@ -272,9 +274,8 @@ class Confirmation:
             self._ids_on_page.clear()
         pages = self.cursor.next_page
         left = len(self.unconfirmed)
-        self.progress.say(("confirm-pages", pages), lambda: (
-            f"confirming ACTIVE: {pages} page(s) of the store's listing read, {left} read sets "
-            f"left to confirm, {self.progress.elapsed()} elapsed"))
+        self.progress.say(("confirm-pages", pages),
+                          lambda: messages.confirming_pages(pages, left, self.progress.elapsed()))
 
     def settle(self, rid: str, status: str) -> None:
         """Record one unconfirmed read set's current status and decide what it means.

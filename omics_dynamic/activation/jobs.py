@@ -5,7 +5,8 @@ A job is tracked with an origin (docs/design.md section 3.1): ``started`` (a sta
 run answered with it), ``adopted`` (in flight when the run began) or ``found`` (created
 during the run by someone else, or by a start whose answer was lost). Jobs whose sources
 are not listed yet (SUBMITTED, ``sources: []``) are remembered as *unlisted* and looked at
-again. Polling reads each job while few are in flight, else lists the store's jobs.
+again. Which of them ended is :mod:`.polling`'s business; the jobs that did the work of
+a run that succeeded, :mod:`.attribution`'s.
 """
 
 from __future__ import annotations
@@ -15,22 +16,14 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
-from ..aws import Clock, OmicsApi
+from .. import messages
 from ..errors import AwsCallError, ListingStuckError
-from ..limits import (
-    EARLIER_JOB_PAGES,
-    EARLIER_SPARE_READS,
-    FOUND_MARGIN_S,
-    GET_EACH_JOB_UP_TO,
-    JOB_NOT_FOUND_GRACE_S,
-)
+from ..limits import FOUND_MARGIN_S, JOB_NOT_FOUND_GRACE_S
 from ..scheduling import format_duration
-from .progress import Progress
-from .readsets import ReadSets
+from .context import RunContext
 
-__all__ = ["JOB_STATUS_CLASS", "OPEN_SOURCE_STATUSES", "GET_EACH_JOB_UP_TO", "FOUND_MARGIN_S",
-           "EARLIER_JOB_PAGES", "EARLIER_SPARE_READS", "JOB_NOT_FOUND_GRACE_S", "is_running", "TrackedJob",
-           "UnlistedJob", "JobTracker"]
+__all__ = ["JOB_STATUS_CLASS", "OPEN_SOURCE_STATUSES", "FOUND_MARGIN_S", "JOB_NOT_FOUND_GRACE_S", "is_running",
+           "TrackedJob", "UnlistedJob", "JobTracker"]
 
 #: What each activation job status means (one table, as botocore's waiters-2.json does for
 #: ``ReadSetActivationJobCompleted``): ``running`` (CANCELLING too: it has not ended),
@@ -92,10 +85,8 @@ class UnlistedJob:
 class JobTracker:
     """The jobs that cover the run's read sets.
 
-    :param api: the run's HealthOmics calls; ``store``: the sequence store ID.
-    :param clock: the run's clock.
-    :param read_sets: the run's read sets (candidates, last statuses).
-    :param progress: for lines while looking for jobs.
+    :param ctx: the run's shared context (calls, store, clock, read sets: candidates and
+        last statuses; progress: lines while looking for jobs).
     :param on_tracked: called with ``(job_id, read set IDs, origin)`` each time a job starts
         being tracked as in flight (the run takes those read sets out of its queue and its
         confirmation).
@@ -106,16 +97,18 @@ class JobTracker:
     State: ``in_flight`` (job ID -> :class:`TrackedJob`), ``origin`` (job ID -> origin of
     every job that covered the run's read sets), ``job_sources`` (job ID -> its sources
     among the run's read sets), ``unlisted`` (job ID -> :class:`UnlistedJob`: SUBMITTED
-    with no sources listed yet).
+    with no sources listed yet), ``listing_stuck`` (the store's job listing repeated a
+    nextToken: jobs are read one by one for the rest of the run), ``last_job`` (read set ->
+    the last job of ours or adopted that covered it).
     """
 
-    def __init__(self, api: OmicsApi, store: str, clock: Clock, read_sets: ReadSets, progress: Progress,
-                 on_tracked: Callable[[str, list[str], str], None], unlisted_wait_s: float):
-        self.api = api
-        self.store = store
-        self.clock = clock
-        self.read_sets = read_sets
-        self.progress = progress
+    def __init__(self, ctx: RunContext, on_tracked: Callable[[str, list[str], str], None], unlisted_wait_s: float):
+        self.ctx = ctx
+        self.api = ctx.api
+        self.store = ctx.store
+        self.clock = ctx.clock
+        self.read_sets = ctx.read_sets
+        self.progress = ctx.progress
         self.on_tracked = on_tracked
         self.in_flight: dict[str, TrackedJob] = {}
         self.origin: dict[str, str] = {}
@@ -152,11 +145,10 @@ class JobTracker:
             how = {"started": "this run started", "adopted": "was in flight when this run began",
                    "found": "this run found in flight"}.get(self.origin.get(job_id, ""), "this run saw listed")
             if age_s < JOB_NOT_FOUND_GRACE_S:
-                request = f"request ID {err.request_id}" if err.request_id else "no request ID"
-                self.progress.say(("job-not-found", job_id), lambda: (
-                    f"activation job {job_id} ({how}) is not found yet ({request}); "
-                    f"HealthOmics may not know a job just created: looking again for up to "
-                    f"{format_duration(JOB_NOT_FOUND_GRACE_S)}"), force=job_id not in self._said_not_found)
+                request_id = err.request_id
+                self.progress.say(("job-not-found", job_id),
+                                  lambda: messages.job_not_found_yet(job_id, how, request_id, JOB_NOT_FOUND_GRACE_S),
+                                  force=job_id not in self._said_not_found)
                 self._said_not_found.add(job_id)
                 return None
             raise AwsCallError(
@@ -172,8 +164,7 @@ class JobTracker:
         """True for a job already classified (covering our read sets or not)."""
         return job_id in self.origin or job_id in self.foreign
 
-    def started(self, job_id: str, ids: list[str], creation_time: Any, started_at_s: float,
-                status: str = "") -> None:
+    def started(self, job_id: str, ids: list[str], creation_time: Any, status: str = "") -> None:
         """A start of this run was answered with running job ``job_id`` for ``ids``.
 
         A new job was created at most as long after the run began as the clock says (clock
@@ -184,7 +175,7 @@ class JobTracker:
         """
         self.first_known_s.setdefault(job_id, self.clock.now())
         if isinstance(creation_time, _dt.datetime):
-            before_s = self.clock.now() - started_at_s + FOUND_MARGIN_S
+            before_s = self.clock.now() - self.ctx.started_at_s + FOUND_MARGIN_S
             bound = creation_time - _dt.timedelta(seconds=before_s)
             if self.run_start_service_time is None or bound > self.run_start_service_time:
                 self.run_start_service_time = bound
@@ -226,8 +217,7 @@ class JobTracker:
         return covered
 
     def _looking_line(self, read: int) -> str:
-        return (f"looking for activation jobs in flight: {read} read, {len(self.in_flight)} "
-                f"cover read sets of this resource, {self.progress.elapsed()} elapsed")
+        return messages.adoption_progress(read, len(self.in_flight), self.progress.elapsed())
 
     def reread_unlisted(self) -> set[str]:
         """Read each unlisted job again; :returns: the read sets they now cover."""
@@ -302,119 +292,21 @@ class JobTracker:
                         candidates.add(item["id"])
             except ListingStuckError as err:
                 reason = str(err)
-                self.progress.say(("sweep-stuck",), lambda: f"warning: cannot look for duplicate jobs: {reason}",
-                                  force=True)
+                self.progress.say(("sweep-stuck",), lambda: messages.sweep_listing_stuck(reason), force=True)
         for job_id in sorted(candidates):
             self.consider(job_id, self.get_job(job_id), "found", track=track)
 
-    def find_earlier(self, active_ids: Iterable[str], created_after: Optional[_dt.datetime]) -> dict[str, set[str]]:
-        """Find the ended jobs that activated read sets of the run that were ACTIVE at its
-        start (an earlier run timed out or was stopped, and its jobs finished before this
-        one began): the store's COMPLETED and COMPLETED_WITH_FAILURES jobs created after
-        ``created_after`` (None: any), newest first, each read (GetReadSetActivationJob)
-        until every read set is accounted for; a read set is credited to the newest job
-        whose source for it FINISHED. Bounded: :data:`EARLIER_JOB_PAGES` pages and one read
-        per 20 read sets plus :data:`EARLIER_SPARE_READS`. The jobs found are recorded with
-        origin "earlier".
+    def credit_earlier(self, job_id: str, activated: set[str]) -> None:
+        """Record an ended job that activated ``activated`` (read sets ACTIVE at the run's
+        start) before the run began: origin "earlier"."""
+        self.origin[job_id] = "earlier"
+        self.job_sources[job_id] = activated
 
-        :returns: job ID -> the read sets it activated.
-        :raises ListingStuckError: when the jobs cannot be listed.
-        :raises AwsCallError: for permanent AWS errors of those calls.
-        :raises BudgetExhaustedError: when the run's budget ends during them.
-        """
-        left = set(active_ids)
-        if not left:
-            return {}
-        ended: list[Mapping[str, Any]] = []
-        for pages, page in enumerate(self.api.job_pages(self.store, created_after=created_after), start=1):
-            ended += [item for item in page.items
-                      if JOB_STATUS_CLASS.get(item.get("status", "")) in ("done", "partial") and not self.known(item["id"])]
-            if pages >= EARLIER_JOB_PAGES:
-                break
-        oldest = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
-        ended.sort(key=lambda item: (_aware(item.get("creationTime")) or oldest, item["id"]), reverse=True)
-        credited: dict[str, set[str]] = {}
-        for item in ended[:-(-len(left) // 20) + EARLIER_SPARE_READS]:
-            if not left:
-                break
-            job_id = item["id"]
-            detail = self.api.get_job(self.store, job_id)
-            activated = {src["readSetId"] for src in detail.get("sources") or []
-                         if src.get("status") == "FINISHED" and src.get("readSetId") in left}
-            if not activated:
-                self.foreign.add(job_id)
-                continue
-            left -= activated
-            credited[job_id] = activated
-            self.origin[job_id] = "earlier"
-            self.job_sources[job_id] = activated
-        return credited
+    def ignore(self, job_id: str) -> None:
+        """Record a job that covers none of the run's read sets (or activated none of them)."""
+        self.foreign.add(job_id)
 
-    # -- polling ---------------------------------------------------------------------
-    def ended_jobs(self) -> dict[str, Mapping[str, Any]]:
-        """Which in-flight jobs have ended: job ID -> what was read about it.
-
-        Few jobs (:data:`GET_EACH_JOB_UP_TO`): GetReadSetActivationJob each. More: one
-        listing of the jobs created since the oldest in flight (its unknown jobs, if recent,
-        are looked at as found jobs); a listing that does not advance falls back to reading
-        each job, for the rest of the run.
-        """
-        if len(self.in_flight) <= GET_EACH_JOB_UP_TO or self.listing_stuck:
-            return self._ended_by_get()
-        created = [j.creation_time for j in self.in_flight.values() if j.creation_time is not None]
-        after = (min(created) - _dt.timedelta(seconds=1)) if len(created) == len(self.in_flight) else None
-        ended: dict[str, Mapping[str, Any]] = {}
-        unknown: list[str] = []
-        changed: list[tuple[str, str]] = []  # running jobs whose status changed
-        found_after = self.found_after()
-        try:
-            for item in self.api.list_jobs(self.store, created_after=after):
-                job_id = item["id"]
-                if job_id in self.in_flight:
-                    if not is_running(item["status"]):
-                        ended[job_id] = item
-                    elif item["status"] != self.in_flight[job_id].status:
-                        changed.append((job_id, item["status"]))
-                elif (not self.known(job_id) and found_after is not None
-                      and item.get("creationTime") is not None and item["creationTime"] >= found_after):
-                    unknown.append(job_id)
-        except ListingStuckError:
-            self.listing_stuck = True
-            self.progress.say(("jobs-listing-stuck",), lambda: (
-                "ListReadSetActivationJobs repeats a nextToken; reading each job instead"), force=True)
-            return self._ended_by_get()
-        for job_id, status in changed:
-            job = self.in_flight[job_id]
-            job.status = status
-            if status == "CANCELLING":  # the listing gives no statusMessage: read it once
-                detail = self.get_job(job_id)
-                if detail is not None:
-                    self._note(job, detail)
-        for job_id in unknown:
-            self.consider(job_id, self.get_job(job_id), "found")
-        return ended
-
-    def _ended_by_get(self) -> dict[str, Mapping[str, Any]]:
-        ended: dict[str, Mapping[str, Any]] = {}
-        for job_id in list(self.in_flight):
-            detail = self.get_job(job_id)
-            if detail is None:  # not known yet (read-after-create lag): still in flight
-                continue
-            if not is_running(detail["status"]):
-                ended[job_id] = detail
-            else:
-                self._note(self.in_flight[job_id], detail)
-        return ended
-
-    @staticmethod
-    def _note(job: TrackedJob, detail: Mapping[str, Any]) -> None:
-        job.status = detail.get("status", job.status)
-        job.message = detail.get("statusMessage") or ""
-        sources = detail.get("sources")
-        if sources:
-            ours = set(job.read_set_ids)
-            job.sources_finished = sum(1 for s in sources if s.get("readSetId") in ours and s.get("status") == "FINISHED")
-
+    # -- what is tracked ---------------------------------------------------------------
     def cancelling(self) -> dict[str, str]:
         """Jobs in flight last seen CANCELLING: job ID -> statusMessage (they will not
         activate their read sets)."""
@@ -436,9 +328,14 @@ class JobTracker:
         """True while a job of ours in flight covers ``rid``."""
         return bool(self.jobs_of.get(rid))
 
+    def counts(self) -> dict[str, int]:
+        """The waiting line's job counts (:class:`~omics_dynamic.activation.progress.RunCounts`
+        fields): ``running``, ``cancelling``, ``submitted`` jobs in flight; of the jobs in
+        flight whose sources a poll read, their ``sources_read`` and ``sources_finished``."""
+        jobs = self.in_flight.values()
+        return {"running": len(self.in_flight),
+                "cancelling": sum(1 for job in jobs if job.status == "CANCELLING"),
+                "submitted": sum(1 for job in jobs if job.status == "SUBMITTED"),
+                "sources_finished": sum(job.sources_finished or 0 for job in jobs),
+                "sources_read": sum(len(job.read_set_ids) for job in jobs if job.sources_finished is not None)}
 
-def _aware(value: Any) -> Optional[_dt.datetime]:
-    """A datetime as an aware one (naive ones taken as UTC); None for anything else."""
-    if not isinstance(value, _dt.datetime):
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)

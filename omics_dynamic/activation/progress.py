@@ -7,9 +7,10 @@ those counts (the line's *key*), never from its text: the first line at once, th
 change at most every 5 s and without news every :data:`HEARTBEAT_S`, so with a call in
 between a line still comes at least every 30 s.
 
-The waiting line (:func:`summary_text`) shows what the polls the run makes anyway report:
-jobs SUBMITTED, sources FINISHED in jobs in flight (where a poll read the job), jobs ended,
-and the time left that :class:`~omics_dynamic.scheduling.TimeLeftEstimator` derives from
+The waiting line (:func:`~omics_dynamic.messages.waiting_line`, like every line's text,
+formatted in :mod:`omics_dynamic.messages`) shows what the polls the run makes anyway
+report: jobs SUBMITTED, sources FINISHED in jobs in flight (where a poll read the job),
+jobs ended, and the time left that :class:`~omics_dynamic.scheduling.TimeLeftEstimator` derives from
 the jobs that ended ("time left unknown (...)" with the reason before it can).
 """
 
@@ -18,12 +19,13 @@ from __future__ import annotations
 import sys
 from typing import Callable, Hashable, NamedTuple, Optional
 
+from .. import messages
 from ..aws import ApiListener, Clock
 from ..errors import AwsCallError
 from ..limits import HEARTBEAT_S
 from ..scheduling import ProgressThrottle, format_duration
 
-__all__ = ["HEARTBEAT_S", "Progress", "ProgressListener", "RunCounts", "summary_text", "stderr_reporter"]
+__all__ = ["HEARTBEAT_S", "Progress", "ProgressListener", "RunCounts", "stderr_reporter"]
 
 
 def stderr_reporter(line: str) -> None:
@@ -135,40 +137,6 @@ class RunCounts(NamedTuple):
         return tuple(value for name, value in zip(self._fields, self) if name not in _SHOWN_AS_PRINTED)
 
 
-def summary_text(counts: RunCounts, elapsed: str, time_left: str = "") -> str:
-    """``340/1000 read sets active, about 40m left (from 31 ended jobs, 1h02m00s on
-    average), 3h12m00s elapsed, 17 jobs running (3 SUBMITTED), 2 queued, 31 ended``: the
-    active count, ``time_left`` (a :class:`~omics_dynamic.scheduling.TimeLeft` text; omitted
-    when empty) and ``elapsed`` first, since the CLI's interactive display shows only the
-    start of the latest line (cut to the terminal's width; design.md section 2, rule 13),
-    then the counts, and what is left to confirm when there is. Every part is a count or a
-    bounded phrase (at most about 600 characters in all)."""
-    c = counts
-    detail = [f"{c.cancelling} CANCELLING" if c.cancelling else "", f"{c.submitted} SUBMITTED" if c.submitted else "",
-              f"{c.sources_finished}/{c.sources_read} of their sources finished" if c.sources_read else ""]
-    detail = [part for part in detail if part]
-    text = (f"{c.active}/{c.total} read sets active, " + (f"{time_left}, " if time_left else "")
-            + f"{elapsed} elapsed, {c.running} "
-            f"job{'' if c.running == 1 else 's'} running" + (f" ({', '.join(detail)})" if detail else "")
-            + (" (and a start that got no answer may have created one)" if c.unanswered else "")
-            + f", {c.queued} queued")
-    if c.quota_refusals:
-        text += (f" (held back by the account's quota of concurrent activation jobs: {c.quota_refusals} "
-                 f"start(s) refused with ServiceQuotaExceededException, the last with request ID "
-                 f"{c.quota_request_id or 'none'})")
-    if c.held:
-        text += f" ({c.held} held back: a job in flight may cover them)"
-    if c.ended:
-        text += f", {c.ended} ended"
-    if c.finished:
-        text += f", {c.finished} more finished by their jobs (confirmed ACTIVE at the end)"
-    if c.failed:
-        text += f", {c.failed} failed so far (named when the run ends unless ACTIVE by then)"
-    if c.waiting:
-        text += f", {c.waiting} waiting to be confirmed ACTIVE"
-    return text
-
-
 class ProgressListener(ApiListener):
     """Turns :class:`~omics_dynamic.aws.OmicsApi`'s backoffs and long waits into progress
     lines."""
@@ -181,15 +149,10 @@ class ProgressListener(ApiListener):
         yet is printed when the next line is (:meth:`Progress.say`'s ``defer``), so it
         starts with the elapsed time of the backoff itself, not of the printing."""
         p = self.progress
-        p.say(("backoff", operation, error.code, in_a_row), lambda: (
-            f"at {p.elapsed()} elapsed: HealthOmics answered {operation} with {error.code} {in_a_row} "
-            f"time(s) in a row after botocore's retries; backing off {format_duration(delay_s)} and "
-            "going on (transient)"), defer=True)
+        p.say(("backoff", operation, error.code, in_a_row),
+              lambda: messages.backoff_line(p.elapsed(), operation, error.code, in_a_row, delay_s), defer=True)
 
     def on_waiting(self, operation: str, waited_real_s: float, last_failure: str = "") -> None:
         p = self.progress
-        p.say(("no-answer", operation), lambda: (
-            f"waiting for HealthOmics to answer {operation} "
-            f"({waited_real_s:.0f}s so far; timeout_seconds bounds the wait"
-            + (f"; botocore's last attempt failed: {last_failure}" if last_failure else "")
-            + f"), {p.elapsed()} elapsed"))
+        p.say(("no-answer", operation),
+              lambda: messages.no_answer_line(operation, waited_real_s, last_failure, p.elapsed()))

@@ -16,20 +16,26 @@ The service's handling of a used clientToken is not documented; every answer con
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
-from ..aws import Clock, OmicsApi, StartAnswer
-from ..errors import AwsCallError, BudgetExhaustedError, CallCancelledError, ListingStuckError, UnansweredStart
+from .. import messages
+from ..aws import StartAnswer
+from ..errors import (
+    AwsCallError,
+    BudgetExhaustedError,
+    CallCancelledError,
+    ListingStuckError,
+    QuotaRefusals,
+    UnansweredStart,
+)
 from ..planning import chunk, client_token
-from ..scheduling import ConcurrencyWindow, PollSchedule, StartAttempts, format_duration
+from ..scheduling import ConcurrencyWindow, StartAttempts
 from .confirmation import Confirmation
+from .context import RunContext
 from .jobs import JobTracker, is_running
 from .lookup import look_up_statuses
-from .progress import Progress
-from .readsets import ReadSets
 
 __all__ = ["Chunk", "Starter"]
 
@@ -57,42 +63,36 @@ class Chunk:
 class Starter:
     """Starts the queued chunks (at most 20 read sets each) under the concurrency window.
 
-    :param api: the run's HealthOmics calls; ``store``: the sequence store ID.
+    :param ctx: the run's shared context (calls, store, clock, read sets: statuses a
+        re-check learns are recorded there; progress: lines about held chunks; the poll
+        schedule: a start makes the next poll come soon; the deadline: no start from then on).
     :param generation: salt of the clientTokens (:func:`~omics_dynamic.planning.client_token`).
-    :param clock: the run's clock.
     :param jobs: the job tracker (started jobs are tracked there).
     :param confirmation: where read sets that leave the queue are confirmed (or reported).
-    :param read_sets: the run's read sets (statuses a re-check learns are recorded there).
-    :param progress: for lines about held chunks.
-    :param poll: the poll schedule (a start makes the next poll come soon).
     :param window: the concurrency window (``max_concurrent_jobs``, quota blocking).
     :param attempts: clientToken attempts per chunk.
 
     State: ``pending`` (:class:`Chunk` s not yet started, in listing order),
-    ``retried_start`` (a start's answer came after botocore retried: an earlier try may have
-    created a job), ``quota_refusals`` and ``last_quota_error`` (starts refused with
+    ``quota_refusals`` and ``last_quota_error`` (starts refused with
     ServiceQuotaExceededException), ``unanswered`` (a start that got no answer before the
-    run stopped: it may have created a job), ``deadline_s`` (no start from then on).
+    run stopped: it may have created a job).
     """
 
-    def __init__(self, api: OmicsApi, store: str, generation: str, clock: Clock, jobs: JobTracker,
-                 confirmation: Confirmation, read_sets: ReadSets, progress: Progress, poll: PollSchedule,
+    def __init__(self, ctx: RunContext, generation: str, jobs: JobTracker, confirmation: Confirmation,
                  window: ConcurrencyWindow, attempts: StartAttempts):
-        self.api = api
-        self.store = store
+        self.ctx = ctx
+        self.api = ctx.api
+        self.store = ctx.store
         self.generation = generation
-        self.clock = clock
+        self.clock = ctx.clock
         self.jobs = jobs
         self.confirmation = confirmation
-        self.read_sets = read_sets
-        self.progress = progress
-        self.poll = poll
+        self.read_sets = ctx.read_sets
+        self.progress = ctx.progress
         self.window = window
         self.attempts = attempts
         self.pending: list[Chunk] = []
-        self.retried_start = False
-        self.started_at_s = 0.0
-        self.deadline_s = math.inf
+        self._retried_start = False
         self.quota_refusals = 0
         self.last_quota_error: Optional[AwsCallError] = None
         self.unanswered: Optional[tuple[Chunk, UnansweredStart]] = None
@@ -114,6 +114,14 @@ class Starter:
         """Read sets in the queue."""
         return sum(len(queued.ids) for queued in self.pending)
 
+    def queued_chunks(self) -> int:
+        """Chunks in the queue (each one job to start)."""
+        return len(self.pending)
+
+    def held_chunks(self) -> int:
+        """Chunks in the queue that may not be started now (:meth:`held`)."""
+        return sum(1 for queued in self.pending if self.held(queued))
+
     def held(self, queued: Chunk) -> bool:
         """True while ``queued`` may not be started (again): a job in flight whose sources
         are not listed yet (or that is not found yet) may cover its read sets, whoever
@@ -132,14 +140,53 @@ class Starter:
                 ends.append(max(queued.hold_until_s or 0.0, self.jobs.unlisted_wait_until_s() or 0.0))
         return min(ends, default=None)
 
-    # -- starting --------------------------------------------------------------------
-    def quota_blocked(self) -> bool:
-        """True while chunks wait and the last start was refused for the quota."""
-        return bool(self.pending) and self.quota_refusals > 0 and self.window.blocked()
+    # -- the concurrency window and the quota --------------------------------------------
+    def slots(self) -> int:
+        """Jobs the concurrency window lets run at once now."""
+        return self.window.limit
 
+    def job_ended(self) -> None:
+        """A job of the run ended: its slot in the concurrency window is free."""
+        self.window.on_job_finished()
+
+    def quota_retry_at_s(self) -> Optional[float]:
+        """When a start refused for the quota (none of the run's jobs in flight) may be tried
+        again, while chunks are queued (clock seconds; None otherwise)."""
+        return self.window.retry_at_s() if self.pending else None
+
+    def quota_refusals_left(self) -> Optional[QuotaRefusals]:
+        """The quota's refusals for an error that stops the run with chunks still queued:
+        how many starts were refused, the last refusal's request ID, the chunks queued and
+        the jobs in flight; None when no start was refused or nothing is queued."""
+        if not (self.quota_refusals and self.pending):
+            return None
+        error = self.last_quota_error
+        return QuotaRefusals(self.quota_refusals, error.request_id if error else None,
+                             len(self.pending), len(self.jobs.in_flight))
+
+    def counts(self) -> dict[str, Any]:
+        """The waiting line's queue counts (:class:`~omics_dynamic.activation.progress.RunCounts`
+        fields): ``queued`` and ``held`` chunks, ``unanswered`` (1 when a start got no
+        answer), and while the quota holds the queue back (starts were refused, chunks
+        wait, the window is blocked) ``quota_refusals`` and ``quota_request_id`` (the last
+        refusal's, "" if none)."""
+        counts: dict[str, Any] = {"queued": len(self.pending), "held": self.held_chunks(),
+                                  "unanswered": int(self.unanswered is not None)}
+        quota = self.quota_refusals_left() if self.window.blocked() else None
+        if quota is not None:
+            counts.update(quota_refusals=quota.refusals, quota_request_id=quota.last_request_id or "")
+        return counts
+
+    # -- starting --------------------------------------------------------------------
     def _may_start(self) -> bool:
         now_s = self.clock.now()
-        return now_s < self.deadline_s and self.window.can_start(len(self.jobs.in_flight), now_s)
+        return now_s < self.ctx.deadline_s and self.window.can_start(len(self.jobs.in_flight), now_s)
+
+    def take_retried_start(self) -> bool:
+        """True once after a start whose answer came after botocore retried (an earlier try
+        may have created a job the run never heard of: the caller looks for it)."""
+        retried, self._retried_start = self._retried_start, False
+        return retried
 
     def start_ready(self) -> None:
         """Start queued chunks while the window allows and the budget lasts: first those
@@ -191,10 +238,10 @@ class Starter:
     def _started(self, queued: Chunk, answer: StartAnswer) -> None:
         self.pending.remove(queued)
         self.attempts.started(queued.ids)
-        self.jobs.started(answer.job_id, queued.ids, answer.creation_time, self.started_at_s, answer.status)
-        self.poll.reset_backoff()
+        self.jobs.started(answer.job_id, queued.ids, answer.creation_time, answer.status)
+        self.ctx.poll.reset_backoff()
         if answer.retried:
-            self.retried_start = True  # an earlier try may have started a job we never heard of
+            self._retried_start = True  # an earlier try may have started a job we never heard of
 
     def token_used(self, queued: Chunk, attempt: int, answer: str, look_again: bool) -> None:
         """The attempt's clientToken was used before: a job exists (or existed) for it.
@@ -237,12 +284,10 @@ class Starter:
         hold the chunk back as long as a job with unlisted sources would be."""
         self.jobs.listing_stuck = True
         queued.hold_until_s = self.clock.now() + self.jobs.unlisted_wait_s
-        wait = format_duration(self.jobs.unlisted_wait_s)
+        wait_s = self.jobs.unlisted_wait_s
         reason = str(err)
-        self.progress.say(("token-listing-stuck", tuple(queued.ids)), lambda: (
-            f"warning: a clientToken was answered as used but the store's jobs cannot be listed "
-            f"({reason}); waiting {wait} before looking at those {len(queued.ids)} read sets' "
-            "statuses again (a job may be activating them)"), force=True)
+        self.progress.say(("token-listing-stuck", tuple(queued.ids)),
+                          lambda: messages.token_listing_stuck(reason, wait_s, len(queued.ids)), force=True)
 
     def _recheck(self, due: list[Chunk]) -> None:
         """Look up the statuses of the re-checked chunks' read sets in one lookup; what is
@@ -262,3 +307,24 @@ class Starter:
                     self.confirmation.leave_queue(rid, status)
             queued.ids = keep
         self.pending = [queued for queued in self.pending if queued.ids]
+
+    # -- a start that got no answer -------------------------------------------------------
+    def unanswered_start(self) -> Optional[UnansweredStart]:
+        """The start that got no answer before the run stopped (it may have created a job),
+        or None."""
+        return self.unanswered[1] if self.unanswered is not None else None
+
+    def look_for_unanswered_start(self) -> None:
+        """A start got no answer: list the store's jobs in flight (found ones are tracked,
+        and named by the error that ends the run); when they now cover every read set of
+        that start, it is answered (its job is one of them). A listing that fails leaves
+        it unanswered."""
+        if self.unanswered is None:
+            return
+        try:
+            self.jobs.look_for_in_flight("found")
+        except (AwsCallError, BudgetExhaustedError, ListingStuckError):
+            return
+        queued, _ = self.unanswered
+        if not queued.ids or queued not in self.pending:
+            self.unanswered = None  # a job in flight covers every read set of that start
