@@ -54,6 +54,9 @@ def _job(client, job_id):
 def test_named_profiles_are_the_contract():
     assert list(PROFILES) == ["default", "token-conflict", "token-mismatch", "token-ignored", "paging", "lagging",
                               "finalizing", "eventual"]
+    # `python -m omics_emulator --help` lists every one.
+    import omics_emulator.__main__ as cli
+    assert [name for name in PROFILES if f"``{name}``" not in (cli.__doc__ or "")] == []
     assert PROFILES["default"] == Behaviour(
         page_size=None, list_order="creation", empty_pages=0, reused_token="old-job",
         sources_while_submitted="listed", non_archived_source="finished", activating_lag_s=0.0,

@@ -155,15 +155,17 @@ pulumi.export("activation_count", activation.activation_count)
 
 
 def test_the_docs_user_tests_are_these() -> None:
-    assert USER_TESTS in (REPO / "docs" / "testing.md").read_text()
+    docs = (REPO / "docs" / "testing.md").read_text()
+    assert USER_TESTS in docs and USER_PROGRAM in docs
 
 
 def test_the_toolkit_fixtures_serve_a_users_tests(wheels: dict[str, Path], tmp_path: Path) -> None:
-    python = _venv_with(tmp_path / "venv", "pytest", *wheels.values())
+    python = _venv_with(tmp_path / "venv", *wheels.values())
     (tmp_path / "test_mine.py").write_text(USER_TESTS)
     (tmp_path / "mystack").mkdir()
     (tmp_path / "mystack" / "__main__.py").write_text(USER_PROGRAM)
     out = _run(python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "test_mine.py", cwd=tmp_path)
+    assert sorted(path.name for path in (tmp_path / "mystack").iterdir()) == ["__main__.py"]  # ran in a copy
     if os.environ.get("OMICS_DYNAMIC_REQUIRE_PULUMI_CLI") == "1":
         assert "2 passed" in out, out
     else:  # without a CLI, local_stack skips and says how to get one

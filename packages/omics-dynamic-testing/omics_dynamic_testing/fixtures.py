@@ -9,16 +9,20 @@
   (``aws:region``, ``omics-dynamic:endpoint``, ``omics-dynamic:timeScale``).
 * ``local_stack``: a factory ``local_stack(project_dir, project, stack="test", config=None)
   -> LocalStack`` for the program ``project_dir/__main__.py`` run through the real
-  ``pulumi`` CLI (Automation API inline program, file backend under the test's
-  ``tmp_path``), its config ``healthomics_stack_config`` plus ``config`` ({namespaced key:
-  value}; ``LocalStack.set_config`` replaces the whole config, so pass the project's keys
-  here or include the emulator's). It needs the CLI (``$OMICS_DYNAMIC_PULUMI``, ``pulumi``
+  ``pulumi`` CLI (Automation API inline program), its config ``healthomics_stack_config``
+  plus ``config`` ({namespaced key: value}; ``LocalStack.set_config`` replaces the whole
+  config, so pass the project's keys here or include the emulator's). The project
+  directory is copied under the test's ``tmp_path`` first (without ``.git``, virtualenvs,
+  ``__pycache__`` and ``Pulumi.<stack>.yaml`` files) and the stack runs in the copy, with
+  its file backend and ``PULUMI_HOME`` beside it: nothing is written into
+  ``project_dir``. It needs the CLI (``$OMICS_DYNAMIC_PULUMI``, ``pulumi``
   on PATH, or ``make pulumi``'s cache): without one the test is skipped, naming the fix. Stacks it made are
   destroyed at teardown.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Optional
 
@@ -33,6 +37,9 @@ if TYPE_CHECKING:
 TIME_SCALE = 60.0
 #: The environment the emulator accepts; set for the test's duration.
 TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+#: What the copy of a project directory leaves out: version control, virtualenvs, caches and
+#: the project's own stack config files (the fixture sets the stack's config).
+PROJECT_COPY_SKIPS = (".git", ".venv", "venv", "__pycache__", "Pulumi.*.yaml")
 #: Variables that would point boto3 elsewhere; removed for the test's duration.
 HOST_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_OMICS")
 
@@ -72,8 +79,9 @@ def local_stack(healthomics_stack_config: dict[str, str], tmp_path: Path
             pulumi = require_pulumi()
         except CliNotFoundError as exc:
             pytest.skip(f"local_stack needs the pulumi CLI: {exc}")
-        project_dir = Path(project_dir)
-        local = LocalStack(project_dir, stack, project, program_from_file(project_dir / "__main__.py"),
+        copy = tmp_path / f"{stack}-project" / Path(project_dir).name
+        shutil.copytree(project_dir, copy, ignore=shutil.ignore_patterns(*PROJECT_COPY_SKIPS))
+        local = LocalStack(copy, stack, project, program_from_file(copy / "__main__.py"),
                            pulumi=pulumi, env=TEST_CREDENTIALS,
                            backend_dir=tmp_path / f"{stack}-backend", pulumi_home=tmp_path / f"{stack}-home")
         local.set_config({**healthomics_stack_config, **(config or {})})

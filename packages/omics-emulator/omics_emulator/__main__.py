@@ -4,7 +4,8 @@ Prints the endpoint URL (``http://127.0.0.1:PORT``) as the first stdout line, lo
 line per request to stderr, exits 0 on SIGINT/SIGTERM.
 
 ``--profile``: the behaviour where AWS's docs are silent (``default``, ``token-conflict``,
-``token-mismatch``, ``token-ignored``, ``paging``, ``lagging``; see ``profiles.py``).
+``token-mismatch``, ``token-ignored``, ``paging``, ``lagging``, ``finalizing``, ``eventual``;
+the module ``omics_emulator.profiles`` describes each).
 ``--seed``: a seed JSON file, ``cohort`` (the shipped cohort, store 1234567890; the
 default when the flag is absent) or ``none`` (start with no stores).
 Credentials: access key ID ``test``, secret ``test`` unless ``--access-key-id`` /
@@ -40,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jitter", type=float, default=0.1, help="+- fraction of activation duration variation (default 0.1)")
     p.add_argument("--random-seed", type=int, default=0, help="seed of IDs, jitter and faults (default 0)")
     p.add_argument("--profile", default="default", choices=list(PROFILES),
-                   help="behaviour where AWS's docs are silent (see packages/omics-emulator/omics_emulator/profiles.py; default 'default')")
+                   help="behaviour where AWS's docs are silent (the module omics_emulator.profiles describes each; default 'default')")
     p.add_argument("--access-key-id", default="test")
     p.add_argument("--secret-access-key", default="test")
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
