@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import difflib
+import io
 import os
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence, Union
@@ -134,10 +135,12 @@ def _read_rows(path: str, delimiter: Optional[str]) -> tuple[str, list[tuple[int
     if delimiter is None:
         delimiter = _DELIMITERS.get(os.path.splitext(path)[1].lower())
     if delimiter is None:
-        first = next((line for line in text.splitlines() if line.strip()), "")
+        first = next((line for line in io.StringIO(text, newline="") if line.strip()), "")
         delimiter = "\t" if "\t" in first else ","
     rows = []
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=True)
+    # Lines end at \n, \r or \r\n only, as csv expects (str.splitlines would also split at
+    # \x0b, \x0c, \x1c-\x1e, \x85, \u2028 and \u2029 inside a cell).
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         for cells in reader:
             if any(c.strip() for c in cells):

@@ -348,27 +348,35 @@ def next_wake_s(now_s: float, *, deadline_s: float, poll_at_s: Optional[float], 
     return min(wake_s, deadline_s)
 
 
+_UNSEEN = object()
+
+
 class ProgressThrottle:
     """Decides when to print a progress line: at the start, on each change, at least every
     ``heartbeat_s`` and never more often than every ``min_interval_s`` (seconds on the
     caller's clock).
 
-    A change is a different ``key``: the counts a line is formatted from (without the
-    elapsed time), never the line's text, so rewording a line changes no behaviour.
+    A change is a ``key`` different from the last one of its kind: the counts a line is
+    formatted from (without the elapsed time), never the line's text, so rewording a line
+    changes no behaviour. A tuple's first item is its kind (``("wait", ...)``,
+    ``("confirm", ...)``), so a loop that alternates two kinds of line with the same counts
+    is no news, and is printed at the heartbeat.
     """
 
     def __init__(self, min_interval_s: float = PROGRESS_MIN_INTERVAL_S, heartbeat_s: float = HEARTBEAT_S):
         self.min_interval_s = min_interval_s
         self.heartbeat_s = heartbeat_s
         self._last_at: Optional[float] = None
-        self._last_key: Optional[Hashable] = None
+        self._last_keys: dict[Hashable, Hashable] = {}
         self._pending_change = False
 
     def should_emit(self, now_s: float, key: Hashable, force: bool = False) -> bool:
         """True when the line for ``key`` (the counts now) should be printed at ``now_s``.
 
         ``force`` prints regardless of cadence (start and final lines)."""
-        changed = key != self._last_key
+        kind = key[0] if isinstance(key, tuple) and key else key
+        changed = self._last_keys.get(kind, _UNSEEN) != key
+        self._last_keys[kind] = key
         if force or self._last_at is None:
             emit = True
         elif now_s - self._last_at < self.min_interval_s:
@@ -378,7 +386,6 @@ class ProgressThrottle:
             emit = changed or self._pending_change or now_s - self._last_at >= self.heartbeat_s
         if emit:
             self._last_at = now_s
-            self._last_key = key
             self._pending_change = False
         return emit
 

@@ -28,7 +28,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
-import botocore.session
+import botocore.loaders
+import botocore.model
 
 from .errors import OmicsDynamicError
 from .limits import FILTER_TEXT_MAX_CHARS
@@ -49,7 +50,9 @@ __all__ = [
     "Instant",
 ]
 
-_MODEL = botocore.session.get_session().get_service_model("omics")
+# botocore's omics model from its data files: a loader reads no AWS profile or config file, so
+# importing this module works whatever AWS_PROFILE or AWS_CONFIG_FILE names.
+_MODEL = botocore.model.ServiceModel(botocore.loaders.create_loader().load_service_model("omics", "service-2"), "omics")
 #: Read set file types (botocore's ``FileType`` enum).
 FILE_TYPES: tuple[str, ...] = tuple(_MODEL.shape_for("FileType").enum)
 #: Read set statuses (botocore's ``ReadSetStatus`` enum).

@@ -141,6 +141,17 @@ def test_progress_throttle_cadence():
     assert throttle.should_emit(36.0, ("done",), force=True)
 
 
+def test_progress_throttle_alternating_kinds_with_the_same_counts_are_no_news():
+    """A loop that says ("confirm", 1, 1) then ("wait", ...) every 5 s (nothing in flight, one
+    read set left to confirm) prints at the 25 s heartbeat, not every 5 s."""
+    throttle = ProgressThrottle(min_interval_s=5, heartbeat_s=25)
+    emitted = [t for t in range(0, 100, 5)
+               for key in (("confirm", 1, 1), ("wait", 3, 4)) if throttle.should_emit(float(t), key)]
+    # The first line of each kind is news (the "wait" one waits out the 5 s); then heartbeats.
+    assert emitted == [0, 5, 30, 55, 80]
+    assert throttle.should_emit(85.0, ("wait", 4, 4))  # a changed count of one kind is news
+
+
 @pytest.mark.parametrize("seconds,text", [(4, "4s"), (192.4, "3m12s"), (3725, "1h02m05s"), (-3, "0s"),
                                           (0.64, "0.6s"), (0.68, "0.6s"), (0.97, "0.9s"), (0.07, "0s"),
                                           (0.02, "0s"), (1.9, "1s")])

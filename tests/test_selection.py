@@ -585,6 +585,19 @@ def test_unusable_sheets(tmp_path, emulator, text, kwargs, message):
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("separator", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_a_line_separator_inside_a_cell_does_not_make_a_row(tmp_path, separator):
+    """Rows end at \\n, \\r or \\r\\n only (as csv reads them): a form feed or a Unicode line
+    separator inside a notes cell stays in the cell, so its digits never become a read set ID,
+    and a bad row is reported at its line in the file."""
+    sheet = write(tmp_path, "sheet.csv", f"read_set_id,note\n1234567890,lane{separator}2234567890\n")
+    assert read_sample_sheet(sheet).read_set_ids == ("1234567890",)
+    bad = write(tmp_path, "bad.csv", f"read_set_id,note\n1234567890,a{separator}b\nBAD,x\n")
+    with pytest.raises(SampleSheetError, match="line 3, column 'read_set_id'") as info:
+        read_sample_sheet(bad)
+    assert "line 4" not in str(info.value)
+
+
 def test_unreadable_sheets(tmp_path):
     with pytest.raises(SampleSheetError, match=r"cannot be read \(No such file or directory\); check the path"):
         read_sample_sheet(tmp_path / "missing.csv")

@@ -63,6 +63,17 @@ def test_the_provider_imports_without_the_emulator_or_the_toolkit() -> None:
     assert json.loads(out.stdout) == []
 
 
+def test_the_provider_and_the_emulator_import_whatever_aws_profile_names(tmp_path: Path) -> None:
+    """Their botocore models come from botocore's data files, not a session: an AWS_PROFILE
+    that names no profile, or a config file that does not parse, breaks no import."""
+    broken = tmp_path / "config"
+    broken.write_text("[profile\n")
+    env = {"PATH": "/usr/bin:/bin", "AWS_PROFILE": "nope", "AWS_CONFIG_FILE": str(broken), "HOME": str(tmp_path)}
+    probe = "import omics_dynamic, omics_emulator.model as m; print(m.service_model().service_name)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=env, cwd=REPO)
+    assert (out.returncode, out.stdout.strip()) == (0, "omics"), out.stderr
+
+
 def test_the_three_distributions_share_one_version() -> None:
     versions = {path: re.search(r'(?m)^version = "([^"]+)"', (REPO / path).read_text()).group(1)
                 for path in ("pyproject.toml", "packages/omics-emulator/pyproject.toml",

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Pattern, Tuple
 from urllib.parse import unquote
 
-import botocore.session
+import botocore.loaders
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.utils import parse_timestamp
 
@@ -66,8 +66,10 @@ class ModelValidationError(Exception):
 
 @functools.lru_cache(maxsize=1)
 def service_model() -> ServiceModel:
-    """Return botocore's omics service model (loaded once)."""
-    return botocore.session.get_session().get_service_model("omics")
+    """Return botocore's omics service model (loaded once) from botocore's data files: a
+    loader reads no AWS profile or config file, so the emulator starts whatever
+    ``AWS_PROFILE`` or ``AWS_CONFIG_FILE`` names."""
+    return ServiceModel(botocore.loaders.create_loader().load_service_model("omics", "service-2"), "omics")
 
 
 def error_status(shape_name: str) -> int:
