@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 from .costmodel import volume_text
 from .limits import WARNING_REASON_CHARS
-from .planning import undocumented_statuses
+from .planning import status_class, undocumented_statuses
 from .scheduling import format_duration
 
 if TYPE_CHECKING:
@@ -283,8 +283,14 @@ def not_active_reason(found: StatusLookup, timeout_s: float) -> str:
     not_active = {rid: s for rid, s in current.items() if s != "ACTIVE"}
     counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(not_active.values()).items()))
     read_sets, bases, without = found.volume("ARCHIVED")
-    then = (f"`pulumi up` will activate {volume_text(read_sets, bases, without)}" if read_sets
-            else "`pulumi up` waits until they are ACTIVE")
+    unusable = sum(1 for status in not_active.values() if status_class(status) == "unusable")
+    if unusable:  # create and update refuse them before starting any job
+        then = (f"`pulumi up` will fail: {unusable:,} of them cannot be activated; remove them from "
+                "read_set_ids (or the selection that gave them)")
+    elif read_sets:
+        then = f"`pulumi up` will activate {volume_text(read_sets, bases, without)}"
+    else:
+        then = "`pulumi up` waits until they are ACTIVE"
     total = str(len(current)) if found.complete else f"the {len(current)} looked up within {timeout_s:g}s"
     return (f"{len(not_active)} of {total} read sets are not ACTIVE in HealthOmics "
             f"({counts}; e.g. {min(not_active)}); {then}{undocumented_note(not_active.values())}")

@@ -193,6 +193,22 @@ def test_timeout_then_rerun_starts_no_duplicate(provider, emulator):
     assert outs["not_active_read_set_statuses"] == {}
 
 
+def test_diff_of_a_read_set_deleted_since_says_up_will_fail_not_wait(provider, emulator, capfd):
+    """A read set DELETED since the last up (with another ARCHIVED): diff's reason says the up
+    will fail and how to fix it (create and update refuse unusable read sets before any job),
+    not that it will activate or wait."""
+    store, ids = _store(emulator, ["ARCHIVED"] * 4)
+    news = _inputs(store, ids)
+    outs = provider.create(news).outs
+    capfd.readouterr()
+    emulator.set_read_set_status(store, ids[0], "DELETED")
+    emulator.archive(store, ids[1:2])
+    assert provider.diff("rsa-id", outs, news).changes is True
+    assert ("cohort: update: 2 of 4 read sets are not ACTIVE in HealthOmics (1 ARCHIVED, 1 DELETED; e.g. "
+            f"{min(ids[:2])}); `pulumi up` will fail: 1 of them cannot be activated; remove them from "
+            "read_set_ids (or the selection that gave them)") in capfd.readouterr().err
+
+
 def test_rearchive_live_diff_update_reactivates(provider, emulator, capfd):
     store, ids = _store(emulator, ["ARCHIVED"] * 10)
     news = _inputs(store, ids)
