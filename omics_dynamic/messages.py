@@ -286,7 +286,8 @@ def not_active_reason(found: StatusLookup, timeout_s: float) -> str:
     unusable = sum(1 for status in not_active.values() if status_class(status) == "unusable")
     if unusable:  # create and update refuse them before starting any job
         then = (f"`pulumi up` will fail: {unusable:,} of them cannot be activated; remove them from "
-                "read_set_ids (or the selection that gave them)")
+                "read_set_ids (or the selection that gave them)"
+                + (f", then it will activate {volume_text(read_sets, bases, without)}" if read_sets else ""))
     elif read_sets:
         then = f"`pulumi up` will activate {volume_text(read_sets, bases, without)}"
     else:

@@ -206,7 +206,7 @@ def test_diff_of_a_read_set_deleted_since_says_up_will_fail_not_wait(provider, e
     assert provider.diff("rsa-id", outs, news).changes is True
     assert ("cohort: update: 2 of 4 read sets are not ACTIVE in HealthOmics (1 ARCHIVED, 1 DELETED; e.g. "
             f"{min(ids[:2])}); `pulumi up` will fail: 1 of them cannot be activated; remove them from "
-            "read_set_ids (or the selection that gave them)") in capfd.readouterr().err
+            "read_set_ids (or the selection that gave them), then it will activate 1 read set (") in capfd.readouterr().err
 
 
 def test_rearchive_live_diff_update_reactivates(provider, emulator, capfd):
