@@ -276,6 +276,11 @@ def test_empty_selection_is_an_error_unless_allowed(store, emulator):
      "'last tuesday' is not an ISO-8601 date or time; pass a datetime, a date or an ISO-8601 "
      "string such as '2024-03-01' or '2024-03-01T12:00:00Z' (no offset means UTC)"),
     ({"created_before": 1700000000}, "created_before", "must be a date or time, got int 1700000000"),
+    ({"created_after": "0001-01-01T00:00:00+05:00"}, "created_after",
+     "'0001-01-01T00:00:00+05:00' is outside the years 1-9999 once converted to UTC; pass a datetime, a "
+     "date or an ISO-8601 string such as '2024-03-01'"),
+    ({"created_before": dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.timezone(-dt.timedelta(hours=5)))},
+     "created_before", "is outside the years 1-9999 once converted to UTC"),
     ({"created_after": "2024-03-05", "created_before": "2024-03-01"}, "created_before",
      "2024-03-01T00:00:00+00:00 is earlier than created_after 2024-03-05T00:00:00+00:00; swap them"),
     ({"region": "US East"}, "region",
