@@ -25,6 +25,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional, Protocol
@@ -210,20 +211,43 @@ class ProviderSettings:
         attempts = int(number("maxAttempts", "OMICS_DYNAMIC_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1))
         credentials_s = number("credentialsTimeout", "OMICS_DYNAMIC_CREDENTIALS_TIMEOUT",
                                CREDENTIALS_TIMEOUT_S, 0.001)
-        endpoint = get(f"{CONFIG_NAMESPACE}:endpoint") or None
-        if endpoint and not endpoint.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"{CONFIG_NAMESPACE}:endpoint must be an http:// or https:// URL, got {endpoint!r}"
-            )
         return cls(
             region=get("aws:region") or None,
             profile=get("aws:profile") or None,
-            endpoint_url=endpoint,
+            endpoint_url=_endpoint_setting(get(f"{CONFIG_NAMESPACE}:endpoint") or None),
             time_scale=time_scale,
             rate_limit_per_s=rate,
             max_attempts=attempts,
             credentials_timeout_s=credentials_s,
         )
+
+
+def _endpoint_setting(endpoint: Optional[str]) -> Optional[str]:
+    """``omics-dynamic:endpoint`` checked: None, or an http(s) URL with a host and a valid
+    port, which botocore can use.
+
+    :raises ConfigurationError: naming the key, the value, what is wrong with it (a scheme
+        other than http/https, an unclosed IPv6 bracket, no host, a port outside 1-65535)
+        and the fix.
+    """
+    if endpoint is None:
+        return None
+    key = f"{CONFIG_NAMESPACE}:endpoint"
+    fix = (f"set it to the HealthOmics endpoint's URL, e.g. `pulumi config set {key} "
+           f"http://127.0.0.1:4566` (an IPv6 host in brackets: http://[::1]:4566), or remove it "
+           f"(`pulumi config rm {key}`) to use botocore's endpoint")
+    if not endpoint.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{key} must be an http:// or https:// URL, got {endpoint!r}; {fix}")
+    try:
+        parts = urllib.parse.urlsplit(endpoint)
+        port = parts.port
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+        raise ConfigurationError(f"{key} is not a valid URL ({exc}), got {endpoint!r}; {fix}") from None
+    if not parts.hostname:
+        raise ConfigurationError(f"{key} has no host, got {endpoint!r}; {fix}")
+    if port == 0:
+        raise ConfigurationError(f"{key} has port 0 (ports are 1-65535), got {endpoint!r}; {fix}")
+    return endpoint
 
 
 def effective_region(settings: ProviderSettings, region: Optional[str] = None, *,

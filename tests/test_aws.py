@@ -85,6 +85,33 @@ def test_bad_settings_name_the_key_and_value(config, fragment):
         settings_from(config)
 
 
+ENDPOINT_FIX = ("set it to the HealthOmics endpoint's URL, e.g. `pulumi config set omics-dynamic:endpoint "
+                "http://127.0.0.1:4566` (an IPv6 host in brackets: http://[::1]:4566), or remove it "
+                "(`pulumi config rm omics-dynamic:endpoint`) to use botocore's endpoint")
+
+
+@pytest.mark.parametrize("endpoint,problem", [
+    ("http://[::1", "is not a valid URL (Invalid IPv6 URL)"),
+    ("http://127.0.0.1:99999", "is not a valid URL (Port out of range 0-65535)"),
+    ("http://127.0.0.1:http", "is not a valid URL (Port could not be cast to integer value as 'http')"),
+    ("http://:4566", "has no host"),
+    ("https://", "has no host"),
+    ("http://127.0.0.1:0", "has port 0 (ports are 1-65535)"),
+])
+def test_an_unusable_endpoint_is_a_configuration_error_naming_key_value_and_fix(endpoint, problem):
+    """Endpoints botocore would refuse with a bare ValueError (or could never connect to)
+    fail when the settings are read, naming omics-dynamic:endpoint, the value and the fix."""
+    with pytest.raises(ConfigurationError) as info:
+        settings_from({"omics-dynamic:endpoint": endpoint})
+    assert str(info.value) == f"omics-dynamic:endpoint {problem}, got {endpoint!r}; {ENDPOINT_FIX}"
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:4566", "https://[::1]:8443/prefix",
+                                      "https://omics.us-east-1.amazonaws.com"])
+def test_usable_endpoints_are_kept_as_given(endpoint):
+    assert settings_from({"omics-dynamic:endpoint": endpoint}).endpoint_url == endpoint
+
+
 def test_custom_endpoint_turns_host_prefix_injection_off(clean_aws_env, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", "http://127.0.0.1:4566")
     client = make_client(ProviderSettings(), "us-east-1")
