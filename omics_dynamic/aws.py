@@ -732,6 +732,11 @@ _HINTS = {
         "higher request-rate quota"
     ),
     "ValidationException": "HealthOmics rejected the request; check the inputs it names",
+    "InternalServerException": (
+        "HealthOmics failed internally (HTTP 5xx) on every one of botocore's attempts; this is "
+        "not caused by the request: run again later, and if it persists report the request ID "
+        "to AWS Support (the AWS Health Dashboard shows known HealthOmics issues in {region})"
+    ),
     "UnrecognizedClientException": "The AWS access key is not valid for this endpoint",
     "InvalidSignatureException": "The AWS secret key does not match the access key",
     "ExpiredTokenException": "The AWS session token has expired: refresh the credentials",
@@ -751,6 +756,23 @@ _OPERATION_HINTS = {
 }
 
 
+#: The hint for an error answer that carries no AWS error code (botocore's stand-in code is
+#: the HTTP status): HealthOmics always sends one (``x-amzn-ErrorType``), so something else
+#: answered (``{status}`` and ``{endpoint}`` are filled in).
+_NOT_HEALTHOMICS_HINT = (
+    "{endpoint} answered HTTP {status} without an AWS error code: a proxy, load balancer or "
+    "firewall answered, not HealthOmics. Check the endpoint (omics-dynamic:endpoint, "
+    "AWS_ENDPOINT_URL_OMICS, AWS_ENDPOINT_URL, the AWS config file's services section; none "
+    "set means AWS's own) and the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)"
+)
+
+
+def _without_aws_code(code: str) -> bool:
+    """True for botocore's stand-in code of an error answer that carried none (the HTTP
+    status as a string, or nothing)."""
+    return not code or code == "Unknown" or code.isdigit()
+
+
 def hint_for(operation: str, code: str, store: str, region: str) -> str:
     """The advice for AWS error ``code`` of ``operation`` on sequence store ``store`` in
     ``region`` (:data:`_OPERATION_HINTS`, then :data:`_HINTS`), or "" when there is none."""
@@ -758,12 +780,15 @@ def hint_for(operation: str, code: str, store: str, region: str) -> str:
     return text.format(operation=operation, store=store, region=region)
 
 
-def translate_error(operation: str, exc: BaseException, store: str, region: str) -> AwsCallError:
+def translate_error(operation: str, exc: BaseException, store: str, region: str,
+                    endpoint: Optional[str] = None) -> AwsCallError:
     """The :class:`~omics_dynamic.errors.AwsCallError` for a botocore error of
-    ``operation`` on sequence store ``store`` in ``region``.
+    ``operation`` on sequence store ``store`` in ``region`` (``endpoint``: the URL the call
+    went to, for the messages; None: "the endpoint").
 
     - ``ClientError`` (HealthOmics answered): its AWS code, message, request ID and HTTP
-      status, and the hint of :func:`hint_for`.
+      status, and the hint of :func:`hint_for`; an answer without an AWS error code (a
+      proxy's HTML 403 or 502) gets :data:`_NOT_HEALTHOMICS_HINT` instead.
     - ``NoCredentialsError``: code ``NoCredentials``; ``PaginationError`` (botocore's
       paginator saw one nextToken twice in a row): code ``PaginationError``, no request ID.
     - any other ``BotoCoreError`` (no answer: connection errors, timeouts): code = the
@@ -776,9 +801,12 @@ def translate_error(operation: str, exc: BaseException, store: str, region: str)
         err = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
         code = err.get("Code", "Unknown")
+        status = meta.get("HTTPStatusCode")
+        hint = hint_for(operation, code, store, region)
+        if _without_aws_code(code) and status is not None:
+            hint = _NOT_HEALTHOMICS_HINT.format(endpoint=endpoint or "the endpoint", status=status)
         return AwsCallError(operation, code, err.get("Message", str(exc)), meta.get("RequestId"),
-                            meta.get("HTTPStatusCode"), hint_for(operation, code, store, region),
-                            transient=is_transient(exc))
+                            status, hint, transient=is_transient(exc))
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return AwsCallError(operation, "NoCredentials", str(exc), None, None,
                             hint_for(operation, "NoCredentials", store, region))
@@ -894,8 +922,10 @@ def _attempt_failure(response: Any, caught_exception: Optional[BaseException]) -
                 isinstance(caught_exception, _UNREACHABLE))
     http, parsed = response if response is not None else (None, {})
     status = getattr(http, "status_code", 200)
-    code = (parsed or {}).get("Error", {}).get("Code")
-    return (f"HTTP {status} {code or ''}".rstrip(), False) if status >= 400 else None
+    code = str((parsed or {}).get("Error", {}).get("Code") or "")
+    if _without_aws_code(code):
+        code = "(no AWS error code)"
+    return (f"HTTP {status} {code}", False) if status >= 400 else None
 
 
 def _in_daemon_thread(name: str, work: Callable[[], Any]) -> tuple[threading.Event, dict[str, Any]]:
@@ -1177,7 +1207,7 @@ class OmicsApi:
         try:
             return attempt()
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            err = translate_error(operation, exc, store, self.region)
+            err = translate_error(operation, exc, store, self.region, self.client.meta.endpoint_url)
             if err.code in _CREDENTIAL_CODES:
                 forget_client(self.client)  # the next lifecycle call resolves credentials again
             raise err from exc

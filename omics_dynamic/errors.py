@@ -126,9 +126,12 @@ class AwsCallError(OmicsDynamicError):
     """An AWS HealthOmics call failed after botocore's retries.
 
     Attributes: ``operation`` (API operation name, e.g. ``"StartReadSetActivationJob"``),
-    ``code`` (AWS error code, e.g. ``"AccessDeniedException"``), ``request_id`` (the AWS
-    request ID, or ``None`` when the call never got an answer), ``http_status`` (int or
-    ``None``), ``transient`` (True for answers worth retrying later: throttling, 5xx, 408,
+    ``code`` (AWS error code, e.g. ``"AccessDeniedException"``; botocore's stand-in, the
+    HTTP status as a string such as ``"502"``, when the answer carried none), ``aws_message``
+    (the answer's message, whole; the error's text cuts it to :data:`STATUS_MESSAGE_CHARS`
+    characters), ``request_id`` (the AWS request ID, or ``None`` when the call never got an
+    answer or the answer carried none), ``http_status`` (int, or ``None`` when no answer
+    came), ``transient`` (True for answers worth retrying later: throttling, 5xx, 408,
     connection errors and read timeouts, as botocore's standard retry mode classifies them;
     :class:`~omics_dynamic.aws.OmicsApi` retries those on its clock while a budget is set).
     """
@@ -153,8 +156,13 @@ class AwsCallError(OmicsDynamicError):
         #: Jobs covering the run's read sets still running when this error ended the run
         #: (:meth:`with_jobs_left`), empty otherwise.
         self.running_job_ids: list[str] = []
-        rid = f"request ID {request_id}" if request_id else "no AWS request ID: no answer was received"
-        text = f"{operation} failed: {code}: {message} ({rid})"
+        if request_id:
+            rid = f"request ID {request_id}"
+        elif http_status is not None:
+            rid = f"no AWS request ID in the answer: HTTP {http_status}"
+        else:
+            rid = "no AWS request ID: no answer was received"
+        text = f"{operation} failed: {code}: {_cut_message(message)} ({rid})"
         if hint:
             text += f". {hint}"
         super().__init__(text)
