@@ -992,9 +992,28 @@ class _AttemptLog:
             return (None if self._answered else self._unreachable_since_s), self._last_failure
 
 
+def _missing_key(resp: Mapping[str, Any], key: str, operation: str, endpoint: str) -> Optional[AwsCallError]:
+    """The permanent AwsCallError ``MalformedAnswer`` when an answer of ``operation`` lacks
+    ``key``, a member the service model requires (``readSets``, ``activationJobs``):
+    HealthOmics always sends it, so an answer without it came from something else (a proxy
+    or another service at ``endpoint``) and must not be read as an empty listing. None when
+    ``key`` is there."""
+    if key in resp:
+        return None
+    meta = resp.get("ResponseMetadata", {})
+    status = meta.get("HTTPStatusCode")
+    return AwsCallError(
+        operation, "MalformedAnswer",
+        f"the endpoint answered{f' HTTP {status}' if status else ''} without {key}, which HealthOmics "
+        f"always sends: is {endpoint} a HealthOmics endpoint?", meta.get("RequestId"), status,
+        "Check the endpoint (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, AWS_ENDPOINT_URL, the AWS "
+        "config file's services section) and the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); "
+        "nothing was read from this answer")
+
+
 def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, operation: str,
                    params: dict[str, Any], result_key: str,
-                   starting_token: Optional[str] = None) -> Iterator[Page]:
+                   starting_token: Optional[str] = None, endpoint: str = "") -> Iterator[Page]:
     """Every page of a listing, lazily, through botocore's ``paginator`` (pages of
     :data:`PAGE_SIZE`): the one pager of every HealthOmics listing.
 
@@ -1003,10 +1022,12 @@ def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, ope
     :param params: the list call's parameters (``sequenceStoreId``, ``filter``).
     :param result_key: the response's list of items (``readSets``, ``activationJobs``).
     :param starting_token: a nextToken to resume from (None: the first page).
+    :param endpoint: where the calls go (for the message of an answer without ``result_key``).
     :returns: :class:`Page` s; a page is requested when the caller asks for the next one.
     :raises ListingStuckError: a nextToken came back that the listing already gave (botocore
         catches one repeated at once, this any one seen before).
-    :raises AwsCallError: what ``call`` raises.
+    :raises AwsCallError: what ``call`` raises; ``MalformedAnswer`` (permanent) for an answer
+        without ``result_key`` (:func:`_missing_key`), never read as an empty page.
 
     After a transient error the paginator is made again from the last nextToken
     (botocore's ``StartingToken``), so retries resume where the listing was.
@@ -1037,6 +1058,9 @@ def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, ope
             raise
         if resp is None:
             return
+        malformed = _missing_key(resp, result_key, operation, endpoint)
+        if malformed is not None:
+            raise malformed
         pages += 1
         request_id = resp.get("ResponseMetadata", {}).get("RequestId")
         next_token = resp.get("nextToken") or None
@@ -1045,7 +1069,7 @@ def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, ope
                 raise ListingStuckError(operation, pages, [seen.get(next_token), request_id])
             seen[next_token] = request_id
         token = next_token
-        yield Page(resp.get(result_key, []), next_token, request_id)
+        yield Page(resp[result_key], next_token, request_id)
         if next_token is None:
             return
 
@@ -1219,7 +1243,7 @@ class OmicsApi:
         """Every page of listing ``method`` (:func:`_listing_pages`), each one bounded call."""
         return _listing_pages(lambda fetch: self._call(operation, store, fetch),
                               self.client.get_paginator(method), operation, params, result_key,
-                              starting_token)
+                              starting_token, self.client.meta.endpoint_url)
 
     # Read sets ----------------------------------------------------------------------
     def get_read_set(self, store: str, read_set_id: str) -> Optional[dict]:
@@ -1243,8 +1267,12 @@ class OmicsApi:
     def assert_store_exists(self, store: str) -> None:
         """Raise AwsCallError (ResourceNotFoundException, naming the store) if the sequence
         store does not exist. Uses one ListReadSets call (of one item) so that the IAM
-        policy needs no omics:GetSequenceStore."""
-        self._call("ListReadSets", store, lambda: self.client.list_read_sets(sequenceStoreId=store, maxResults=1))
+        policy needs no omics:GetSequenceStore. An answer without ``readSets`` is not taken
+        for an existing store (AwsCallError ``MalformedAnswer``, :func:`_missing_key`)."""
+        resp = self._call("ListReadSets", store, lambda: self.client.list_read_sets(sequenceStoreId=store, maxResults=1))
+        malformed = _missing_key(resp, "readSets", "ListReadSets", self.client.meta.endpoint_url)
+        if malformed is not None:
+            raise malformed
 
     def read_set_pages(self, store: str, starting_token: Optional[str] = None,
                        status: Optional[str] = None,

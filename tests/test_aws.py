@@ -390,3 +390,38 @@ def test_a_long_aws_message_is_cut_in_the_text_and_kept_whole_in_the_attribute(c
     cut = "x" * (STATUS_MESSAGE_CHARS - 3) + "..."
     assert str(err) == (f"ListReadSets failed: ValidationException: {cut} (request ID req-1). "
                         "HealthOmics rejected the request; check the inputs it names")
+
+
+# -- a 200 answer that is not HealthOmics' (aws._listing_pages, OmicsApi.assert_store_exists) --
+
+NOT_OMICS = ("the endpoint answered HTTP 200 without {key}, which HealthOmics always sends: is "
+             f"{PROXY} a HealthOmics endpoint?")
+
+
+@pytest.mark.parametrize("operation,key,call", [
+    ("ListReadSets", "readSets", lambda api: next(iter(api.read_set_pages("5550000001")))),
+    ("ListReadSetActivationJobs", "activationJobs", lambda api: next(iter(api.job_pages("5550000001")))),
+    ("ListReadSets", "readSets", lambda api: api.assert_store_exists("5550000001")),
+])
+def test_an_answer_without_the_listings_key_is_an_error_not_an_empty_page(clean_aws_env, operation, key, call):
+    """readSets and activationJobs are required members of the answers: a 200 answer
+    without them (another service, a proxy's JSON) is a permanent AwsCallError naming the
+    operation and the endpoint, never an empty store (which would turn into "no read set
+    matches" or check's "NOT_FOUND")."""
+    api = _answered_api(200, b'{"status": "ok"}', {"Content-Type": "application/json"})
+    with pytest.raises(AwsCallError) as info:
+        call(api)
+    err = info.value
+    assert (err.operation, err.code, err.http_status, err.request_id, err.transient) == (
+        operation, "MalformedAnswer", 200, None, False)
+    assert str(err) == (
+        f"{operation} failed: MalformedAnswer: {NOT_OMICS.format(key=key)} (no AWS request ID in the "
+        "answer: HTTP 200). Check the endpoint (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, "
+        "AWS_ENDPOINT_URL, the AWS config file's services section) and the proxy settings (HTTPS_PROXY, "
+        "HTTP_PROXY, NO_PROXY); nothing was read from this answer")
+
+
+def test_an_empty_listing_with_its_key_is_still_empty(clean_aws_env):
+    api = _answered_api(200, b'{"readSets": []}', {"Content-Type": "application/json"})
+    assert [page.items for page in api.read_set_pages("5550000001")] == [[]]
+    api.assert_store_exists("5550000001")

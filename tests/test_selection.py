@@ -107,6 +107,34 @@ def filters(requests):
 
 # --------------------------------------------------------------------------- get_read_sets
 
+def test_a_200_answer_without_read_sets_is_an_error_not_an_empty_store(emulator, monkeypatch):
+    """An endpoint that answers 200 with something else than a ListReadSets answer (another
+    service, a proxy) fails the data source naming the endpoint, even with allow_empty,
+    instead of reading as an empty store ("no read set ... matches")."""
+    from botocore.awsrequest import AWSResponse
+
+    class Body:
+        def stream(self, **_):
+            yield b'{"status": "ok"}'
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", "http://127.0.0.1:9")
+    real_make_client = data_source.make_client
+
+    def make_client(settings, region):
+        c = real_make_client(settings, region)
+        c.meta.events.register("before-send.omics", lambda request, **_: AWSResponse(
+            request.url, 200, {"Content-Type": "application/json"}, Body()))
+        return c
+
+    monkeypatch.setattr(data_source, "make_client", make_client)
+    for allow_empty in (False, True):
+        with pytest.raises(AwsCallError) as info:
+            get_read_sets(STORE, allow_empty=allow_empty)
+        assert info.value.code == "MalformedAnswer"
+        assert ("the endpoint answered HTTP 200 without readSets, which HealthOmics always sends: is "
+                "http://127.0.0.1:9 a HealthOmics endpoint?") in str(info.value)
+
+
 def test_whole_store_one_call_with_every_field(store, emulator, sent):
     result = get_read_sets(store)
     assert result.ids == [r[0] for r in ROWS]
