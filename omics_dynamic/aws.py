@@ -54,6 +54,7 @@ from .limits import (
     CONNECT_TIMEOUT_REAL_S,
     CREDENTIALS_FAILURE_TTL_S,
     CREDENTIALS_TIMEOUT_S,
+    DATA_SOURCE_TIMEOUT_S,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RATE_LIMIT_PER_S,
     MAX_POOL_CONNECTIONS,
@@ -172,6 +173,10 @@ class ProviderSettings:
     - ``credentials_timeout_s``: ``omics-dynamic:credentialsTimeout`` or
       ``OMICS_DYNAMIC_CREDENTIALS_TIMEOUT``: real seconds resolving AWS credentials may
       take (:func:`resolve_credentials`; default :data:`CREDENTIALS_TIMEOUT_S`).
+    - ``data_source_timeout_s``: ``omics-dynamic:dataSourceTimeout`` or
+      ``OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT``: seconds (clock) one data source call in the
+      program may take in all (:func:`omics_dynamic.data_source.program_api`; default
+      :data:`DATA_SOURCE_TIMEOUT_S`); the provider does not use it.
     """
 
     region: Optional[str] = None
@@ -182,6 +187,7 @@ class ProviderSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_mode: str = "standard"
     credentials_timeout_s: float = CREDENTIALS_TIMEOUT_S
+    data_source_timeout_s: float = DATA_SOURCE_TIMEOUT_S
 
     @classmethod
     def from_config(cls, get, environ: Optional[dict] = None) -> ProviderSettings:
@@ -211,6 +217,8 @@ class ProviderSettings:
         attempts = int(number("maxAttempts", "OMICS_DYNAMIC_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1))
         credentials_s = number("credentialsTimeout", "OMICS_DYNAMIC_CREDENTIALS_TIMEOUT",
                                CREDENTIALS_TIMEOUT_S, 0.001)
+        data_source_s = number("dataSourceTimeout", "OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT",
+                               DATA_SOURCE_TIMEOUT_S, 0.001)
         return cls(
             region=get("aws:region") or None,
             profile=get("aws:profile") or None,
@@ -219,6 +227,7 @@ class ProviderSettings:
             rate_limit_per_s=rate,
             max_attempts=attempts,
             credentials_timeout_s=credentials_s,
+            data_source_timeout_s=data_source_s,
         )
 
 
@@ -968,12 +977,14 @@ class _AttemptLog:
         self._last_failure: Optional[tuple[str, bool]] = None
         self._answered = False
         self._unreachable_since_s: Optional[float] = None
+        self.attempts = 0
 
     def record(self, response: Any, caught_exception: Optional[BaseException], now_s: float) -> None:
         """One attempt's outcome (``needs-retry``'s ``response`` and ``caught_exception``),
         at ``now_s`` seconds on the api's clock."""
         failure = _attempt_failure(response, caught_exception)
         with self._lock:
+            self.attempts += 1
             self._last_failure = failure
             if response is not None:
                 self._answered = True
@@ -1090,7 +1101,8 @@ class OmicsApi:
     botocore's retry sleeps cannot outlive the budget
     (:class:`~omics_dynamic.errors.BudgetExhaustedError`); transient answers that outlast
     botocore's retries are tried again after a :class:`~omics_dynamic.scheduling.TransientBackoff`
-    delay on the clock, until the deadline; with a cancel event, waiting stops when it is
+    delay on the clock, until the deadline (unless ``retry_transient`` is off: then they are
+    raised as without a deadline); with a cancel event, waiting stops when it is
     set (:class:`~omics_dynamic.errors.CallCancelledError`). A call abandoned this way
     keeps running in its daemon thread until botocore gives up. Without a deadline a
     transient error is raised after botocore's retries, as any other.
@@ -1109,6 +1121,7 @@ class OmicsApi:
         self.calls: Counter = Counter()
         self.deadline_s: Optional[float] = None
         self.cancel: Optional[threading.Event] = None
+        self.retry_transient = True
         self.listener = ApiListener()
         self._backoff = backoff
         self._lock = threading.Lock()
@@ -1120,11 +1133,17 @@ class OmicsApi:
         client.meta.events.register("needs-retry.omics", _dispatch_after_attempt,
                                     unique_id="omics-dynamic-needs-retry")
 
-    def bound(self, deadline_s: Optional[float], cancel: Optional[threading.Event] = None) -> None:
+    def bound(self, deadline_s: Optional[float], cancel: Optional[threading.Event] = None, *,
+              retry_transient: bool = True) -> None:
         """Bound every later call by ``deadline_s`` (on the clock; None: no bound) and stop
-        waiting when ``cancel`` is set."""
+        waiting when ``cancel`` is set. ``retry_transient``: try transient answers again
+        (after a backoff) until the deadline once botocore's retries are spent (the run's
+        way: a throttling burst never fails a long activation); off, they are raised then
+        (the program's data sources: fail as fast as botocore does, only never later than
+        the deadline)."""
         self.deadline_s = deadline_s
         self.cancel = cancel
+        self.retry_transient = retry_transient
 
     # Call machinery -----------------------------------------------------------------
     def _before_call(self, model, **_kwargs) -> None:
@@ -1154,6 +1173,12 @@ class OmicsApi:
         to the endpoint URL: ..."``, ``unreachable`` True for connection errors and connect
         timeouts (the endpoint could not be reached at all); None otherwise."""
         return self._attempts.last_failure()
+
+    @property
+    def attempts(self) -> int:
+        """HTTP attempts this api's calls made so far, botocore's retries included (one
+        ``needs-retry`` event each)."""
+        return self._attempts.attempts
 
     def _check_reachable(self, operation: str) -> None:
         """Raise AwsCallError ``EndpointUnreachable`` (permanent) once no attempt of this
@@ -1186,6 +1211,8 @@ class OmicsApi:
                 if not err.transient or self.deadline_s is None:
                     raise
                 self._check_reachable(operation)
+                if not self.retry_transient:
+                    raise
                 delay_s = backoff.next_delay_s()
                 if self.clock.now() + delay_s >= self.deadline_s:
                     raise BudgetExhaustedError(operation, 0.0, err, endpoint_url=self.client.meta.endpoint_url) from err

@@ -13,6 +13,8 @@ Exception tree::
     │                                    .transient
     ├── ListingStuckError                a list call repeats a nextToken: it never ends
     ├── BudgetExhaustedError             a call got no answer within its time budget
+    ├── DataSourceTimeoutError           a data source (get_read_sets, read_sample_sheet)
+    │                                    did not finish within omics-dynamic:dataSourceTimeout
     ├── CallCancelledError               a call or wait stopped: its cancel event was set
     ├── ReadSetsUnusableError            read sets missing, DELETED, DELETING or UPLOAD_FAILED;
     │                                    raised before any activation job starts
@@ -46,6 +48,7 @@ __all__ = [
     "AwsCallError",
     "ListingStuckError",
     "BudgetExhaustedError",
+    "DataSourceTimeoutError",
     "CallCancelledError",
     "ReadSetsUnusableError",
     "ActivationFailedError",
@@ -266,6 +269,55 @@ class BudgetExhaustedError(OmicsDynamicError):
                 "endpoint settings (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, the AWS config "
                 "file's services section), the region, and the network path (proxy, VPC endpoint); "
                 "more time does not help")
+
+
+class DataSourceTimeoutError(OmicsDynamicError):
+    """A data source of the program (``get_read_sets``, ``get_read_sets_output``,
+    ``read_sample_sheet``) did not finish within its budget: ``omics-dynamic:dataSourceTimeout``
+    or ``OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT`` seconds, default
+    :data:`~omics_dynamic.limits.DATA_SOURCE_TIMEOUT_S`.
+
+    ``operation`` (the call under way, e.g. ``"ListReadSets"``), ``sequence_store_id``,
+    ``region``, ``endpoint_url`` (where the calls went), ``timeout_s``, ``calls`` (calls of
+    ``operation`` sent: pages asked for), ``attempts`` (HTTP attempts, botocore's retries
+    included), ``still_listing`` (True: every call was answered and the budget ran out
+    between pages, the listing is just long; False: the last call got no answer in time),
+    ``last_attempt`` (botocore's last failed attempt then, e.g. ``"ReadTimeoutError: Read
+    timeout on endpoint URL: ..."``, or None). The message says what was tried and the fix.
+    """
+
+    def __init__(self, operation: str, sequence_store_id: str, region: str, endpoint_url: str,
+                 timeout_s: float, calls: int, attempts: int, *, still_listing: bool,
+                 waited_s: float = 0.0, last_attempt: Optional[str] = None):
+        self.operation = operation
+        self.sequence_store_id = sequence_store_id
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.timeout_s = timeout_s
+        self.calls = calls
+        self.attempts = attempts
+        self.still_listing = still_listing
+        self.last_attempt = last_attempt
+        raise_it = (f"`pulumi config set omics-dynamic:dataSourceTimeout {2 * timeout_s:g}` (seconds; or "
+                    "OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT)")
+        if still_listing:
+            what = (f"every call was answered, and {calls} page(s) had been read with more to come: the "
+                    "listing is longer than the budget")
+            fix = ("Select fewer read sets with a filter HealthOmics applies (one sample_ids or "
+                   "subject_ids value, name, status, created_after...), or raise the budget: " + raise_it)
+        else:
+            what = f"the last {operation} call got no answer in {waited_s:.0f}s" + (
+                f" (botocore's last attempt failed: {_cut_message(last_attempt)})" if last_attempt else
+                " (no attempt failed: the answer was still awaited)")
+            fix = (f"Check that {endpoint_url} is a HealthOmics endpoint that answers: the endpoint "
+                   "settings (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, AWS_ENDPOINT_URL, the AWS "
+                   "config file's services section), the proxy settings (HTTPS_PROXY, NO_PROXY), the "
+                   "region and the network path; if HealthOmics is only slow, raise the budget: " + raise_it)
+        super().__init__(
+            f"{operation} of sequence store {sequence_store_id} ({region}) at {endpoint_url} did not "
+            f"finish within the data source's budget of {timeout_s:g}s: {what}. Tried: {calls} {operation} "
+            f"call(s), {attempts} HTTP attempt(s) (botocore's retries included). {fix}"
+        )
 
 
 class CallCancelledError(OmicsDynamicError):
