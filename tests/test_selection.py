@@ -528,8 +528,9 @@ def _refusing(monkeypatch, clock: FakeClock, clock_s_per_attempt: float) -> str:
 
 
 def test_a_refused_endpoint_fails_after_botocores_retries_without_more(aws_test_env, monkeypatch):
-    """Connection refused, botocore's 13 attempts (maxAttempts 12 retries) over 65 s: the connection error is raised
-    then (as before the budget), not retried until UNREACHABLE_AT_START_S or the budget."""
+    """Connection refused, botocore's 13 attempts (maxAttempts: 12 retries) over 65 s: the
+    connection error is raised then (as before the budget), not retried until
+    UNREACHABLE_AT_START_S or the budget."""
     clock = FakeClock()
     url = _refusing(monkeypatch, clock, 5.0)
     with pytest.raises(AwsCallError) as info:
@@ -728,6 +729,22 @@ def test_tsv_of_sample_ids_resolves_through_the_store(tmp_path, store, emulator,
     assert [rs.id for rs in sheet.read_sets] == list(sheet.read_set_ids)
     assert sheet.read_sets[0].name == "S2_fastq"
     assert sheet.list_calls == 1 and filters(sent) == [None]  # one listing beats one per sample here
+
+
+def test_a_sample_sheet_shares_the_data_source_budget(tmp_path, big_store, emulator, monkeypatch):
+    """read_sample_sheet resolves samples through the same bounded listing: past the budget
+    it raises DataSourceTimeoutError, as get_read_sets does."""
+    from omics_dynamic.errors import DataSourceTimeoutError
+
+    clock = FakeClock()
+    monkeypatch.setattr(data_source, "MonotonicClock", lambda time_scale: clock)
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0.05")  # a page every 22.2 s on the clock
+    monkeypatch.setenv("OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT", "20")
+    path = write(tmp_path, "samples.csv", "sample_id\n" + "".join(f"X{i:03d}\n" for i in range(5)))
+    with pytest.raises(DataSourceTimeoutError) as info:
+        read_sample_sheet(path, sequence_store_id=big_store)
+    assert (info.value.sequence_store_id, info.value.calls, info.value.still_listing) == (big_store, 2, True)
+    assert emulator.calls["ListReadSets"] == 2
 
 
 def test_sample_sheet_with_status_and_file_type(tmp_path, store, sent):
