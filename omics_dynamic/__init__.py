@@ -18,6 +18,7 @@ from .errors import (
     AwsCallError,
     ConfigurationError,
     CredentialsTimeoutError,
+    DataSourceTimeoutError,
     InvalidInputError,
     ListingStuckError,
     OmicsDynamicError,
@@ -52,6 +53,7 @@ __all__ = [
     "SampleSheet",
     "SelectionError",
     "EmptySelectionError",
+    "DataSourceTimeoutError",
     "SampleSheetError",
 ]
 

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional, Protocol
@@ -53,6 +54,7 @@ from .limits import (
     CONNECT_TIMEOUT_REAL_S,
     CREDENTIALS_FAILURE_TTL_S,
     CREDENTIALS_TIMEOUT_S,
+    DATA_SOURCE_TIMEOUT_S,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RATE_LIMIT_PER_S,
     MAX_POOL_CONNECTIONS,
@@ -171,6 +173,10 @@ class ProviderSettings:
     - ``credentials_timeout_s``: ``omics-dynamic:credentialsTimeout`` or
       ``OMICS_DYNAMIC_CREDENTIALS_TIMEOUT``: real seconds resolving AWS credentials may
       take (:func:`resolve_credentials`; default :data:`CREDENTIALS_TIMEOUT_S`).
+    - ``data_source_timeout_s``: ``omics-dynamic:dataSourceTimeout`` or
+      ``OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT``: seconds (clock) one data source call in the
+      program may take in all (:func:`omics_dynamic.data_source.program_api`; default
+      :data:`DATA_SOURCE_TIMEOUT_S`); the provider does not use it.
     """
 
     region: Optional[str] = None
@@ -181,6 +187,7 @@ class ProviderSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_mode: str = "standard"
     credentials_timeout_s: float = CREDENTIALS_TIMEOUT_S
+    data_source_timeout_s: float = DATA_SOURCE_TIMEOUT_S
 
     @classmethod
     def from_config(cls, get, environ: Optional[dict] = None) -> ProviderSettings:
@@ -210,20 +217,46 @@ class ProviderSettings:
         attempts = int(number("maxAttempts", "OMICS_DYNAMIC_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1))
         credentials_s = number("credentialsTimeout", "OMICS_DYNAMIC_CREDENTIALS_TIMEOUT",
                                CREDENTIALS_TIMEOUT_S, 0.001)
-        endpoint = get(f"{CONFIG_NAMESPACE}:endpoint") or None
-        if endpoint and not endpoint.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"{CONFIG_NAMESPACE}:endpoint must be an http:// or https:// URL, got {endpoint!r}"
-            )
+        data_source_s = number("dataSourceTimeout", "OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT",
+                               DATA_SOURCE_TIMEOUT_S, 0.001)
         return cls(
             region=get("aws:region") or None,
             profile=get("aws:profile") or None,
-            endpoint_url=endpoint,
+            endpoint_url=_endpoint_setting(get(f"{CONFIG_NAMESPACE}:endpoint") or None),
             time_scale=time_scale,
             rate_limit_per_s=rate,
             max_attempts=attempts,
             credentials_timeout_s=credentials_s,
+            data_source_timeout_s=data_source_s,
         )
+
+
+def _endpoint_setting(endpoint: Optional[str]) -> Optional[str]:
+    """``omics-dynamic:endpoint`` checked: None, or an http(s) URL with a host and a valid
+    port, which botocore can use.
+
+    :raises ConfigurationError: naming the key, the value, what is wrong with it (a scheme
+        other than http/https, an unclosed IPv6 bracket, no host, a port outside 1-65535)
+        and the fix.
+    """
+    if endpoint is None:
+        return None
+    key = f"{CONFIG_NAMESPACE}:endpoint"
+    fix = (f"set it to the HealthOmics endpoint's URL, e.g. `pulumi config set {key} "
+           f"http://127.0.0.1:4566` (an IPv6 host in brackets: http://[::1]:4566), or remove it "
+           f"(`pulumi config rm {key}`) to use botocore's endpoint")
+    if not endpoint.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{key} must be an http:// or https:// URL, got {endpoint!r}; {fix}")
+    try:
+        parts = urllib.parse.urlsplit(endpoint)
+        port = parts.port
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+        raise ConfigurationError(f"{key} is not a valid URL ({exc}), got {endpoint!r}; {fix}") from None
+    if not parts.hostname:
+        raise ConfigurationError(f"{key} has no host, got {endpoint!r}; {fix}")
+    if port == 0:
+        raise ConfigurationError(f"{key} has port 0 (ports are 1-65535), got {endpoint!r}; {fix}")
+    return endpoint
 
 
 def effective_region(settings: ProviderSettings, region: Optional[str] = None, *,
@@ -708,6 +741,11 @@ _HINTS = {
         "higher request-rate quota"
     ),
     "ValidationException": "HealthOmics rejected the request; check the inputs it names",
+    "InternalServerException": (
+        "HealthOmics failed internally (HTTP 5xx) on every one of botocore's attempts; this is "
+        "not caused by the request: run again later, and if it persists report the request ID "
+        "to AWS Support (the AWS Health Dashboard shows known HealthOmics issues in {region})"
+    ),
     "UnrecognizedClientException": "The AWS access key is not valid for this endpoint",
     "InvalidSignatureException": "The AWS secret key does not match the access key",
     "ExpiredTokenException": "The AWS session token has expired: refresh the credentials",
@@ -727,6 +765,23 @@ _OPERATION_HINTS = {
 }
 
 
+#: The hint for an error answer that carries no AWS error code (botocore's stand-in code is
+#: the HTTP status): HealthOmics always sends one (``x-amzn-ErrorType``), so something else
+#: answered (``{status}`` and ``{endpoint}`` are filled in).
+_NOT_HEALTHOMICS_HINT = (
+    "{endpoint} answered HTTP {status} without an AWS error code: a proxy, load balancer or "
+    "firewall answered, not HealthOmics. Check the endpoint (omics-dynamic:endpoint, "
+    "AWS_ENDPOINT_URL_OMICS, AWS_ENDPOINT_URL, the AWS config file's services section; none "
+    "set means AWS's own) and the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)"
+)
+
+
+def _without_aws_code(code: str) -> bool:
+    """True for botocore's stand-in code of an error answer that carried none (the HTTP
+    status as a string, or nothing)."""
+    return not code or code == "Unknown" or code.isdigit()
+
+
 def hint_for(operation: str, code: str, store: str, region: str) -> str:
     """The advice for AWS error ``code`` of ``operation`` on sequence store ``store`` in
     ``region`` (:data:`_OPERATION_HINTS`, then :data:`_HINTS`), or "" when there is none."""
@@ -734,12 +789,15 @@ def hint_for(operation: str, code: str, store: str, region: str) -> str:
     return text.format(operation=operation, store=store, region=region)
 
 
-def translate_error(operation: str, exc: BaseException, store: str, region: str) -> AwsCallError:
+def translate_error(operation: str, exc: BaseException, store: str, region: str,
+                    endpoint: Optional[str] = None) -> AwsCallError:
     """The :class:`~omics_dynamic.errors.AwsCallError` for a botocore error of
-    ``operation`` on sequence store ``store`` in ``region``.
+    ``operation`` on sequence store ``store`` in ``region`` (``endpoint``: the URL the call
+    went to, for the messages; None: "the endpoint").
 
     - ``ClientError`` (HealthOmics answered): its AWS code, message, request ID and HTTP
-      status, and the hint of :func:`hint_for`.
+      status, and the hint of :func:`hint_for`; an answer without an AWS error code (a
+      proxy's HTML 403 or 502) gets :data:`_NOT_HEALTHOMICS_HINT` instead.
     - ``NoCredentialsError``: code ``NoCredentials``; ``PaginationError`` (botocore's
       paginator saw one nextToken twice in a row): code ``PaginationError``, no request ID.
     - any other ``BotoCoreError`` (no answer: connection errors, timeouts): code = the
@@ -752,9 +810,12 @@ def translate_error(operation: str, exc: BaseException, store: str, region: str)
         err = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
         code = err.get("Code", "Unknown")
+        status = meta.get("HTTPStatusCode")
+        hint = hint_for(operation, code, store, region)
+        if _without_aws_code(code) and status is not None:
+            hint = _NOT_HEALTHOMICS_HINT.format(endpoint=endpoint or "the endpoint", status=status)
         return AwsCallError(operation, code, err.get("Message", str(exc)), meta.get("RequestId"),
-                            meta.get("HTTPStatusCode"), hint_for(operation, code, store, region),
-                            transient=is_transient(exc))
+                            status, hint, transient=is_transient(exc))
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return AwsCallError(operation, "NoCredentials", str(exc), None, None,
                             hint_for(operation, "NoCredentials", store, region))
@@ -870,8 +931,10 @@ def _attempt_failure(response: Any, caught_exception: Optional[BaseException]) -
                 isinstance(caught_exception, _UNREACHABLE))
     http, parsed = response if response is not None else (None, {})
     status = getattr(http, "status_code", 200)
-    code = (parsed or {}).get("Error", {}).get("Code")
-    return (f"HTTP {status} {code or ''}".rstrip(), False) if status >= 400 else None
+    code = str((parsed or {}).get("Error", {}).get("Code") or "")
+    if _without_aws_code(code):
+        code = "(no AWS error code)"
+    return (f"HTTP {status} {code}", False) if status >= 400 else None
 
 
 def _in_daemon_thread(name: str, work: Callable[[], Any]) -> tuple[threading.Event, dict[str, Any]]:
@@ -914,12 +977,14 @@ class _AttemptLog:
         self._last_failure: Optional[tuple[str, bool]] = None
         self._answered = False
         self._unreachable_since_s: Optional[float] = None
+        self.attempts = 0
 
     def record(self, response: Any, caught_exception: Optional[BaseException], now_s: float) -> None:
         """One attempt's outcome (``needs-retry``'s ``response`` and ``caught_exception``),
         at ``now_s`` seconds on the api's clock."""
         failure = _attempt_failure(response, caught_exception)
         with self._lock:
+            self.attempts += 1
             self._last_failure = failure
             if response is not None:
                 self._answered = True
@@ -938,9 +1003,28 @@ class _AttemptLog:
             return (None if self._answered else self._unreachable_since_s), self._last_failure
 
 
+def _missing_key(resp: Mapping[str, Any], key: str, operation: str, endpoint: str) -> Optional[AwsCallError]:
+    """The permanent AwsCallError ``MalformedAnswer`` when an answer of ``operation`` lacks
+    ``key``, a member the service model requires (``readSets``, ``activationJobs``):
+    HealthOmics always sends it, so an answer without it came from something else (a proxy
+    or another service at ``endpoint``) and must not be read as an empty listing. None when
+    ``key`` is there."""
+    if key in resp:
+        return None
+    meta = resp.get("ResponseMetadata", {})
+    status = meta.get("HTTPStatusCode")
+    return AwsCallError(
+        operation, "MalformedAnswer",
+        f"the endpoint answered{f' HTTP {status}' if status else ''} without {key}, which HealthOmics "
+        f"always sends: is {endpoint} a HealthOmics endpoint?", meta.get("RequestId"), status,
+        "Check the endpoint (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, AWS_ENDPOINT_URL, the AWS "
+        "config file's services section) and the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); "
+        "nothing was read from this answer")
+
+
 def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, operation: str,
                    params: dict[str, Any], result_key: str,
-                   starting_token: Optional[str] = None) -> Iterator[Page]:
+                   starting_token: Optional[str] = None, endpoint: str = "") -> Iterator[Page]:
     """Every page of a listing, lazily, through botocore's ``paginator`` (pages of
     :data:`PAGE_SIZE`): the one pager of every HealthOmics listing.
 
@@ -949,10 +1033,12 @@ def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, ope
     :param params: the list call's parameters (``sequenceStoreId``, ``filter``).
     :param result_key: the response's list of items (``readSets``, ``activationJobs``).
     :param starting_token: a nextToken to resume from (None: the first page).
+    :param endpoint: where the calls go (for the message of an answer without ``result_key``).
     :returns: :class:`Page` s; a page is requested when the caller asks for the next one.
     :raises ListingStuckError: a nextToken came back that the listing already gave (botocore
         catches one repeated at once, this any one seen before).
-    :raises AwsCallError: what ``call`` raises.
+    :raises AwsCallError: what ``call`` raises; ``MalformedAnswer`` (permanent) for an answer
+        without ``result_key`` (:func:`_missing_key`), never read as an empty page.
 
     After a transient error the paginator is made again from the last nextToken
     (botocore's ``StartingToken``), so retries resume where the listing was.
@@ -983,6 +1069,9 @@ def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, ope
             raise
         if resp is None:
             return
+        malformed = _missing_key(resp, result_key, operation, endpoint)
+        if malformed is not None:
+            raise malformed
         pages += 1
         request_id = resp.get("ResponseMetadata", {}).get("RequestId")
         next_token = resp.get("nextToken") or None
@@ -991,7 +1080,7 @@ def _listing_pages(call: Callable[[Callable[[], Any]], Any], paginator: Any, ope
                 raise ListingStuckError(operation, pages, [seen.get(next_token), request_id])
             seen[next_token] = request_id
         token = next_token
-        yield Page(resp.get(result_key, []), next_token, request_id)
+        yield Page(resp[result_key], next_token, request_id)
         if next_token is None:
             return
 
@@ -1012,7 +1101,8 @@ class OmicsApi:
     botocore's retry sleeps cannot outlive the budget
     (:class:`~omics_dynamic.errors.BudgetExhaustedError`); transient answers that outlast
     botocore's retries are tried again after a :class:`~omics_dynamic.scheduling.TransientBackoff`
-    delay on the clock, until the deadline; with a cancel event, waiting stops when it is
+    delay on the clock, until the deadline (unless ``retry_transient`` is off: then they are
+    raised as without a deadline); with a cancel event, waiting stops when it is
     set (:class:`~omics_dynamic.errors.CallCancelledError`). A call abandoned this way
     keeps running in its daemon thread until botocore gives up. Without a deadline a
     transient error is raised after botocore's retries, as any other.
@@ -1031,6 +1121,7 @@ class OmicsApi:
         self.calls: Counter = Counter()
         self.deadline_s: Optional[float] = None
         self.cancel: Optional[threading.Event] = None
+        self.retry_transient = True
         self.listener = ApiListener()
         self._backoff = backoff
         self._lock = threading.Lock()
@@ -1042,11 +1133,17 @@ class OmicsApi:
         client.meta.events.register("needs-retry.omics", _dispatch_after_attempt,
                                     unique_id="omics-dynamic-needs-retry")
 
-    def bound(self, deadline_s: Optional[float], cancel: Optional[threading.Event] = None) -> None:
+    def bound(self, deadline_s: Optional[float], cancel: Optional[threading.Event] = None, *,
+              retry_transient: bool = True) -> None:
         """Bound every later call by ``deadline_s`` (on the clock; None: no bound) and stop
-        waiting when ``cancel`` is set."""
+        waiting when ``cancel`` is set. ``retry_transient``: try transient answers again
+        (after a backoff) until the deadline once botocore's retries are spent (the run's
+        way: a throttling burst never fails a long activation); off, they are raised then
+        (the program's data sources: fail as fast as botocore does, only never later than
+        the deadline)."""
         self.deadline_s = deadline_s
         self.cancel = cancel
+        self.retry_transient = retry_transient
 
     # Call machinery -----------------------------------------------------------------
     def _before_call(self, model, **_kwargs) -> None:
@@ -1076,6 +1173,12 @@ class OmicsApi:
         to the endpoint URL: ..."``, ``unreachable`` True for connection errors and connect
         timeouts (the endpoint could not be reached at all); None otherwise."""
         return self._attempts.last_failure()
+
+    @property
+    def attempts(self) -> int:
+        """HTTP attempts this api's calls made so far, botocore's retries included (one
+        ``needs-retry`` event each)."""
+        return self._attempts.attempts
 
     def _check_reachable(self, operation: str) -> None:
         """Raise AwsCallError ``EndpointUnreachable`` (permanent) once no attempt of this
@@ -1108,6 +1211,8 @@ class OmicsApi:
                 if not err.transient or self.deadline_s is None:
                     raise
                 self._check_reachable(operation)
+                if not self.retry_transient:
+                    raise
                 delay_s = backoff.next_delay_s()
                 if self.clock.now() + delay_s >= self.deadline_s:
                     raise BudgetExhaustedError(operation, 0.0, err, endpoint_url=self.client.meta.endpoint_url) from err
@@ -1153,7 +1258,7 @@ class OmicsApi:
         try:
             return attempt()
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            err = translate_error(operation, exc, store, self.region)
+            err = translate_error(operation, exc, store, self.region, self.client.meta.endpoint_url)
             if err.code in _CREDENTIAL_CODES:
                 forget_client(self.client)  # the next lifecycle call resolves credentials again
             raise err from exc
@@ -1165,7 +1270,7 @@ class OmicsApi:
         """Every page of listing ``method`` (:func:`_listing_pages`), each one bounded call."""
         return _listing_pages(lambda fetch: self._call(operation, store, fetch),
                               self.client.get_paginator(method), operation, params, result_key,
-                              starting_token)
+                              starting_token, self.client.meta.endpoint_url)
 
     # Read sets ----------------------------------------------------------------------
     def get_read_set(self, store: str, read_set_id: str) -> Optional[dict]:
@@ -1189,8 +1294,12 @@ class OmicsApi:
     def assert_store_exists(self, store: str) -> None:
         """Raise AwsCallError (ResourceNotFoundException, naming the store) if the sequence
         store does not exist. Uses one ListReadSets call (of one item) so that the IAM
-        policy needs no omics:GetSequenceStore."""
-        self._call("ListReadSets", store, lambda: self.client.list_read_sets(sequenceStoreId=store, maxResults=1))
+        policy needs no omics:GetSequenceStore. An answer without ``readSets`` is not taken
+        for an existing store (AwsCallError ``MalformedAnswer``, :func:`_missing_key`)."""
+        resp = self._call("ListReadSets", store, lambda: self.client.list_read_sets(sequenceStoreId=store, maxResults=1))
+        malformed = _missing_key(resp, "readSets", "ListReadSets", self.client.meta.endpoint_url)
+        if malformed is not None:
+            raise malformed
 
     def read_set_pages(self, store: str, starting_token: Optional[str] = None,
                        status: Optional[str] = None,

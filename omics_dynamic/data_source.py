@@ -14,6 +14,15 @@ through :class:`~omics_dynamic.aws.OmicsApi` as the provider does: paced by
 request ID and hint (:func:`~omics_dynamic.aws.translate_error`). Which filters go to the
 service and which are matched here is :mod:`omics_dynamic.selection`'s pure logic.
 
+Time: one data source call takes at most ``omics-dynamic:dataSourceTimeout`` seconds
+(:data:`~omics_dynamic.limits.DATA_SOURCE_TIMEOUT_S`, 600, by default) in all
+(:class:`~omics_dynamic.errors.DataSourceTimeoutError`), and an endpoint no attempt could
+connect to fails after :data:`~omics_dynamic.limits.UNREACHABLE_AT_START_S` at most
+(``EndpointUnreachable``), as in the provider. Transient answers are retried by botocore
+only (``omics-dynamic:maxAttempts``), then raised: a program fails as fast as before, never
+later than the budget. While a call waits or a listing goes on, a line is logged to the
+Pulumi CLI (``pulumi.log.info``) every :data:`~omics_dynamic.limits.HEARTBEAT_S` seconds.
+
 Facts used (botocore's omics model ``2022-11-28``, ``ListReadSets``):
 
 - ``ListReadSets`` returns at most 100 read sets per page (``maxResults`` 1-100).
@@ -31,8 +40,9 @@ from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 
-from .aws import MonotonicClock, OmicsApi, ProviderSettings, RateBudget, make_client
-from .errors import OmicsDynamicError
+from .aws import ApiListener, Clock, MonotonicClock, OmicsApi, ProviderSettings, RateBudget, make_client
+from .errors import BudgetExhaustedError, DataSourceTimeoutError, OmicsDynamicError
+from .limits import HEARTBEAT_S
 from .selection import Instant, ListingPlan, Selection, StrOrStrs, plan_listing, target_failures, validate_selection
 
 __all__ = [
@@ -149,20 +159,74 @@ def _stack_config(key: str) -> Optional[str]:
     return pulumi.Config(namespace).get(name)
 
 
+class _ProgramWatch(ApiListener):
+    """A data source call's budget and its progress lines: while a call has no answer or a
+    listing goes on, one line every :data:`HEARTBEAT_S` seconds (clock) at most, logged to
+    the Pulumi CLI with ``pulumi.log.info`` (stderr outside an engine); a call answered in
+    less says nothing. Set as the api's listener by :func:`program_api`."""
+
+    def __init__(self, clock: Clock, timeout_s: float, region: str):
+        self.clock = clock
+        self.timeout_s = timeout_s
+        self.region = region
+        self.started_s = clock.now()
+        self.store = ""
+        self.pages = 0
+        self._last_line_s = self.started_s
+
+    def _say(self, news: str) -> None:
+        now_s = self.clock.now()
+        if now_s - self._last_line_s < HEARTBEAT_S:
+            return
+        self._last_line_s = now_s
+        pulumi.log.info(f"omics-dynamic: listing sequence store {self.store} ({self.region}): {news}; "
+                        f"{self.pages} page(s) read, {now_s - self.started_s:.0f}s of the data source's "
+                        f"{self.timeout_s:g}s budget spent (omics-dynamic:dataSourceTimeout)")
+
+    def on_waiting(self, operation: str, waited_real_s: float, last_failure: str = "") -> None:
+        self._say(f"no answer to {operation} for {waited_real_s:.0f}s"
+                  + (f" (botocore's last attempt failed: {last_failure})" if last_failure else ""))
+
+    def page_read(self) -> None:
+        """One more ListReadSets page was answered."""
+        self.pages += 1
+        self._say("still listing")
+
+    def timed_out(self, err: BudgetExhaustedError, api: OmicsApi) -> DataSourceTimeoutError:
+        """The error for ``err``, the budget running out in ``api``'s call or between pages."""
+        return DataSourceTimeoutError(
+            err.operation, self.store, api.region, api.client.meta.endpoint_url, self.timeout_s,
+            api.calls[err.operation], api.attempts, still_listing=not err.sent, waited_s=err.waited_s,
+            last_attempt=err.last_attempt)
+
+
 def program_api(region: Optional[str]) -> OmicsApi:
     """An :class:`~omics_dynamic.aws.OmicsApi` for the program's process: a new client for
     ``region`` (None: ``aws:region``, then boto3's chain) made as the provider makes it,
     on the real-time clock (sped up by ``omics-dynamic:timeScale``), paced at
     ``omics-dynamic:rateLimit`` requests per second per operation family (0: unpaced),
-    with no time budget (botocore's timeouts and retries bound each call).
+    bounded by ``omics-dynamic:dataSourceTimeout`` seconds from now
+    (:data:`~omics_dynamic.limits.DATA_SOURCE_TIMEOUT_S` by default) for every call made
+    through it, with transient answers retried by botocore only
+    (:meth:`~omics_dynamic.aws.OmicsApi.bound`), and progress lines while it waits
+    (:class:`_ProgramWatch`).
 
     :raises ConfigurationError: no Region, or a bad ``omics-dynamic:*`` setting.
     :raises CredentialsTimeoutError: credential resolution took longer than
         ``omics-dynamic:credentialsTimeout``.
     """
     settings = ProviderSettings.from_config(_stack_config)
-    return OmicsApi(make_client(settings, region), MonotonicClock(settings.time_scale),
-                    RateBudget(settings.rate_limit_per_s))
+    clock = MonotonicClock(settings.time_scale)
+    api = OmicsApi(make_client(settings, region), clock, RateBudget(settings.rate_limit_per_s))
+    watch = _ProgramWatch(clock, settings.data_source_timeout_s, api.region)
+    api.listener = watch
+    api.bound(watch.started_s + settings.data_source_timeout_s, retry_transient=False)
+    return api
+
+
+def _watch(api: OmicsApi) -> Optional[_ProgramWatch]:
+    """``api``'s :class:`_ProgramWatch` (None for an api not made by :func:`program_api`)."""
+    return api.listener if isinstance(api.listener, _ProgramWatch) else None
 
 
 def list_read_sets(api: OmicsApi, store: str, read_set_filter: Mapping[str, Any],
@@ -172,14 +236,21 @@ def list_read_sets(api: OmicsApi, store: str, read_set_filter: Mapping[str, Any]
     many pages when more remain (``complete`` False; no further call is made).
 
     :raises AwsCallError, ListingStuckError: as :meth:`~omics_dynamic.aws.OmicsApi.read_set_pages`.
+    :raises BudgetExhaustedError: ``api``'s deadline passed: during a call, or before the
+        next page was asked for (``sent`` False).
     """
     items: list[dict] = []
     pages = 0
+    watch = _watch(api)
     for page in api.read_set_pages(store, read_set_filter=read_set_filter):
         pages += 1
         items.extend(page.items)
+        if watch is not None:
+            watch.page_read()
         if max_pages is not None and pages >= max_pages and page.next_token:
             return items, pages, False
+        if page.next_token and api.deadline_s is not None and api.clock.now() >= api.deadline_s:
+            raise BudgetExhaustedError("ListReadSets", 0.0, sent=False, endpoint_url=api.client.meta.endpoint_url)
     return items, pages, True
 
 
@@ -229,8 +300,18 @@ def select(api: OmicsApi, sequence_store_id: str, sel: Selection, allow_empty: b
 
     :raises EmptySelectionError: nothing matches and ``allow_empty`` is false.
     :raises AwsCallError, ListingStuckError: a listing failed (:func:`list_read_sets`).
+    :raises DataSourceTimeoutError: an api of :func:`program_api` ran out of its budget
+        (another api's deadline raises BudgetExhaustedError).
     """
-    items, calls = _run_plan(api, sequence_store_id, plan_listing(sel))
+    watch = _watch(api)
+    if watch is not None:
+        watch.store = sequence_store_id
+    try:
+        items, calls = _run_plan(api, sequence_store_id, plan_listing(sel))
+    except BudgetExhaustedError as err:
+        if watch is None:
+            raise
+        raise watch.timed_out(err, api) from err
     chosen = {item["id"]: item for item in items if sel.matches(item)}
     read_sets = tuple(_to_read_set(chosen[rid]) for rid in sorted(chosen))
     if not read_sets and not allow_empty:
@@ -286,7 +367,11 @@ def get_read_sets(
         and the fix.
     :raises EmptySelectionError: nothing matches and ``allow_empty`` is false.
     :raises AwsCallError: ListReadSets failed: AWS's code, message and request ID and a
-        hint (:func:`~omics_dynamic.aws.translate_error`, as in the provider).
+        hint (:func:`~omics_dynamic.aws.translate_error`, as in the provider); code
+        ``EndpointUnreachable`` when no attempt could connect for
+        :data:`~omics_dynamic.limits.UNREACHABLE_AT_START_S` seconds.
+    :raises DataSourceTimeoutError: the call took longer than ``omics-dynamic:dataSourceTimeout``
+        seconds (default 600) in all, naming the endpoint, what was tried and the fix.
     :raises ListingStuckError: HealthOmics answered a nextToken the listing already gave.
     :raises ConfigurationError: no Region, or a bad ``omics-dynamic:*`` setting.
     :raises CredentialsTimeoutError: credentials were not resolved within

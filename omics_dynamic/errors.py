@@ -13,6 +13,8 @@ Exception tree::
     │                                    .transient
     ├── ListingStuckError                a list call repeats a nextToken: it never ends
     ├── BudgetExhaustedError             a call got no answer within its time budget
+    ├── DataSourceTimeoutError           a data source (get_read_sets, read_sample_sheet)
+    │                                    did not finish within omics-dynamic:dataSourceTimeout
     ├── CallCancelledError               a call or wait stopped: its cancel event was set
     ├── ReadSetsUnusableError            read sets missing, DELETED, DELETING or UPLOAD_FAILED;
     │                                    raised before any activation job starts
@@ -46,6 +48,7 @@ __all__ = [
     "AwsCallError",
     "ListingStuckError",
     "BudgetExhaustedError",
+    "DataSourceTimeoutError",
     "CallCancelledError",
     "ReadSetsUnusableError",
     "ActivationFailedError",
@@ -126,9 +129,12 @@ class AwsCallError(OmicsDynamicError):
     """An AWS HealthOmics call failed after botocore's retries.
 
     Attributes: ``operation`` (API operation name, e.g. ``"StartReadSetActivationJob"``),
-    ``code`` (AWS error code, e.g. ``"AccessDeniedException"``), ``request_id`` (the AWS
-    request ID, or ``None`` when the call never got an answer), ``http_status`` (int or
-    ``None``), ``transient`` (True for answers worth retrying later: throttling, 5xx, 408,
+    ``code`` (AWS error code, e.g. ``"AccessDeniedException"``; botocore's stand-in, the
+    HTTP status as a string such as ``"502"``, when the answer carried none), ``aws_message``
+    (the answer's message, whole; the error's text cuts it to :data:`STATUS_MESSAGE_CHARS`
+    characters), ``request_id`` (the AWS request ID, or ``None`` when the call never got an
+    answer or the answer carried none), ``http_status`` (int, or ``None`` when no answer
+    came), ``transient`` (True for answers worth retrying later: throttling, 5xx, 408,
     connection errors and read timeouts, as botocore's standard retry mode classifies them;
     :class:`~omics_dynamic.aws.OmicsApi` retries those on its clock while a budget is set).
     """
@@ -153,8 +159,13 @@ class AwsCallError(OmicsDynamicError):
         #: Jobs covering the run's read sets still running when this error ended the run
         #: (:meth:`with_jobs_left`), empty otherwise.
         self.running_job_ids: list[str] = []
-        rid = f"request ID {request_id}" if request_id else "no AWS request ID: no answer was received"
-        text = f"{operation} failed: {code}: {message} ({rid})"
+        if request_id:
+            rid = f"request ID {request_id}"
+        elif http_status is not None:
+            rid = f"no AWS request ID in the answer: HTTP {http_status}"
+        else:
+            rid = "no AWS request ID: no answer was received"
+        text = f"{operation} failed: {code}: {_cut_message(message)} ({rid})"
         if hint:
             text += f". {hint}"
         super().__init__(text)
@@ -258,6 +269,55 @@ class BudgetExhaustedError(OmicsDynamicError):
                 "endpoint settings (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, the AWS config "
                 "file's services section), the region, and the network path (proxy, VPC endpoint); "
                 "more time does not help")
+
+
+class DataSourceTimeoutError(OmicsDynamicError):
+    """A data source of the program (``get_read_sets``, ``get_read_sets_output``,
+    ``read_sample_sheet``) did not finish within its budget: ``omics-dynamic:dataSourceTimeout``
+    or ``OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT`` seconds, default
+    :data:`~omics_dynamic.limits.DATA_SOURCE_TIMEOUT_S`.
+
+    ``operation`` (the call under way, e.g. ``"ListReadSets"``), ``sequence_store_id``,
+    ``region``, ``endpoint_url`` (where the calls went), ``timeout_s``, ``calls`` (calls of
+    ``operation`` sent: pages asked for), ``attempts`` (HTTP attempts, botocore's retries
+    included), ``still_listing`` (True: every call was answered and the budget ran out
+    between pages, the listing is just long; False: the last call got no answer in time),
+    ``last_attempt`` (botocore's last failed attempt then, e.g. ``"ReadTimeoutError: Read
+    timeout on endpoint URL: ..."``, or None). The message says what was tried and the fix.
+    """
+
+    def __init__(self, operation: str, sequence_store_id: str, region: str, endpoint_url: str,
+                 timeout_s: float, calls: int, attempts: int, *, still_listing: bool,
+                 waited_s: float = 0.0, last_attempt: Optional[str] = None):
+        self.operation = operation
+        self.sequence_store_id = sequence_store_id
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.timeout_s = timeout_s
+        self.calls = calls
+        self.attempts = attempts
+        self.still_listing = still_listing
+        self.last_attempt = last_attempt
+        raise_it = (f"`pulumi config set omics-dynamic:dataSourceTimeout {2 * timeout_s:g}` (seconds; or "
+                    "OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT)")
+        if still_listing:
+            what = (f"every call was answered, and {calls} page(s) had been read with more to come: the "
+                    "listing is longer than the budget")
+            fix = ("Select fewer read sets with a filter HealthOmics applies (one sample_ids or "
+                   "subject_ids value, name, status, created_after...), or raise the budget: " + raise_it)
+        else:
+            what = f"the last {operation} call got no answer in {waited_s:.0f}s" + (
+                f" (botocore's last attempt failed: {_cut_message(last_attempt)})" if last_attempt else
+                " (no attempt failed: the answer was still awaited)")
+            fix = (f"Check that {endpoint_url} is a HealthOmics endpoint that answers: the endpoint "
+                   "settings (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, AWS_ENDPOINT_URL, the AWS "
+                   "config file's services section), the proxy settings (HTTPS_PROXY, NO_PROXY), the "
+                   "region and the network path; if HealthOmics is only slow, raise the budget: " + raise_it)
+        super().__init__(
+            f"{operation} of sequence store {sequence_store_id} ({region}) at {endpoint_url} did not "
+            f"finish within the data source's budget of {timeout_s:g}s: {what}. Tried: {calls} {operation} "
+            f"call(s), {attempts} HTTP attempt(s) (botocore's retries included). {fix}"
+        )
 
 
 class CallCancelledError(OmicsDynamicError):

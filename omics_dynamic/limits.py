@@ -101,6 +101,19 @@ SUGGESTION_LISTING_PAGES = 10
 #: Suggestions per mistyped sample ID at most.
 SUGGESTIONS_PER_VALUE = 3
 
+# -- The program's data sources (data_source.get_read_sets, sample_sheet.read_sample_sheet) --
+
+#: Seconds one data source call (``get_read_sets``, ``get_read_sets_output``,
+#: ``read_sample_sheet``) may take in all when ``omics-dynamic:dataSourceTimeout`` is not
+#: set: its listings, their pacing and botocore's retries. Ten minutes: an unfiltered
+#: listing of a store of 100,000 read sets is 1,000 ListReadSets pages, about 220 s at the
+#: default pace (5 requests/s x PACE_FRACTION), so this leaves room for about 2,700 pages
+#: (270,000 read sets) or a slow stretch, while an endpoint that accepts connections and
+#: never answers no longer holds the program for botocore's 12 attempts x 60 s read timeout
+#: (14 minutes measured). An endpoint that never connects fails sooner, after
+#: UNREACHABLE_AT_START_S at most.
+DATA_SOURCE_TIMEOUT_S = 600.0
+
 # -- An activation run (activation/, scheduling) ----------------------------------------------
 
 #: Polling of in-flight jobs (:class:`omics_dynamic.scheduling.PollSchedule`): the

@@ -225,7 +225,12 @@ def _parse_instant(field: str, value: Any, failures: list) -> Optional[_dt.datet
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=_UTC)
-    return parsed.astimezone(_UTC)
+    try:
+        return parsed.astimezone(_UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is in year 0 in UTC
+        failures.append((field, f"{describe_value(value)} is outside the years 1-9999 once converted "
+                                f"to UTC; {fix}"))
+        return None
 
 
 def validate_selection(

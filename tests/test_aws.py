@@ -85,6 +85,33 @@ def test_bad_settings_name_the_key_and_value(config, fragment):
         settings_from(config)
 
 
+ENDPOINT_FIX = ("set it to the HealthOmics endpoint's URL, e.g. `pulumi config set omics-dynamic:endpoint "
+                "http://127.0.0.1:4566` (an IPv6 host in brackets: http://[::1]:4566), or remove it "
+                "(`pulumi config rm omics-dynamic:endpoint`) to use botocore's endpoint")
+
+
+@pytest.mark.parametrize("endpoint,problem", [
+    ("http://[::1", "is not a valid URL (Invalid IPv6 URL)"),
+    ("http://127.0.0.1:99999", "is not a valid URL (Port out of range 0-65535)"),
+    ("http://127.0.0.1:http", "is not a valid URL (Port could not be cast to integer value as 'http')"),
+    ("http://:4566", "has no host"),
+    ("https://", "has no host"),
+    ("http://127.0.0.1:0", "has port 0 (ports are 1-65535)"),
+])
+def test_an_unusable_endpoint_is_a_configuration_error_naming_key_value_and_fix(endpoint, problem):
+    """Endpoints botocore would refuse with a bare ValueError (or could never connect to)
+    fail when the settings are read, naming omics-dynamic:endpoint, the value and the fix."""
+    with pytest.raises(ConfigurationError) as info:
+        settings_from({"omics-dynamic:endpoint": endpoint})
+    assert str(info.value) == f"omics-dynamic:endpoint {problem}, got {endpoint!r}; {ENDPOINT_FIX}"
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:4566", "https://[::1]:8443/prefix",
+                                      "https://omics.us-east-1.amazonaws.com"])
+def test_usable_endpoints_are_kept_as_given(endpoint):
+    assert settings_from({"omics-dynamic:endpoint": endpoint}).endpoint_url == endpoint
+
+
 def test_custom_endpoint_turns_host_prefix_injection_off(clean_aws_env, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", "http://127.0.0.1:4566")
     client = make_client(ProviderSettings(), "us-east-1")
@@ -294,3 +321,107 @@ def test_read_set_pages_errors_are_translated_with_the_store_and_region(emulator
     assert err.request_id and f"(request ID {err.request_id})" in str(err)
     assert str(err).endswith("Check sequence_store_id (9999999999) and region (us-east-1): HealthOmics "
                              "does not know the resource this call named")
+
+
+# -- answers that did not come from HealthOmics (proxies, load balancers) ----------------------
+
+PROXY = "http://proxy.example:3128"
+
+
+def _answered_api(status: int, body: bytes, headers: dict | None = None):
+    """An OmicsApi whose client sends nothing: every attempt gets this HTTP answer (one
+    attempt per call), parsed by botocore as a real one would be."""
+    from omics_dynamic.aws import MonotonicClock, OmicsApi
+
+    client = make_client(ProviderSettings(endpoint_url=PROXY, max_attempts=1), "us-east-1")
+    client.meta.events.register("before-send.omics", lambda request, **_: AWSResponse(
+        request.url, status, {"Content-Type": "text/html", **(headers or {})}, _Raw(body)))
+    return OmicsApi(client, MonotonicClock())
+
+
+@pytest.mark.parametrize("status,body,transient", [
+    (403, b"<html><body>Forbidden by corporate proxy</body></html>", False),
+    (502, b"<html><h1>502 Bad Gateway</h1></html>", True),
+    (503, b"<html>Service Temporarily Unavailable</html>", True),
+    (504, b"<html>Gateway Time-out</html>", True),
+])
+def test_an_html_answer_without_an_aws_code_is_named_a_proxys(clean_aws_env, status, body, transient):
+    """HealthOmics always sends an AWS error code; an answer without one (botocore's stand-in
+    code is the status) gets the proxy hint naming the endpoint, and the text says the
+    answer had no request ID (an answer was received)."""
+    api = _answered_api(status, body)
+    with pytest.raises(AwsCallError) as info:
+        next(iter(api.read_set_pages("5550000001")))
+    err = info.value
+    assert (err.code, err.http_status, err.request_id, err.transient) == (str(status), status, None, transient)
+    assert err.hint == (
+        f"{PROXY} answered HTTP {status} without an AWS error code: a proxy, load balancer or firewall "
+        "answered, not HealthOmics. Check the endpoint (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, "
+        "AWS_ENDPOINT_URL, the AWS config file's services section; none set means AWS's own) and the "
+        "proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)")
+    assert f"(no AWS request ID in the answer: HTTP {status}). {err.hint}" in str(err)
+    assert "no answer was received" not in str(err)
+    assert api.last_failure() == (f"HTTP {status} (no AWS error code)", False)
+
+
+def test_internal_server_exception_has_a_hint(clean_aws_env):
+    api = _answered_api(500, b'{"message": "oops"}', {"x-amzn-ErrorType": "InternalServerException",
+                                                       "x-amzn-RequestId": "req-500"})
+    with pytest.raises(AwsCallError) as info:
+        next(iter(api.read_set_pages("5550000001")))
+    assert (info.value.code, info.value.transient) == ("InternalServerException", True)
+    assert str(info.value) == (
+        "ListReadSets failed: InternalServerException: oops (request ID req-500). HealthOmics failed "
+        "internally (HTTP 5xx) on every one of botocore's attempts; this is not caused by the request: "
+        "run again later, and if it persists report the request ID to AWS Support (the AWS Health "
+        "Dashboard shows known HealthOmics issues in us-east-1)")
+
+
+def test_a_long_aws_message_is_cut_in_the_text_and_kept_whole_in_the_attribute(clean_aws_env):
+    from omics_dynamic.limits import STATUS_MESSAGE_CHARS
+
+    message = "x" * 100_000
+    api = _answered_api(400, json.dumps({"message": message}).encode(),
+                        {"x-amzn-ErrorType": "ValidationException", "x-amzn-RequestId": "req-1"})
+    with pytest.raises(AwsCallError) as info:
+        next(iter(api.read_set_pages("5550000001")))
+    err = info.value
+    assert err.aws_message == message
+    cut = "x" * (STATUS_MESSAGE_CHARS - 3) + "..."
+    assert str(err) == (f"ListReadSets failed: ValidationException: {cut} (request ID req-1). "
+                        "HealthOmics rejected the request; check the inputs it names")
+
+
+# -- a 200 answer that is not HealthOmics' (aws._listing_pages, OmicsApi.assert_store_exists) --
+
+NOT_OMICS = ("the endpoint answered HTTP 200 without {key}, which HealthOmics always sends: is "
+             f"{PROXY} a HealthOmics endpoint?")
+
+
+@pytest.mark.parametrize("operation,key,call", [
+    ("ListReadSets", "readSets", lambda api: next(iter(api.read_set_pages("5550000001")))),
+    ("ListReadSetActivationJobs", "activationJobs", lambda api: next(iter(api.job_pages("5550000001")))),
+    ("ListReadSets", "readSets", lambda api: api.assert_store_exists("5550000001")),
+])
+def test_an_answer_without_the_listings_key_is_an_error_not_an_empty_page(clean_aws_env, operation, key, call):
+    """readSets and activationJobs are required members of the answers: a 200 answer
+    without them (another service, a proxy's JSON) is a permanent AwsCallError naming the
+    operation and the endpoint, never an empty store (which would turn into "no read set
+    matches" or check's "NOT_FOUND")."""
+    api = _answered_api(200, b'{"status": "ok"}', {"Content-Type": "application/json"})
+    with pytest.raises(AwsCallError) as info:
+        call(api)
+    err = info.value
+    assert (err.operation, err.code, err.http_status, err.request_id, err.transient) == (
+        operation, "MalformedAnswer", 200, None, False)
+    assert str(err) == (
+        f"{operation} failed: MalformedAnswer: {NOT_OMICS.format(key=key)} (no AWS request ID in the "
+        "answer: HTTP 200). Check the endpoint (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, "
+        "AWS_ENDPOINT_URL, the AWS config file's services section) and the proxy settings (HTTPS_PROXY, "
+        "HTTP_PROXY, NO_PROXY); nothing was read from this answer")
+
+
+def test_an_empty_listing_with_its_key_is_still_empty(clean_aws_env):
+    api = _answered_api(200, b'{"readSets": []}', {"Content-Type": "application/json"})
+    assert [page.items for page in api.read_set_pages("5550000001")] == [[]]
+    api.assert_store_exists("5550000001")

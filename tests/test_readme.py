@@ -287,7 +287,8 @@ def test_configuration_table_matches_provider_settings():
     numbers = dict(re.findall(r'number\("(\w+)", "(\w+)"', text))
     defaults = {f.name: f.default for f in dataclasses.fields(aws.ProviderSettings)}
     field_of = {"rateLimit": "rate_limit_per_s", "maxAttempts": "max_attempts",
-                "credentialsTimeout": "credentials_timeout_s", "timeScale": "time_scale"}
+                "credentialsTimeout": "credentials_timeout_s", "timeScale": "time_scale",
+                "dataSourceTimeout": "data_source_timeout_s"}
     keys = [first_code(r[0]) for r in rows]
     assert set(keys) == {f"omics-dynamic:{k}" for k in numbers} | {"omics-dynamic:endpoint", "aws:region", "aws:profile"}
     for row in rows:

@@ -107,6 +107,34 @@ def filters(requests):
 
 # --------------------------------------------------------------------------- get_read_sets
 
+def test_a_200_answer_without_read_sets_is_an_error_not_an_empty_store(emulator, monkeypatch):
+    """An endpoint that answers 200 with something else than a ListReadSets answer (another
+    service, a proxy) fails the data source naming the endpoint, even with allow_empty,
+    instead of reading as an empty store ("no read set ... matches")."""
+    from botocore.awsrequest import AWSResponse
+
+    class Body:
+        def stream(self, **_):
+            yield b'{"status": "ok"}'
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", "http://127.0.0.1:9")
+    real_make_client = data_source.make_client
+
+    def make_client(settings, region):
+        c = real_make_client(settings, region)
+        c.meta.events.register("before-send.omics", lambda request, **_: AWSResponse(
+            request.url, 200, {"Content-Type": "application/json"}, Body()))
+        return c
+
+    monkeypatch.setattr(data_source, "make_client", make_client)
+    for allow_empty in (False, True):
+        with pytest.raises(AwsCallError) as info:
+            get_read_sets(STORE, allow_empty=allow_empty)
+        assert info.value.code == "MalformedAnswer"
+        assert ("the endpoint answered HTTP 200 without readSets, which HealthOmics always sends: is "
+                "http://127.0.0.1:9 a HealthOmics endpoint?") in str(info.value)
+
+
 def test_whole_store_one_call_with_every_field(store, emulator, sent):
     result = get_read_sets(store)
     assert result.ids == [r[0] for r in ROWS]
@@ -276,6 +304,11 @@ def test_empty_selection_is_an_error_unless_allowed(store, emulator):
      "'last tuesday' is not an ISO-8601 date or time; pass a datetime, a date or an ISO-8601 "
      "string such as '2024-03-01' or '2024-03-01T12:00:00Z' (no offset means UTC)"),
     ({"created_before": 1700000000}, "created_before", "must be a date or time, got int 1700000000"),
+    ({"created_after": "0001-01-01T00:00:00+05:00"}, "created_after",
+     "'0001-01-01T00:00:00+05:00' is outside the years 1-9999 once converted to UTC; pass a datetime, a "
+     "date or an ISO-8601 string such as '2024-03-01'"),
+    ({"created_before": dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.timezone(-dt.timedelta(hours=5)))},
+     "created_before", "is outside the years 1-9999 once converted to UTC"),
     ({"created_after": "2024-03-05", "created_before": "2024-03-01"}, "created_before",
      "2024-03-01T00:00:00+00:00 is earlier than created_after 2024-03-05T00:00:00+00:00; swap them"),
     ({"region": "US East"}, "region",
@@ -372,9 +405,13 @@ def test_no_region_anywhere_is_a_configuration_error(store, monkeypatch, tmp_pat
 
 
 class FakeClock:
-    def __init__(self):
+    """A manual clock: ``sleep`` advances it; a call's budget is waited for at
+    ``real_per_s`` real seconds per clock second."""
+
+    def __init__(self, real_per_s: float = 1.0):
         self.t = 0.0
         self.slept = []
+        self.real_per_s = real_per_s
 
     def now(self):
         return self.t
@@ -382,6 +419,13 @@ class FakeClock:
     def sleep(self, s):
         self.slept.append(s)
         self.t += s
+
+    def wait(self, event, s):
+        self.sleep(s)
+        return event.is_set()
+
+    def real_seconds(self, s):
+        return max(0.0, s) * self.real_per_s
 
 
 def test_listing_is_paced_by_the_rate_limit_setting(big_store, monkeypatch):
@@ -391,6 +435,193 @@ def test_listing_is_paced_by_the_rate_limit_setting(big_store, monkeypatch):
     get_read_sets(big_store)
     # 1 request/s paced at 0.9/s with a burst of 1: the 2nd and 3rd pages wait ~1.1 s each.
     assert len(clock.slept) == 2 and clock.t == pytest.approx(2 / 0.9)
+
+
+# --------------------------------------------------------------------------- time bounds
+
+@pytest.fixture
+def logged(monkeypatch):
+    """What the data source logs to the Pulumi CLI (pulumi.log.info), in order."""
+    lines: list[str] = []
+    monkeypatch.setattr(omics_dynamic.data_source.pulumi.log, "info", lambda msg, *a, **k: lines.append(msg))
+    return lines
+
+
+def test_the_budget_is_600_s_by_default_and_configurable():
+    from omics_dynamic.aws import ProviderSettings
+    from omics_dynamic.limits import DATA_SOURCE_TIMEOUT_S
+
+    assert DATA_SOURCE_TIMEOUT_S == 600.0
+    assert ProviderSettings.from_config(lambda key: None, environ={}).data_source_timeout_s == 600.0
+    assert ProviderSettings.from_config({"omics-dynamic:dataSourceTimeout": "1800"}.get,
+                                        environ={}).data_source_timeout_s == 1800.0
+    assert ProviderSettings.from_config(lambda key: None, environ={
+        "OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT": "90"}).data_source_timeout_s == 90.0
+    with pytest.raises(ConfigurationError, match="omics-dynamic:dataSourceTimeout must be a number, got '10m'"):
+        ProviderSettings.from_config({"omics-dynamic:dataSourceTimeout": "10m"}.get, environ={})
+
+
+def test_a_silent_endpoint_fails_at_the_budget_naming_endpoint_tries_and_fix(aws_test_env, monkeypatch, logged):
+    """An endpoint that accepts connections and never answers: botocore alone waited
+    12 x 60 s read timeouts (841 s measured); the data source gives up at its budget (600 s
+    on the clock; the clock runs 10,000 times faster than real time here, so 0.06 s) with
+    DataSourceTimeoutError naming the operation, the store, the endpoint, what was tried
+    and the fix."""
+    import socket
+    import time
+
+    from omics_dynamic import aws
+    from omics_dynamic.errors import DataSourceTimeoutError
+
+    monkeypatch.setattr(aws, "CALL_SLACK_REAL_S", 0.0)
+    monkeypatch.setattr(aws, "CALL_POLL_REAL_S", 0.005)
+    monkeypatch.setenv("OMICS_DYNAMIC_TIME_SCALE", "10000")
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0")
+    monkeypatch.setenv("OMICS_DYNAMIC_MAX_ATTEMPTS", "1")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel accepts; nobody ever reads or answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", url)
+        t0 = time.monotonic()
+        with pytest.raises(DataSourceTimeoutError) as info:
+            get_read_sets(STORE)
+        real_s = time.monotonic() - t0
+    assert real_s < 2.0, real_s
+    err = info.value
+    assert (err.operation, err.sequence_store_id, err.region, err.endpoint_url, err.timeout_s) == (
+        "ListReadSets", STORE, "us-east-1", url, 600.0)
+    assert (err.calls, err.still_listing, err.last_attempt) == (1, False, None)
+    text = str(err)
+    assert text.startswith(f"ListReadSets of sequence store {STORE} (us-east-1) at {url} did not finish "
+                           "within the data source's budget of 600s: the last ListReadSets call got no answer in ")
+    assert text.endswith(
+        "s (no attempt failed: the answer was still awaited). Tried: 1 ListReadSets call(s), 0 HTTP "
+        f"attempt(s) (botocore's retries included). Check that {url} is a HealthOmics endpoint that "
+        "answers: the endpoint settings (omics-dynamic:endpoint, AWS_ENDPOINT_URL_OMICS, AWS_ENDPOINT_URL, "
+        "the AWS config file's services section), the proxy settings (HTTPS_PROXY, NO_PROXY), the region "
+        "and the network path; if HealthOmics is only slow, raise the budget: `pulumi config set "
+        "omics-dynamic:dataSourceTimeout 1200` (seconds; or OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT)")
+    assert isinstance(err, omics_dynamic.OmicsDynamicError)
+
+
+def _refusing(monkeypatch, clock: FakeClock, clock_s_per_attempt: float) -> str:
+    """A refused endpoint whose every attempt takes ``clock_s_per_attempt`` on ``clock``
+    (botocore's own backoff, which tests skip, stood in for on the clock)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_OMICS", url)
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0")
+    monkeypatch.setattr(data_source, "MonotonicClock", lambda time_scale: clock)
+    real_make_client = data_source.make_client
+
+    def make_client(settings, region):
+        c = real_make_client(settings, region)
+        c.meta.events.register("before-send.omics", lambda **_: clock.sleep(clock_s_per_attempt))
+        return c
+
+    monkeypatch.setattr(data_source, "make_client", make_client)
+    return url
+
+
+def test_a_refused_endpoint_fails_after_botocores_retries_without_more(aws_test_env, monkeypatch):
+    """Connection refused, botocore's 13 attempts (maxAttempts: 12 retries) over 65 s: the
+    connection error is raised then (as before the budget), not retried until
+    UNREACHABLE_AT_START_S or the budget."""
+    clock = FakeClock()
+    url = _refusing(monkeypatch, clock, 5.0)
+    with pytest.raises(AwsCallError) as info:
+        get_read_sets(STORE)
+    assert (info.value.code, info.value.transient) == ("EndpointConnectionError", True)
+    assert url in str(info.value)
+    assert clock.t == 65.0 and clock.slept == [5.0] * 13  # no backoff of ours after botocore's
+
+
+def test_an_endpoint_never_reached_fails_as_unreachable_after_botocores_retries(aws_test_env, monkeypatch):
+    """When botocore's attempts outlast UNREACHABLE_AT_START_S (120 s) without one connection,
+    the error is the provider's EndpointUnreachable: permanent, naming the endpoint and what
+    to check."""
+    from omics_dynamic.limits import UNREACHABLE_AT_START_S
+
+    clock = FakeClock()
+    url = _refusing(monkeypatch, clock, 20.0)
+    with pytest.raises(AwsCallError) as info:
+        get_read_sets(STORE)
+    err = info.value
+    assert (err.code, err.transient) == ("EndpointUnreachable", False)
+    assert f"no connection to {url} could be made for {UNREACHABLE_AT_START_S:g}s" in str(err)
+    assert f"HealthOmics could not be reached at {url}: check the endpoint settings" in str(err)
+    assert clock.t == 260.0  # botocore's 13 attempts; nothing after them
+
+
+def test_throttling_is_not_retried_beyond_botocore_in_the_program(store, emulator, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(data_source, "MonotonicClock", lambda time_scale: clock)
+    emulator.set_faults(throttle_rate={"ListReadSets": 1.0})
+    with pytest.raises(AwsCallError) as info:
+        get_read_sets(store)
+    assert (info.value.code, info.value.transient) == ("ThrottlingException", True)
+    assert emulator.calls["ListReadSets"] == 13 and clock.t == 0.0  # botocore's attempts only
+
+
+def test_a_listing_longer_than_the_budget_stops_between_pages(big_store, emulator, monkeypatch, logged):
+    """Paced at 0.05 requests/s (a page every 22.2 s on the clock) with a 20 s budget: the
+    second page is read after the budget, so the third is never asked for; the error says
+    every call was answered and how to list less or raise the budget."""
+    from omics_dynamic.errors import DataSourceTimeoutError
+
+    clock = FakeClock()
+    monkeypatch.setattr(data_source, "MonotonicClock", lambda time_scale: clock)
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0.05")
+    monkeypatch.setenv("OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT", "20")
+    with pytest.raises(DataSourceTimeoutError) as info:
+        get_read_sets(big_store)
+    err = info.value
+    assert (err.calls, err.attempts, err.still_listing, err.timeout_s) == (2, 2, True, 20.0)
+    assert emulator.calls["ListReadSets"] == 2
+    assert clock.t == pytest.approx(1 / 0.045)
+    assert (f"ListReadSets of sequence store {big_store} (us-east-1) at {emulator.endpoint_url} did not finish "
+            "within the data source's budget of 20s: every call was answered, and 2 page(s) had been read "
+            "with more to come: the listing is longer than the budget. Tried: 2 ListReadSets call(s), 2 HTTP "
+            "attempt(s) (botocore's retries included). Select fewer read sets with a filter HealthOmics "
+            "applies (one sample_ids or subject_ids value, name, status, created_after...), or raise the "
+            "budget: `pulumi config set omics-dynamic:dataSourceTimeout 40` (seconds; or "
+            "OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT)") == str(err)
+    assert logged == []  # 22 s on the clock: under the 25 s heartbeat
+
+
+def test_a_long_listing_logs_a_line_every_heartbeat(big_store, monkeypatch, logged):
+    """Three pages 22.2 s apart on the clock: one line, at the third (44.4 s), none before
+    the 25 s heartbeat; a listing answered sooner says nothing."""
+    clock = FakeClock()
+    monkeypatch.setattr(data_source, "MonotonicClock", lambda time_scale: clock)
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0.05")
+    assert len(get_read_sets(big_store).ids) == 250
+    assert logged == [f"omics-dynamic: listing sequence store {big_store} (us-east-1): still listing; 3 page(s) "
+                      "read, 44s of the data source's 600s budget spent (omics-dynamic:dataSourceTimeout)"]
+
+
+def test_waiting_lines_come_at_the_heartbeat(monkeypatch, logged):
+    """The watch's cadence on a fake clock: nothing before 25 s, then one line per 25 s
+    whatever the number of events (a call's wait is reported about once a real second)."""
+    clock = FakeClock()
+    watch = data_source._ProgramWatch(clock, 600.0, "eu-west-1")
+    watch.store = STORE
+    for t in range(0, 80):
+        clock.t = float(t)
+        watch.on_waiting("ListReadSets", float(t), "ReadTimeoutError: Read timeout on endpoint URL: x" if t > 60 else "")
+    assert logged == [
+        f"omics-dynamic: listing sequence store {STORE} (eu-west-1): no answer to ListReadSets for 25s; 0 page(s) "
+        "read, 25s of the data source's 600s budget spent (omics-dynamic:dataSourceTimeout)",
+        f"omics-dynamic: listing sequence store {STORE} (eu-west-1): no answer to ListReadSets for 50s; 0 page(s) "
+        "read, 50s of the data source's 600s budget spent (omics-dynamic:dataSourceTimeout)",
+        f"omics-dynamic: listing sequence store {STORE} (eu-west-1): no answer to ListReadSets for 75s (botocore's "
+        "last attempt failed: ReadTimeoutError: Read timeout on endpoint URL: x); 0 page(s) read, 75s of the "
+        "data source's 600s budget spent (omics-dynamic:dataSourceTimeout)",
+    ]
 
 
 # --------------------------------------------------------------------------- pure parts
@@ -498,6 +729,22 @@ def test_tsv_of_sample_ids_resolves_through_the_store(tmp_path, store, emulator,
     assert [rs.id for rs in sheet.read_sets] == list(sheet.read_set_ids)
     assert sheet.read_sets[0].name == "S2_fastq"
     assert sheet.list_calls == 1 and filters(sent) == [None]  # one listing beats one per sample here
+
+
+def test_a_sample_sheet_shares_the_data_source_budget(tmp_path, big_store, emulator, monkeypatch):
+    """read_sample_sheet resolves samples through the same bounded listing: past the budget
+    it raises DataSourceTimeoutError, as get_read_sets does."""
+    from omics_dynamic.errors import DataSourceTimeoutError
+
+    clock = FakeClock()
+    monkeypatch.setattr(data_source, "MonotonicClock", lambda time_scale: clock)
+    monkeypatch.setenv("OMICS_DYNAMIC_RATE_LIMIT", "0.05")  # a page every 22.2 s on the clock
+    monkeypatch.setenv("OMICS_DYNAMIC_DATA_SOURCE_TIMEOUT", "20")
+    path = write(tmp_path, "samples.csv", "sample_id\n" + "".join(f"X{i:03d}\n" for i in range(5)))
+    with pytest.raises(DataSourceTimeoutError) as info:
+        read_sample_sheet(path, sequence_store_id=big_store)
+    assert (info.value.sequence_store_id, info.value.calls, info.value.still_listing) == (big_store, 2, True)
+    assert emulator.calls["ListReadSets"] == 2
 
 
 def test_sample_sheet_with_status_and_file_type(tmp_path, store, sent):
