@@ -40,6 +40,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 
+from . import messages
 from .aws import ApiListener, Clock, MonotonicClock, OmicsApi, ProviderSettings, RateBudget, make_client
 from .errors import BudgetExhaustedError, DataSourceTimeoutError, OmicsDynamicError
 from .limits import HEARTBEAT_S
@@ -179,18 +180,16 @@ class _ProgramWatch(ApiListener):
         if now_s - self._last_line_s < HEARTBEAT_S:
             return
         self._last_line_s = now_s
-        pulumi.log.info(f"omics-dynamic: listing sequence store {self.store} ({self.region}): {news}; "
-                        f"{self.pages} page(s) read, {now_s - self.started_s:.0f}s of the data source's "
-                        f"{self.timeout_s:g}s budget spent (omics-dynamic:dataSourceTimeout)")
+        pulumi.log.info(messages.data_source_line(self.store, self.region, news, self.pages,
+                                                  now_s - self.started_s, self.timeout_s))
 
     def on_waiting(self, operation: str, waited_real_s: float, last_failure: str = "") -> None:
-        self._say(f"no answer to {operation} for {waited_real_s:.0f}s"
-                  + (f" (botocore's last attempt failed: {last_failure})" if last_failure else ""))
+        self._say(messages.data_source_no_answer(operation, waited_real_s, last_failure))
 
     def page_read(self) -> None:
         """One more ListReadSets page was answered."""
         self.pages += 1
-        self._say("still listing")
+        self._say(messages.DATA_SOURCE_STILL_LISTING)
 
     def timed_out(self, err: BudgetExhaustedError, api: OmicsApi) -> DataSourceTimeoutError:
         """The error for ``err``, the budget running out in ``api``'s call or between pages."""

@@ -38,6 +38,8 @@ __all__ = [
     "diff_line", "not_active_reason", "region_unknown_warning", "live_check_failed",
     "live_check_no_answer", "check_not_looked_up", "check_no_answer", "check_lookup_failed",
     "check_lookup_stopped", "create_preview", "store_gone", "delete_changes_nothing",
+    # the data sources
+    "DATA_SOURCE_STILL_LISTING", "data_source_no_answer", "data_source_line",
     # parts of lines
     "undocumented_waiting", "undocumented_note", "why_stopped",
 ]
@@ -365,3 +367,22 @@ def delete_changes_nothing() -> str:
     """Delete's line: no AWS change."""
     return ("delete changes nothing in AWS: HealthOmics has no API to archive read "
             "sets; they stay ACTIVE until HealthOmics archives them after 30 days unused")
+
+
+# -- the data sources (get_read_sets, read_sample_sheet), in the program -------------------
+#: What a data source's line says while its listing goes on with answers.
+DATA_SOURCE_STILL_LISTING = "still listing"
+
+
+def data_source_no_answer(operation: str, waited_real_s: float, last_failure: str = "") -> str:
+    """``operation`` has had no answer for ``waited_real_s`` real seconds (``last_failure``:
+    botocore's last failed attempt, or "")."""
+    return (f"no answer to {operation} for {waited_real_s:.0f}s"
+            + (f" (botocore's last attempt failed: {last_failure})" if last_failure else ""))
+
+
+def data_source_line(store: str, region: str, news: str, pages: int, spent_s: float, timeout_s: float) -> str:
+    """A data source's progress line (``pulumi.log.info`` in the program): ``news``, the
+    ListReadSets ``pages`` read, and ``spent_s`` of its ``timeout_s`` seconds' budget."""
+    return (f"omics-dynamic: listing sequence store {store} ({region}): {news}; {pages} page(s) read, "
+            f"{spent_s:.0f}s of the data source's {timeout_s:g}s budget spent (omics-dynamic:dataSourceTimeout)")

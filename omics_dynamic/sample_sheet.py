@@ -298,8 +298,9 @@ def read_sample_sheet(
         a sample ID HealthOmics cannot hold, a sample with no read set in the store), or a
         sheet with no row (unless ``allow_empty``).
     :raises SelectionError: bad arguments (e.g. sample IDs without ``sequence_store_id``).
-    :raises AwsCallError, ListingStuckError, ConfigurationError, CredentialsTimeoutError: as
-        :func:`~omics_dynamic.data_source.get_read_sets`.
+    :raises AwsCallError, ListingStuckError, ConfigurationError, CredentialsTimeoutError,
+        DataSourceTimeoutError: as :func:`~omics_dynamic.data_source.get_read_sets` (the
+        sheet's lookups share one ``omics-dynamic:dataSourceTimeout`` budget).
     """
     path = os.fspath(path)
     prior = target_failures(sequence_store_id, region, allow_empty, store_required=False)
