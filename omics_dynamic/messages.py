@@ -283,7 +283,7 @@ def not_active_reason(found: StatusLookup, timeout_s: float) -> str:
     when it stopped early)."""
     current = found.statuses
     not_active = {rid: s for rid, s in current.items() if s != "ACTIVE"}
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(not_active.values()).items()))
+    counts = ", ".join(f"{n:,} {s}" for s, n in sorted(Counter(not_active.values()).items()))
     read_sets, bases, without = found.volume("ARCHIVED")
     unusable = sum(1 for status in not_active.values() if status_class(status) == "unusable")
     if unusable:  # create and update refuse them before starting any job
@@ -294,8 +294,8 @@ def not_active_reason(found: StatusLookup, timeout_s: float) -> str:
         then = f"`pulumi up` will activate {volume_text(read_sets, bases, without)}"
     else:
         then = "`pulumi up` waits until they are ACTIVE"
-    total = str(len(current)) if found.complete else f"the {len(current)} looked up within {timeout_s:g}s"
-    return (f"{len(not_active)} of {total} read sets are not ACTIVE in HealthOmics "
+    total = f"{len(current):,}" if found.complete else f"the {len(current):,} looked up within {timeout_s:g}s"
+    return (f"{len(not_active):,} of {total} read sets are not ACTIVE in HealthOmics "
             f"({counts}; e.g. {min(not_active)}); {then}{undocumented_note(not_active.values())}")
 
 

@@ -199,3 +199,20 @@ def test_every_line_is_worded_in_the_messages_module():
                     or any(isinstance(part, ast.JoinedStr) for part in ast.walk(line))):
                 worded.append(f"{path.name}:{node.lineno}")
     assert worded == []
+
+
+def test_diffs_reason_writes_large_counts_with_thousands_separators():
+    """Diff's reason for 33,312 ARCHIVED read sets of 100,000 (the listings' volume: 52.3
+    Gbases each) writes every count as the volume does: 33,312, not 33312."""
+    from omics_dynamic import messages
+
+    class Found:
+        statuses = {f"{1_000_000_000 + i}": ("ARCHIVED" if i < 33_312 else "ACTIVE") for i in range(100_000)}
+        complete = True
+
+        def volume(self, status):
+            return 33_312, 33_312 * 52_300_000_000, 0
+
+    assert messages.not_active_reason(Found(), 20.0) == (
+        "33,312 of 100,000 read sets are not ACTIVE in HealthOmics (33,312 ARCHIVED; e.g. 1000000000); "
+        "`pulumi up` will activate 33,312 read sets (1,742,217.6 Gbases)")
